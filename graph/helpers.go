@@ -1,0 +1,101 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vikstrous/dataloadgen"
+
+	"councilgraph/graph/model"
+	"councilgraph/store"
+)
+
+const (
+	defaultFirst = 20
+	maxFirst     = 100
+)
+
+// pageArgs checks a list's `first` and `after` arguments.
+func pageArgs(first *int, after *string) (store.Page, error) {
+	p := store.Page{First: defaultFirst}
+	if first != nil {
+		if *first < 1 || *first > maxFirst {
+			return p, inputError("first", fmt.Sprintf("first must be between 1 and %d, got %d", maxFirst, *first))
+		}
+		p.First = *first
+	}
+	if after != nil {
+		p.After = *after
+	}
+	return p, nil
+}
+
+// load fetches the record a reference names through l; nil when there is no
+// reference or no such record.
+func load[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], id *string) (*T, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return l.Load(ctx, *id)
+}
+
+// loadAll fetches the records a list of references names, in order, leaving
+// out those that do not exist.
+func loadAll[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], ids []string) ([]*T, error) {
+	found, err := l.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(found))
+	for _, v := range found {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// filter keeps the elements of all for which keep is true.
+func filter[T any](all []*T, keep func(*T) bool) []*T {
+	out := make([]*T, 0, len(all))
+	for _, v := range all {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// wantsTotal reports whether the caller selected totalCount on the
+// connection being resolved, so that no count runs that nobody asked for.
+func wantsTotal(ctx context.Context) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "totalCount" {
+			return true
+		}
+	}
+	return false
+}
+
+// total counts when the caller asked for totalCount; otherwise it is 0 and
+// never shown.
+func total(ctx context.Context, count func() (int, error)) (int, error) {
+	if !wantsTotal(ctx) {
+		return 0, nil
+	}
+	return count()
+}
+
+// connection turns a page into the parts every connection has.
+func connection[T, E any](res *store.Result[T], edge func(cursor string, node *T) E) ([]E, *model.PageInfo) {
+	edges := make([]E, len(res.Nodes))
+	for i, n := range res.Nodes {
+		edges[i] = edge(res.Cursors[i], n)
+	}
+	info := &model.PageInfo{HasNextPage: res.HasNext}
+	if len(res.Cursors) > 0 {
+		info.EndCursor = &res.Cursors[len(res.Cursors)-1]
+	}
+	return edges, info
+}

@@ -1,0 +1,193 @@
+package graph
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"councilgraph/graph/model"
+	"councilgraph/loaders"
+	"councilgraph/store"
+)
+
+// The cursors of lists paged in memory are those of the same lists paged by
+// the store, so a cursor from body.meetings also works in meetings(body:).
+
+func meetingConnection(all []*store.Meeting, p store.Page) (*model.MeetingConnection, error) {
+	res, err := store.PageOf("meetings", all, func(m *store.Meeting) []string { return []string{m.Date, m.ID} }, p)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.MeetingConnection{TotalCount: len(all)}
+	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Meeting) *model.MeetingEdge { return &model.MeetingEdge{Cursor: cur, Node: n} })
+	return c, nil
+}
+
+func personConnection(all []*store.Person, p store.Page) (*model.PersonConnection, error) {
+	res, err := store.PageOf("people", all, func(v *store.Person) []string { return []string{v.Name, v.ID} }, p)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.PersonConnection{TotalCount: len(all)}
+	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Person) *model.PersonEdge { return &model.PersonEdge{Cursor: cur, Node: n} })
+	return c, nil
+}
+
+func attendanceConnection(all []*store.Attendance, p store.Page) (*model.AttendanceConnection, error) {
+	res, err := store.PageOf("attendance", all, func(v *store.Attendance) []string { return []string{v.ID} }, p)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.AttendanceConnection{TotalCount: len(all)}
+	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Attendance) *model.AttendanceEdge { return &model.AttendanceEdge{Cursor: cur, Node: n} })
+	return c, nil
+}
+
+// observed reports whether o is for area (when given) and its period
+// overlaps from..to (when given; an observation without period dates is
+// kept only when neither bound is).
+func observed(o *store.Observation, area, from, to *string) bool {
+	if area != nil && o.AreaID != *area {
+		return false
+	}
+	if from != nil && (o.PeriodEnd == nil || *o.PeriodEnd < *from) {
+		return false
+	}
+	if to != nil && (o.PeriodStart == nil || *o.PeriodStart > *to) {
+		return false
+	}
+	return true
+}
+
+// latest is the observation with the latest period: by period end where
+// given, else by period as published; the first such on a tie.
+func latest(all []*store.Observation) *store.Observation {
+	var best *store.Observation
+	for _, o := range all {
+		if best == nil || periodKey(o) > periodKey(best) {
+			best = o
+		}
+	}
+	return best
+}
+
+func periodKey(o *store.Observation) string {
+	if o.PeriodEnd != nil {
+		return *o.PeriodEnd
+	}
+	return o.Period
+}
+
+// neighbour is the body's meeting step places after m in date order.
+func neighbour(ctx context.Context, m *store.Meeting, step int) (*store.Meeting, error) {
+	dates, err := loaders.For(ctx).MeetingDatesByBody.Load(ctx, m.BodyID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(dates, func(d *store.MeetingDate) bool { return d.ID == m.ID })
+	if i < 0 || i+step < 0 || i+step >= len(dates) {
+		return nil, nil
+	}
+	return loaders.For(ctx).Meeting.Load(ctx, dates[i+step].ID)
+}
+
+// node fetches a record of any Node type by its prefixed ID.
+func node(ctx context.Context, id string) (model.Node, error) {
+	return nodeThunk(ctx, id)()
+}
+
+// nodes fetches several records by ID: every load is started before any is
+// awaited, so each type's IDs go to the store in one batch.
+func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	thunks := make([]func() (model.Node, error), len(ids))
+	for i, id := range ids {
+		thunks[i] = nodeThunk(ctx, id)
+	}
+	out := make([]model.Node, len(ids))
+	for i, t := range thunks {
+		n, err := t()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+func nodeThunk(ctx context.Context, id string) func() (model.Node, error) {
+	l := loaders.For(ctx)
+	prefix, _, _ := strings.Cut(id, ":")
+	switch prefix {
+	case "person":
+		return thunk(ctx, l.Person, id)
+	case "organisation":
+		return thunk(ctx, l.Organisation, id)
+	case "body":
+		return thunk(ctx, l.Body, id)
+	case "meeting":
+		return thunk(ctx, l.Meeting, id)
+	case "agendaItem":
+		return thunk(ctx, l.AgendaItem, id)
+	case "report":
+		return thunk(ctx, l.Report, id)
+	case "plan":
+		return thunk(ctx, l.Plan, id)
+	case "priority":
+		return thunk(ctx, l.Priority, id)
+	case "action":
+		return thunk(ctx, l.Action, id)
+	case "indicator":
+		return thunk(ctx, l.Indicator, id)
+	case "area":
+		return thunk(ctx, l.Area, id)
+	}
+	return func() (model.Node, error) { return nil, nil }
+}
+
+// thunk starts loading id and returns a function that waits for it; a
+// missing record is a nil Node, not a nil pointer inside one.
+func thunk[T any, PT interface {
+	*T
+	model.Node
+}](ctx context.Context, l *dataloadgen.Loader[string, PT], id string) func() (model.Node, error) {
+	t := l.LoadThunk(ctx, id)
+	return func() (model.Node, error) {
+		v, err := t()
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// entities resolves a federation gateway's representations of one type in a
+// single batch, in the order given; unknown IDs are null.
+func entities[T, R any](ctx context.Context, l *dataloadgen.Loader[string, *T], reps []R, id func(R) string) ([]*T, error) {
+	ids := make([]string, len(reps))
+	for i, r := range reps {
+		ids[i] = id(r)
+	}
+	return l.LoadAll(ctx, ids)
+}
+
+// search finds records of any searchable type by name, title or alias.
+func (r *Resolver) search(ctx context.Context, query string, first *int) ([]model.SearchHit, error) {
+	p, err := pageArgs(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len([]rune(strings.TrimSpace(query))) < 2 {
+		return nil, inputError("query", "query must have at least two characters")
+	}
+	found, err := r.Store.Search(ctx, query, p.First)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.SearchHit, len(found))
+	for i, f := range found {
+		out[i] = f.(model.SearchHit)
+	}
+	return out, nil
+}

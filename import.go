@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"councilgraph/importer"
+	"councilgraph/store"
+)
+
+// bundled is the Stockton data set, built into the binary so that a fresh
+// embedded store starts with real data.
+//
+//go:embed data/stockton/*.yaml
+var bundled embed.FS
+
+// stocktonSet is the bundled Stockton data set.
+func stocktonSet() fs.FS {
+	sub, err := fs.Sub(bundled, "data/stockton")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder
+	}
+	return sub
+}
+
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: councilgraph import [flags] DIR")
+		fs.PrintDefaults()
+	}
+	dataset := fs.String("dataset", "", "data set name records are tagged with (default: the folder's name)")
+	prune := fs.Bool("prune", false, "delete records of this data set that the files no longer hold")
+	dryRun := fs.Bool("dry-run", false, "validate and report what would change, writing nothing")
+	db := dbFlags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("import needs exactly one folder")
+	}
+	dir := fs.Arg(0)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	if *dataset == "" {
+		abs, _ := filepath.Abs(dir)
+		*dataset = filepath.Base(abs)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, _, closeStore, err := openStore(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	summary, err := importer.ImportFS(ctx, s, os.DirFS(dir), importer.Options{
+		Dataset: *dataset, Prune: *prune, DryRun: *dryRun, Progress: stderr,
+	})
+	var problems importer.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, p)
+		}
+		return fmt.Errorf("%s: %d problem(s); nothing was written", dir, len(problems))
+	}
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		fmt.Fprintln(stdout, "dry run: nothing was written; this is what would change:")
+	}
+	summary.Write(stdout)
+	return nil
+}
+
+// seedIfEmpty loads the bundled Stockton set into an empty embedded store,
+// so that the first start shows real data.
+func seedIfEmpty(ctx context.Context, s *store.Store, embedded bool, log *slog.Logger) error {
+	if !embedded {
+		return nil
+	}
+	empty, err := s.Empty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	summary, err := importer.ImportFS(ctx, s, stocktonSet(), importer.Options{Dataset: "stockton"})
+	if err != nil {
+		return fmt.Errorf("load the bundled Stockton data set: %w", err)
+	}
+	log.Info("loaded the bundled Stockton data set into the empty store", "records", summary.Changed())
+	return nil
+}

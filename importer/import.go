@@ -1,0 +1,151 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"text/tabwriter"
+	"time"
+
+	"councilgraph/store"
+)
+
+// Options configure an import.
+type Options struct {
+	// Dataset names the set; records are tagged with it, and Prune removes
+	// records of this set that are no longer in the files.
+	Dataset string
+	// Prune deletes the set's records that the files no longer hold.
+	Prune bool
+	// DryRun validates and counts what would change, writing nothing.
+	DryRun bool
+	// Progress, when set, receives a line per batch on large imports.
+	Progress io.Writer
+	// BatchSize is the number of records per bulk write (default 1000).
+	BatchSize int
+	// Now stamps changed records' updatedAt (default time.Now).
+	Now func() time.Time
+}
+
+// Counts says what an import did, or would do, to one collection.
+type Counts struct {
+	Collection                            string
+	Inserted, Updated, Unchanged, Deleted int
+}
+
+// Summary is what an import did to each collection.
+type Summary []Counts
+
+// Changed is the number of records inserted, updated or deleted.
+func (s Summary) Changed() int {
+	n := 0
+	for _, c := range s {
+		n += c.Inserted + c.Updated + c.Deleted
+	}
+	return n
+}
+
+// Write prints the summary as a table.
+func (s Summary) Write(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "collection\tinserted\tupdated\tunchanged\tdeleted\t")
+	for _, c := range s {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", c.Collection, c.Inserted, c.Updated, c.Unchanged, c.Deleted)
+	}
+	_ = tw.Flush()
+}
+
+// progressThreshold is the size above which an import reports progress.
+const progressThreshold = 5000
+
+// ImportFS loads, validates and writes the data set in fsys. When any record
+// has a problem it returns them all as Problems and writes nothing.
+func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, o Options) (Summary, error) {
+	set, problems := Load(fsys)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	problems, err := Validate(ctx, set, st.ExistingIDs)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return Write(ctx, st, set, o)
+}
+
+// Write upserts a validated set: new records are inserted, changed ones
+// replaced with a fresh updatedAt, unchanged ones left alone.
+func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, error) {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	stamp := now().UTC().Truncate(time.Millisecond)
+	total, done := set.Count(), 0
+	var summary Summary
+	for _, sp := range specs {
+		items := set.Items[sp.name]
+		existing, err := st.FindStamps(ctx, sp.name)
+		if err != nil {
+			return summary, err
+		}
+		counts := Counts{Collection: sp.name}
+		inSet := make(map[string]bool, len(items))
+		var changed []store.Doc
+		for _, it := range items {
+			base := it.Doc.Base()
+			base.Dataset = o.Dataset
+			if err := store.Prepare(it.Doc); err != nil {
+				return summary, err
+			}
+			inSet[base.ID] = true
+			old, ok := existing[base.ID]
+			switch {
+			case !ok:
+				counts.Inserted++
+			case old.Hash == base.Hash:
+				counts.Unchanged++
+				continue
+			default:
+				counts.Updated++
+			}
+			base.UpdatedAt = stamp
+			changed = append(changed, it.Doc)
+		}
+		var stale []string
+		if o.Prune {
+			for id, old := range existing {
+				if old.Dataset == o.Dataset && !inSet[id] {
+					stale = append(stale, id)
+				}
+			}
+			counts.Deleted = len(stale)
+		}
+		if !o.DryRun {
+			for start := 0; start < len(changed); start += o.BatchSize {
+				batch := changed[start:min(start+o.BatchSize, len(changed))]
+				if err := st.UpsertDocs(ctx, sp.name, batch); err != nil {
+					return summary, err
+				}
+				if o.Progress != nil && total > progressThreshold {
+					fmt.Fprintf(o.Progress, "%s: wrote %d of %d changed records\n", sp.name, start+len(batch), len(changed))
+				}
+			}
+			if err := st.DeleteByIDs(ctx, sp.name, stale); err != nil {
+				return summary, err
+			}
+		}
+		done += len(items)
+		if o.Progress != nil && total > progressThreshold {
+			fmt.Fprintf(o.Progress, "%d of %d records checked\n", done, total)
+		}
+		summary = append(summary, counts)
+	}
+	return summary, nil
+}

@@ -1,0 +1,199 @@
+// Command councilgraph serves one GraphQL graph over a council's published
+// record, stored in MongoDB or, by default, an embedded FerretDB.
+//
+//	councilgraph [serve] [flags]   serve the graph (the default)
+//	councilgraph import [flags] DIR  import a data set folder
+//	councilgraph schema            print the GraphQL schema
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"councilgraph/loaders"
+	"councilgraph/store"
+)
+
+//go:embed schema.graphqls
+var schemaSDL string
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "councilgraph:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it reads its arguments and environment only from
+// its parameters, so tests can run it as a user would.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
+	case "schema":
+		_, err := io.WriteString(stdout, schemaSDL)
+		return err
+	case "help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `usage:
+  councilgraph [serve] [flags]      serve the graph (default)
+  councilgraph import [flags] DIR   import a data set folder
+  councilgraph schema               print the GraphQL schema
+Run a command with -h for its flags.
+`
+
+// dbConfig says which database to use.
+type dbConfig struct {
+	URI      string
+	Database string
+	DataDir  string
+}
+
+// dbFlags registers the database flags, defaulting from the environment.
+func dbFlags(fs *flag.FlagSet, getenv func(string) string) *dbConfig {
+	c := &dbConfig{}
+	fs.StringVar(&c.URI, "mongodb-uri", getenv("MONGODB_URI"), "MongoDB connection string (env MONGODB_URI); empty starts the embedded store")
+	fs.StringVar(&c.Database, "mongodb-database", envOr(getenv, "MONGODB_DATABASE", "councilgraph"), "database name (env MONGODB_DATABASE)")
+	fs.StringVar(&c.DataDir, "data-dir", envOr(getenv, "DATA_DIR", "./var/db"), "where the embedded store keeps its files (env DATA_DIR)")
+	return c
+}
+
+// openStore connects to the configured MongoDB, or starts the embedded store
+// when none is configured. close releases both.
+func openStore(ctx context.Context, c *dbConfig, log *slog.Logger) (s *store.Store, embedded bool, close func(), err error) {
+	uri := c.URI
+	var emb *store.Embedded
+	if uri == "" {
+		// FerretDB logs routine conditions (such as commands it does not
+		// implement) as warnings; only its errors are worth a reader's time.
+		flog := slog.New(&levelHandler{level: slog.LevelError, Handler: log.Handler()})
+		emb, err = store.StartEmbedded(c.DataDir, flog.With("component", "ferretdb"))
+		if err != nil {
+			return nil, false, nil, err
+		}
+		uri = emb.URI()
+		log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
+	}
+	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database})
+	if err != nil {
+		if emb != nil {
+			emb.Stop()
+		}
+		return nil, false, nil, err
+	}
+	return s, emb != nil, func() {
+		_ = s.Close(context.Background())
+		if emb != nil {
+			emb.Stop()
+		}
+	}, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr(getenv, "ADDR", "127.0.0.1:8080"), "address to listen on (env ADDR)")
+	origins := fs.String("cors-origins", getenv("CORS_ORIGINS"), "comma-separated origins allowed to call from a browser (env CORS_ORIGINS)")
+	wait := fs.Duration("loader-wait", loaders.DefaultWait, "how long a loader gathers keys before it fetches a batch")
+	db := dbFlags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	s, embedded, closeStore, err := openStore(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := seedIfEmpty(ctx, s, embedded, log); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{
+		Handler:           newHandler(s, httpConfig{CORSOrigins: splitList(*origins), LoaderWait: *wait}, log),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests for up to 10s")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// levelHandler passes on only records at or above level.
+type levelHandler struct {
+	level slog.Level
+	slog.Handler
+}
+
+func (h *levelHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &levelHandler{level: h.level, Handler: h.Handler.WithAttrs(as)}
+}
+
+func (h *levelHandler) WithGroup(name string) slog.Handler {
+	return &levelHandler{level: h.level, Handler: h.Handler.WithGroup(name)}
+}

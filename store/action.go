@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Action is a thing someone is to do, under a plan, a priority or a meeting.
+type Action struct {
+	Record         `bson:",inline" yaml:",inline"`
+	Title          string  `bson:"title" yaml:"title"`
+	Recommendation *string `bson:"recommendation,omitempty" yaml:"recommendation,omitempty"`
+	SuccessMeasure *string `bson:"successMeasure,omitempty" yaml:"successMeasure,omitempty"`
+	OwnerID        *string `bson:"ownerId,omitempty" yaml:"ownerId,omitempty"`
+	OwnerBodyID    *string `bson:"ownerBodyId,omitempty" yaml:"ownerBodyId,omitempty"`
+	OwnerText      *string `bson:"ownerText,omitempty" yaml:"ownerText,omitempty"`
+	DueDate        *string `bson:"dueDate,omitempty" yaml:"dueDate,omitempty"`
+	DueText        *string `bson:"dueText,omitempty" yaml:"dueText,omitempty"`
+	Status         *string `bson:"status,omitempty" yaml:"status,omitempty"`
+	PriorityID     *string `bson:"priorityId,omitempty" yaml:"priorityId,omitempty"`
+	PlanID         *string `bson:"planId,omitempty" yaml:"planId,omitempty"`
+	AgendaItemID   *string `bson:"agendaItemId,omitempty" yaml:"agendaItemId,omitempty"`
+}
+
+// ActionFilter narrows a list of actions.
+type ActionFilter struct {
+	Status  *string
+	OwnerID *string
+	// DueBefore keeps actions due before this day (YYYY-MM-DD).
+	DueBefore    *string
+	UpdatedSince *time.Time
+}
+
+func (f ActionFilter) bson() bson.D {
+	d := eq(bson.D{}, "status", f.Status)
+	d = eq(d, "ownerId", f.OwnerID)
+	if f.DueBefore != nil {
+		d = append(d, bson.E{Key: "dueDate", Value: bson.D{{Key: "$lt", Value: *f.DueBefore}}})
+	}
+	return since(d, f.UpdatedSince)
+}
+
+// FindActionsByIDs returns the actions with the given IDs, in one find.
+func (s *Store) FindActionsByIDs(ctx context.Context, ids []string) ([]*Action, error) {
+	return findIn[Action](ctx, s.Actions, "_id", ids, nil)
+}
+
+// FindActionsByOwnerIDs returns the actions the given people own.
+func (s *Store) FindActionsByOwnerIDs(ctx context.Context, ids []string) ([]*Action, error) {
+	return findIn[Action](ctx, s.Actions, "ownerId", ids, byID)
+}
+
+// FindActionsByAgendaItemIDs returns the actions arising from the given agenda items.
+func (s *Store) FindActionsByAgendaItemIDs(ctx context.Context, ids []string) ([]*Action, error) {
+	return findIn[Action](ctx, s.Actions, "agendaItemId", ids, byID)
+}
+
+// FindActionsByPriorityIDs returns the actions under the given priorities.
+func (s *Store) FindActionsByPriorityIDs(ctx context.Context, ids []string) ([]*Action, error) {
+	return findIn[Action](ctx, s.Actions, "priorityId", ids, byID)
+}
+
+// FindActions returns one page of actions, by ID.
+func (s *Store) FindActions(ctx context.Context, f ActionFilter, p Page) (*Result[Action], error) {
+	return findPage[Action](ctx, s.Actions, f.bson(), byID, p)
+}
+
+// CountActions counts the actions that match f.
+func (s *Store) CountActions(ctx context.Context, f ActionFilter) (int, error) {
+	return count(ctx, s.Actions, f.bson())
+}

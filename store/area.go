@@ -1,0 +1,26 @@
+package store
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Area is a place figures are published for: the borough, a region, England,
+// or a group of comparable authorities.
+type Area struct {
+	Record `bson:",inline" yaml:",inline"`
+	Name   string  `bson:"name" yaml:"name"`
+	Kind   string  `bson:"kind" yaml:"kind"`
+	Code   *string `bson:"code,omitempty" yaml:"code,omitempty"`
+}
+
+// FindAreasByIDs returns the areas with the given IDs, in one find.
+func (s *Store) FindAreasByIDs(ctx context.Context, ids []string) ([]*Area, error) {
+	return findIn[Area](ctx, s.Areas, "_id", ids, nil)
+}
+
+// FindAreas returns every area, by name. Areas are few.
+func (s *Store) FindAreas(ctx context.Context) ([]*Area, error) {
+	return find[Area](ctx, s.Areas, bson.D{}, sortBy(byName))
+}

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Body is a group that meets or decides: the council, its cabinet and
+// committees, boards, partnerships and outside bodies.
+type Body struct {
+	Record         `bson:",inline" yaml:",inline"`
+	Name           string   `bson:"name" yaml:"name"`
+	Kind           string   `bson:"kind" yaml:"kind"`
+	Aliases        []string `bson:"aliases" yaml:"aliases,omitempty"`
+	MinutePrefix   *string  `bson:"minutePrefix,omitempty" yaml:"minutePrefix,omitempty"`
+	OrganisationID *string  `bson:"organisationId,omitempty" yaml:"organisationId,omitempty"`
+	ParentID       *string  `bson:"parentId,omitempty" yaml:"parentId,omitempty"`
+	Description    *string  `bson:"description,omitempty" yaml:"description,omitempty"`
+}
+
+// BodyFilter narrows a list of bodies.
+type BodyFilter struct {
+	Kind         *string
+	UpdatedSince *time.Time
+}
+
+func (f BodyFilter) bson() bson.D {
+	return since(eq(bson.D{}, "kind", f.Kind), f.UpdatedSince)
+}
+
+// FindBodiesByIDs returns the bodies with the given IDs, in one find.
+func (s *Store) FindBodiesByIDs(ctx context.Context, ids []string) ([]*Body, error) {
+	return findIn[Body](ctx, s.Bodies, "_id", ids, nil)
+}
+
+// FindBodiesByOrganisationIDs returns the bodies the given organisations run, by name.
+func (s *Store) FindBodiesByOrganisationIDs(ctx context.Context, ids []string) ([]*Body, error) {
+	return findIn[Body](ctx, s.Bodies, "organisationId", ids, byName)
+}
+
+// FindBodiesByParentIDs returns the bodies that report to the given bodies, by name.
+func (s *Store) FindBodiesByParentIDs(ctx context.Context, ids []string) ([]*Body, error) {
+	return findIn[Body](ctx, s.Bodies, "parentId", ids, byName)
+}
+
+// FindBodies returns one page of bodies, by name.
+func (s *Store) FindBodies(ctx context.Context, f BodyFilter, p Page) (*Result[Body], error) {
+	return findPage[Body](ctx, s.Bodies, f.bson(), byName, p)
+}
+
+// CountBodies counts the bodies that match f.
+func (s *Store) CountBodies(ctx context.Context, f BodyFilter) (int, error) {
+	return count(ctx, s.Bodies, f.bson())
+}

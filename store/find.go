@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// ErrBadCursor is returned when an `after` cursor was not made by the list it
+// is given to.
+var ErrBadCursor = errors.New("not a cursor from this list")
+
+// Order is a sort order: ascending on each field in turn. Its last field is
+// unique (_id), so that a cursor names one place in the list however many
+// records are inserted around it.
+type Order []string
+
+var (
+	byID   = Order{"_id"}
+	byName = Order{"name", "_id"}
+	byDate = Order{"date", "_id"}
+)
+
+func (o Order) sort() bson.D {
+	d := make(bson.D, len(o))
+	for i, f := range o {
+		d[i] = bson.E{Key: f, Value: 1}
+	}
+	return d
+}
+
+// Page asks for the First records after the cursor After ("" for the start).
+type Page struct {
+	First int
+	After string
+}
+
+// Result is one page of a list.
+type Result[T any] struct {
+	Nodes   []*T
+	Cursors []string
+	HasNext bool
+}
+
+// find runs one find command and decodes every document it returns.
+func find[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+	cur, err := c.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+	}
+	var out []*T
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+	}
+	return out, nil
+}
+
+// findIn returns the documents whose field holds one of keys, in one find.
+func findIn[T any](ctx context.Context, c *mongo.Collection, field string, keys []string, o Order) ([]*T, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	opts := options.Find()
+	if o != nil {
+		opts.SetSort(o.sort())
+	}
+	return find[T](ctx, c, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: keys}}}}, opts)
+}
+
+// count counts the documents matching filter.
+func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error) {
+	n, err := c.CountDocuments(ctx, filter)
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", c.Name(), err)
+	}
+	return int(n), nil
+}
+
+// findPage returns one page of the documents matching filter in order o,
+// fetching one more than asked to learn whether another page follows.
+func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o Order, p Page) (*Result[T], error) {
+	if p.After != "" {
+		after, err := decodeCursor(c.Name(), p.After, len(o))
+		if err != nil {
+			return nil, err
+		}
+		filter = append(filter, bson.E{Key: "$or", Value: o.after(after)})
+	}
+	cur, err := c.Find(ctx, filter, options.Find().SetSort(o.sort()).SetLimit(int64(p.First+1)))
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+	}
+	defer cur.Close(ctx)
+	res := &Result[T]{}
+	for cur.Next(ctx) {
+		if len(res.Nodes) == p.First {
+			res.HasNext = true
+			break
+		}
+		v := new(T)
+		if err := cur.Decode(v); err != nil {
+			return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+		}
+		key := make([]string, len(o))
+		for i, f := range o {
+			key[i], _ = cur.Current.Lookup(f).StringValueOK()
+		}
+		res.Nodes = append(res.Nodes, v)
+		res.Cursors = append(res.Cursors, encodeCursor(c.Name(), key))
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+	}
+	return res, nil
+}
+
+// after is the filter for records that sort after key: greater on the first
+// field, or equal on it and greater on the next, and so on.
+func (o Order) after(key []string) bson.A {
+	or := bson.A{}
+	for i := range o {
+		d := bson.D{}
+		for j := range i {
+			d = append(d, bson.E{Key: o[j], Value: key[j]})
+		}
+		d = append(d, bson.E{Key: o[i], Value: bson.D{{Key: "$gt", Value: key[i]}}})
+		or = append(or, d)
+	}
+	return or
+}
+
+// PageOf pages through a list already in memory, sorted by key, with the same
+// cursors findPage makes. list names the list so that its cursors are its own.
+func PageOf[T any](list string, all []*T, key func(*T) []string, p Page) (*Result[T], error) {
+	start := 0
+	if p.After != "" {
+		after, err := decodeCursor(list, p.After, -1)
+		if err != nil {
+			return nil, err
+		}
+		for start < len(all) && !keyLess(after, key(all[start])) {
+			start++
+		}
+	}
+	res := &Result[T]{}
+	for _, v := range all[start:] {
+		if len(res.Nodes) == p.First {
+			res.HasNext = true
+			break
+		}
+		res.Nodes = append(res.Nodes, v)
+		res.Cursors = append(res.Cursors, encodeCursor(list, key(v)))
+	}
+	return res, nil
+}
+
+func keyLess(a, b []string) bool {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
+
+type cursor struct {
+	List string   `json:"l"`
+	Key  []string `json:"k"`
+}
+
+func encodeCursor(list string, key []string) string {
+	b, _ := json.Marshal(cursor{List: list, Key: key})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor made for list; n is the number of sort fields
+// it must hold, or -1 for any.
+func decodeCursor(list, s string, n int) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.List != list || len(c.Key) == 0 || (n >= 0 && len(c.Key) != n) {
+		return nil, ErrBadCursor
+	}
+	return c.Key, nil
+}
+
+// eq adds field = *v to d when v is set.
+func eq(d bson.D, field string, v *string) bson.D {
+	if v == nil {
+		return d
+	}
+	return append(d, bson.E{Key: field, Value: *v})
+}
+
+// since adds updatedAt >= *t to d when t is set.
+func since(d bson.D, t *time.Time) bson.D {
+	if t == nil {
+		return d
+	}
+	return append(d, bson.E{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: t.UTC()}}})
+}
+
+func sortBy(o Order) *options.FindOptionsBuilder {
+	return options.Find().SetSort(o.sort())
+}

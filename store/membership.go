@@ -1,0 +1,32 @@
+package store
+
+import "context"
+
+// Membership is a seat on a body, held by a person (or only named as a post)
+// on behalf of an organisation, for a time.
+type Membership struct {
+	Record         `bson:",inline" yaml:",inline"`
+	PersonID       *string `bson:"personId,omitempty" yaml:"personId,omitempty"`
+	BodyID         string  `bson:"bodyId" yaml:"bodyId"`
+	Role           string  `bson:"role" yaml:"role"`
+	Post           *string `bson:"post,omitempty" yaml:"post,omitempty"`
+	RepresentingID *string `bson:"representingId,omitempty" yaml:"representingId,omitempty"`
+	StartDate      *string `bson:"startDate,omitempty" yaml:"startDate,omitempty"`
+	EndDate        *string `bson:"endDate,omitempty" yaml:"endDate,omitempty"`
+}
+
+// CurrentOn reports whether the membership runs on day (YYYY-MM-DD): it has
+// started (or gives no start) and has not ended (or gives no end).
+func (m *Membership) CurrentOn(day string) bool {
+	return (m.StartDate == nil || *m.StartDate <= day) && (m.EndDate == nil || *m.EndDate >= day)
+}
+
+// FindMembershipsByPersonIDs returns the memberships of the given people.
+func (s *Store) FindMembershipsByPersonIDs(ctx context.Context, ids []string) ([]*Membership, error) {
+	return findIn[Membership](ctx, s.Memberships, "personId", ids, byID)
+}
+
+// FindMembershipsByBodyIDs returns the memberships of the given bodies.
+func (s *Store) FindMembershipsByBodyIDs(ctx context.Context, ids []string) ([]*Membership, error) {
+	return findIn[Membership](ctx, s.Memberships, "bodyId", ids, byID)
+}

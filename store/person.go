@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Person is a councillor, officer or partner representative.
+type Person struct {
+	Record         `bson:",inline" yaml:",inline"`
+	Name           string   `bson:"name" yaml:"name"`
+	Honorific      *string  `bson:"honorific,omitempty" yaml:"honorific,omitempty"`
+	Aliases        []string `bson:"aliases" yaml:"aliases,omitempty"`
+	JobTitle       *string  `bson:"jobTitle,omitempty" yaml:"jobTitle,omitempty"`
+	OrganisationID *string  `bson:"organisationId,omitempty" yaml:"organisationId,omitempty"`
+	Email          *string  `bson:"email,omitempty" yaml:"email,omitempty"`
+	Phone          *string  `bson:"phone,omitempty" yaml:"phone,omitempty"`
+}
+
+// PersonFilter narrows a list of people.
+type PersonFilter struct {
+	// Name matches any part of the name or an alias, ignoring case and accents.
+	Name           *string
+	OrganisationID *string
+	UpdatedSince   *time.Time
+}
+
+func (f PersonFilter) bson() bson.D {
+	d := bson.D{}
+	if f.Name != nil {
+		d = append(d, bson.E{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(Fold(*f.Name))}})
+	}
+	d = eq(d, "organisationId", f.OrganisationID)
+	return since(d, f.UpdatedSince)
+}
+
+// FindPeopleByIDs returns the people with the given IDs, in one find.
+func (s *Store) FindPeopleByIDs(ctx context.Context, ids []string) ([]*Person, error) {
+	return findIn[Person](ctx, s.People, "_id", ids, nil)
+}
+
+// FindPeopleByOrganisationIDs returns the people of the given organisations, by name.
+func (s *Store) FindPeopleByOrganisationIDs(ctx context.Context, ids []string) ([]*Person, error) {
+	return findIn[Person](ctx, s.People, "organisationId", ids, byName)
+}
+
+// FindPeople returns one page of people, by name.
+func (s *Store) FindPeople(ctx context.Context, f PersonFilter, p Page) (*Result[Person], error) {
+	return findPage[Person](ctx, s.People, f.bson(), byName, p)
+}
+
+// CountPeople counts the people that match f.
+func (s *Store) CountPeople(ctx context.Context, f PersonFilter) (int, error) {
+	return count(ctx, s.People, f.bson())
+}

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Plan is a strategy or action plan with priorities.
+type Plan struct {
+	Record      `bson:",inline" yaml:",inline"`
+	Title       string   `bson:"title" yaml:"title"`
+	StartDate   *string  `bson:"startDate,omitempty" yaml:"startDate,omitempty"`
+	EndDate     *string  `bson:"endDate,omitempty" yaml:"endDate,omitempty"`
+	OwnerID     *string  `bson:"ownerId,omitempty" yaml:"ownerId,omitempty"`
+	Themes      []string `bson:"themes" yaml:"themes,omitempty"`
+	Description *string  `bson:"description,omitempty" yaml:"description,omitempty"`
+}
+
+// PlanFilter narrows a list of plans.
+type PlanFilter struct {
+	UpdatedSince *time.Time
+}
+
+// FindPlansByIDs returns the plans with the given IDs, in one find.
+func (s *Store) FindPlansByIDs(ctx context.Context, ids []string) ([]*Plan, error) {
+	return findIn[Plan](ctx, s.Plans, "_id", ids, nil)
+}
+
+// FindPlansByOwnerIDs returns the plans the given bodies own.
+func (s *Store) FindPlansByOwnerIDs(ctx context.Context, ids []string) ([]*Plan, error) {
+	return findIn[Plan](ctx, s.Plans, "ownerId", ids, byID)
+}
+
+// FindPlans returns one page of plans, by ID.
+func (s *Store) FindPlans(ctx context.Context, f PlanFilter, p Page) (*Result[Plan], error) {
+	return findPage[Plan](ctx, s.Plans, since(bson.D{}, f.UpdatedSince), byID, p)
+}
+
+// CountPlans counts the plans that match f.
+func (s *Store) CountPlans(ctx context.Context, f PlanFilter) (int, error) {
+	return count(ctx, s.Plans, since(bson.D{}, f.UpdatedSince))
+}

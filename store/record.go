@@ -1,0 +1,44 @@
+package store
+
+import "time"
+
+// Record holds the fields every stored record shares: its ID, where its facts
+// came from, who may see it and when it last changed.
+type Record struct {
+	// ID is the record's stable, type-prefixed ID ("person:carol-clark"),
+	// stored as _id.
+	ID string `bson:"_id" yaml:"id"`
+	// Sources names the documents and places the record's facts come from.
+	Sources []Source `bson:"sources" yaml:"sources"`
+	// Visibility is PUBLIC (the default when empty), PARTNER or OFFICER.
+	Visibility string `bson:"visibility,omitempty" yaml:"visibility,omitempty"`
+	// Notes are curation notes, such as where two documents disagree.
+	Notes *string `bson:"notes,omitempty" yaml:"notes,omitempty"`
+	// UpdatedAt is when the record's content last changed in the store.
+	UpdatedAt time.Time `bson:"updatedAt" yaml:"-"`
+	// Dataset names the data set the record was imported from.
+	Dataset string `bson:"dataset,omitempty" yaml:"-"`
+	// Hash is a digest of the record's content, so that an import can tell
+	// an unchanged record from a changed one.
+	Hash string `bson:"hash,omitempty" yaml:"-"`
+	// Search is the folded text that search matches: names, titles and
+	// aliases, lowercased and without accents.
+	Search string `bson:"search,omitempty" yaml:"-"`
+}
+
+// Source is where a fact came from: a published document and a place in it.
+type Source struct {
+	Document string  `bson:"document" yaml:"document"`
+	Title    *string `bson:"title,omitempty" yaml:"title,omitempty"`
+	Locator  *string `bson:"locator,omitempty" yaml:"locator,omitempty"`
+	URL      *string `bson:"url,omitempty" yaml:"url,omitempty"`
+}
+
+// Doc is any stored record type.
+type Doc interface {
+	// Base returns the fields every record shares.
+	Base() *Record
+}
+
+// Base returns the record itself.
+func (r *Record) Base() *Record { return r }

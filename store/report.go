@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Report is a paper put to a meeting.
+type Report struct {
+	Record          `bson:",inline" yaml:",inline"`
+	Title           string   `bson:"title" yaml:"title"`
+	MeetingID       *string  `bson:"meetingId,omitempty" yaml:"meetingId,omitempty"`
+	AgendaItemID    *string  `bson:"agendaItemId,omitempty" yaml:"agendaItemId,omitempty"`
+	AuthorID        *string  `bson:"authorId,omitempty" yaml:"authorId,omitempty"`
+	LeadMemberID    *string  `bson:"leadMemberId,omitempty" yaml:"leadMemberId,omitempty"`
+	DecisionType    *string  `bson:"decisionType,omitempty" yaml:"decisionType,omitempty"`
+	Summary         *string  `bson:"summary,omitempty" yaml:"summary,omitempty"`
+	Recommendations []string `bson:"recommendations" yaml:"recommendations,omitempty"`
+	PriorityIDs     []string `bson:"priorityIds" yaml:"priorityIds,omitempty"`
+	IndicatorIDs    []string `bson:"indicatorIds" yaml:"indicatorIds,omitempty"`
+}
+
+// ReportFilter narrows a list of reports.
+type ReportFilter struct {
+	// MeetingIDs, when not nil, keeps the reports to those meetings.
+	MeetingIDs   []string
+	UpdatedSince *time.Time
+}
+
+func (f ReportFilter) bson() bson.D {
+	d := bson.D{}
+	if f.MeetingIDs != nil {
+		d = append(d, bson.E{Key: "meetingId", Value: bson.D{{Key: "$in", Value: f.MeetingIDs}}})
+	}
+	return since(d, f.UpdatedSince)
+}
+
+// FindReportsByIDs returns the reports with the given IDs, in one find.
+func (s *Store) FindReportsByIDs(ctx context.Context, ids []string) ([]*Report, error) {
+	return findIn[Report](ctx, s.Reports, "_id", ids, nil)
+}
+
+// FindReportsByMeetingIDs returns the reports to the given meetings.
+func (s *Store) FindReportsByMeetingIDs(ctx context.Context, ids []string) ([]*Report, error) {
+	return findIn[Report](ctx, s.Reports, "meetingId", ids, byID)
+}
+
+// FindReportsByAgendaItemIDs returns the reports to the given agenda items.
+func (s *Store) FindReportsByAgendaItemIDs(ctx context.Context, ids []string) ([]*Report, error) {
+	return findIn[Report](ctx, s.Reports, "agendaItemId", ids, byID)
+}
+
+// FindReportsByPriorityIDs returns the reports on any of the given priorities.
+func (s *Store) FindReportsByPriorityIDs(ctx context.Context, ids []string) ([]*Report, error) {
+	return findIn[Report](ctx, s.Reports, "priorityIds", ids, byID)
+}
+
+// FindReportsByPersonIDs returns the reports the given people wrote (as
+// contact officer) or led (as lead member), in one find.
+func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Report, error) {
+	in := bson.D{{Key: "$in", Value: ids}}
+	filter := bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "authorId", Value: in}},
+		bson.D{{Key: "leadMemberId", Value: in}},
+	}}}
+	return find[Report](ctx, s.Reports, filter, sortBy(byID))
+}
+
+// MeetingIDsOfBody lists the IDs of a body's meetings.
+func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, error) {
+	var ids []string
+	err := s.Meetings.Distinct(ctx, "_id", bson.D{{Key: "bodyId", Value: bodyID}}).Decode(&ids)
+	if err != nil {
+		return nil, fmt.Errorf("distinct meetings: %w", err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// FindReports returns one page of reports, by ID.
+func (s *Store) FindReports(ctx context.Context, f ReportFilter, p Page) (*Result[Report], error) {
+	return findPage[Report](ctx, s.Reports, f.bson(), byID, p)
+}
+
+// CountReports counts the reports that match f.
+func (s *Store) CountReports(ctx context.Context, f ReportFilter) (int, error) {
+	return count(ctx, s.Reports, f.bson())
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Fold lowercases s, strips its accents and collapses runs of space, so that
+// "Cllr Anne McCoy" and "cllr  anne mccoy" compare equal.
+func Fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+}
+
+// Searchable is a record that search finds by its names and titles.
+type Searchable interface {
+	// SearchTerms are the names, titles and aliases search matches.
+	SearchTerms() []string
+	// SetSearch stores the folded terms.
+	SetSearch(string)
+}
+
+// SetSearch stores the folded text search matches.
+func (r *Record) SetSearch(s string) { r.Search = s }
+
+// SearchText folds a record's search terms into the text stored for search.
+func SearchText(s Searchable) string {
+	terms := s.SearchTerms()
+	for i, t := range terms {
+		terms[i] = Fold(t)
+	}
+	return strings.Join(terms, "\n")
+}
+
+func (o *Organisation) SearchTerms() []string { return append([]string{o.Name}, o.Aliases...) }
+func (p *Person) SearchTerms() []string       { return append([]string{p.Name}, p.Aliases...) }
+func (b *Body) SearchTerms() []string         { return append([]string{b.Name}, b.Aliases...) }
+func (m *Meeting) SearchTerms() []string      { return []string{m.Title} }
+func (a *AgendaItem) SearchTerms() []string {
+	if a.MinuteRef != nil {
+		return []string{a.Title, *a.MinuteRef}
+	}
+	return []string{a.Title}
+}
+func (r *Report) SearchTerms() []string    { return []string{r.Title} }
+func (p *Plan) SearchTerms() []string      { return []string{p.Title} }
+func (p *Priority) SearchTerms() []string  { return []string{p.Title} }
+func (a *Action) SearchTerms() []string    { return []string{a.Title} }
+func (i *Indicator) SearchTerms() []string { return []string{i.Name} }
+
+// Hit is one search result: a record of one of the searchable types.
+type Hit struct {
+	Record Searchable
+	rank   int
+	order  int
+}
+
+// Search finds records of every searchable type whose name, title or alias
+// contains query, ignoring case and accents: one find per type, run
+// together. Whole-word matches at the start of a name come first; at most
+// first hits are returned.
+func (s *Store) Search(ctx context.Context, query string, first int) ([]Searchable, error) {
+	q := Fold(query)
+	filter := bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}}
+	opts := options.Find().SetLimit(int64(first)).SetSort(byID.sort())
+	searches := []func(context.Context) ([]Searchable, error){
+		searchIn[Person](s.People, filter, opts),
+		searchIn[Organisation](s.Organisations, filter, opts),
+		searchIn[Body](s.Bodies, filter, opts),
+		searchIn[Meeting](s.Meetings, filter, opts),
+		searchIn[AgendaItem](s.AgendaItems, filter, opts),
+		searchIn[Report](s.Reports, filter, opts),
+		searchIn[Plan](s.Plans, filter, opts),
+		searchIn[Priority](s.Priorities, filter, opts),
+		searchIn[Action](s.Actions, filter, opts),
+		searchIn[Indicator](s.Indicators, filter, opts),
+	}
+	found := make([][]Searchable, len(searches))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, search := range searches {
+		g.Go(func() (err error) {
+			found[i], err = search(gctx)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var hits []Hit
+	for _, list := range found {
+		for _, r := range list {
+			hits = append(hits, Hit{Record: r, rank: rank(SearchText(r), q), order: len(hits)})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].rank < hits[j].rank })
+	out := make([]Searchable, 0, min(first, len(hits)))
+	for _, h := range hits[:min(first, len(hits))] {
+		out = append(out, h.Record)
+	}
+	return out, nil
+}
+
+// rank is 0 when a term starts with q, 1 when a word in it does, 2 otherwise.
+func rank(text, q string) int {
+	best := 2
+	for _, term := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(term, q):
+			return 0
+		case strings.Contains(" "+term, " "+q):
+			best = 1
+		}
+	}
+	return best
+}
+
+func searchIn[T any, PT interface {
+	*T
+	Searchable
+}](c *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) func(context.Context) ([]Searchable, error) {
+	return func(ctx context.Context) ([]Searchable, error) {
+		docs, err := find[T](ctx, c, filter, opts)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Searchable, len(docs))
+		for i, d := range docs {
+			out[i] = PT(d)
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Stamp is what the store knows of a stored record without reading it all:
+// its content hash and the data set it came from.
+type Stamp struct {
+	ID      string `bson:"_id"`
+	Hash    string `bson:"hash"`
+	Dataset string `bson:"dataset"`
+}
+
+// FindStamps returns the stamp of every record in a collection, in one find.
+func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]Stamp, error) {
+	c := s.Collection(collection)
+	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "dataset", Value: 1}})
+	stamps, err := find[Stamp](ctx, c, bson.D{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Stamp, len(stamps))
+	for _, st := range stamps {
+		out[st.ID] = *st
+	}
+	return out, nil
+}
+
+// ExistingIDs reports which of ids exist in a collection, in one find.
+func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string) (map[string]bool, error) {
+	c := s.Collection(collection)
+	opts := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
+	found, err := find[Stamp](ctx, c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(found))
+	for _, f := range found {
+		out[f.ID] = true
+	}
+	return out, nil
+}
+
+// Prepare fills the fields the store derives from a record's content: nil
+// lists become empty, Search gets the folded search text, and Hash the
+// digest of everything but UpdatedAt, so that an unchanged record can be
+// told from a changed one.
+func Prepare(d Doc) error {
+	emptyLists(reflect.ValueOf(d).Elem())
+	base := d.Base()
+	if sr, ok := d.(Searchable); ok {
+		base.Search = SearchText(sr)
+	}
+	updated := base.UpdatedAt
+	base.UpdatedAt, base.Hash = time.Time{}, ""
+	raw, err := bson.Marshal(d)
+	base.UpdatedAt = updated
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", base.ID, err)
+	}
+	sum := sha256.Sum256(raw)
+	base.Hash = hex.EncodeToString(sum[:])
+	return nil
+}
+
+// emptyLists replaces nil slices in a struct (and in its inline structs and
+// the structs its slices hold) with empty ones, so that lists are stored as
+// [] rather than null.
+func emptyLists(v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.Slice:
+			if f.IsNil() {
+				f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+			}
+			for j := range f.Len() {
+				if e := f.Index(j); e.Kind() == reflect.Struct {
+					emptyLists(e)
+				}
+			}
+		case reflect.Struct:
+			emptyLists(f)
+		}
+	}
+}
+
+// UpsertDocs writes docs into a collection by ID, replacing what is there,
+// in one unordered bulk write.
+func (s *Store) UpsertDocs(ctx context.Context, collection string, docs []Doc) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(docs))
+	for i, d := range docs {
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
+	}
+	if _, err := s.Collection(collection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("upsert %s: %w", collection, err)
+	}
+	return nil
+}
+
+// DeleteByIDs deletes the records of a collection with the given IDs.
+func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.Collection(collection).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", collection, err)
+	}
+	return nil
+}
