@@ -41,7 +41,9 @@ func attendanceConnection(all []*store.Attendance, p store.Page) (*model.Attenda
 		return nil, err
 	}
 	c := &model.AttendanceConnection{TotalCount: len(all)}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Attendance) *model.AttendanceEdge { return &model.AttendanceEdge{Cursor: cur, Node: n} })
+	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Attendance) *model.AttendanceEdge {
+		return &model.AttendanceEdge{Cursor: cur, Node: n}
+	})
 	return c, nil
 }
 

@@ -358,7 +358,9 @@ func (r *queryResolver) Organisations(ctx context.Context, kind *string, updated
 		return nil, err
 	}
 	c := &model.OrganisationConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Organisation) *model.OrganisationEdge { return &model.OrganisationEdge{Cursor: cur, Node: n} })
+	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Organisation) *model.OrganisationEdge {
+		return &model.OrganisationEdge{Cursor: cur, Node: n}
+	})
 	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountOrganisations(ctx, f) })
 	return c, err
 }
@@ -505,7 +507,9 @@ func (r *queryResolver) Indicators(ctx context.Context, theme *string, updatedSi
 		return nil, err
 	}
 	c := &model.IndicatorConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Indicator) *model.IndicatorEdge { return &model.IndicatorEdge{Cursor: cur, Node: n} })
+	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Indicator) *model.IndicatorEdge {
+		return &model.IndicatorEdge{Cursor: cur, Node: n}
+	})
 	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountIndicators(ctx, f) })
 	return c, err
 }

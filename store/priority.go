@@ -41,4 +41,3 @@ func (s *Store) FindPrioritiesByPlanIDs(ctx context.Context, ids []string) ([]*P
 func (s *Store) FindPrioritiesByIndicatorIDs(ctx context.Context, ids []string) ([]*Priority, error) {
 	return findIn[Priority](ctx, s.Priorities, "indicatorIds", ids, byID)
 }
-
