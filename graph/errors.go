@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"councilgraph/graph/scalar"
 	"councilgraph/store"
 )
 
@@ -60,7 +61,15 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gqlErr
 		}
 		path := graphql.GetPath(ctx)
+		var scalarErr *scalar.InputError
 		switch {
+		case errors.As(err, &scalarErr):
+			// An argument of the wrong form; gqlgen's message names it.
+			msg := err.Error()
+			if gqlErr != nil {
+				msg, path = gqlErr.Message, gqlErr.Path
+			}
+			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": CodeBadUserInput}}
 		case errors.Is(err, store.ErrBadCursor):
 			return &gqlerror.Error{Message: "after is not a cursor from this list", Path: path,
 				Extensions: map[string]any{"code": CodeBadUserInput, "argument": "after"}}

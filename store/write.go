@@ -125,3 +125,69 @@ func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string
 	}
 	return nil
 }
+
+// CollectionOf names the collection a record of d's type lives in.
+func CollectionOf(d Doc) string {
+	switch d.(type) {
+	case *Organisation:
+		return "organisations"
+	case *Person:
+		return "people"
+	case *Body:
+		return "bodies"
+	case *Membership:
+		return "memberships"
+	case *Meeting:
+		return "meetings"
+	case *Attendance:
+		return "attendance"
+	case *AgendaItem:
+		return "agendaItems"
+	case *Report:
+		return "reports"
+	case *Declaration:
+		return "declarations"
+	case *Plan:
+		return "plans"
+	case *Priority:
+		return "priorities"
+	case *Action:
+		return "actions"
+	case *Indicator:
+		return "indicators"
+	case *Area:
+		return "areas"
+	case *Observation:
+		return "observations"
+	}
+	panic(fmt.Sprintf("store: %T is not a record type", d))
+}
+
+// Put prepares and upserts records of any types, one bulk write per
+// collection in batches of at most 1000; records without an updatedAt are
+// stamped with now. Tests and the benchmark generator write through it.
+func (s *Store) Put(ctx context.Context, now time.Time, docs ...Doc) error {
+	byColl := map[string][]Doc{}
+	var order []string
+	for _, d := range docs {
+		if d.Base().UpdatedAt.IsZero() {
+			d.Base().UpdatedAt = now.UTC().Truncate(time.Millisecond)
+		}
+		if err := Prepare(d); err != nil {
+			return err
+		}
+		c := CollectionOf(d)
+		if _, ok := byColl[c]; !ok {
+			order = append(order, c)
+		}
+		byColl[c] = append(byColl[c], d)
+	}
+	for _, c := range order {
+		for start := 0; start < len(byColl[c]); start += 1000 {
+			if err := s.UpsertDocs(ctx, c, byColl[c][start:min(start+1000, len(byColl[c]))]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

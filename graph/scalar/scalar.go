@@ -23,6 +23,15 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
+// InputError is a value that is not of a scalar's form.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErrorf(format string, args ...any) *InputError {
+	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // DateLayout is the form of a Date: YYYY-MM-DD.
 const DateLayout = time.DateOnly
 
@@ -37,10 +46,10 @@ func MarshalDate(s string) graphql.Marshaler {
 func UnmarshalDate(v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("a Date must be a string in the form YYYY-MM-DD, got %T", v)
+		return "", inputErrorf("a Date must be a string in the form YYYY-MM-DD, got %T", v)
 	}
 	if _, err := time.Parse(DateLayout, s); err != nil {
-		return "", fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+		return "", inputErrorf("%q is not a date in the form YYYY-MM-DD", s)
 	}
 	return s, nil
 }
@@ -56,11 +65,11 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("a DateTime must be a string in RFC 3339 form, got %T", v)
+		return time.Time{}, inputErrorf("a DateTime must be a string in RFC 3339 form, got %T", v)
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date-time in RFC 3339 form, e.g. 2023-06-15T16:30:00+01:00", s)
+		return time.Time{}, inputErrorf("%q is not a date-time in RFC 3339 form, e.g. 2023-06-15T16:30:00+01:00", s)
 	}
 	return t, nil
 }

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"councilgraph/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+// lockedBuffer is a bytes.Buffer safe to write from the server and read from the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRunServesAndShutsDown starts the service as the README's run command
+// does (embedded store, bundled data), waits for it to be ready, queries it
+// and stops it with SIGTERM.
+func TestRunServesAndShutsDown(t *testing.T) {
+	var stderr lockedBuffer
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	}()
+
+	addr := waitForLog(t, &stderr, done, "listening", "addr")
+	base := "http://" + addr
+	waitReady(t, base)
+
+	body := `{"query":"{ body(id: \"body:cabinet\") { name meetings(first: 1) { totalCount } } }"}`
+	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Data struct {
+			Body struct {
+				Name     string
+				Meetings struct{ TotalCount int }
+			}
+		}
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if got.Data.Body.Name != "Cabinet" || got.Data.Body.Meetings.TotalCount == 0 {
+		t.Errorf("the bundled data set did not answer: %+v", got)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Error("no X-Request-Id on the response")
+	}
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not stop within 15s of SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop logged:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"path":"/graphql","status":200`) {
+		t.Errorf("no request line logged:\n%s", stderr.String())
+	}
+}
+
+// waitForLog waits for a JSON log line with message msg and returns its field key.
+func waitForLog(t *testing.T, logs *lockedBuffer, done <-chan error, msg, key string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == msg {
+				return line[key].(string)
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before %q: %v\n%s", msg, err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no %q log line:\n%s", msg, logs.String())
+	return ""
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("/readyz never turned 200")
+}
+
+func TestRunFailsFastWithoutDatabase(t *testing.T) {
+	env := map[string]string{"MONGODB_URI": "mongodb://127.0.0.1:1/?connectTimeoutMS=200"}
+	start := time.Now()
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 10s") {
+		t.Fatalf("err = %v, want a clear 'did not answer' error", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %s to give up, want about 10s", d)
+	}
+}
+
+func TestHTTPBadInput(t *testing.T) {
+	s := storetest.New(t, nil)
+	h := newHandler(s, httpConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tests := []struct {
+		name        string
+		body        io.Reader
+		contentType string
+		wantStatus  int
+		wantInBody  string
+	}{
+		{"malformed JSON", strings.NewReader(`{"query": "{ areas { id } "`), "application/json", http.StatusBadRequest, `"errors"`},
+		{"oversized body", strings.NewReader(`{"query":"` + strings.Repeat("x", maxBodyBytes) + `"}`), "application/json", http.StatusRequestEntityTooLarge, "larger than 1 MiB"},
+		{"oversized body without a length", io.MultiReader(strings.NewReader(`{"query":"`), strings.NewReader(strings.Repeat("x", maxBodyBytes))), "application/json", http.StatusRequestEntityTooLarge, "larger than 1 MiB"},
+		{"unknown field", strings.NewReader(`{"query":"{ areas { id colour } }"}`), "application/json", http.StatusUnprocessableEntity, `Cannot query field \"colour\" on type \"Area\"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", tt.body)
+			if _, ok := tt.body.(*strings.Reader); !ok {
+				req.ContentLength = -1
+			}
+			req.Header.Set("Content-Type", tt.contentType)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body.String())
+			}
+			if !strings.Contains(rec.Body.String(), tt.wantInBody) {
+				t.Errorf("body %s does not contain %s", rec.Body.String(), tt.wantInBody)
+			}
+		})
+	}
+}
+
+func TestHealthAndGraphiQL(t *testing.T) {
+	s := storetest.New(t, nil)
+	h := newHandler(s, httpConfig{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "graphiql"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK || !strings.Contains(strings.ToLower(rec.Body.String()), want) {
+			t.Errorf("GET %s = %d %q, want 200 with %q", path, rec.Code, rec.Body.String()[:min(80, rec.Body.Len())], want)
+		}
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the database gone = %d, want 503", rec.Code)
+	}
+}
+
+func TestSchemaCommandPrintsTheSchema(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"schema"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("schema.graphqls")
+	if out.String() != string(want) {
+		t.Error("schema output differs from schema.graphqls")
+	}
+}
