@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"councilgraph/httpapi"
 	"councilgraph/loaders"
 	"councilgraph/store"
 )
@@ -143,7 +144,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           newHandler(s, httpConfig{CORSOrigins: splitList(*origins), LoaderWait: *wait}, log),
+		Handler:           httpapi.New(s, httpapi.Config{CORSOrigins: splitList(*origins), LoaderWait: *wait}, log),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")

@@ -1,4 +1,7 @@
-package main
+// Package httpapi owns the service's HTTP surface: the GraphQL endpoint with
+// its transports and extensions, GraphiQL, health checks, CORS, body limits,
+// request IDs and request logs.
+package httpapi
 
 import (
 	"bytes"
@@ -24,18 +27,20 @@ import (
 	"councilgraph/store"
 )
 
-// maxBodyBytes is the largest request body the service reads.
-const maxBodyBytes = 1 << 20
+// MaxBodyBytes is the largest request body the service reads.
+const MaxBodyBytes = 1 << 20
 
-// httpConfig is what the HTTP layer needs to know.
-type httpConfig struct {
+// Config is what the HTTP layer needs to know.
+type Config struct {
+	// CORSOrigins are the origins browsers may call from; none by default.
 	CORSOrigins []string
-	LoaderWait  time.Duration
+	// LoaderWait is how long a loader gathers keys before it fetches.
+	LoaderWait time.Duration
 }
 
-// newHandler builds the service's HTTP handler: GraphQL at /graphql, GraphiQL
+// New builds the service's HTTP handler: GraphQL at /graphql, GraphiQL
 // at /, and the health checks.
-func newHandler(s *store.Store, cfg httpConfig, log *slog.Logger) http.Handler {
+func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}}))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
@@ -70,16 +75,16 @@ func newHandler(s *store.Store, cfg httpConfig, log *slog.Logger) http.Handler {
 	return withRequestLog(log, mux)
 }
 
-// limitBody answers 413 to a request body over maxBodyBytes, whether or not
+// limitBody answers 413 to a request body over MaxBodyBytes, whether or not
 // it declares its length.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBodyBytes {
+		if r.ContentLength > MaxBodyBytes {
 			tooLarge(w)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				tooLarge(w)

@@ -1,0 +1,71 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"councilgraph/httpapi"
+	"councilgraph/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+func TestHTTPBadInput(t *testing.T) {
+	s := storetest.New(t, nil)
+	h := httpapi.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tests := []struct {
+		name        string
+		body        io.Reader
+		contentType string
+		wantStatus  int
+		wantInBody  string
+	}{
+		{"malformed JSON", strings.NewReader(`{"query": "{ areas { id } "`), "application/json", http.StatusBadRequest, `"errors"`},
+		{"oversized body", strings.NewReader(`{"query":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`), "application/json", http.StatusRequestEntityTooLarge, "larger than 1 MiB"},
+		{"oversized body without a length", io.MultiReader(strings.NewReader(`{"query":"`), strings.NewReader(strings.Repeat("x", httpapi.MaxBodyBytes))), "application/json", http.StatusRequestEntityTooLarge, "larger than 1 MiB"},
+		{"unknown field", strings.NewReader(`{"query":"{ areas { id colour } }"}`), "application/json", http.StatusUnprocessableEntity, `Cannot query field \"colour\" on type \"Area\"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", tt.body)
+			if _, ok := tt.body.(*strings.Reader); !ok {
+				req.ContentLength = -1
+			}
+			req.Header.Set("Content-Type", tt.contentType)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body.String())
+			}
+			if !strings.Contains(rec.Body.String(), tt.wantInBody) {
+				t.Errorf("body %s does not contain %s", rec.Body.String(), tt.wantInBody)
+			}
+		})
+	}
+}
+
+func TestHealthAndGraphiQL(t *testing.T) {
+	s := storetest.New(t, nil)
+	h := httpapi.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "graphiql"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK || !strings.Contains(strings.ToLower(rec.Body.String()), want) {
+			t.Errorf("GET %s = %d %q, want 200 with %q", path, rec.Code, rec.Body.String()[:min(80, rec.Body.Len())], want)
+		}
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the database gone = %d, want 503", rec.Code)
+	}
+}
