@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"councilgraph/graph"
@@ -51,7 +52,8 @@ type checker struct {
 
 func (c *checker) at(field string) Problem {
 	line := c.item.Line
-	if l, ok := c.item.lines[field]; ok {
+	top, _, _ := strings.Cut(strings.SplitN(field, "[", 2)[0], ".")
+	if l, ok := c.item.lines[top]; ok {
 		line = l
 	}
 	return Problem{File: c.item.File, Line: line, ID: c.id, Field: field}

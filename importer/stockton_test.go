@@ -1,0 +1,160 @@
+package importer_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"councilgraph/importer"
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+const stocktonDir = "../data/stockton"
+
+func loadStockton(t *testing.T) *importer.Set {
+	t.Helper()
+	set, problems := importer.Load(os.DirFS(stocktonDir))
+	if len(problems) > 0 {
+		t.Fatalf("the Stockton set does not decode:\n%v", problems)
+	}
+	return set
+}
+
+// TestStocktonSetImportsCleanly imports the bundled set into an empty
+// database: every record is valid and every reference resolves within it.
+func TestStocktonSetImportsCleanly(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	sum, err := importer.ImportFS(ctx, s, os.DirFS(stocktonDir), importer.Options{Dataset: "stockton"})
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if sum.Changed() != loadStockton(t).Count() {
+		t.Errorf("inserted %d records, the files hold %d", sum.Changed(), loadStockton(t).Count())
+	}
+}
+
+// TestStocktonLocatorsLieInsideTheirSources checks that every source names a
+// file in sources/ and lines that exist in it.
+func TestStocktonLocatorsLieInsideTheirSources(t *testing.T) {
+	lines := map[string]int{}
+	entries, err := os.ReadDir(filepath.Join(stocktonDir, "sources"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(stocktonDir, "sources", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines[e.Name()] = bytes.Count(b, []byte("\n")) + 1
+	}
+	loc := regexp.MustCompile(`^lines ([0-9]+)-([0-9]+)$`)
+	check := func(id string, sources []store.Source) {
+		if len(sources) == 0 {
+			t.Errorf("%s: no sources", id)
+		}
+		for _, src := range sources {
+			n, ok := lines[src.Document]
+			if !ok {
+				t.Errorf("%s: source %q is not in sources/", id, src.Document)
+				continue
+			}
+			if src.Locator == nil {
+				t.Errorf("%s: source %s has no locator", id, src.Document)
+				continue
+			}
+			m := loc.FindStringSubmatch(*src.Locator)
+			if m == nil {
+				t.Errorf("%s: locator %q", id, *src.Locator)
+				continue
+			}
+			a, _ := strconv.Atoi(m[1])
+			b, _ := strconv.Atoi(m[2])
+			if a < 1 || b < a || b > n {
+				t.Errorf("%s: %s %s is outside the file's %d lines", id, src.Document, *src.Locator, n)
+			}
+		}
+	}
+	for _, items := range loadStockton(t).Items {
+		for _, it := range items {
+			check(it.Doc.Base().ID, it.Doc.Base().Sources)
+			if p, ok := it.Doc.(*store.Priority); ok {
+				for _, u := range p.Updates {
+					check(p.ID+" update", u.Sources)
+				}
+			}
+		}
+	}
+}
+
+// TestStocktonPeopleAreDistinct holds the set to one person, one record: no
+// two people share a name or alias.
+func TestStocktonPeopleAreDistinct(t *testing.T) {
+	owner := map[string]string{}
+	for _, it := range loadStockton(t).Items["people"] {
+		p := it.Doc.(*store.Person)
+		names := map[string]bool{}
+		for _, n := range append([]string{p.Name}, p.Aliases...) {
+			names[store.Fold(n)] = true
+		}
+		for n := range names {
+			if other, ok := owner[n]; ok {
+				t.Errorf("%s and %s both answer to %q", other, p.ID, n)
+			}
+			owner[n] = p.ID
+		}
+	}
+}
+
+// TestStocktonMeetingsBelongToBodies checks every meeting's body exists and
+// its ID names that body and its date.
+func TestStocktonMeetingsBelongToBodies(t *testing.T) {
+	set := loadStockton(t)
+	bodies := map[string]bool{}
+	for _, it := range set.Items["bodies"] {
+		bodies[it.Doc.Base().ID] = true
+	}
+	for _, it := range set.Items["meetings"] {
+		m := it.Doc.(*store.Meeting)
+		if !bodies[m.BodyID] {
+			t.Errorf("%s: body %s does not exist", m.ID, m.BodyID)
+		}
+		if want := "meeting:" + strings.TrimPrefix(m.BodyID, "body:") + ":" + m.Date; m.ID != want {
+			t.Errorf("%s: want ID %s for its body and date", m.ID, want)
+		}
+	}
+}
+
+// TestStocktonCountsMatchTheReadme keeps data/stockton/README.md honest.
+func TestStocktonCountsMatchTheReadme(t *testing.T) {
+	f, err := os.Open(filepath.Join(stocktonDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	row := regexp.MustCompile(`^\| ([a-zA-Z]+) \| ([0-9]+) \|`)
+	documented := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := row.FindStringSubmatch(sc.Text()); m != nil {
+			documented[m[1]], _ = strconv.Atoi(m[2])
+		}
+	}
+	set := loadStockton(t)
+	if len(documented) != 15 {
+		t.Fatalf("README documents %d collections, want 15", len(documented))
+	}
+	for coll, n := range documented {
+		if got := len(set.Items[coll]); got != n {
+			t.Errorf("%s: README says %d, the files hold %d", coll, n, got)
+		}
+	}
+}
