@@ -1,0 +1,95 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"councilgraph/httpapi"
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+// TestExposeCost reads each request's MongoDB round trips from
+// extensions.cost: one find per relation level, one per entity type.
+func TestExposeCost(t *testing.T) {
+	s := storetest.New(t, httpapi.CostMonitor())
+	org := "organisation:north-tees"
+	docs := []store.Doc{&store.Organisation{Record: record(org), Name: "North Tees", Kind: "NHS_TRUST"}}
+	for _, id := range []string{"person:a", "person:b", "person:c"} {
+		docs = append(docs, &store.Person{Record: record(id), Name: strings.ToUpper(id[7:]), OrganisationID: &org})
+	}
+	if err := s.Put(context.Background(), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), docs...); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	tests := []struct {
+		name  string
+		query string
+		vars  map[string]any
+		want  *httpapi.CostReport
+	}{
+		{
+			name:  "two relation levels",
+			query: `{ people(first: 10) { edges { node { name organisation { name } } } } }`,
+			want:  &httpapi.CostReport{MongoRoundTrips: 2, MongoCommands: map[string]int{"find people": 1, "find organisations": 1}},
+		},
+		{
+			name:  "entities of two types, one unknown",
+			query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name } ... on Organisation { name } } }`,
+			vars: map[string]any{"r": []map[string]any{
+				{"__typename": "Person", "id": "person:a"}, {"__typename": "Organisation", "id": org},
+				{"__typename": "Person", "id": "person:c"}, {"__typename": "Person", "id": "person:missing"},
+			}},
+			want: &httpapi.CostReport{MongoRoundTrips: 2, MongoCommands: map[string]int{"find people": 1, "find organisations": 1}},
+		},
+		{
+			name:  "nothing from the database",
+			query: `{ __typename }`,
+			want:  &httpapi.CostReport{MongoRoundTrips: 0, MongoCommands: map[string]int{}},
+		},
+	}
+	for _, expose := range []bool{true, false} {
+		h := httpapi.New(s, httpapi.Config{ExposeCost: expose}, quiet)
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s, exposed %v", tt.name, expose), func(t *testing.T) {
+				body, _ := json.Marshal(map[string]any{"query": tt.query, "variables": tt.vars})
+				req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				var resp struct {
+					Errors     []any `json:"errors"`
+					Extensions struct {
+						Cost *httpapi.CostReport `json:"cost"`
+					} `json:"extensions"`
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || rec.Code != http.StatusOK || len(resp.Errors) > 0 {
+					t.Fatalf("POST = %d %s (%v)", rec.Code, rec.Body.String(), err)
+				}
+				want := tt.want
+				if !expose {
+					want = nil
+				}
+				if diff := cmp.Diff(want, resp.Extensions.Cost); diff != "" {
+					t.Errorf("extensions.cost with ExposeCost %v (-want +got):\n%s", expose, diff)
+				}
+			})
+		}
+	}
+}
+
+func record(id string) store.Record {
+	line := "lines 1-2"
+	return store.Record{ID: id, Sources: []store.Source{{Document: "fixture.txt", Locator: &line}}}
+}
