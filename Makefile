@@ -8,8 +8,12 @@ GO ?= go
 run:
 	$(GO) run . serve
 
+# test runs the Go tests, then the Node checks in conformance/ (Apollo
+# Federation composition and gateway queries, GraphQL-over-HTTP audits),
+# installing their npm packages from the lockfile first.
 test:
 	$(GO) test ./...
+	cd conformance && npm ci --no-audit --no-fund && npm test
 
 generate:
 	$(GO) generate ./...
@@ -24,3 +28,13 @@ check:
 	@test -z "$$(git status --porcelain -- graph/)" || (git status --porcelain -- graph/ >&2; echo "generated code is stale: run make generate and commit" >&2; exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') >&2; echo "gofmt would change the files above" >&2; exit 1)
 	$(GO) vet ./...
+
+# bench runs the benchmarks of bench/ on the embedded store: BENCH_SCALE=S
+# (default), M or L picks the data set, generated once under var/bench/;
+# BENCH=Import runs the importer benchmark instead. See BENCHMARKS.md.
+BENCH ?= Ops
+BENCH_SCALE ?= S
+BENCH_TIME ?= 5x
+.PHONY: bench
+bench:
+	cd bench && BENCH_SCALE=$(BENCH_SCALE) $(GO) test -run '^$$' -bench 'Benchmark$(BENCH)$$' -benchtime $(BENCH_TIME) -timeout 3h .

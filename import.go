@@ -58,7 +58,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		*dataset = filepath.Base(abs)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, _, closeStore, err := openStore(ctx, db, log)
+	s, _, closeStore, err := openStore(ctx, db, log, true)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@
 //
 //	councilgraph [serve] [flags]   serve the graph (the default)
 //	councilgraph import [flags] DIR  import a data set folder
+//	councilgraph keys ...          create, list and revoke API keys
 //	councilgraph schema            print the GraphQL schema
 package main
 
@@ -20,9 +21,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
 
 	"councilgraph/httpapi"
 	"councilgraph/loaders"
@@ -51,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "import":
 		return importCmd(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, args, getenv, stdout, stderr)
 	case "schema":
 		_, err := io.WriteString(stdout, schemaSDL)
 		return err
@@ -64,6 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `usage:
   councilgraph [serve] [flags]      serve the graph (default)
   councilgraph import [flags] DIR   import a data set folder
+  councilgraph keys create|list|revoke  manage API keys
   councilgraph schema               print the GraphQL schema
 Run a command with -h for its flags.
 `
@@ -73,6 +80,8 @@ type dbConfig struct {
 	URI      string
 	Database string
 	DataDir  string
+	// Monitor, when set, sees every command the store's client sends.
+	Monitor *event.CommandMonitor
 }
 
 // dbFlags registers the database flags, defaulting from the environment.
@@ -86,9 +95,27 @@ func dbFlags(fs *flag.FlagSet, getenv func(string) string) *dbConfig {
 
 // openStore connects to the configured MongoDB, or starts the embedded store
 // when none is configured. close releases both.
-func openStore(ctx context.Context, c *dbConfig, log *slog.Logger) (s *store.Store, embedded bool, close func(), err error) {
+//
+// With share, a data directory already served by a running councilgraph is
+// reached through that process's store rather than opened twice; import and
+// keys use this so they work while the service runs.
+func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (s *store.Store, embedded bool, close func(), err error) {
 	uri := c.URI
 	var emb *store.Embedded
+	if uri == "" && share {
+		emb, err = store.StartEmbedded(c.DataDir, nil)
+		var inUse *store.InUseError
+		if errors.As(err, &inUse) && inUse.URI != "" {
+			log.Info("using the store of the councilgraph already serving this data dir", "data_dir", c.DataDir)
+			uri, emb, err = inUse.URI, nil, nil
+		}
+		if err != nil {
+			return nil, false, nil, err
+		}
+		if emb != nil {
+			uri = emb.URI()
+		}
+	}
 	if uri == "" {
 		// FerretDB logs routine conditions (such as commands it does not
 		// implement) as warnings; only its errors are worth a reader's time.
@@ -100,7 +127,7 @@ func openStore(ctx context.Context, c *dbConfig, log *slog.Logger) (s *store.Sto
 		uri = emb.URI()
 		log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
 	}
-	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database})
+	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor})
 	if err != nil {
 		if emb != nil {
 			emb.Stop()
@@ -121,16 +148,39 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	addr := fs.String("addr", envOr(getenv, "ADDR", "127.0.0.1:8080"), "address to listen on (env ADDR)")
 	origins := fs.String("cors-origins", getenv("CORS_ORIGINS"), "comma-separated origins allowed to call from a browser (env CORS_ORIGINS)")
 	wait := fs.Duration("loader-wait", loaders.DefaultWait, "how long a loader gathers keys before it fetches a batch")
+	costDefault, _ := strconv.ParseBool(getenv("EXPOSE_COST"))
+	exposeCost := fs.Bool("expose-cost", costDefault, "add extensions.cost (MongoDB round trips) to every response (env EXPOSE_COST)")
+	timeout := fs.Duration("timeout", 10*time.Second, "longest a request may run, database queries included")
+	maxDepth := fs.Int("max-depth", 12, "deepest nesting of selections an operation may have")
+	rateAnon := fs.Float64("rate-limit", 20, "requests a second each anonymous address may make (bursts of twice as many; -1 for none)")
+	rateKeyed := fs.Float64("rate-limit-key", 100, "requests a second each API client may make (bursts of twice as many; -1 for none)")
+	introspection := fs.String("introspection", envOr(getenv, "INTROSPECTION", "on"), "who may introspect the schema: on, authenticated or off (env INTROSPECTION)")
+	persistedOnly := fs.String("persisted-only", getenv("PERSISTED_ONLY"), "trusted-documents manifest: callers of the scopes it names run only its operations (env PERSISTED_ONLY)")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *exposeCost {
+		db.Monitor = httpapi.CostMonitor()
+	}
+	cfg := httpapi.Config{
+		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
+		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
+		Introspection: *introspection,
+	}
+	if *persistedOnly != "" {
+		m, err := httpapi.LoadManifest(*persistedOnly)
+		if err != nil {
+			return err
+		}
+		cfg.Trusted = m
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	s, embedded, closeStore, err := openStore(ctx, db, log)
+	s, embedded, closeStore, err := openStore(ctx, db, log, false)
 	if err != nil {
 		return err
 	}
@@ -144,7 +194,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(s, httpapi.Config{CORSOrigins: splitList(*origins), LoaderWait: *wait}, log),
+		Handler:           httpapi.New(s, cfg, log),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")

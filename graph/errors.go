@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/debug"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -22,6 +24,14 @@ const (
 	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
 	CodeInternal           = "INTERNAL"
 )
+
+// codes are the codes errors may carry. The two persisted-query codes belong
+// to the automatic persisted queries protocol: clients retry on them.
+var codes = []string{
+	CodeBadUserInput, CodeNotFound, CodeUnauthenticated, CodeForbidden,
+	CodeRateLimited, CodeServiceUnavailable, CodeInternal,
+	"PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED",
+}
 
 // inputError is a BAD_USER_INPUT error about argument arg.
 func inputError(arg, msg string) *gqlerror.Error {
@@ -52,11 +62,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
-			// Raised by gqlgen (parsing, validation, argument coercion) or by us.
-			if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
+			// Raised by gqlgen (parsing, validation, limits, argument
+			// coercion) or by us: the caller's document or arguments are at
+			// fault unless the error says otherwise.
+			c, _ := gqlErr.Extensions["code"].(string)
+			if !slices.Contains(codes, c) {
 				gqlErr.Extensions = withCode(gqlErr.Extensions, CodeBadUserInput)
-			} else if c, _ := gqlErr.Extensions["code"].(string); c == "GRAPHQL_VALIDATION_FAILED" || c == "GRAPHQL_PARSE_FAILED" {
-				gqlErr.Extensions["code"] = CodeBadUserInput
 			}
 			return gqlErr
 		}
@@ -73,6 +84,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, store.ErrBadCursor):
 			return &gqlerror.Error{Message: "after is not a cursor from this list", Path: path,
 				Extensions: map[string]any{"code": CodeBadUserInput, "argument": "after"}}
+		case gqlErr != nil && !errors.Is(err, store.ErrDatabase) && !errors.Is(err, errPanic):
+			// Wrapped by gqlgen and not a failure of ours: it could not
+			// coerce an argument (a federation representation that is not
+			// an object, say), and its message says which.
+			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": CodeBadUserInput}}
 		case errors.Is(err, context.DeadlineExceeded):
 			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
 				Extensions: map[string]any{"code": CodeServiceUnavailable}}
@@ -84,11 +100,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// errPanic is the error a recovered panic becomes.
+var errPanic = errors.New("panic in resolver")
+
 // RecoverFunc turns a panic in a resolver into an INTERNAL error.
 func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "panic", "request_id", RequestID(ctx), "panic", p)
-		return errors.New("panic in resolver")
+		log.ErrorContext(ctx, "panic", "request_id", RequestID(ctx), "panic", p, "stack", string(debug.Stack()))
+		return errPanic
 	}
 }
 

@@ -31,9 +31,7 @@ var (
 func server(s *store.Store) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s, Now: today}}))
 	h.AddTransport(transport.POST{})
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	h.SetErrorPresenter(graph.ErrorPresenter(log))
-	h.SetRecoverFunc(graph.RecoverFunc(log))
+	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	return loaders.Middleware(s, 0, h)
 }
 

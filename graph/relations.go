@@ -183,6 +183,9 @@ func (r *Resolver) search(ctx context.Context, query string, first *int) ([]mode
 	if len([]rune(strings.TrimSpace(query))) < 2 {
 		return nil, inputError("query", "query must have at least two characters")
 	}
+	if err := textArg("query", query); err != nil {
+		return nil, err
+	}
 	found, err := r.Store.Search(ctx, query, p.First)
 	if err != nil {
 		return nil, err

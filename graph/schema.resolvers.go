@@ -330,6 +330,11 @@ func (r *queryResolver) People(ctx context.Context, name *string, organisation *
 	if err != nil {
 		return nil, err
 	}
+	if name != nil {
+		if err := textArg("name", *name); err != nil {
+			return nil, err
+		}
+	}
 	f := store.PersonFilter{Name: name, OrganisationID: organisation, UpdatedSince: updatedSince}
 	res, err := r.Store.FindPeople(ctx, f, p)
 	if err != nil {

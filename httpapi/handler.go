@@ -5,12 +5,14 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
@@ -36,30 +39,93 @@ type Config struct {
 	CORSOrigins []string
 	// LoaderWait is how long a loader gathers keys before it fetches.
 	LoaderWait time.Duration
+	// ExposeCost adds extensions.cost (MongoDB round trips) to every
+	// response; the store's client needs CostMonitor.
+	ExposeCost bool
+	// Timeout bounds each request, MongoDB queries included (default 10s).
+	Timeout time.Duration
+	// MaxDepth is the deepest selection nesting an operation may have
+	// (default 12).
+	MaxDepth int
+	// RateAnonymous and RateKeyed are the requests a second each anonymous
+	// address and each API client may make, with bursts of twice as many
+	// (defaults 20 and 100; negative turns the limit off).
+	RateAnonymous, RateKeyed float64
+	// Introspection is who may introspect: "on" (default), "authenticated"
+	// or "off".
+	Introspection string
+	// Trusted, when set, holds its scopes to its operations.
+	Trusted *Manifest
+	// APQCacheSize bounds the automatic persisted query cache (default 1000).
+	APQCacheSize int
+}
+
+// withDefaults fills the zero fields of c.
+func (c Config) withDefaults() Config {
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = 12
+	}
+	if c.RateAnonymous == 0 {
+		c.RateAnonymous = 20
+	}
+	if c.RateKeyed == 0 {
+		c.RateKeyed = 100
+	}
+	if c.Introspection == "" {
+		c.Introspection = "on"
+	}
+	if c.APQCacheSize == 0 {
+		c.APQCacheSize = 1000
+	}
+	return c
 }
 
 // New builds the service's HTTP handler: GraphQL at /graphql, GraphiQL
 // at /, and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}}))
+	cfg = cfg.withDefaults()
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}, Complexity: graph.Complexity()}))
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(GraphQLHTTP{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
-	gql.SetErrorPresenter(graph.ErrorPresenter(log))
-	gql.SetRecoverFunc(graph.RecoverFunc(log))
+	gql.SetParserTokenLimit(15_000)
+	gql.Use(Introspection{Mode: cfg.Introspection})
+	apq := lru.New[string](cfg.APQCacheSize)
+	gql.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	if cfg.Trusted != nil {
+		for _, op := range cfg.Trusted.Operations {
+			apq.Add(context.Background(), op.ID, op.Body)
+		}
+		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
+	}
+	gql.Use(DepthLimit{Max: cfg.MaxDepth})
+	gql.Use(&extension.ComplexityLimit{Func: costCeiling})
+	gql.Use(OperationLog{Log: log})
+	if cfg.ExposeCost {
+		gql.Use(Cost{})
+	}
+	graph.Configure(gql, log)
 
 	c := cors.New(cors.Options{
 		AllowedOrigins: cfg.CORSOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
-		ExposedHeaders: []string{"X-Request-Id"},
-		MaxAge:         600,
+		// Credentials go only to origins named one by one, never to "*".
+		AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*"),
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		MaxAge:           600,
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", c.Handler(limitBody(loaders.Middleware(s, cfg.LoaderWait, gql))))
+	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
+	api := loaders.Middleware(s, cfg.LoaderWait, gql)
+	api = withDeadline(cfg.Timeout, api)
+	api = limiter.middleware(api)
+	api = auth.Middleware(s, log, api)
+	mux.Handle("/graphql", c.Handler(limitBody(api)))
 	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -87,6 +87,9 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		now = o.Now
 	}
 	stamp := now().UTC().Truncate(time.Millisecond)
+	if err := withholdExemptBusiness(ctx, st, set); err != nil {
+		return nil, err
+	}
 	total, done := set.Count(), 0
 	var summary Summary
 	for _, sp := range specs {

@@ -5,13 +5,28 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
+
+// ErrDatabase marks every error the database gave: errors.Is(err,
+// ErrDatabase) tells a failure of the store from a fault in the request.
+var ErrDatabase = errors.New("database error")
+
+// dbErr is a database error with the operation it failed in.
+type dbErr struct {
+	op  string
+	err error
+}
+
+func dbError(op string, err error) error { return &dbErr{op: op, err: err} }
+
+func (e *dbErr) Error() string        { return e.op + ": " + e.err.Error() }
+func (e *dbErr) Unwrap() error        { return e.err }
+func (e *dbErr) Is(target error) bool { return target == ErrDatabase }
 
 // ErrBadCursor is returned when an `after` cursor was not made by the list it
 // is given to.
@@ -49,15 +64,27 @@ type Result[T any] struct {
 	HasNext bool
 }
 
-// find runs one find command and decodes every document it returns.
+// find runs one find command for the records the caller may see and
+// decodes them, blanking the fields the caller may not see.
 func find[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+	out, err := findUnscoped[T](ctx, c, scoped(ctx, filter), opts...)
+	l := LevelOf(ctx)
+	for _, v := range out {
+		redact(l, v)
+	}
+	return out, err
+}
+
+// findUnscoped runs one find command as it is, for the store's own
+// bookkeeping (import stamps, reference checks), never for a caller.
+func findUnscoped[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
 	cur, err := c.Find(ctx, filter, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+		return nil, dbError("find "+c.Name(), err)
 	}
 	var out []*T
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+		return nil, dbError("find "+c.Name(), err)
 	}
 	return out, nil
 }
@@ -74,11 +101,11 @@ func findIn[T any](ctx context.Context, c *mongo.Collection, field string, keys 
 	return find[T](ctx, c, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: keys}}}}, opts)
 }
 
-// count counts the documents matching filter.
+// count counts the documents matching filter that the caller may see.
 func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error) {
-	n, err := c.CountDocuments(ctx, filter)
+	n, err := c.CountDocuments(ctx, scoped(ctx, filter))
 	if err != nil {
-		return 0, fmt.Errorf("count %s: %w", c.Name(), err)
+		return 0, dbError("count "+c.Name(), err)
 	}
 	return int(n), nil
 }
@@ -93,9 +120,10 @@ func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o 
 		}
 		filter = append(filter, bson.E{Key: "$or", Value: o.after(after)})
 	}
-	cur, err := c.Find(ctx, filter, options.Find().SetSort(o.sort()).SetLimit(int64(p.First+1)))
+	l := LevelOf(ctx)
+	cur, err := c.Find(ctx, scoped(ctx, filter), options.Find().SetSort(o.sort()).SetLimit(int64(p.First+1)))
 	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+		return nil, dbError("find "+c.Name(), err)
 	}
 	defer cur.Close(ctx)
 	res := &Result[T]{}
@@ -106,8 +134,9 @@ func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o 
 		}
 		v := new(T)
 		if err := cur.Decode(v); err != nil {
-			return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+			return nil, dbError("find "+c.Name(), err)
 		}
+		redact(l, v)
 		key := make([]string, len(o))
 		for i, f := range o {
 			key[i], _ = cur.Current.Lookup(f).StringValueOK()
@@ -116,7 +145,7 @@ func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o 
 		res.Cursors = append(res.Cursors, encodeCursor(c.Name(), key))
 	}
 	if err := cur.Err(); err != nil {
-		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+		return nil, dbError("find "+c.Name(), err)
 	}
 	return res, nil
 }

@@ -10,7 +10,8 @@ type Record struct {
 	ID string `bson:"_id" yaml:"id"`
 	// Sources names the documents and places the record's facts come from.
 	Sources []Source `bson:"sources" yaml:"sources"`
-	// Visibility is PUBLIC (the default when empty), PARTNER or OFFICER.
+	// Visibility is PUBLIC (the default), PARTNER or OFFICER: the least
+	// level a caller needs to see the record at all.
 	Visibility string `bson:"visibility,omitempty" yaml:"visibility,omitempty"`
 	// Notes are curation notes, such as where two documents disagree.
 	Notes *string `bson:"notes,omitempty" yaml:"notes,omitempty"`

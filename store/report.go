@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -72,9 +71,9 @@ func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Re
 // MeetingIDsOfBody lists the IDs of a body's meetings.
 func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, error) {
 	var ids []string
-	err := s.Meetings.Distinct(ctx, "_id", bson.D{{Key: "bodyId", Value: bodyID}}).Decode(&ids)
+	err := s.Meetings.Distinct(ctx, "_id", scoped(ctx, bson.D{{Key: "bodyId", Value: bodyID}})).Decode(&ids)
 	if err != nil {
-		return nil, fmt.Errorf("distinct meetings: %w", err)
+		return nil, dbError("distinct meetings", err)
 	}
 	if ids == nil {
 		ids = []string{}

@@ -35,6 +35,9 @@ type Store struct {
 	Indicators    *mongo.Collection
 	Areas         *mongo.Collection
 	Observations  *mongo.Collection
+	// Clients holds the API clients and their key hashes; it is not part
+	// of the data set.
+	Clients *mongo.Collection
 }
 
 // Options configure Open.
@@ -61,13 +64,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", redact(o.URI), err)
+		return nil, fmt.Errorf("connect to %s: %w", redactURI(o.URI), err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
 	defer cancel()
 	if err := client.Ping(pctx, nil); err != nil {
 		_ = client.Disconnect(context.Background())
-		return nil, fmt.Errorf("database at %s did not answer within %s: %w", redact(o.URI), o.ConnectTimeout, err)
+		return nil, fmt.Errorf("database at %s did not answer within %s: %w", redactURI(o.URI), o.ConnectTimeout, err)
 	}
 	s := New(client, o.Database)
 	if err := s.EnsureIndexes(ctx); err != nil {
@@ -98,6 +101,7 @@ func New(client *mongo.Client, name string) *Store {
 		Indicators:    db.Collection("indicators"),
 		Areas:         db.Collection("areas"),
 		Observations:  db.Collection("observations"),
+		Clients:       db.Collection("clients"),
 	}
 }
 
@@ -154,6 +158,7 @@ var indexes = map[string][]bson.D{
 	"indicators":    {keys("name", "_id"), keys("theme"), keys("updatedAt"), keys("dataset")},
 	"areas":         {keys("name", "_id"), keys("dataset")},
 	"observations":  {keys("indicatorId", "period"), keys("areaId"), keys("dataset")},
+	"clients":       {keys("keyHash")},
 }
 
 func keys(fields ...string) bson.D {
@@ -170,7 +175,7 @@ func keys(fields ...string) bson.D {
 // names an index it already has.)
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	var errs []error
-	for _, c := range s.Collections() {
+	for _, c := range append(s.Collections(), s.Clients) {
 		have, err := indexNames(ctx, c)
 		if err != nil {
 			errs = append(errs, err)
@@ -216,8 +221,8 @@ func indexNames(ctx context.Context, c *mongo.Collection) (map[string]bool, erro
 	return have, nil
 }
 
-// redact hides a password in a connection string.
-func redact(uri string) string {
+// redactURI hides a password in a connection string.
+func redactURI(uri string) string {
 	u, err := parseURL(uri)
 	if err != nil {
 		return "the configured MongoDB URI"
@@ -230,7 +235,7 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	for _, c := range s.Collections() {
 		n, err := c.CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
 		if err != nil {
-			return false, fmt.Errorf("count %s: %w", c.Name(), err)
+			return false, dbError("count "+c.Name(), err)
 		}
 		if n > 0 {
 			return false, nil

@@ -25,7 +25,7 @@ type Stamp struct {
 func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]Stamp, error) {
 	c := s.Collection(collection)
 	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "dataset", Value: 1}})
-	stamps, err := find[Stamp](ctx, c, bson.D{}, opts)
+	stamps, err := findUnscoped[Stamp](ctx, c, bson.D{}, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]S
 func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string) (map[string]bool, error) {
 	c := s.Collection(collection)
 	opts := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
-	found, err := find[Stamp](ctx, c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	found, err := findUnscoped[Stamp](ctx, c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +58,9 @@ func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string
 func Prepare(d Doc) error {
 	emptyLists(reflect.ValueOf(d).Elem())
 	base := d.Base()
+	if base.Visibility == "" {
+		base.Visibility = VisibilityPublic
+	}
 	if sr, ok := d.(Searchable); ok {
 		base.Search = SearchText(sr)
 	}
@@ -109,7 +112,7 @@ func (s *Store) UpsertDocs(ctx context.Context, collection string, docs []Doc) e
 		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
 	}
 	if _, err := s.Collection(collection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("upsert %s: %w", collection, err)
+		return dbError("upsert "+collection, err)
 	}
 	return nil
 }
@@ -121,7 +124,7 @@ func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string
 	}
 	_, err := s.Collection(collection).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", collection, err)
+		return dbError("delete "+collection, err)
 	}
 	return nil
 }
