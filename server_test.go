@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,6 +73,29 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	}
 	if resp.Header.Get("X-Request-Id") == "" {
 		t.Error("no X-Request-Id on the response")
+	}
+
+	// Keys made and revoked by the keys command, against the running
+	// service's own data dir, take effect at once.
+	getenv := func(k string) string { return env[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "create", "--name", "Trust", "--organisation", "NHS", "--scopes", "partner"}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("keys create while serving: %v", err)
+	}
+	key := regexp.MustCompile(`cgk_[A-Za-z0-9_-]+`).FindString(out.String())
+	id := regexp.MustCompile(`client:[0-9a-f]+`).FindString(out.String())
+	if status := postWithKey(t, base, key); status != http.StatusOK {
+		t.Fatalf("new key: %d, want 200", status)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"keys", "list"}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), id) {
+		t.Fatalf("keys list: %v\n%s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"keys", "revoke", id}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("keys revoke: %v", err)
+	}
+	if status := postWithKey(t, base, key); status != http.StatusUnauthorized {
+		t.Fatalf("revoked key: %d, want 401", status)
 	}
 
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
@@ -152,4 +176,17 @@ func TestSchemaCommandPrintsTheSchema(t *testing.T) {
 	if out.String() != string(want) {
 		t.Error("schema output differs from schema.graphqls")
 	}
+}
+
+func postWithKey(t *testing.T, base, key string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"{ areas { id } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
