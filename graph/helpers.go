@@ -7,7 +7,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
-	"councilgraph/graph/model"
 	"councilgraph/store"
 )
 
@@ -85,17 +84,4 @@ func total(ctx context.Context, count func() (int, error)) (int, error) {
 		return 0, nil
 	}
 	return count()
-}
-
-// connection turns a page into the parts every connection has.
-func connection[T, E any](res *store.Result[T], edge func(cursor string, node *T) E) ([]E, *model.PageInfo) {
-	edges := make([]E, len(res.Nodes))
-	for i, n := range res.Nodes {
-		edges[i] = edge(res.Cursors[i], n)
-	}
-	info := &model.PageInfo{HasNextPage: res.HasNext}
-	if len(res.Cursors) > 0 {
-		info.EndCursor = &res.Cursors[len(res.Cursors)-1]
-	}
-	return edges, info
 }

@@ -12,41 +12,6 @@ import (
 	"councilgraph/store"
 )
 
-// The cursors of lists paged in memory are those of the same lists paged by
-// the store, so a cursor from body.meetings also works in meetings(body:).
-
-func meetingConnection(all []*store.Meeting, p store.Page) (*model.MeetingConnection, error) {
-	res, err := store.PageOf("meetings", all, func(m *store.Meeting) []string { return []string{m.Date, m.ID} }, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.MeetingConnection{TotalCount: len(all)}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Meeting) *model.MeetingEdge { return &model.MeetingEdge{Cursor: cur, Node: n} })
-	return c, nil
-}
-
-func personConnection(all []*store.Person, p store.Page) (*model.PersonConnection, error) {
-	res, err := store.PageOf("people", all, func(v *store.Person) []string { return []string{v.Name, v.ID} }, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.PersonConnection{TotalCount: len(all)}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Person) *model.PersonEdge { return &model.PersonEdge{Cursor: cur, Node: n} })
-	return c, nil
-}
-
-func attendanceConnection(all []*store.Attendance, p store.Page) (*model.AttendanceConnection, error) {
-	res, err := store.PageOf("attendance", all, func(v *store.Attendance) []string { return []string{v.ID} }, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.AttendanceConnection{TotalCount: len(all)}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Attendance) *model.AttendanceEdge {
-		return &model.AttendanceEdge{Cursor: cur, Node: n}
-	})
-	return c, nil
-}
-
 // observed reports whether o is for area (when given) and its period
 // overlaps from..to (when given; an observation without period dates is
 // kept only when neither bound is).

@@ -104,16 +104,14 @@ func (r *bodyResolver) Memberships(ctx context.Context, obj *store.Body, current
 
 // Meetings is the resolver for the meetings field.
 func (r *bodyResolver) Meetings(ctx context.Context, obj *store.Body, from *string, to *string, status *string, first *int, after *string) (*model.MeetingConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	all, err := loaders.For(ctx).MeetingsByBody.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
 	f := store.MeetingFilter{From: from, To: to, Status: status}
-	return meetingConnection(filter(all, f.Match), p)
+	all = filter(all, f.Match)
+	c, err := inMemory("meetings", all, meetingKey, first, after, meetingEdge)
+	return (*model.MeetingConnection)(c), err
 }
 
 // Plans is the resolver for the plans field.
@@ -212,15 +210,12 @@ func (r *observationResolver) Comparators(ctx context.Context, obj *store.Observ
 
 // People is the resolver for the people field.
 func (r *organisationResolver) People(ctx context.Context, obj *store.Organisation, first *int, after *string) (*model.PersonConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	all, err := loaders.For(ctx).PeopleByOrganisation.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	return personConnection(all, p)
+	c, err := inMemory("people", all, personKey, first, after, personEdge)
+	return (*model.PersonConnection)(c), err
 }
 
 // Bodies is the resolver for the bodies field.
@@ -242,15 +237,12 @@ func (r *personResolver) Memberships(ctx context.Context, obj *store.Person, cur
 
 // Attendance is the resolver for the attendance field.
 func (r *personResolver) Attendance(ctx context.Context, obj *store.Person, first *int, after *string) (*model.AttendanceConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	all, err := loaders.For(ctx).AttendanceByPerson.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	return attendanceConnection(all, p)
+	c, err := inMemory("attendance", all, attendanceKey, first, after, attendanceEdge)
+	return (*model.AttendanceConnection)(c), err
 }
 
 // Reports is the resolver for the reports field.
@@ -326,24 +318,16 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*store.Person, e
 
 // People is the resolver for the people field.
 func (r *queryResolver) People(ctx context.Context, name *string, organisation *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	if name != nil {
 		if err := textArg("name", *name); err != nil {
 			return nil, err
 		}
 	}
 	f := store.PersonFilter{Name: name, OrganisationID: organisation, UpdatedSince: updatedSince}
-	res, err := r.Store.FindPeople(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.PersonConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Person) *model.PersonEdge { return &model.PersonEdge{Cursor: cur, Node: n} })
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountPeople(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, personEdge,
+		func(p store.Page) (*store.Result[store.Person], error) { return r.Store.FindPeople(ctx, f, p) },
+		func() (int, error) { return r.Store.CountPeople(ctx, f) })
+	return (*model.PersonConnection)(c), err
 }
 
 // Organisation is the resolver for the organisation field.
@@ -353,21 +337,13 @@ func (r *queryResolver) Organisation(ctx context.Context, id string) (*store.Org
 
 // Organisations is the resolver for the organisations field.
 func (r *queryResolver) Organisations(ctx context.Context, kind *string, updatedSince *time.Time, first *int, after *string) (*model.OrganisationConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.OrganisationFilter{Kind: kind, UpdatedSince: updatedSince}
-	res, err := r.Store.FindOrganisations(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.OrganisationConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Organisation) *model.OrganisationEdge {
-		return &model.OrganisationEdge{Cursor: cur, Node: n}
-	})
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountOrganisations(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, organisationEdge,
+		func(p store.Page) (*store.Result[store.Organisation], error) {
+			return r.Store.FindOrganisations(ctx, f, p)
+		},
+		func() (int, error) { return r.Store.CountOrganisations(ctx, f) })
+	return (*model.OrganisationConnection)(c), err
 }
 
 // Body is the resolver for the body field.
@@ -377,19 +353,11 @@ func (r *queryResolver) Body(ctx context.Context, id string) (*store.Body, error
 
 // Bodies is the resolver for the bodies field.
 func (r *queryResolver) Bodies(ctx context.Context, kind *string, updatedSince *time.Time, first *int, after *string) (*model.BodyConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.BodyFilter{Kind: kind, UpdatedSince: updatedSince}
-	res, err := r.Store.FindBodies(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.BodyConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Body) *model.BodyEdge { return &model.BodyEdge{Cursor: cur, Node: n} })
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountBodies(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, bodyEdge,
+		func(p store.Page) (*store.Result[store.Body], error) { return r.Store.FindBodies(ctx, f, p) },
+		func() (int, error) { return r.Store.CountBodies(ctx, f) })
+	return (*model.BodyConnection)(c), err
 }
 
 // Meeting is the resolver for the meeting field.
@@ -399,19 +367,11 @@ func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting,
 
 // Meetings is the resolver for the meetings field.
 func (r *queryResolver) Meetings(ctx context.Context, body *string, from *string, to *string, status *string, updatedSince *time.Time, first *int, after *string) (*model.MeetingConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.MeetingFilter{BodyID: body, From: from, To: to, Status: status, UpdatedSince: updatedSince}
-	res, err := r.Store.FindMeetings(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.MeetingConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Meeting) *model.MeetingEdge { return &model.MeetingEdge{Cursor: cur, Node: n} })
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountMeetings(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, meetingEdge,
+		func(p store.Page) (*store.Result[store.Meeting], error) { return r.Store.FindMeetings(ctx, f, p) },
+		func() (int, error) { return r.Store.CountMeetings(ctx, f) })
+	return (*model.MeetingConnection)(c), err
 }
 
 // AgendaItem is the resolver for the agendaItem field.
@@ -426,24 +386,17 @@ func (r *queryResolver) Report(ctx context.Context, id string) (*store.Report, e
 
 // Reports is the resolver for the reports field.
 func (r *queryResolver) Reports(ctx context.Context, body *string, updatedSince *time.Time, first *int, after *string) (*model.ReportConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.ReportFilter{UpdatedSince: updatedSince}
 	if body != nil {
+		var err error
 		if f.MeetingIDs, err = r.Store.MeetingIDsOfBody(ctx, *body); err != nil {
 			return nil, err
 		}
 	}
-	res, err := r.Store.FindReports(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.ReportConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Report) *model.ReportEdge { return &model.ReportEdge{Cursor: cur, Node: n} })
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountReports(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, reportEdge,
+		func(p store.Page) (*store.Result[store.Report], error) { return r.Store.FindReports(ctx, f, p) },
+		func() (int, error) { return r.Store.CountReports(ctx, f) })
+	return (*model.ReportConnection)(c), err
 }
 
 // Plan is the resolver for the plan field.
@@ -453,19 +406,11 @@ func (r *queryResolver) Plan(ctx context.Context, id string) (*store.Plan, error
 
 // Plans is the resolver for the plans field.
 func (r *queryResolver) Plans(ctx context.Context, updatedSince *time.Time, first *int, after *string) (*model.PlanConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.PlanFilter{UpdatedSince: updatedSince}
-	res, err := r.Store.FindPlans(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.PlanConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Plan) *model.PlanEdge { return &model.PlanEdge{Cursor: cur, Node: n} })
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountPlans(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, planEdge,
+		func(p store.Page) (*store.Result[store.Plan], error) { return r.Store.FindPlans(ctx, f, p) },
+		func() (int, error) { return r.Store.CountPlans(ctx, f) })
+	return (*model.PlanConnection)(c), err
 }
 
 // Priority is the resolver for the priority field.
@@ -480,19 +425,11 @@ func (r *queryResolver) Action(ctx context.Context, id string) (*store.Action, e
 
 // Actions is the resolver for the actions field.
 func (r *queryResolver) Actions(ctx context.Context, status *string, owner *string, dueBefore *string, updatedSince *time.Time, first *int, after *string) (*model.ActionConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.ActionFilter{Status: status, OwnerID: owner, DueBefore: dueBefore, UpdatedSince: updatedSince}
-	res, err := r.Store.FindActions(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.ActionConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Action) *model.ActionEdge { return &model.ActionEdge{Cursor: cur, Node: n} })
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountActions(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, actionEdge,
+		func(p store.Page) (*store.Result[store.Action], error) { return r.Store.FindActions(ctx, f, p) },
+		func() (int, error) { return r.Store.CountActions(ctx, f) })
+	return (*model.ActionConnection)(c), err
 }
 
 // Indicator is the resolver for the indicator field.
@@ -502,21 +439,11 @@ func (r *queryResolver) Indicator(ctx context.Context, id string) (*store.Indica
 
 // Indicators is the resolver for the indicators field.
 func (r *queryResolver) Indicators(ctx context.Context, theme *string, updatedSince *time.Time, first *int, after *string) (*model.IndicatorConnection, error) {
-	p, err := pageArgs(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f := store.IndicatorFilter{Theme: theme, UpdatedSince: updatedSince}
-	res, err := r.Store.FindIndicators(ctx, f, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.IndicatorConnection{}
-	c.Edges, c.PageInfo = connection(res, func(cur string, n *store.Indicator) *model.IndicatorEdge {
-		return &model.IndicatorEdge{Cursor: cur, Node: n}
-	})
-	c.TotalCount, err = total(ctx, func() (int, error) { return r.Store.CountIndicators(ctx, f) })
-	return c, err
+	c, err := list(ctx, first, after, indicatorEdge,
+		func(p store.Page) (*store.Result[store.Indicator], error) { return r.Store.FindIndicators(ctx, f, p) },
+		func() (int, error) { return r.Store.CountIndicators(ctx, f) })
+	return (*model.IndicatorConnection)(c), err
 }
 
 // Area is the resolver for the area field.
