@@ -47,20 +47,39 @@ func SearchText(s Searchable) string {
 	return strings.Join(terms, "\n")
 }
 
+// SearchTerms are an organisation's name and aliases.
 func (o *Organisation) SearchTerms() []string { return append([]string{o.Name}, o.Aliases...) }
-func (p *Person) SearchTerms() []string       { return append([]string{p.Name}, p.Aliases...) }
-func (b *Body) SearchTerms() []string         { return append([]string{b.Name}, b.Aliases...) }
-func (m *Meeting) SearchTerms() []string      { return []string{m.Title} }
+
+// SearchTerms are a person's name and aliases.
+func (p *Person) SearchTerms() []string { return append([]string{p.Name}, p.Aliases...) }
+
+// SearchTerms are a body's name and aliases.
+func (b *Body) SearchTerms() []string { return append([]string{b.Name}, b.Aliases...) }
+
+// SearchTerms are a meeting's title.
+func (m *Meeting) SearchTerms() []string { return []string{m.Title} }
+
+// SearchTerms are an agenda item's title and minute reference.
 func (a *AgendaItem) SearchTerms() []string {
 	if a.MinuteRef != nil {
 		return []string{a.Title, *a.MinuteRef}
 	}
 	return []string{a.Title}
 }
-func (r *Report) SearchTerms() []string    { return []string{r.Title} }
-func (p *Plan) SearchTerms() []string      { return []string{p.Title} }
-func (p *Priority) SearchTerms() []string  { return []string{p.Title} }
-func (a *Action) SearchTerms() []string    { return []string{a.Title} }
+
+// SearchTerms are a report's title.
+func (r *Report) SearchTerms() []string { return []string{r.Title} }
+
+// SearchTerms are a plan's title.
+func (p *Plan) SearchTerms() []string { return []string{p.Title} }
+
+// SearchTerms are a priority's title.
+func (p *Priority) SearchTerms() []string { return []string{p.Title} }
+
+// SearchTerms are an action's title.
+func (a *Action) SearchTerms() []string { return []string{a.Title} }
+
+// SearchTerms are an indicator's name.
 func (i *Indicator) SearchTerms() []string { return []string{i.Name} }
 
 // Hit is one search result: a record of one of the searchable types.
