@@ -1,0 +1,253 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"councilgraph/httpapi"
+)
+
+// Settings, from the environment so that `go test -bench` needs no flags:
+//
+//	BENCH_SCALE        S (default), M or L
+//	BENCH_ROOT         where data sets live (default ../var/bench); the set
+//	                   for a scale is generated once into BENCH_ROOT/<scale>
+//	BENCH_MONGODB_URI  use this server instead of the embedded store (the
+//	                   set is generated into it when BENCH_ROOT/<scale>-uri
+//	                   has no marker)
+//	BENCH_POSTGRESQL_URL  run FerretDB over this PostgreSQL database in
+//	                   process instead (see pg.sh); marker in <scale>-postgresql
+//	BENCH_LOADER_WAIT  the loaders' wait window (default: the server's)
+//	BENCH_SUMMARY      append the summary table to this file
+var env struct {
+	once sync.Once
+	e    *Env
+	err  error
+}
+
+func scale() string {
+	if s := os.Getenv("BENCH_SCALE"); s != "" {
+		return s
+	}
+	return "S"
+}
+
+func loaderWait() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("BENCH_LOADER_WAIT"))
+	return d
+}
+
+// openEnv opens (generating when needed) the scale's data set, once per
+// test binary.
+func openEnv(b *testing.B) *Env {
+	b.Helper()
+	env.once.Do(func() {
+		dir := filepath.Join(benchRoot(), scale())
+		log := func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
+		if pg := os.Getenv("BENCH_POSTGRESQL_URL"); pg != "" {
+			env.e, env.err = OpenPostgreSQL(context.Background(), scale(), dir+"-postgresql", pg, log)
+			return
+		}
+		uri := os.Getenv("BENCH_MONGODB_URI")
+		if uri != "" {
+			dir += "-uri"
+		}
+		env.e, env.err = Open(context.Background(), scale(), dir, uri, log)
+	})
+	if env.err != nil {
+		b.Fatal(env.err)
+	}
+	return env.e
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if env.e != nil {
+		writeSummary()
+		env.e.Close()
+	}
+	os.Exit(code)
+}
+
+// result is what one way of running one operation measured.
+type result struct {
+	median, mean time.Duration
+	trips        float64
+	allocs       float64
+	bytes        int
+}
+
+var (
+	resultsMu sync.Mutex
+	results   = map[string]map[string]result{} // op → way → result
+)
+
+// measure runs one way of an operation b.N times, reporting round trips
+// per op and the median duration, and records them for the summary.
+func measure(b *testing.B, e *Env, op, way string, run func(i int) []byte) {
+	b.ReportAllocs()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	trips0 := e.Commands()
+	var times []time.Duration
+	var last []byte
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		t := time.Now()
+		last = run(i)
+		times = append(times, time.Since(t))
+	}
+	total := time.Since(start)
+	runtime.ReadMemStats(&ms1)
+	trips := float64(e.Commands()-trips0) / float64(len(times))
+	slices.Sort(times)
+	r := result{median: times[len(times)/2], mean: total / time.Duration(len(times)), trips: trips,
+		allocs: float64(ms1.Mallocs-ms0.Mallocs) / float64(len(times)), bytes: len(last)}
+	b.ReportMetric(trips, "roundtrips/op")
+	b.ReportMetric(float64(r.median.Microseconds())/1000, "p50-ms")
+	resultsMu.Lock()
+	defer resultsMu.Unlock()
+	if results[op] == nil {
+		results[op] = map[string]result{}
+	}
+	results[op][way] = r
+}
+
+// BenchmarkOps runs each operation through the full HTTP handler
+// (httpapi.New) and through its driver baseline, on the same database.
+func BenchmarkOps(b *testing.B) {
+	e := openEnv(b)
+	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	for _, op := range Ops(e.Councils) {
+		b.Run(op.Name, func(b *testing.B) {
+			checkSame(b, e, h, op)
+			b.Run("graphql", func(b *testing.B) {
+				measure(b, e, op.Name, "graphql", func(i int) []byte { return post(b, h, op.Body(i)) })
+			})
+			b.Run("driver", func(b *testing.B) {
+				measure(b, e, op.Name, "driver", func(i int) []byte {
+					out, err := op.Baseline(ctx, e.Store, op.Vars(i))
+					if err != nil {
+						b.Fatal(err)
+					}
+					return out
+				})
+			})
+		})
+	}
+}
+
+// post sends one GraphQL request through the handler and fails the
+// benchmark on any error in the answer.
+func post(b *testing.B, h http.Handler, body []byte) []byte {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	out := rec.Body.Bytes()
+	if rec.Code != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) {
+		b.Fatalf("status %d: %.500s", rec.Code, out)
+	}
+	return out
+}
+
+// checkSame fails the benchmark unless the baseline answers exactly what
+// the GraphQL endpoint answers, for a few runs' variables, and the answers
+// are not empty.
+func checkSame(b *testing.B, e *Env, h http.Handler, op Op) {
+	b.Helper()
+	for i := range 3 {
+		got := post(b, h, op.Body(i))
+		want, err := op.Baseline(context.Background(), e.Store, op.Vars(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var g, w any
+		if err := json.Unmarshal(got, &g); err != nil {
+			b.Fatal(err)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			b.Fatal(err)
+		}
+		if diff := cmp.Diff(w, g); diff != "" {
+			b.Fatalf("%s run %d: GraphQL and baseline differ (-baseline +graphql):\n%.3000s", op.Name, i, diff)
+		}
+		if len(got) < 200 {
+			b.Fatalf("%s run %d: suspiciously small answer: %s", op.Name, i, got)
+		}
+	}
+}
+
+// writeSummary prints the ratio table (and appends it to BENCH_SUMMARY).
+func writeSummary() {
+	if len(results) == 0 {
+		return
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%s, scale %s (%d records), loader wait %v, %s\n\n", storeLabel(), scale(), env.e.Marker.Records, loaderWaitLabel(), time.Now().UTC().Format(time.RFC3339))
+	sb.WriteString("| operation | GraphQL p50 | driver p50 | ratio (p50) | GraphQL mean | driver mean | round trips GraphQL / driver | allocs/op GraphQL / driver | response bytes |\n")
+	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	names := make([]string, 0, len(results))
+	for n := range results {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		g, d := results[n]["graphql"], results[n]["driver"]
+		if g.median == 0 { // a driver-only measurement
+			fmt.Fprintf(&sb, "| %s | – | %s | – | – | %s | – / %.1f | – / %.0f | – |\n", n, ms(d.median), ms(d.mean), d.trips, d.allocs)
+			continue
+		}
+		ratio := fmt.Sprintf("%.2f×", float64(g.median)/float64(d.median))
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %.1f / %.1f | %.0f / %.0f | %d |\n", n, ms(g.median), ms(d.median), ratio,
+			ms(g.mean), ms(d.mean), g.trips, d.trips, g.allocs, d.allocs, g.bytes)
+	}
+	fmt.Print(sb.String())
+	if path := os.Getenv("BENCH_SUMMARY"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, _ = f.WriteString(sb.String())
+			_ = f.Close()
+		}
+	}
+}
+
+func storeLabel() string {
+	switch {
+	case os.Getenv("BENCH_POSTGRESQL_URL") != "":
+		return "FerretDB 1.24 over PostgreSQL"
+	case os.Getenv("BENCH_MONGODB_URI") != "":
+		return "server at BENCH_MONGODB_URI"
+	}
+	return "embedded FerretDB 1.24 on SQLite"
+}
+
+func loaderWaitLabel() string {
+	if d := loaderWait(); d > 0 {
+		return d.String()
+	}
+	return "default (2ms)"
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}

@@ -1,0 +1,175 @@
+// Package bench measures councilgraph: benchmarks of the GraphQL operations
+// front ends and partners run, each against a hand-written driver baseline
+// that fetches the same data, on synthetic data sets made by bench/gen.
+// The benchmarks live in its tests (go test -bench . ./bench); this file
+// and its siblings hold what the benchmarks and the load tool share: the
+// operations, the baselines and the database set-up.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"councilgraph/bench/gen"
+	"councilgraph/store"
+)
+
+// Database is the database name the benchmarks use: the server's default,
+// so that `councilgraph serve --data-dir DIR` serves a benchmark directory.
+const Database = "councilgraph"
+
+// Seed is the generator seed every benchmark data set is made with.
+const Seed = 20240601
+
+// Now stamps the generated records' updatedAt, so that a set is the same
+// whenever it is made.
+var Now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// Version changes whenever the generator or the store's document shape
+// changes, so that older data sets are made again.
+const Version = 2
+
+// Marker is what a data directory's generated.json holds once its data set
+// is complete.
+type Marker struct {
+	Version  int     `json:"version"`
+	Scale    string  `json:"scale"`
+	Councils int     `json:"councils"`
+	Seed     uint64  `json:"seed"`
+	Records  int     `json:"records"`
+	Seconds  float64 `json:"seconds"`
+	Writer   string  `json:"writer"`
+}
+
+// Env is a database holding a generated set, opened with a command counter.
+type Env struct {
+	Store    *store.Store
+	Councils int
+	Marker   Marker
+	commands atomic.Int64
+	embedded *store.Embedded
+	stop     func()
+}
+
+// Commands is the number of commands (round trips) sent so far.
+func (e *Env) Commands() int64 { return e.commands.Load() }
+
+// Close disconnects and stops the embedded server, if any.
+func (e *Env) Close() {
+	_ = e.Store.Close(context.Background())
+	if e.embedded != nil {
+		e.embedded.Stop()
+	}
+	if e.stop != nil {
+		e.stop()
+	}
+}
+
+// Open opens the set for scale (S, M or L) in the embedded store under dir
+// (or at uri when it is not empty), generating it first when dir holds no
+// complete set. log receives progress lines.
+func Open(ctx context.Context, scale, dir, uri string, log func(string, ...any)) (*Env, error) {
+	return open(ctx, scale, dir, uri, nil, log)
+}
+
+// OpenPostgreSQL is Open on FerretDB over the PostgreSQL database at pgURL,
+// run in this process; dir only keeps the marker.
+func OpenPostgreSQL(ctx context.Context, scale, dir, pgURL string, log func(string, ...any)) (*Env, error) {
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:      ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Handler:       "postgresql",
+		PostgreSQLURL: pgURL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ferretdb over postgresql: %w", err)
+	}
+	fctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(fctx)
+	}()
+	stop := func() { cancel(); <-done }
+	e, err := open(ctx, scale, dir, f.MongoDBURI(), stop, log)
+	if err != nil {
+		stop()
+	}
+	return e, err
+}
+
+func open(ctx context.Context, scale, dir, uri string, stop func(), log func(string, ...any)) (*Env, error) {
+	councils, ok := gen.Scales[scale]
+	if !ok {
+		return nil, fmt.Errorf("unknown scale %q: want S, M or L", scale)
+	}
+	e := &Env{Councils: councils, stop: stop}
+	if uri == "" {
+		emb, err := store.StartEmbedded(dir, nil)
+		if err != nil {
+			return nil, err
+		}
+		e.embedded, uri = emb, emb.URI()
+	}
+	mon := &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) { e.commands.Add(1) }}
+	st, err := store.Open(ctx, store.Options{URI: uri, Database: Database, Monitor: mon})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Store = st
+	markerPath := filepath.Join(dir, "generated.json")
+	if b, err := os.ReadFile(markerPath); err == nil && json.Unmarshal(b, &e.Marker) == nil &&
+		e.Marker.Councils == councils && e.Marker.Seed == Seed && e.Marker.Version == Version {
+		return e, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		e.Close()
+		return nil, err
+	}
+	log("generating scale %s (%d councils, %d records) into %s", scale, councils, gen.Config{Councils: councils}.Total(), dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := st.Drop(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := st.EnsureIndexes(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	start := time.Now()
+	// S is written through store.Put, as the importer writes; larger scales
+	// are inserted (same prepared documents), because Put's upserts slow
+	// down as FerretDB's collections grow. BENCH_GEN=put|insert overrides.
+	write, how := gen.Write, "store.Put"
+	if m := os.Getenv("BENCH_GEN"); m == "insert" || (m != "put" && councils > 1) {
+		write, how = gen.Insert, "InsertMany"
+	}
+	n, err := write(ctx, st, gen.Config{Seed: Seed, Councils: councils}, Now)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Marker = Marker{Version: Version, Scale: scale, Councils: councils, Seed: Seed, Records: n, Seconds: time.Since(start).Seconds(), Writer: how}
+	log("generated %d records in %.0f s (%.0f records/s) through %s", n, e.Marker.Seconds, float64(n)/e.Marker.Seconds, how)
+	b, _ := json.MarshalIndent(e.Marker, "", "  ")
+	if err := os.WriteFile(markerPath, b, 0o644); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}

@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"councilgraph/bench/gen"
+	"councilgraph/importer"
+	"councilgraph/store"
+)
+
+// importCouncils is how many councils' records the import benchmark
+// imports: BENCH_IMPORT_COUNCILS, default 10 (99,450 records; the issue asks
+// for at least 100,000, which 11 councils give: 109,394).
+func importCouncils() int {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_IMPORT_COUNCILS")); err == nil && n > 0 {
+		return n
+	}
+	return 11
+}
+
+// BenchmarkImport imports a generated data set from its files into a fresh
+// database of a fresh embedded store, through importer.ImportFS: decoding,
+// validation and the bulk upserts. It reports records per second.
+func BenchmarkImport(b *testing.B) {
+	cfg := gen.Config{Seed: Seed, Councils: importCouncils()}
+	files := filepath.Join(benchRoot(), "import-files-"+strconv.Itoa(cfg.Councils))
+	if _, err := os.Stat(filepath.Join(files, "meetings.yaml")); err != nil {
+		if _, err := gen.WriteDir(files, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	records := 0
+	var elapsed time.Duration
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		dir := b.TempDir()
+		emb, err := store.StartEmbedded(dir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := store.Open(ctx, store.Options{URI: emb.URI(), Database: Database})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		sum, err := importer.ImportFS(ctx, st, os.DirFS(files), importer.Options{Dataset: "synthetic"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		for _, c := range sum {
+			records += c.Inserted
+		}
+		b.StopTimer()
+		_ = st.Close(ctx)
+		emb.Stop()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(records)/float64(b.N), "records/op")
+}
+
+// BenchmarkWrite compares ways of writing one council's records (9,954)
+// into an empty database: store.Put (replace-one upserts, what the importer
+// does) against InsertMany of the same prepared records, which an import
+// could use for the records FindStamps shows are new.
+func BenchmarkWrite(b *testing.B) {
+	ctx := context.Background()
+	docs := gen.Council(Seed, 0)
+	for _, way := range []string{"put", "insertMany"} {
+		b.Run(way, func(b *testing.B) {
+			emb, err := store.StartEmbedded(b.TempDir(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emb.Stop()
+			records := 0
+			var elapsed time.Duration
+			for i := 0; b.Loop(); i++ {
+				st, err := store.Open(ctx, store.Options{URI: emb.URI(), Database: "w" + strconv.Itoa(i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				if way == "put" {
+					err = st.Put(ctx, Now, docs...)
+				} else {
+					err = insertMany(ctx, st, docs)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+				records += len(docs)
+				_ = st.Close(ctx)
+			}
+			b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+		})
+	}
+}
+
+// insertMany prepares docs as store.Put does and inserts them, 1000 to a
+// batch, unordered.
+func insertMany(ctx context.Context, st *store.Store, docs []store.Doc) error {
+	byColl := map[string][]any{}
+	for _, d := range docs {
+		if d.Base().UpdatedAt.IsZero() {
+			d.Base().UpdatedAt = Now
+		}
+		if err := store.Prepare(d); err != nil {
+			return err
+		}
+		byColl[store.CollectionOf(d)] = append(byColl[store.CollectionOf(d)], d)
+	}
+	for name, list := range byColl {
+		c := st.Collection(name)
+		for start := 0; start < len(list); start += 1000 {
+			if _, err := c.InsertMany(ctx, list[start:min(start+1000, len(list))], options.InsertMany().SetOrdered(false)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
