@@ -156,3 +156,22 @@ func TestEntitiesBatchPerType(t *testing.T) {
 		t.Errorf("ran %d finds for 4 entity types, want 4", got)
 	}
 }
+
+// TestComparatorsCostNoRoundTrip: an indicator's observations already hold
+// every area's figures, so walking to their comparators sends no query.
+func TestComparatorsCostNoRoundTrip(t *testing.T) {
+	var counter storetest.Counter
+	s := storetest.New(t, counter.Monitor())
+	world(t, s)
+	h := server(s)
+	counter.Reset()
+	var d map[string]any
+	data(t, h, `{ indicator(id: "indicator:roads") { observations { area { name } comparators { value area { name } } } } }`, nil, &d)
+	if got := counter.Count("find"); got != 3 { // indicator, observations, areas
+		t.Errorf("ran %d finds, want 3", got)
+	}
+	obs := d["indicator"].(map[string]any)["observations"].([]any)
+	if n := len(obs[0].(map[string]any)["comparators"].([]any)); n != 1 {
+		t.Errorf("first observation has %d comparators, want 1", n)
+	}
+}

@@ -100,7 +100,7 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		}
 		counts := Counts{Collection: sp.name}
 		inSet := make(map[string]bool, len(items))
-		var changed []store.Doc
+		var inserts, updates []store.Doc
 		for _, it := range items {
 			base := it.Doc.Base()
 			base.Dataset = o.Dataset
@@ -112,14 +112,15 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			switch {
 			case !ok:
 				counts.Inserted++
+				inserts = append(inserts, it.Doc)
 			case old.Hash == base.Hash:
 				counts.Unchanged++
 				continue
 			default:
 				counts.Updated++
+				updates = append(updates, it.Doc)
 			}
 			base.UpdatedAt = stamp
-			changed = append(changed, it.Doc)
 		}
 		var stale []string
 		if o.Prune {
@@ -131,19 +132,19 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			counts.Deleted = len(stale)
 		}
 		if !o.DryRun {
-			for start := 0; start < len(changed); start += o.BatchSize {
-				batch := changed[start:min(start+o.BatchSize, len(changed))]
-				if err := st.UpsertDocs(ctx, sp.name, batch); err != nil {
-					return summary, err
-				}
-				if o.Progress != nil && total > progressThreshold {
-					fmt.Fprintf(o.Progress, "%s: wrote %d of %d changed records\n", sp.name, start+len(batch), len(changed))
-				}
+			var progress func(int)
+			if o.Progress != nil && total > progressThreshold {
+				changed := len(inserts) + len(updates)
+				progress = func(n int) { fmt.Fprintf(o.Progress, "%s: wrote %d of %d changed records\n", sp.name, n, changed) }
+			}
+			if err := st.WriteInBatches(ctx, sp.name, inserts, updates, o.BatchSize, progress); err != nil {
+				return summary, err
 			}
 			if err := st.DeleteByIDs(ctx, sp.name, stale); err != nil {
 				return summary, err
 			}
 		}
+
 		done += len(items)
 		if o.Progress != nil && total > progressThreshold {
 			fmt.Fprintf(o.Progress, "%d of %d records checked\n", done, total)

@@ -42,18 +42,24 @@ func manyBy[K comparable, T any](find func(context.Context, []K) ([]*T, error), 
 		if err != nil {
 			return nil, []error{err}
 		}
-		groups := make(map[K][]*T, len(keys))
-		for _, v := range found {
-			for _, r := range refs(v) {
-				groups[r] = append(groups[r], v)
-			}
-		}
+		groups := groupBy(found, refs)
 		out := make([][]*T, len(keys))
 		for i, k := range keys {
 			out[i] = groups[k]
 		}
 		return out, nil
 	}
+}
+
+// groupBy groups records by each reference they hold, keeping their order.
+func groupBy[K comparable, T any](all []*T, refs func(*T) []K) map[K][]*T {
+	groups := map[K][]*T{}
+	for _, v := range all {
+		for _, r := range refs(v) {
+			groups[r] = append(groups[r], v)
+		}
+	}
+	return groups
 }
 
 // sorted sorts each group a fetch returns with cmp.

@@ -68,7 +68,7 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 	}
 	o := dataloadgen.WithWait(wait)
 	id := func(r *store.Record) string { return r.ID }
-	return &Loaders{
+	l := &Loaders{
 		Person:       dataloadgen.NewLoader(one(s.FindPeopleByIDs, func(v *store.Person) string { return id(&v.Record) }), o),
 		Organisation: dataloadgen.NewLoader(one(s.FindOrganisationsByIDs, func(v *store.Organisation) string { return id(&v.Record) }), o),
 		Body:         dataloadgen.NewLoader(one(s.FindBodiesByIDs, func(v *store.Body) string { return id(&v.Record) }), o),
@@ -105,11 +105,26 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		ActionsByOwner:           dataloadgen.NewLoader(many(s.FindActionsByOwnerIDs, func(v *store.Action) []string { return opt(v.OwnerID) }), o),
 		ActionsByAgendaItem:      dataloadgen.NewLoader(many(s.FindActionsByAgendaItemIDs, func(v *store.Action) []string { return opt(v.AgendaItemID) }), o),
 		ActionsByPriority:        dataloadgen.NewLoader(many(s.FindActionsByPriorityIDs, func(v *store.Action) []string { return opt(v.PriorityID) }), o),
-		ObservationsByIndicator:  dataloadgen.NewLoader(many(s.FindObservationsByIndicatorIDs, func(v *store.Observation) []string { return []string{v.IndicatorID} }), o),
-		ObservationsByPeriod: dataloadgen.NewLoader(manyBy(s.FindObservationsByIndicatorPeriods, func(v *store.Observation) []store.IndicatorPeriod {
-			return []store.IndicatorPeriod{{IndicatorID: v.IndicatorID, Period: v.Period}}
-		}), o),
+		ObservationsByPeriod:     dataloadgen.NewLoader(manyBy(s.FindObservationsByIndicatorPeriods, periodOf), o),
 	}
+	// An indicator's observations hold every area's figure for each of its
+	// periods, which is what comparators ask for: loading them primes the
+	// period loader, so comparators cost no further round trip.
+	byIndicator := many(s.FindObservationsByIndicatorIDs, func(v *store.Observation) []string { return []string{v.IndicatorID} })
+	l.ObservationsByIndicator = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([][]*store.Observation, []error) {
+		found, errs := byIndicator(ctx, keys)
+		for _, all := range found {
+			for key, group := range groupBy(all, periodOf) {
+				l.ObservationsByPeriod.Prime(key, group)
+			}
+		}
+		return found, errs
+	}, o)
+	return l
+}
+
+func periodOf(v *store.Observation) []store.IndicatorPeriod {
+	return []store.IndicatorPeriod{{IndicatorID: v.IndicatorID, Period: v.Period}}
 }
 
 type ctxKey struct{}

@@ -89,17 +89,29 @@ func findUnscoped[T any](ctx context.Context, c *mongo.Collection, filter bson.D
 	return out, nil
 }
 
-// findIn returns the documents whose field holds one of keys, in one find.
+// findIn returns the documents whose field holds one of keys, in one find
+// and one reply. A single key is sent as an equality, which FerretDB pushes
+// down to SQL where it cannot push down $in (on SQLite for _id, on
+// PostgreSQL for any field); MongoDB uses the index either way.
 func findIn[T any](ctx context.Context, c *mongo.Collection, field string, keys []string, o Order) ([]*T, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	opts := options.Find()
+	opts := options.Find().SetBatchSize(oneReply)
 	if o != nil {
 		opts.SetSort(o.sort())
 	}
-	return find[T](ctx, c, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: keys}}}}, opts)
+	var cond any = bson.D{{Key: "$in", Value: keys}}
+	if len(keys) == 1 {
+		cond = keys[0]
+	}
+	return find[T](ctx, c, bson.D{{Key: field, Value: cond}}, opts)
 }
+
+// oneReply is the batch size that lets a loader's batch come back in the
+// find's first reply rather than in getMore round trips after it (the
+// server still caps a reply at 16 MiB).
+const oneReply = 1 << 20
 
 // count counts the documents matching filter that the caller may see.
 func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error) {
@@ -240,5 +252,5 @@ func since(d bson.D, t *time.Time) bson.D {
 }
 
 func sortBy(o Order) *options.FindOptionsBuilder {
-	return options.Find().SetSort(o.sort())
+	return options.Find().SetSort(o.sort()).SetBatchSize(oneReply)
 }

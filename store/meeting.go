@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Meeting is one sitting of a body on a day.
@@ -74,7 +73,7 @@ type MeetingDate struct {
 // FindMeetingDatesByBodyIDs returns the ID and date of every meeting of the
 // given bodies, by date: enough to find a meeting's neighbours.
 func (s *Store) FindMeetingDatesByBodyIDs(ctx context.Context, ids []string) ([]*MeetingDate, error) {
-	opts := options.Find().SetSort(byDate.sort()).SetProjection(bson.D{{Key: "bodyId", Value: 1}, {Key: "date", Value: 1}})
+	opts := sortBy(byDate).SetProjection(bson.D{{Key: "bodyId", Value: 1}, {Key: "date", Value: 1}})
 	return find[MeetingDate](ctx, s.Meetings, bson.D{{Key: "bodyId", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
 }
 
