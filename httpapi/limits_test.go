@@ -244,3 +244,22 @@ func TestTrustedDocuments(t *testing.T) {
 		t.Errorf("an officer, not held to the manifest, was refused: %+v", r.Errors)
 	}
 }
+
+func TestAutomaticPersistedQueries(t *testing.T) {
+	s := storetest.New(t, nil)
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1}, quiet())
+	q := `{ areas { id name } }`
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash(q)}}
+	byHash, _ := json.Marshal(map[string]any{"extensions": ext})
+	r := do(t, h, "", "", byHash)
+	if len(r.Errors) != 1 || r.Errors[0].Message != "PersistedQueryNotFound" {
+		t.Fatalf("unknown hash: %+v, want PersistedQueryNotFound", r.Errors)
+	}
+	full, _ := json.Marshal(map[string]any{"query": q, "extensions": ext})
+	if r := do(t, h, "", "", full); len(r.Errors) > 0 {
+		t.Fatalf("registering the query: %+v", r.Errors)
+	}
+	if r := do(t, h, "", "", byHash); len(r.Errors) > 0 || string(r.Data) != `{"areas":[]}` {
+		t.Fatalf("by hash after registering: %s %+v", r.Data, r.Errors)
+	}
+}
