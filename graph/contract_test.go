@@ -97,3 +97,32 @@ func parseContract(t *testing.T, src string) map[string]*ast.Definition {
 	}
 	return out
 }
+
+// TestEveryTypeAndFieldIsDescribed keeps the schema readable by someone who
+// has never seen a council agenda: every type, field and enum value of ours
+// carries a description.
+func TestEveryTypeAndFieldIsDescribed(t *testing.T) {
+	src, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := parser.ParseSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range doc.Definitions {
+		if d.Description == "" {
+			t.Errorf("type %s has no description", d.Name)
+		}
+		for _, f := range d.Fields {
+			if f.Description == "" {
+				t.Errorf("%s.%s has no description", d.Name, f.Name)
+			}
+		}
+		for _, v := range d.EnumValues {
+			if v.Description == "" {
+				t.Errorf("%s.%s has no description", d.Name, v.Name)
+			}
+		}
+	}
+}
