@@ -20,7 +20,8 @@ import (
 // The baselines are what an expert would write against the driver for each
 // operation: one find per level of relations, `$in` over the keys of the
 // level above (an equality when there is one key), projecting only the
-// fields the answer needs, then the same JSON the GraphQL endpoint answers.
+// fields the answer needs, asking for the whole result in the first reply
+// (no getMore), then the same JSON the GraphQL endpoint answers.
 
 // fetch runs one find and decodes every document into T.
 func fetch[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]*T, error) {
@@ -56,7 +57,7 @@ func project(sort []string, fields ...string) *options.FindOptionsBuilder {
 	for _, f := range fields {
 		p = append(p, bson.E{Key: f, Value: 1})
 	}
-	o := options.Find().SetProjection(p)
+	o := options.Find().SetProjection(p).SetBatchSize(oneReply)
 	if len(sort) > 0 {
 		s := bson.D{}
 		for _, f := range sort {
@@ -68,6 +69,11 @@ func project(sort []string, fields ...string) *options.FindOptionsBuilder {
 }
 
 var byID = []string{"_id"}
+
+// oneReply is a batch size large enough that a find's whole result comes
+// in its first reply, as the store asks for (the server still caps a reply
+// at 16 MiB).
+const oneReply = 1 << 20
 
 // unique lists the distinct non-empty keys in order of first appearance.
 func unique(keys []string) []string {

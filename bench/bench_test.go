@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"councilgraph/httpapi"
+	"councilgraph/loaders"
 )
 
 // Settings, from the environment so that `go test -bench` needs no flags:
@@ -34,7 +35,8 @@ import (
 //	                   has no marker)
 //	BENCH_POSTGRESQL_URL  run FerretDB over this PostgreSQL database in
 //	                   process instead (see pg.sh); marker in <scale>-postgresql
-//	BENCH_LOADER_WAIT  the loaders' wait window (default: the server's)
+//	BENCH_LOADER_WAIT  the loaders' wait window, e.g. 2ms (default:
+//	                   loaders.DefaultWait, the server's)
 //	BENCH_SUMMARY      append the summary table to this file
 var env struct {
 	once sync.Once
@@ -245,7 +247,7 @@ func loaderWaitLabel() string {
 	if d := loaderWait(); d > 0 {
 		return d.String()
 	}
-	return "default (2ms)"
+	return "default (" + loaders.DefaultWait.String() + ")"
 }
 
 func ms(d time.Duration) string {

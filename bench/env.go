@@ -37,9 +37,10 @@ const Seed = 20240601
 // whenever it is made.
 var Now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 
-// Version changes whenever the generator or the store's document shape
-// changes, so that older data sets are made again.
-const Version = 2
+// Version changes whenever the generator, the way it writes or the store's
+// document shape changes, so that older data sets are made again (3: every
+// scale written through store.Put).
+const Version = 3
 
 // Marker is what a data directory's generated.json holds once its data set
 // is complete.
@@ -152,14 +153,10 @@ func open(ctx context.Context, scale, dir, uri string, stop func(), log func(str
 		return nil, err
 	}
 	start := time.Now()
-	// S is written through store.Put, as the importer writes; larger scales
-	// are inserted (same prepared documents), because Put's upserts slow
-	// down as FerretDB's collections grow. BENCH_GEN=put|insert overrides.
-	write, how := gen.Write, "store.Put"
-	if m := os.Getenv("BENCH_GEN"); m == "insert" || (m != "put" && councils > 1) {
-		write, how = gen.Insert, "InsertMany"
-	}
-	n, err := write(ctx, st, gen.Config{Seed: Seed, Councils: councils}, Now)
+	// Every scale is written through store.Put, as tests and the importer
+	// write (Put inserts new records; see BENCHMARKS.md for its rate).
+	const how = "store.Put"
+	n, err := gen.Write(ctx, st, gen.Config{Seed: Seed, Councils: councils}, Now)
 	if err != nil {
 		e.Close()
 		return nil, err

@@ -8,7 +8,7 @@
 //
 // Records are produced council by council, so that memory stays bounded by
 // one council however large the set; Write stores them through store.Put,
-// the same prepare-and-upsert code the importer uses, and WriteDir writes
+// the same prepare-and-insert code the importer uses, and WriteDir writes
 // them as data set files the importer reads.
 package gen
 

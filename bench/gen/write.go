@@ -7,67 +7,23 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"gopkg.in/yaml.v3"
 
 	"councilgraph/store"
 )
 
-// batchSize is how many records Write hands store.Put at a time.
-const batchSize = 5000
-
-// Write generates the set into st through store.Put, batchSize records at a
-// time, stamping records with now. It returns how many records it wrote.
+// Write generates the set into st through store.Put, one call per council
+// (and one for the shared records), stamping records with now. It returns
+// how many records it wrote. One call per council keeps memory bounded by a
+// council while Put looks up each collection's stored IDs (FindStamps, a
+// scan of the collection) as few times as it can.
 func Write(ctx context.Context, st *store.Store, cfg Config, now time.Time) (int, error) {
 	n := 0
 	err := Generate(cfg, func(docs []store.Doc) error {
-		for start := 0; start < len(docs); start += batchSize {
-			batch := docs[start:min(start+batchSize, len(docs))]
-			if err := st.Put(ctx, now, batch...); err != nil {
-				return fmt.Errorf("generate: %w", err)
-			}
-			n += len(batch)
+		if err := st.Put(ctx, now, docs...); err != nil {
+			return fmt.Errorf("generate: %w", err)
 		}
-		return nil
-	})
-	return n, err
-}
-
-// Insert generates the set into an empty database: each record is
-// prepared by store.Prepare, exactly as store.Put prepares it, stamped with
-// now, and inserted with unordered InsertMany, 1,000 to a batch. It is for
-// the larger scales: store.Put's replace-one upserts slow down on FerretDB
-// as a collection grows (see BENCHMARKS.md), while the documents are the
-// same either way. It returns how many records it wrote.
-func Insert(ctx context.Context, st *store.Store, cfg Config, now time.Time) (int, error) {
-	n := 0
-	stamp := now.UTC().Truncate(time.Millisecond)
-	err := Generate(cfg, func(docs []store.Doc) error {
-		byColl := map[string][]any{}
-		var order []string
-		for _, d := range docs {
-			if d.Base().UpdatedAt.IsZero() {
-				d.Base().UpdatedAt = stamp
-			}
-			if err := store.Prepare(d); err != nil {
-				return err
-			}
-			c := store.CollectionOf(d)
-			if _, ok := byColl[c]; !ok {
-				order = append(order, c)
-			}
-			byColl[c] = append(byColl[c], d)
-		}
-		for _, c := range order {
-			list := byColl[c]
-			for start := 0; start < len(list); start += 1000 {
-				batch := list[start:min(start+1000, len(list))]
-				if _, err := st.Collection(c).InsertMany(ctx, batch, options.InsertMany().SetOrdered(false)); err != nil {
-					return fmt.Errorf("generate: insert %s: %w", c, err)
-				}
-				n += len(batch)
-			}
-		}
+		n += len(docs)
 		return nil
 	})
 	return n, err
