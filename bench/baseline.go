@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -476,7 +475,7 @@ func baselineSearch(ctx context.Context, st *store.Store, vars map[string]any) (
 	var hits []*dHit
 	for i, list := range found {
 		for _, h := range list {
-			h.Typename, h.rank = searchTypes[i].typename, rank(h.Search, q)
+			h.Typename, h.rank = searchTypes[i].typename, store.Rank(h.Search, q)
 			hits = append(hits, h)
 		}
 	}
@@ -486,21 +485,6 @@ func baselineSearch(ctx context.Context, st *store.Store, vars map[string]any) (
 		hits = []*dHit{}
 	}
 	return encode(map[string]any{"search": hits})
-}
-
-// rank is 0 when a term starts with q, 1 when a word in it does, 2
-// otherwise: the graph's ranking.
-func rank(text, q string) int {
-	best := 2
-	for _, term := range strings.Split(text, "\n") {
-		switch {
-		case strings.HasPrefix(term, q):
-			return 0
-		case strings.Contains(" "+term, " "+q):
-			best = 1
-		}
-	}
-	return best
 }
 
 // ---- (e) _entities with 100 representations of mixed types: one find per

@@ -123,7 +123,7 @@ func (s *Store) Search(ctx context.Context, query string, first int) ([]Searchab
 	var hits []Hit
 	for _, list := range found {
 		for _, r := range list {
-			hits = append(hits, Hit{Record: r, rank: rank(SearchText(r), q), order: len(hits)})
+			hits = append(hits, Hit{Record: r, rank: Rank(SearchText(r), q), order: len(hits)})
 		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].rank < hits[j].rank })
@@ -134,8 +134,10 @@ func (s *Store) Search(ctx context.Context, query string, first int) ([]Searchab
 	return out, nil
 }
 
-// rank is 0 when a term starts with q, 1 when a word in it does, 2 otherwise.
-func rank(text, q string) int {
+// Rank places a search hit: 0 when one of its folded terms (one a line in
+// text) starts with the folded query q, 1 when a word in one does, 2
+// otherwise.
+func Rank(text, q string) int {
 	best := 2
 	for _, term := range strings.Split(text, "\n") {
 		switch {
