@@ -155,6 +155,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rateAnon := fs.Float64("rate-limit", 20, "requests a second each anonymous address may make (bursts of twice as many; -1 for none)")
 	rateKeyed := fs.Float64("rate-limit-key", 100, "requests a second each API client may make (bursts of twice as many; -1 for none)")
 	introspection := fs.String("introspection", envOr(getenv, "INTROSPECTION", "on"), "who may introspect the schema: on, authenticated or off (env INTROSPECTION)")
+	maxInFlight := fs.Int("max-in-flight", -1, "operations run at once, the rest queue within their deadline (default: 4 on the embedded store, no limit on MongoDB; 0 for no limit)")
 	persistedOnly := fs.String("persisted-only", getenv("PERSISTED_ONLY"), "trusted-documents manifest: callers of the scopes it names run only its operations (env PERSISTED_ONLY)")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
@@ -189,6 +190,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	cfg.MaxInFlight = *maxInFlight
+	if cfg.MaxInFlight < 0 {
+		cfg.MaxInFlight = 0
+		if embedded {
+			cfg.MaxInFlight = 4
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)

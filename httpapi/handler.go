@@ -58,6 +58,9 @@ type Config struct {
 	Trusted *Manifest
 	// APQCacheSize bounds the automatic persisted query cache (default 1000).
 	APQCacheSize int
+	// MaxInFlight is how many operations may run at once (0: no limit);
+	// the rest queue within their deadline.
+	MaxInFlight int
 }
 
 // withDefaults fills the zero fields of c.
@@ -122,6 +125,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
 	api := loaders.Middleware(s, cfg.LoaderWait, gql)
+	api = limitInFlight(cfg.MaxInFlight, api)
 	api = withDeadline(cfg.Timeout, api)
 	api = limiter.middleware(api)
 	api = auth.Middleware(s, log, api)

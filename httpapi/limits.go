@@ -267,3 +267,25 @@ func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// limitInFlight lets at most n operations run at once; the rest wait for a
+// slot within their own deadline, then get the deadline's error. On the
+// embedded store, whose scans run one after another, this bounds memory
+// (each scan decodes a whole collection) without lowering throughput.
+func limitInFlight(n int, next http.Handler) http.Handler {
+	if n <= 0 {
+		return next
+	}
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, r)
+		case <-r.Context().Done():
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, tooLong)
+		}
+	})
+}
