@@ -102,30 +102,22 @@ func dbFlags(fs *flag.FlagSet, getenv func(string) string) *dbConfig {
 func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (s *store.Store, embedded bool, close func(), err error) {
 	uri := c.URI
 	var emb *store.Embedded
-	if uri == "" && share {
-		emb, err = store.StartEmbedded(c.DataDir, nil)
-		var inUse *store.InUseError
-		if errors.As(err, &inUse) && inUse.URI != "" {
-			log.Info("using the store of the councilgraph already serving this data dir", "data_dir", c.DataDir)
-			uri, emb, err = inUse.URI, nil, nil
-		}
-		if err != nil {
-			return nil, false, nil, err
-		}
-		if emb != nil {
-			uri = emb.URI()
-		}
-	}
 	if uri == "" {
 		// FerretDB logs routine conditions (such as commands it does not
 		// implement) as warnings; only its errors are worth a reader's time.
 		flog := slog.New(&levelHandler{level: slog.LevelError, Handler: log.Handler()})
 		emb, err = store.StartEmbedded(c.DataDir, flog.With("component", "ferretdb"))
-		if err != nil {
+		var inUse *store.InUseError
+		switch {
+		case share && errors.As(err, &inUse) && inUse.URI != "":
+			log.Info("using the store of the councilgraph already serving this data dir", "data_dir", c.DataDir)
+			uri = inUse.URI
+		case err != nil:
 			return nil, false, nil, err
+		default:
+			uri = emb.URI()
+			log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
 		}
-		uri = emb.URI()
-		log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
 	}
 	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor})
 	if err != nil {
