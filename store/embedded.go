@@ -106,11 +106,3 @@ func (e *Embedded) Stop() {
 	_ = os.Remove(filepath.Join(e.dir, "ADDR"))
 	_ = e.lock.Close()
 }
-
-func parseURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", err
-	}
-	return u.Redacted(), nil
-}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -223,11 +224,11 @@ func indexNames(ctx context.Context, c *mongo.Collection) (map[string]bool, erro
 
 // redactURI hides a password in a connection string.
 func redactURI(uri string) string {
-	u, err := parseURL(uri)
+	u, err := url.Parse(uri)
 	if err != nil {
 		return "the configured MongoDB URI"
 	}
-	return u
+	return u.Redacted()
 }
 
 // Empty reports whether no collection holds any record.
