@@ -40,11 +40,12 @@ func withholdExemptBusiness(ctx context.Context, st *store.Store, set *Set) erro
 		attach(&a.Record, a.AgendaItemID)
 	}
 	if len(unknown) > 0 {
-		found, err := st.FindAgendaItemsByIDs(store.WithLevel(ctx, store.Officer), unknown)
+		found, err := st.FindByIDs(store.WithLevel(ctx, store.Officer), store.KindFor[store.AgendaItem](), unknown)
 		if err != nil {
 			return err
 		}
-		for _, a := range found {
+		for _, d := range found {
+			a := d.(*store.AgendaItem)
 			exempt[a.ID] = a.Exempt
 		}
 	}

@@ -64,8 +64,8 @@ type redactor interface {
 }
 
 // redact blanks what level l may not see of v.
-func redact[T any](l Level, v *T) {
-	if r, ok := any(v).(redactor); ok && l < Officer {
+func redact(l Level, v any) {
+	if r, ok := v.(redactor); ok && l < Officer {
 		r.redact(l)
 	}
 }

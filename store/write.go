@@ -23,7 +23,10 @@ type Stamp struct {
 
 // FindStamps returns the stamp of every record in a collection, in one find.
 func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]Stamp, error) {
-	c := s.Collection(collection)
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return nil, err
+	}
 	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "dataset", Value: 1}})
 	stamps, err := findUnscoped[Stamp](ctx, c, bson.D{}, opts)
 	if err != nil {
@@ -38,7 +41,10 @@ func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]S
 
 // ExistingIDs reports which of ids exist in a collection, in one find.
 func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string) (map[string]bool, error) {
-	c := s.Collection(collection)
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return nil, err
+	}
 	opts := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
 	found, err := findUnscoped[Stamp](ctx, c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
 	if err != nil {
@@ -108,7 +114,11 @@ func (s *Store) InsertDocs(ctx context.Context, collection string, docs []Doc) e
 	if len(docs) == 0 {
 		return nil
 	}
-	if _, err := s.Collection(collection).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return err
+	}
+	if _, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
 		return dbError("insert "+collection, err)
 	}
 	return nil
@@ -124,7 +134,11 @@ func (s *Store) ReplaceDocs(ctx context.Context, collection string, docs []Doc) 
 	for i, d := range docs {
 		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
 	}
-	if _, err := s.Collection(collection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return err
+	}
+	if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 		return dbError("replace "+collection, err)
 	}
 	return nil
@@ -135,49 +149,18 @@ func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.Collection(collection).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	c, err := s.collNamed(collection)
 	if err != nil {
+		return err
+	}
+	if _, err := c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
 		return dbError("delete "+collection, err)
 	}
 	return nil
 }
 
 // CollectionOf names the collection a record of d's type lives in.
-func CollectionOf(d Doc) string {
-	switch d.(type) {
-	case *Organisation:
-		return "organisations"
-	case *Person:
-		return "people"
-	case *Body:
-		return "bodies"
-	case *Membership:
-		return "memberships"
-	case *Meeting:
-		return "meetings"
-	case *Attendance:
-		return "attendance"
-	case *AgendaItem:
-		return "agendaItems"
-	case *Report:
-		return "reports"
-	case *Declaration:
-		return "declarations"
-	case *Plan:
-		return "plans"
-	case *Priority:
-		return "priorities"
-	case *Action:
-		return "actions"
-	case *Indicator:
-		return "indicators"
-	case *Area:
-		return "areas"
-	case *Observation:
-		return "observations"
-	}
-	panic(fmt.Sprintf("store: %T is not a record type", d))
-}
+func CollectionOf(d Doc) string { return KindOf(d).Collection }
 
 // Put prepares and writes records of any types: new ones are inserted,
 // stored ones replaced, in batches of at most 1000 per collection; records
