@@ -28,6 +28,8 @@ type Store struct {
 	// clients holds the API clients and their key hashes; it is not part
 	// of the data set.
 	clients *mongo.Collection
+	// shape is how batches of keys are sent (shape.go), chosen by Open.
+	shape Shape
 }
 
 // Options configure Open.
@@ -67,13 +69,18 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	if s.shape, err = detectShape(ctx, s.db, s.clients.Name()); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("open %s: %w", redactURI(o.URI), err)
+	}
 	return s, nil
 }
 
-// New wraps a connected client, using database name.
+// New wraps a connected client, using database name. Its batches are
+// MongoDB's shape (ShapeIn); Open asks the server which suits it.
 func New(client *mongo.Client, name string) *Store {
 	db := client.Database(name)
-	s := &Store{client: client, db: db, colls: map[string]*mongo.Collection{}, clients: db.Collection("clients")}
+	s := &Store{client: client, db: db, colls: map[string]*mongo.Collection{}, clients: db.Collection("clients"), shape: ShapeIn}
 	for _, k := range kinds {
 		s.colls[k.Name] = db.Collection(k.Collection)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -83,4 +84,11 @@ func (a *AgendaItem) redact(l Level) {
 	if a.Exempt && l < Officer {
 		a.Minutes, a.Decision, a.Outcome, a.PresenterID = nil, nil, nil, nil
 	}
+}
+
+// admits reports whether level l may see a record carrying visibility v:
+// the rule scoped sends to the server, for the finds that must send a bare
+// filter (shape.go).
+func admits(l Level, v string) bool {
+	return l >= Officer || slices.Contains(visibleTo(l), v)
 }

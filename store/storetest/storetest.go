@@ -1,6 +1,9 @@
 // Package storetest gives tests a real database: one embedded FerretDB per
 // test binary (or the MongoDB named by TEST_MONGODB_URI), and a fresh,
-// dropped-afterwards database for each test.
+// dropped-afterwards database for each test. When TEST_POSTGRESQL_URL names
+// a PostgreSQL database, a second FerretDB runs in process over it, and
+// Servers lists both, so that tests of the store's query shapes cover both
+// of FerretDB's backends (.ci/run starts one).
 package storetest
 
 import (
@@ -8,9 +11,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
@@ -21,8 +29,11 @@ import (
 )
 
 var (
-	mu  sync.Mutex
-	uri string
+	mu    sync.Mutex
+	uri   string
+	pgURI string
+	// servers maps each test database's name to its server's URI.
+	servers = map[string]string{}
 )
 
 // Main starts the database for a package's tests, runs them and stops it.
@@ -44,10 +55,77 @@ func Main(m *testing.M) int {
 		defer e.Stop()
 		u = e.URI()
 	}
+	var pg string
+	if pgURL := os.Getenv("TEST_POSTGRESQL_URL"); pgURL != "" {
+		stop, u, err := startPostgreSQL(pgURL)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "storetest: TEST_POSTGRESQL_URL:", err)
+			return 1
+		}
+		defer stop()
+		pg = u
+	}
 	mu.Lock()
-	uri = u
+	uri, pgURI = u, pg
 	mu.Unlock()
 	return m.Run()
+}
+
+// startPostgreSQL runs FerretDB in this process over the PostgreSQL
+// database at pgURL and waits until it answers.
+func startPostgreSQL(pgURL string) (stop func(), uri string, err error) {
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:      ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Handler:       "postgresql",
+		PostgreSQLURL: pgURL,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("ferretdb over postgresql: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(ctx)
+	}()
+	stop = func() { cancel(); <-done }
+	client, err := mongo.Connect(options.Client().ApplyURI(f.MongoDBURI()).SetServerSelectionTimeout(10 * time.Second))
+	if err == nil {
+		err = client.Ping(ctx, nil)
+		_ = client.Disconnect(context.Background())
+	}
+	if err != nil {
+		stop()
+		return nil, "", fmt.Errorf("ferretdb over postgresql did not answer: %w", err)
+	}
+	return stop, f.MongoDBURI(), nil
+}
+
+// Server is one database server the tests can run on.
+type Server struct {
+	// Name says which: "embedded" (FerretDB on SQLite, or TEST_MONGODB_URI's
+	// server) or "postgresql" (FerretDB over TEST_POSTGRESQL_URL).
+	Name string
+	uri  string
+}
+
+// Servers lists the servers this test binary has: the default one, and
+// FerretDB over PostgreSQL when TEST_POSTGRESQL_URL is set.
+func Servers() []Server {
+	out := []Server{{Name: "embedded", uri: URI()}}
+	mu.Lock()
+	defer mu.Unlock()
+	if pgURI != "" {
+		out = append(out, Server{Name: "postgresql", uri: pgURI})
+	}
+	return out
+}
+
+// New opens a fresh database on the server for t, dropped when t ends.
+func (sv Server) New(t testing.TB, monitor *event.CommandMonitor) *store.Store {
+	t.Helper()
+	return open(t, sv.uri, monitor)
 }
 
 // URI is the test database server's connection string.
@@ -64,10 +142,19 @@ func URI() string {
 // given, sees every command the test's client sends.
 func New(t testing.TB, monitor *event.CommandMonitor) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), store.Options{URI: URI(), Database: NewName(), Monitor: monitor})
+	return open(t, URI(), monitor)
+}
+
+func open(t testing.TB, uri string, monitor *event.CommandMonitor) *store.Store {
+	t.Helper()
+	name := NewName()
+	s, err := store.Open(context.Background(), store.Options{URI: uri, Database: name, Monitor: monitor})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
+	mu.Lock()
+	servers[name] = uri
+	mu.Unlock()
 	t.Cleanup(func() {
 		ctx := context.Background()
 		_ = s.Drop(ctx)
@@ -121,7 +208,13 @@ func (c *Counter) Count(name string) int {
 // record kind are named as in the storage schema ("people").
 func Raw(t testing.TB, s *store.Store) *mongo.Database {
 	t.Helper()
-	client, err := mongo.Connect(options.Client().ApplyURI(URI()))
+	mu.Lock()
+	u, ok := servers[s.DatabaseName()]
+	mu.Unlock()
+	if !ok {
+		u = URI()
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(u))
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
