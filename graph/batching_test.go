@@ -1,12 +1,90 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"councilgraph/graph"
+	"councilgraph/loaders"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
+
+// countedServer is server with the request's loaders in the test's hands:
+// it fails t when an operation was not counted to the end (a field the
+// dispatcher missed, or a batch the ceiling had to send).
+func countedServer(t *testing.T, s *store.Store) http.Handler {
+	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s, Now: today}}))
+	h.AddTransport(transport.POST{})
+	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := loaders.New(s, 0)
+		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), l)))
+		if !l.Counted() {
+			t.Errorf("the operation was not counted to the end: some batch waited for the ceiling")
+		}
+	})
+}
+
+// level is one level of relations: the field its batch looks up and how
+// many keys it holds.
+type level struct {
+	field string
+	keys  int
+}
+
+// budget is how many finds the levels cost in the store's shape: one per
+// level for $in, one per key where the shape sends equalities.
+func budget(s *store.Store, levels []level) int {
+	n := 0
+	for _, l := range levels {
+		n += s.Shape().Finds(l.field, l.keys)
+	}
+	return n
+}
+
+// machines are the conditions batching must not depend on: the machine as
+// it is, one processor, and one processor shared with a goroutine that
+// never blocks.
+var machines = []struct {
+	name  string
+	procs int
+	hog   bool
+}{{"as is", 0, false}, {"GOMAXPROCS=1", 1, false}, {"GOMAXPROCS=1 beside a busy goroutine", 1, true}, {"beside a busy goroutine", 0, true}}
+
+// onMachine runs f under machine m's conditions.
+func onMachine(t *testing.T, procs int, hog bool, f func(t *testing.T)) {
+	if procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	}
+	if hog {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := 0
+			for ctx.Err() == nil {
+				for range 1_000_000 {
+					x++
+				}
+			}
+			_ = x
+		}()
+		defer wg.Wait()
+		defer cancel()
+	}
+	f(t)
+}
 
 // budgetFixture is 3 bodies × 10 meetings × 5 agenda items × 2 reports, the
 // reports written by 12 people of 3 organisations, who also sit on the bodies.
@@ -40,25 +118,23 @@ func budgetFixture(t *testing.T, s *store.Store) {
 	put(t, s, docs...)
 }
 
-// TestBatchingBudget holds the graph to one find per level of relations a
-// query walks, however many records each level holds.
+// TestBatchingBudget holds the graph to one batch per level of relations a
+// query walks, however many records each level holds and however busy the
+// machine: one find per level where the store sends $in, one per key where
+// its shape sends equalities (store.Shape.Finds), on every server at hand.
 func TestBatchingBudget(t *testing.T) {
-	var counter storetest.Counter
-	s := storetest.New(t, counter.Monitor())
-	budgetFixture(t, s)
-	h := server(s)
-
 	tests := []struct {
 		name   string
 		query  string
-		levels int
+		levels []level
 		check  func(t *testing.T, data map[string]any)
 	}{
 		{
 			name: "bodies → meetings → agenda items → reports → author → organisation",
 			query: `{ bodies(first: 3) { edges { node { meetings(first: 10) { edges { node { agendaItems {
 				reports { author { organisation { name } } } } } } } } } } }`,
-			levels: 6, // bodies, meetings, agendaItems, reports, people, organisations
+			// bodies (a page), meetings, agendaItems, reports, people, organisations
+			levels: []level{{"page", 1}, {"bodyId", 3}, {"meetingId", 30}, {"agendaItemId", 150}, {"_id", 12}, {"_id", 3}},
 			check: func(t *testing.T, d map[string]any) {
 				var orgs int
 				for _, b := range d["bodies"].(map[string]any)["edges"].([]any) {
@@ -80,7 +156,8 @@ func TestBatchingBudget(t *testing.T) {
 		{
 			name:   "people → memberships → body → meetings",
 			query:  `{ people(first: 12) { edges { node { memberships { body { meetings(first: 10) { edges { node { id } } } } } } } } }`,
-			levels: 4, // people, memberships, bodies, meetings
+			// people (a page), memberships, bodies, meetings
+			levels: []level{{"page", 1}, {"personId", 12}, {"_id", 3}, {"bodyId", 3}},
 			check: func(t *testing.T, d map[string]any) {
 				var meetings int
 				for _, p := range d["people"].(map[string]any)["edges"].([]any) {
@@ -94,19 +171,29 @@ func TestBatchingBudget(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			counter.Reset()
-			var d map[string]any
-			data(t, h, tt.query, nil, &d)
-			if got := counter.Count("find"); got != tt.levels {
-				t.Errorf("ran %d finds, want %d (one per level)", got, tt.levels)
+	for _, sv := range storetest.Servers() {
+		var counter storetest.Counter
+		s := sv.New(t, counter.Monitor())
+		budgetFixture(t, s)
+		h := countedServer(t, s)
+		for _, m := range machines {
+			for _, tt := range tests {
+				t.Run(sv.Name+"/"+string(s.Shape())+"/"+m.name+"/"+tt.name, func(t *testing.T) {
+					onMachine(t, m.procs, m.hog, func(t *testing.T) {
+						counter.Reset()
+						var d map[string]any
+						data(t, h, tt.query, nil, &d)
+						if got, want := counter.Count("find"), budget(s, tt.levels); got != want {
+							t.Errorf("ran %d finds, want %d (one batch per level: %v)", got, want, tt.levels)
+						}
+						if got := counter.Count("count") + counter.Count("aggregate"); got != 0 {
+							t.Errorf("ran %d counts nobody asked for", got)
+						}
+						tt.check(t, d)
+					})
+				})
 			}
-			if got := counter.Count("count") + counter.Count("aggregate"); got != 0 {
-				t.Errorf("ran %d counts nobody asked for", got)
-			}
-			tt.check(t, d)
-		})
+		}
 	}
 }
 
@@ -116,7 +203,7 @@ func TestEntitiesBatchPerType(t *testing.T) {
 	var counter storetest.Counter
 	s := storetest.New(t, counter.Monitor())
 	budgetFixture(t, s)
-	h := server(s)
+	h := countedServer(t, s)
 
 	var reps []map[string]any
 	var want []string
@@ -152,8 +239,20 @@ func TestEntitiesBatchPerType(t *testing.T) {
 			t.Errorf("entity %d = %v, want %s", i, e, want[i])
 		}
 	}
-	if got := counter.Count("find"); got != 4 {
-		t.Errorf("ran %d finds for 4 entity types, want 4", got)
+	perType := map[string]map[string]bool{}
+	for _, r := range reps {
+		typ := r["__typename"].(string)
+		if perType[typ] == nil {
+			perType[typ] = map[string]bool{}
+		}
+		perType[typ][r["id"].(string)] = true
+	}
+	var levels []level
+	for _, ids := range perType {
+		levels = append(levels, level{"_id", len(ids)})
+	}
+	if got, want := counter.Count("find"), budget(s, levels); got != want {
+		t.Errorf("ran %d finds for 4 entity types, want %d (one batch per type: %v)", got, want, levels)
 	}
 }
 
@@ -163,14 +262,19 @@ func TestComparatorsCostNoRoundTrip(t *testing.T) {
 	var counter storetest.Counter
 	s := storetest.New(t, counter.Monitor())
 	world(t, s)
-	h := server(s)
+	h := countedServer(t, s)
 	counter.Reset()
 	var d map[string]any
-	data(t, h, `{ indicator(id: "indicator:roads") { observations { area { name } comparators { value area { name } } } } }`, nil, &d)
-	if got := counter.Count("find"); got != 3 { // indicator, observations, areas
-		t.Errorf("ran %d finds, want 3", got)
-	}
+	data(t, h, `{ indicator(id: "indicator:roads") { observations { area { id } comparators { value area { id } } } } }`, nil, &d)
 	obs := d["indicator"].(map[string]any)["observations"].([]any)
+	areas := map[any]bool{}
+	for _, o := range obs {
+		areas[o.(map[string]any)["area"].(map[string]any)["id"]] = true
+	}
+	// indicator, observations, areas
+	if got, want := counter.Count("find"), budget(s, []level{{"_id", 1}, {"indicatorId", 1}, {"_id", len(areas)}}); got != want {
+		t.Errorf("ran %d finds, want %d", got, want)
+	}
 	if n := len(obs[0].(map[string]any)["comparators"].([]any)); n != 1 {
 		t.Errorf("first observation has %d comparators, want 1", n)
 	}

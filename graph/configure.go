@@ -10,11 +10,17 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
+
+	"councilgraph/loaders"
 )
 
-// Configure gives a gqlgen server the graph's error handling: the error
-// presenter, panic recovery, and checks of federation representations.
+// Configure gives a gqlgen server the graph's error handling (the error
+// presenter, panic recovery, checks of federation representations) and the
+// loaders' dispatcher, which sends each level's batches when the level is
+// complete (loaders/dispatch.go). The dispatcher's field middleware comes
+// first, so that it sees every field, including those refused after it.
 func Configure(h *handler.Server, log *slog.Logger) {
+	h.Use(&loaders.Dispatch{})
 	h.SetErrorPresenter(ErrorPresenter(log))
 	h.SetRecoverFunc(RecoverFunc(log))
 	h.AroundFields(checkRepresentations)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vikstrous/dataloadgen"
 
 	"councilgraph/store"
 )
@@ -28,31 +27,6 @@ func pageArgs(first *int, after *string) (store.Page, error) {
 		p.After = *after
 	}
 	return p, nil
-}
-
-// load fetches the record a reference names through l; nil when there is no
-// reference or no such record.
-func load[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], id *string) (*T, error) {
-	if id == nil {
-		return nil, nil
-	}
-	return l.Load(ctx, *id)
-}
-
-// loadAll fetches the records a list of references names, in order, leaving
-// out those that do not exist.
-func loadAll[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], ids []string) ([]*T, error) {
-	found, err := l.LoadAll(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*T, 0, len(found))
-	for _, v := range found {
-		if v != nil {
-			out = append(out, v)
-		}
-	}
-	return out, nil
 }
 
 // filter keeps the elements of all for which keep is true.

@@ -14,32 +14,30 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"councilgraph/store"
 )
 
 // Loaders holds the loaders of one request, made afresh for each: their
 // caches hold what one caller may see and must not outlive the request.
 type Loaders struct {
-	s    *store.Store
-	opts []dataloadgen.Option
+	s *store.Store
+	d *dispatcher
 
 	mu      sync.Mutex
-	byID    map[*store.Kind]*dataloadgen.Loader[string, store.Doc]
-	byField map[ref]*dataloadgen.Loader[string, []store.Doc]
+	byID    map[*store.Kind]*Loader[string, store.Doc]
+	byField map[ref]*Loader[string, []store.Doc]
 
 	// MeetingDatesByBody holds the ID and date of each body's meetings:
 	// enough to find a meeting's neighbours.
-	MeetingDatesByBody *dataloadgen.Loader[string, []*store.MeetingDate]
+	MeetingDatesByBody *Loader[string, []*store.MeetingDate]
 	// ReportsByPerson holds the reports a person wrote or led.
-	ReportsByPerson *dataloadgen.Loader[string, []*store.Report]
+	ReportsByPerson *Loader[string, []*store.Report]
 	// ObservationsByIndicator holds every figure of each indicator, and
 	// primes ObservationsByPeriod with them.
-	ObservationsByIndicator *dataloadgen.Loader[string, []*store.Observation]
+	ObservationsByIndicator *Loader[string, []*store.Observation]
 	// ObservationsByPeriod holds every area's figure for one period of one
 	// indicator: what comparators ask for.
-	ObservationsByPeriod *dataloadgen.Loader[store.IndicatorPeriod, []*store.Observation]
+	ObservationsByPeriod *Loader[store.IndicatorPeriod, []*store.Observation]
 }
 
 // ref names one reference field of one kind.
@@ -48,37 +46,40 @@ type ref struct {
 	field string
 }
 
-// DefaultWait is how long a loader gathers keys before it fetches them. It is
-// paid once per level of relations a query walks. Shorter windows split a
-// level into several batches when the machine is busy (2 ms did on a loaded
-// 2-core machine); 16 ms keeps one batch per level there.
-const DefaultWait = 16 * time.Millisecond
+// DefaultWait is the ceiling on how long a batch waits for more keys after
+// its first. Within a counted operation a batch is sent as soon as its level
+// is complete (dispatch.go), in microseconds, and the ceiling is a safety
+// net that a busy machine must not reach (it would split a level), hence
+// well above a level's scheduling time under load; it is what sends the
+// loads nothing counts.
+const DefaultWait = 200 * time.Millisecond
 
-// New makes a fresh set of loaders over s. Each waits wait (DefaultWait when
-// zero) for more keys before it sends its batch.
+// New makes a fresh set of loaders over s. A batch is sent when the
+// operation's dispatcher finds its level complete, or at the latest wait
+// (DefaultWait when zero) after its first key.
 func New(s *store.Store, wait time.Duration) *Loaders {
 	if wait == 0 {
 		wait = DefaultWait
 	}
+	d := newDispatcher(wait)
 	l := &Loaders{
 		s:       s,
-		opts:    []dataloadgen.Option{dataloadgen.WithWait(wait)},
-		byID:    map[*store.Kind]*dataloadgen.Loader[string, store.Doc]{},
-		byField: map[ref]*dataloadgen.Loader[string, []store.Doc]{},
+		d:       d,
+		byID:    map[*store.Kind]*Loader[string, store.Doc]{},
+		byField: map[ref]*Loader[string, []store.Doc]{},
 	}
-	o := l.opts
-	l.MeetingDatesByBody = dataloadgen.NewLoader(many(s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }), o...)
-	l.ReportsByPerson = dataloadgen.NewLoader(many(s.FindReportsByPersonIDs, func(v *store.Report) []string {
+	l.MeetingDatesByBody = newLoader(d, many(s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }))
+	l.ReportsByPerson = newLoader(d, many(s.FindReportsByPersonIDs, func(v *store.Report) []string {
 		return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
-	}), o...)
-	l.ObservationsByPeriod = dataloadgen.NewLoader(many(s.FindObservationsByIndicatorPeriods, periodOf), o...)
+	}))
+	l.ObservationsByPeriod = newLoader(d, many(s.FindObservationsByIndicatorPeriods, periodOf))
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.
 	byIndicator := many(func(ctx context.Context, ids []string) ([]*store.Observation, error) {
 		return typed[store.Observation](s.FindByRef(ctx, store.KindFor[store.Observation](), "indicatorId", ids))
 	}, func(v *store.Observation) []string { return []string{v.IndicatorID} })
-	l.ObservationsByIndicator = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([][]*store.Observation, []error) {
+	l.ObservationsByIndicator = newLoader(d, func(ctx context.Context, keys []string) ([][]*store.Observation, []error) {
 		found, errs := byIndicator(ctx, keys)
 		for _, all := range found {
 			for key, group := range groupBy(all, periodOf) {
@@ -86,34 +87,34 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 			}
 		}
 		return found, errs
-	}, o...)
+	})
 	return l
 }
 
 // record is the by-ID loader of kind k.
-func (l *Loaders) record(k *store.Kind) *dataloadgen.Loader[string, store.Doc] {
+func (l *Loaders) record(k *store.Kind) *Loader[string, store.Doc] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ld, ok := l.byID[k]
 	if !ok {
-		ld = dataloadgen.NewLoader(one(func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = newLoader(l.d, one(func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByIDs(ctx, k, ids)
-		}, func(d store.Doc) string { return d.Base().ID }), l.opts...)
+		}, func(d store.Doc) string { return d.Base().ID }))
 		l.byID[k] = ld
 	}
 	return ld
 }
 
 // related is the loader of the records of kind k whose field refers to a key.
-func (l *Loaders) related(k *store.Kind, field string) *dataloadgen.Loader[string, []store.Doc] {
+func (l *Loaders) related(k *store.Kind, field string) *Loader[string, []store.Doc] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key := ref{k, field}
 	ld, ok := l.byField[key]
 	if !ok {
-		ld = dataloadgen.NewLoader(many(func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = newLoader(l.d, many(func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByRef(ctx, k, field, ids)
-		}, func(d store.Doc) []string { return store.RefValues(d, field) }), l.opts...)
+		}, func(d store.Doc) []string { return store.RefValues(d, field) }))
 		l.byField[key] = ld
 	}
 	return ld

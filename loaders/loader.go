@@ -1,0 +1,176 @@
+package loaders
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Loader batches and caches the loads of one request for one kind of key.
+// A batch is sent when the request's dispatcher finds every resolver of the
+// level finished or waiting on a loader (dispatch.go), or, for loads the
+// dispatcher cannot account for, when the ceiling passes after its first
+// key.
+type Loader[K comparable, V any] struct {
+	fetch func(context.Context, []K) ([]V, []error)
+	d     *dispatcher
+
+	mu    sync.Mutex
+	cache map[K]*result[V]
+	batch *batch[K, V]
+}
+
+// result is one key's answer, ready once its signal is delivered.
+type result[V any] struct {
+	*signal
+	v   V
+	err error
+}
+
+func newResult[V any]() *result[V] {
+	return &result[V]{signal: &signal{done: make(chan struct{})}}
+}
+
+// batch is the keys gathered and not yet sent.
+type batch[K comparable, V any] struct {
+	ctx   context.Context
+	keys  []K
+	res   []*result[V]
+	timer *time.Timer
+}
+
+func newLoader[K comparable, V any](d *dispatcher, fetch func(context.Context, []K) ([]V, []error)) *Loader[K, V] {
+	return &Loader[K, V]{fetch: fetch, d: d, cache: map[K]*result[V]{}}
+}
+
+// Load loads the value of key, waiting for its batch.
+func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
+	return l.LoadThunk(ctx, key)()
+}
+
+// LoadThunk adds key to the current batch (unless it is cached) and returns
+// a function that waits for its value, so that one resolver can start
+// several loads before it waits for any.
+func (l *Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
+	r := l.add(ctx, key)
+	return func() (V, error) {
+		l.d.wait(r.signal)
+		return r.v, r.err
+	}
+}
+
+// LoadAll loads the values of keys, in order, in one batch: the first error
+// is returned with whatever was found.
+func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K) ([]V, error) {
+	rs := make([]*result[V], len(keys))
+	for i, k := range keys {
+		rs[i] = l.add(ctx, k)
+	}
+	out := make([]V, len(keys))
+	var first error
+	for i, r := range rs {
+		l.d.wait(r.signal)
+		out[i] = r.v
+		if r.err != nil && first == nil {
+			first = r.err
+		}
+	}
+	return out, first
+}
+
+// Prime caches v for key, unless key is cached or being loaded already.
+func (l *Loader[K, V]) Prime(key K, v V) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.cache[key]; ok {
+		return false
+	}
+	r := newResult[V]()
+	r.v, r.delivered = v, true
+	close(r.done)
+	l.cache[key] = r
+	return true
+}
+
+// add returns key's cached result, or adds key to the current batch, which
+// it starts (telling the dispatcher) when there is none.
+func (l *Loader[K, V]) add(ctx context.Context, key K) *result[V] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.cache[key]; ok {
+		return r
+	}
+	r := newResult[V]()
+	l.cache[key] = r
+	if l.batch == nil {
+		b := &batch[K, V]{ctx: ctx}
+		l.batch = b
+		if c := l.d.pending(l); c > 0 {
+			b.timer = time.AfterFunc(c, func() {
+				if l.send(b) {
+					l.d.ceilingReached()
+				}
+			})
+		}
+	}
+	l.batch.keys = append(l.batch.keys, key)
+	l.batch.res = append(l.batch.res, r)
+	return r
+}
+
+// flush sends the current batch, if any: the dispatcher calls it.
+func (l *Loader[K, V]) flush() {
+	l.mu.Lock()
+	b := l.batch
+	l.mu.Unlock()
+	if b != nil {
+		l.send(b)
+	}
+}
+
+// send fetches b, unless it was sent already, and hands out its results;
+// it reports whether it sent b.
+func (l *Loader[K, V]) send(b *batch[K, V]) bool {
+	l.mu.Lock()
+	if l.batch != b {
+		l.mu.Unlock()
+		return false
+	}
+	l.batch = nil
+	l.mu.Unlock()
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	l.d.sent(l)
+	go l.run(b)
+	return true
+}
+
+func (l *Loader[K, V]) run(b *batch[K, V]) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.deliver(b, nil, []error{fmt.Errorf("loader fetch panicked: %v", p)})
+		}
+	}()
+	vs, errs := l.fetch(b.ctx, b.keys)
+	l.deliver(b, vs, errs)
+}
+
+// deliver hands each key of b its value and error: a single error goes to
+// every key.
+func (l *Loader[K, V]) deliver(b *batch[K, V], vs []V, errs []error) {
+	for i, r := range b.res {
+		switch {
+		case len(errs) == 1 && errs[0] != nil:
+			r.err = errs[0]
+		case len(errs) > i && errs[i] != nil:
+			r.err = errs[i]
+		case len(vs) != len(b.keys):
+			r.err = fmt.Errorf("loader fetch returned %d values for %d keys", len(vs), len(b.keys))
+		default:
+			r.v = vs[i]
+		}
+		l.d.deliver(r.signal)
+	}
+}
