@@ -154,8 +154,8 @@ func TestBatchingBudget(t *testing.T) {
 			},
 		},
 		{
-			name:   "people → memberships → body → meetings",
-			query:  `{ people(first: 12) { edges { node { memberships { body { meetings(first: 10) { edges { node { id } } } } } } } } }`,
+			name:  "people → memberships → body → meetings",
+			query: `{ people(first: 12) { edges { node { memberships { body { meetings(first: 10) { edges { node { id } } } } } } } } }`,
 			// people (a page), memberships, bodies, meetings
 			levels: []level{{"page", 1}, {"personId", 12}, {"_id", 3}, {"bodyId", 3}},
 			check: func(t *testing.T, d map[string]any) {
@@ -277,5 +277,32 @@ func TestComparatorsCostNoRoundTrip(t *testing.T) {
 	}
 	if n := len(obs[0].(map[string]any)["comparators"].([]any)); n != 1 {
 		t.Errorf("first observation has %d comparators, want 1", n)
+	}
+}
+
+// TestDispatchCountsEveryField: whatever an operation asks (interfaces,
+// unions, fragments, directives, introspection, nulls, errors, several root
+// fields), the dispatcher sees every field gqlgen resolves, so that no batch
+// is left to the ceiling.
+func TestDispatchCountsEveryField(t *testing.T) {
+	s := storetest.New(t, nil)
+	budgetFixture(t, s)
+	for _, q := range []string{
+		`{ node(id: "person:p01") { id ... on Person { name organisation { name } } } }`,
+		`{ nodes(ids: ["person:p01", "body:b0", "meeting:b0:2023-01-01", "person:missing", "nothing"]) { __typename id ... on Body { meetings(first: 2) { edges { cursor node { title agendaItems { title } } } pageInfo { hasNextPage } } } } }`,
+		`{ search(query: "Person") { __typename ... on Person { name memberships { body { name } } } ... on Body { name } } }`,
+		`{ a: body(id: "body:b0") { name } b: body(id: "body:b1") { ...B } c: person(id: "person:missing") { name } } fragment B on Body { name memberships { person { name organisation { name } } } }`,
+		`query($x: Boolean!) { people(first: 3) { edges { node { name organisation @include(if: $x) { name } memberships @skip(if: $x) { role } } } } }`,
+		`{ __schema { types { name fields { name type { name ofType { name } } } } } people(first: 2) { totalCount edges { node { id } } } }`,
+		`{ __type(name: "Meeting") { name interfaces { name } } __typename }`,
+		`{ _service { sdl } }`,
+		`{ body(id: "body:b0") { meetings(first: 3, from: "not a date") { edges { node { id } } } name } person(id: "person:p02") { name } }`,
+	} {
+		t.Run(q, func(t *testing.T) {
+			h := countedServer(t, s)
+			onMachine(t, 0, false, func(t *testing.T) {
+				query(t, h, q, map[string]any{"x": true})
+			})
+		})
 	}
 }

@@ -21,7 +21,7 @@ import (
 // first, so that it sees every field, including those refused after it.
 func Configure(h *handler.Server, log *slog.Logger) {
 	h.Use(&loaders.Dispatch{})
-	h.SetErrorPresenter(ErrorPresenter(log))
+	h.SetErrorPresenter(loaders.Presenter(ErrorPresenter(log)))
 	h.SetRecoverFunc(RecoverFunc(log))
 	h.AroundFields(checkRepresentations)
 }

@@ -22,6 +22,14 @@ package loaders
 // goroutine next runs, so a slow scheduler cannot make a woken resolver look
 // blocked.
 //
+// gqlgen resolves an object's plain fields (not resolvers: a connection's
+// edges, an edge's node) one after another in one goroutine, each with its
+// whole subtree, and its resolver fields concurrently after them. A field
+// queued behind a plain sibling whose subtree waits on a loader cannot run
+// until that batch is sent, so it does not hold the batch back: the count
+// keeps, per object, which plain field is running (count.go), and leaves
+// the fields queued behind it out until its subtree is complete.
+//
 // gqlgen 0.17.98's batch resolvers (@goField(batch: true)) were the other
 // way: they hand a field all its sibling parents in one call. They batch
 // one list's parents, not a level (the agenda items of 3 bodies' meetings
@@ -37,11 +45,13 @@ package loaders
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // flusher is a loader with a batch waiting to be sent.
@@ -61,10 +71,13 @@ type dispatcher struct {
 
 	mu sync.Mutex
 	// counting is set while an operation's fields are being counted.
-	counting    bool
-	outstanding int
-	waiting     int
-	pendingSet  map[flusher]bool
+	counting bool
+	// outstanding counts the fields counted and not finished; waiting the
+	// goroutines blocked on a loader; blocked the outstanding fields that
+	// cannot start until a batch is sent (queued behind a plain sibling).
+	outstanding, waiting, blocked int
+	tree                          tree
+	pendingSet                    map[flusher]bool
 	// even says the last operation's count came out even; ceiling that
 	// a batch was sent by the ceiling during it.
 	even, ceiling bool
@@ -119,7 +132,7 @@ func (d *dispatcher) deliver(s *signal) {
 // waiting (or counting is off), so that the caller sends them outside
 // the lock.
 func (d *dispatcher) readyLocked() []flusher {
-	if len(d.pendingSet) == 0 || (d.counting && d.waiting < d.outstanding) {
+	if len(d.pendingSet) == 0 || (d.counting && d.waiting < d.outstanding-d.blocked) {
 		return nil
 	}
 	out := make([]flusher, 0, len(d.pendingSet))
@@ -154,26 +167,57 @@ func (d *dispatcher) ceilingReached() {
 func (d *dispatcher) start(n int) {
 	d.mu.Lock()
 	d.counting, d.ceiling = true, false
-	d.outstanding = n
+	d.outstanding, d.blocked = n, 0
+	d.tree = newTree(n)
 	d.mu.Unlock()
 }
 
-// finished notes that a field's resolver returned and that children fields
-// will be resolved on its result; children < 0 means they cannot be
-// counted, which stops counting.
-func (d *dispatcher) finished(children int) {
+// began notes that the field of fc started.
+func (d *dispatcher) began(fc *graphql.FieldContext) {
+	d.mu.Lock()
+	if d.counting && !d.tree.began(d, fc) {
+		d.counting = false
+	}
+	d.mu.Unlock()
+}
+
+// finished notes that the field of fc returned, and that gqlgen will
+// resolve kids on its result (nil when kids < 0: they cannot be counted,
+// which stops counting).
+func (d *dispatcher) finished(fc *graphql.FieldContext, kids []objectFields) {
 	d.mu.Lock()
 	if !d.counting {
 		d.mu.Unlock()
 		return
 	}
-	d.outstanding += children - 1
-	if children < 0 || d.outstanding < 0 {
+	total := 0
+	for _, k := range kids {
+		if k.n < 0 {
+			total = -1
+			break
+		}
+		total += k.n
+	}
+	if total < 0 || !d.tree.finished(d, fc, kids, total) {
+		d.counting = false
+	} else if d.outstanding += total - 1; d.outstanding < 0 {
 		d.counting = false
 	}
 	ready := d.readyLocked()
 	d.mu.Unlock()
 	d.flush(ready)
+}
+
+// failed notes an error reported on the field of fc: when the field never
+// started (its arguments did not parse), it never will, and is done.
+func (d *dispatcher) failed(fc *graphql.FieldContext) {
+	d.mu.Lock()
+	started := !d.counting || fc.Index != nil || d.tree.has(fc)
+	d.mu.Unlock()
+	if !started {
+		d.began(fc)
+		d.finished(fc, nil)
+	}
 }
 
 // stop ends counting and reports whether the count came out even, which
@@ -264,63 +308,80 @@ func (x *Dispatch) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	if d == nil || !d.isCounting() {
 		return next(ctx)
 	}
-	children := 0
-	defer func() { d.finished(children) }()
-	res, err = next(ctx)
 	fc := graphql.GetFieldContext(ctx)
-	if err == nil && fc != nil && fc.Field.Definition != nil {
-		children = x.children(graphql.GetOperationContext(ctx), fc.Field.Selections, fc.Field.Definition.Type, reflect.ValueOf(res))
+	d.began(fc)
+	var kids []objectFields
+	defer func() { d.finished(fc, kids) }()
+	res, err = next(ctx)
+	if err == nil && fc.Field.Definition != nil {
+		x.children(graphql.GetOperationContext(ctx), fc.Field.Selections, fc.Field.Definition.Type, reflect.ValueOf(res), "", &kids)
 	}
 	return res, err
 }
 
-// children counts the fields gqlgen resolves on v, a value of GraphQL type
-// t with selections sel: -1 when it cannot tell.
-func (x *Dispatch) children(oc *graphql.OperationContext, sel ast.SelectionSet, t *ast.Type, v reflect.Value) int {
+// Presenter wraps an error presenter so that the dispatcher learns of
+// fields that fail before they start (arguments that do not parse): such
+// a field never reaches the field middleware.
+func Presenter(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		if d := dispatcherOf(ctx); d != nil {
+			if fc := graphql.GetFieldContext(ctx); fc != nil {
+				d.failed(fc)
+			}
+		}
+		return next(ctx, err)
+	}
+}
+
+// children adds to kids the fields gqlgen resolves on each object of v, a
+// value of GraphQL type t with selections sel at list position path ("" for
+// a single object, "2,0" in a list of lists): n is -1 where it cannot tell.
+func (x *Dispatch) children(oc *graphql.OperationContext, sel ast.SelectionSet, t *ast.Type, v reflect.Value, path string, kids *[]objectFields) {
 	for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
 		if v.IsNil() {
-			return 0
+			return
 		}
 		v = v.Elem()
 	}
 	if !v.IsValid() || len(sel) == 0 {
-		return 0
+		return
 	}
 	if t.Elem != nil {
 		if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
-			return -1
+			*kids = append(*kids, objectFields{path, -1})
+			return
 		}
-		n := 0
 		for i := range v.Len() {
-			c := x.children(oc, sel, t.Elem, v.Index(i))
-			if c < 0 {
-				return -1
-			}
-			n += c
+			x.children(oc, sel, t.Elem, v.Index(i), path+strconv.Itoa(i)+",", kids)
 		}
-		return n
+		return
 	}
 	def := x.schema.Types[t.NamedType]
 	if def == nil {
-		return -1
+		*kids = append(*kids, objectFields{path, -1})
+		return
 	}
 	name := def.Name
 	switch def.Kind {
 	case ast.Scalar, ast.Enum:
-		return 0
+		return
 	case ast.Interface, ast.Union:
 		// The concrete type of an abstract result is its Go type's name
 		// (store.Person is Person), checked against the schema.
 		name = v.Type().Name()
 		if !containsString(x.implements[name], def.Name) {
-			return -1
+			*kids = append(*kids, objectFields{path, -1})
+			return
 		}
 	}
 	names, ok := x.implements[name]
 	if !ok {
-		return -1
+		*kids = append(*kids, objectFields{path, -1})
+		return
 	}
-	return countFields(graphql.CollectFields(oc, sel, names))
+	if n := countFields(graphql.CollectFields(oc, sel, names)); n > 0 {
+		*kids = append(*kids, objectFields{path, n})
+	}
 }
 
 // countFields counts the fields gqlgen resolves through the field
