@@ -21,10 +21,12 @@ import (
 // level by hand (public below), as the store does for anonymous callers.
 //
 // The baselines are what an expert would write against the driver for each
-// operation: one find per level of relations, `$in` over the keys of the
-// level above (an equality when there is one key), projecting only the
-// fields the answer needs, asking for the whole result in the first reply
-// (no getMore), then the same JSON the GraphQL endpoint answers.
+// operation: one batch per level of relations over the keys of the level
+// above, in the query shape that suits the server (fetchKeys: the store's
+// own choice, store.Shape, so that the GraphQL/driver ratio measures the
+// graph and not the shape), projecting only the fields the answer needs,
+// asking for the whole result in the first reply (no getMore), then the
+// same JSON the GraphQL endpoint answers.
 
 // fetch runs one find and decodes every document into T.
 func fetch[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) ([]*T, error) {
@@ -35,6 +37,58 @@ func fetch[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts 
 	var out []*T
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("find %s: %w", c.Name(), err)
+	}
+	return out, nil
+}
+
+// fetchKeys fetches the public documents of c whose field holds one of keys
+// (and that match extra), in shape sh: one find with $in (an equality for
+// one key); over PostgreSQL one equality find per key, 8 at a time; on
+// SQLite a bare {_id: k} find per ID for a few IDs, the visibility checked
+// here. Each key's documents keep the find's order, keys in order.
+func fetchKeys[T any](ctx context.Context, sh store.Shape, c *mongo.Collection, field string, keys []string, extra bson.D, opts *options.FindOptionsBuilder) ([]*T, error) {
+	n := sh.Finds(field, len(keys))
+	bareIDs := sh == store.ShapeSQLite && field == "_id" && n == len(keys) && len(extra) == 0
+	if !bareIDs && (n == 1 || n != len(keys)) {
+		return fetch[T](ctx, c, append(keyed(field, keys), extra...), opts)
+	}
+	per := make([][]*T, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, k := range keys {
+		g.Go(func() error {
+			if !bareIDs {
+				var err error
+				per[i], err = fetch[T](gctx, c, append(public(bson.D{{Key: field, Value: k}}), extra...), opts)
+				return err
+			}
+			cur, err := c.Find(gctx, bson.D{{Key: "_id", Value: k}})
+			if err != nil {
+				return fmt.Errorf("find %s: %w", c.Name(), err)
+			}
+			var raws []bson.Raw
+			if err := cur.All(gctx, &raws); err != nil {
+				return fmt.Errorf("find %s: %w", c.Name(), err)
+			}
+			for _, r := range raws {
+				if v, _ := r.Lookup("visibility").StringValueOK(); v != store.VisibilityPublic {
+					continue
+				}
+				t := new(T)
+				if err := bson.Unmarshal(r, t); err != nil {
+					return fmt.Errorf("find %s: %w", c.Name(), err)
+				}
+				per[i] = append(per[i], t)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []*T
+	for _, p := range per {
+		out = append(out, p...)
 	}
 	return out, nil
 }
@@ -151,8 +205,8 @@ type aBody struct {
 	Meetings connection[*aMeeting] `bson:"-" json:"meetings"`
 }
 
-func baselineBodyMeetings(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
-	bodies, err := fetch[aBody](ctx, db.Collection("bodies"), keyed("_id", []string{str(vars, "id")}), project(nil, "name"))
+func baselineBodyMeetings(ctx context.Context, db *mongo.Database, sh store.Shape, vars map[string]any) ([]byte, error) {
+	bodies, err := fetchKeys[aBody](ctx, sh, db.Collection("bodies"), "_id", []string{str(vars, "id")}, nil, project(nil, "name"))
 	if err != nil || len(bodies) == 0 {
 		return encode(map[string]any{"body": nil})
 	}
@@ -175,7 +229,7 @@ func baselineBodyMeetings(ctx context.Context, db *mongo.Database, vars map[stri
 	if len(meetingIDs) == 0 {
 		return encode(map[string]any{"body": body})
 	}
-	items, err := fetch[aItem](ctx, db.Collection("agendaItems"), keyed("meetingId", meetingIDs), project(nil, "meetingId", "number", "minuteRef", "title"))
+	items, err := fetchKeys[aItem](ctx, sh, db.Collection("agendaItems"), "meetingId", meetingIDs, nil, project(nil, "meetingId", "number", "minuteRef", "title"))
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +245,7 @@ func baselineBodyMeetings(ctx context.Context, db *mongo.Database, vars map[stri
 	if len(itemIDs) == 0 {
 		return encode(map[string]any{"body": body})
 	}
-	reports, err := fetch[aReport](ctx, db.Collection("reports"), keyed("agendaItemId", itemIDs), project(byID, "title", "agendaItemId", "authorId"))
+	reports, err := fetchKeys[aReport](ctx, sh, db.Collection("reports"), "agendaItemId", itemIDs, nil, project(byID, "title", "agendaItemId", "authorId"))
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +259,7 @@ func baselineBodyMeetings(ctx context.Context, db *mongo.Database, vars map[stri
 	if len(authorIDs) == 0 {
 		return encode(map[string]any{"body": body})
 	}
-	people, err := fetch[aPerson](ctx, db.Collection("people"), keyed("_id", authorIDs), project(nil, "name", "organisationId"))
+	people, err := fetchKeys[aPerson](ctx, sh, db.Collection("people"), "_id", authorIDs, nil, project(nil, "name", "organisationId"))
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +273,7 @@ func baselineBodyMeetings(ctx context.Context, db *mongo.Database, vars map[stri
 		r.Author = byPerson[deref(r.AuthorID)]
 	}
 	if orgIDs = unique(orgIDs); len(orgIDs) > 0 {
-		orgs, err := fetch[named](ctx, db.Collection("organisations"), keyed("_id", orgIDs), project(nil, "name"))
+		orgs, err := fetchKeys[named](ctx, sh, db.Collection("organisations"), "_id", orgIDs, nil, project(nil, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -280,13 +334,13 @@ type bPerson struct {
 	Memberships []*bMembership `bson:"-" json:"memberships"`
 }
 
-func baselinePersonAttendance(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
-	people, err := fetch[bPerson](ctx, db.Collection("people"), keyed("_id", []string{str(vars, "id")}), project(nil, "name"))
+func baselinePersonAttendance(ctx context.Context, db *mongo.Database, sh store.Shape, vars map[string]any) ([]byte, error) {
+	people, err := fetchKeys[bPerson](ctx, sh, db.Collection("people"), "_id", []string{str(vars, "id")}, nil, project(nil, "name"))
 	if err != nil || len(people) == 0 {
 		return encode(map[string]any{"person": nil})
 	}
 	person := people[0]
-	ms, err := fetch[bMembership](ctx, db.Collection("memberships"), keyed("personId", []string{person.ID}), project(byID, "role", "bodyId"))
+	ms, err := fetchKeys[bMembership](ctx, sh, db.Collection("memberships"), "personId", []string{person.ID}, nil, project(byID, "role", "bodyId"))
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +352,7 @@ func baselinePersonAttendance(ctx context.Context, db *mongo.Database, vars map[
 	if bodyIDs = unique(bodyIDs); len(bodyIDs) == 0 {
 		return encode(map[string]any{"person": person})
 	}
-	bodies, err := fetch[bBody](ctx, db.Collection("bodies"), keyed("_id", bodyIDs), project(nil, "name"))
+	bodies, err := fetchKeys[bBody](ctx, sh, db.Collection("bodies"), "_id", bodyIDs, nil, project(nil, "name"))
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +365,7 @@ func baselinePersonAttendance(ctx context.Context, db *mongo.Database, vars map[
 		m.Body = byBody[m.BodyID]
 	}
 	dates := bson.D{{Key: "$gte", Value: str(vars, "from")}, {Key: "$lte", Value: str(vars, "to")}}
-	meetings, err := fetch[bMeeting](ctx, db.Collection("meetings"), append(keyed("bodyId", bodyIDs), bson.E{Key: "date", Value: dates}),
+	meetings, err := fetchKeys[bMeeting](ctx, sh, db.Collection("meetings"), "bodyId", bodyIDs, bson.D{{Key: "date", Value: dates}},
 		project([]string{"date", "_id"}, "bodyId", "date"))
 	if err != nil {
 		return nil, err
@@ -331,7 +385,7 @@ func baselinePersonAttendance(ctx context.Context, db *mongo.Database, vars map[
 	if len(meetingIDs) == 0 {
 		return encode(map[string]any{"person": person})
 	}
-	att, err := fetch[bAttendance](ctx, db.Collection("attendance"), keyed("meetingId", meetingIDs), project(byID, "meetingId", "personId", "status"))
+	att, err := fetchKeys[bAttendance](ctx, sh, db.Collection("attendance"), "meetingId", meetingIDs, nil, project(byID, "meetingId", "personId", "status"))
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +396,7 @@ func baselinePersonAttendance(ctx context.Context, db *mongo.Database, vars map[
 		personIDs = append(personIDs, a.PersonID)
 	}
 	if personIDs = unique(personIDs); len(personIDs) > 0 {
-		ps, err := fetch[named](ctx, db.Collection("people"), keyed("_id", personIDs), project(nil, "name"))
+		ps, err := fetchKeys[named](ctx, sh, db.Collection("people"), "_id", personIDs, nil, project(nil, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -381,13 +435,13 @@ type cIndicator struct {
 	Observations []*cObservation `bson:"-" json:"observations"`
 }
 
-func baselineIndicator(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
-	inds, err := fetch[cIndicator](ctx, db.Collection("indicators"), keyed("_id", []string{str(vars, "id")}), project(nil, "name", "unit"))
+func baselineIndicator(ctx context.Context, db *mongo.Database, sh store.Shape, vars map[string]any) ([]byte, error) {
+	inds, err := fetchKeys[cIndicator](ctx, sh, db.Collection("indicators"), "_id", []string{str(vars, "id")}, nil, project(nil, "name", "unit"))
 	if err != nil || len(inds) == 0 {
 		return encode(map[string]any{"indicator": nil})
 	}
 	ind := inds[0]
-	obs, err := fetch[cObservation](ctx, db.Collection("observations"), keyed("indicatorId", []string{ind.ID}), project(byID, "areaId", "period", "value"))
+	obs, err := fetchKeys[cObservation](ctx, sh, db.Collection("observations"), "indicatorId", []string{ind.ID}, nil, project(byID, "areaId", "period", "value"))
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +455,7 @@ func baselineIndicator(ctx context.Context, db *mongo.Database, vars map[string]
 	}
 	byArea := map[string]*named{}
 	if areaIDs = unique(areaIDs); len(areaIDs) > 0 {
-		areas, err := fetch[named](ctx, db.Collection("areas"), keyed("_id", areaIDs), project(nil, "name"))
+		areas, err := fetchKeys[named](ctx, sh, db.Collection("areas"), "_id", areaIDs, nil, project(nil, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -461,7 +515,7 @@ var searchTypes = []searchType{
 	{"Indicator", "indicators", []string{"name"}},
 }
 
-func baselineSearch(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
+func baselineSearch(ctx context.Context, db *mongo.Database, sh store.Shape, vars map[string]any) ([]byte, error) {
 	const first = 20
 	q := store.Fold(str(vars, "q"))
 	filter := public(bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}})
@@ -494,7 +548,7 @@ func baselineSearch(ctx context.Context, db *mongo.Database, vars map[string]any
 // ---- (e) _entities with 100 representations of mixed types: one find per
 // type, in parallel.
 
-func baselineEntities(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
+func baselineEntities(ctx context.Context, db *mongo.Database, sh store.Shape, vars map[string]any) ([]byte, error) {
 	reps := representationsOf(vars["r"])
 	byType := map[string][]string{}
 	var types []string
@@ -509,7 +563,7 @@ func baselineEntities(ctx context.Context, db *mongo.Database, vars map[string]a
 	for i, typ := range types {
 		t := searchTypes[slices.IndexFunc(searchTypes, func(s searchType) bool { return s.typename == typ })]
 		g.Go(func() error {
-			hits, err := fetch[dHit](gctx, db.Collection(t.coll), keyed("_id", unique(byType[typ])), project(nil, t.fields...))
+			hits, err := fetchKeys[dHit](gctx, sh, db.Collection(t.coll), "_id", unique(byType[typ]), nil, project(nil, t.fields...))
 			found[i] = make(map[string]*dHit, len(hits))
 			for _, h := range hits {
 				h.Typename = typ

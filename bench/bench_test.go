@@ -147,7 +147,7 @@ func BenchmarkOps(b *testing.B) {
 			})
 			b.Run("driver", func(b *testing.B) {
 				measure(b, e, op.Name, "driver", func(i int) []byte {
-					out, err := op.Baseline(ctx, e.DB, op.Vars(i))
+					out, err := op.Baseline(ctx, e.DB, e.Store.Shape(), op.Vars(i))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -195,7 +195,7 @@ func checkSame(b testing.TB, e *Env, h http.Handler, op Op) {
 	b.Helper()
 	for i := range 3 {
 		got := post(b, h, op.Body(i))
-		want, err := op.Baseline(context.Background(), e.DB, op.Vars(i))
+		want, err := op.Baseline(context.Background(), e.DB, e.Store.Shape(), op.Vars(i))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"councilgraph/bench/gen"
-
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"councilgraph/bench/gen"
+	"councilgraph/store"
 )
 
 // Op is one operation the benchmarks and the load tool run: a GraphQL
@@ -21,9 +22,10 @@ type Op struct {
 	// Vars gives the variables of the i-th run; runs rotate over councils
 	// and records so that no run is served from one hot page.
 	Vars func(i int) map[string]any
-	// Baseline fetches the same data through the driver, one find per
-	// level, and returns the JSON the GraphQL endpoint answers.
-	Baseline func(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error)
+	// Baseline fetches the same data through the driver, one batch per
+	// level in the server's query shape sh, and returns the JSON the GraphQL
+	// endpoint answers.
+	Baseline func(ctx context.Context, db *mongo.Database, sh store.Shape, vars map[string]any) ([]byte, error)
 }
 
 // Request is the JSON body of a GraphQL POST.

@@ -118,20 +118,20 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	c := s.coll(k)
 	var out []Doc
 	var err error
-	switch n := s.shape.Finds(field, len(keys)); {
-	case n == 1:
-		out, err = findIn(ctx, c, k, field, keys, o)
-	case s.shape == ShapeSQLite:
-		out, err = findEach(ctx, k, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
+	switch {
+	case s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs:
+		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
 			return findIDUnscoped(ctx, c, k, key)
 		})
-	default:
-		out, err = findEach(ctx, k, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
+	case s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys:
+		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
 			return findKind(ctx, c, k, bson.D{{Key: field, Value: key}}, options.Find().SetBatchSize(oneReply))
 		})
 		if err == nil && o != nil {
 			slices.SortStableFunc(out, k.compare(o))
 		}
+	default:
+		out, err = findIn(ctx, c, k, field, keys, o)
 	}
 	if err == nil && k.Sort != nil {
 		slices.SortStableFunc(out, k.Sort)
@@ -184,7 +184,7 @@ func findIDUnscoped(ctx context.Context, c *mongo.Collection, k *Kind, id string
 // findEach runs one find per key, at most parallel at a time, and merges
 // their records, each once (a record holding several of the keys in a list
 // field comes back from each of their finds), in key order.
-func findEach(ctx context.Context, k *Kind, keys []string, parallel int, find func(context.Context, string) ([]Doc, error)) ([]Doc, error) {
+func findEach(ctx context.Context, keys []string, parallel int, find func(context.Context, string) ([]Doc, error)) ([]Doc, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([][]Doc, len(keys))
