@@ -127,10 +127,10 @@ func project(sort []string, fields ...string) *options.FindOptionsBuilder {
 
 var byID = []string{"_id"}
 
-// oneReply is a batch size large enough that a find's whole result comes
-// in its first reply, as the store asks for (the server still caps a reply
-// at 16 MiB).
-const oneReply = 1 << 20
+// oneReply is the store's batch size (store/find.go): large enough that a
+// find's whole result comes in its first reply, no larger, since FerretDB
+// allocates room for a whole batch in each reply.
+const oneReply = 1 << 14
 
 // unique lists the distinct non-empty keys in order of first appearance.
 func unique(keys []string) []string {

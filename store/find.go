@@ -92,8 +92,15 @@ func findUnscoped[T any](ctx context.Context, c *mongo.Collection, filter bson.D
 
 // oneReply is the batch size that lets a loader's batch come back in the
 // find's first reply rather than in getMore round trips after it (the
-// server still caps a reply at 16 MiB).
-const oneReply = 1 << 20
+// server still caps a reply at 16 MiB). FerretDB allocates room for a whole
+// batch in every reply (8 bytes a document: 8 MiB a find at 2^20, which was
+// most of what a request allocated), so it is no larger than a batch needs:
+// the largest a benchmark operation fetches is a few thousand documents.
+const oneReply = 1 << 14
+
+// oneKeyReply is the batch size of a find for one key's records (a few, or
+// a few dozen); more come by getMore.
+const oneKeyReply = 1 << 10
 
 // count counts the documents matching filter that the caller may see.
 func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error) {

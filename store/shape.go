@@ -125,7 +125,7 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 		})
 	case s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys:
 		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-			return findKind(ctx, c, k, bson.D{{Key: field, Value: key}}, options.Find().SetBatchSize(oneReply))
+			return findKind(ctx, c, k, bson.D{{Key: field, Value: key}}, options.Find().SetBatchSize(oneKeyReply))
 		})
 		if err == nil && o != nil {
 			slices.SortStableFunc(out, k.compare(o))
