@@ -136,7 +136,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "ADDR", "127.0.0.1:8080"), "address to listen on (env ADDR)")
 	origins := fs.String("cors-origins", getenv("CORS_ORIGINS"), "comma-separated origins allowed to call from a browser (env CORS_ORIGINS)")
-	wait := fs.Duration("loader-wait", loaders.DefaultWait, "how long a loader gathers keys before it fetches a batch")
+	wait := fs.Duration("loader-wait", loaders.DefaultWait, "the longest a loader's batch waits for more keys; batches go as soon as their level is complete, this is only a ceiling")
 	costDefault, _ := strconv.ParseBool(getenv("EXPOSE_COST"))
 	exposeCost := fs.Bool("expose-cost", costDefault, "add extensions.cost (MongoDB round trips) to every response (env EXPOSE_COST)")
 	timeout := fs.Duration("timeout", 10*time.Second, "longest a request may run, database queries included")

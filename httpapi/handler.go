@@ -38,7 +38,8 @@ const MaxBodyBytes = 1 << 20
 type Config struct {
 	// CORSOrigins are the origins browsers may call from; none by default.
 	CORSOrigins []string
-	// LoaderWait is how long a loader gathers keys before it fetches.
+	// LoaderWait is the longest a loader's batch waits for more keys: a
+	// ceiling, since batches go when their level is complete (loaders).
 	LoaderWait time.Duration
 	// ExposeCost adds extensions.cost (MongoDB round trips) to every
 	// response; the store's client needs CostMonitor.
