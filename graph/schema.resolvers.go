@@ -319,7 +319,7 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*store.Person, e
 // People is the resolver for the people field.
 func (r *queryResolver) People(ctx context.Context, name *string, organisation *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error) {
 	if name != nil {
-		if err := textArg("name", *name); err != nil {
+		if err := searchArg("name", *name, 1); err != nil {
 			return nil, err
 		}
 	}
