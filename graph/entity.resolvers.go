@@ -37,6 +37,11 @@ func (r *entityResolver) FindManyIndicatorByIDs(ctx context.Context, reps []*mod
 	return entities(ctx, loaders.For(ctx).Indicator, reps, func(r *model.IndicatorByIDsInput) string { return r.ID })
 }
 
+// FindManyInspectionByIDs is the resolver for the findManyInspectionByIDs field.
+func (r *entityResolver) FindManyInspectionByIDs(ctx context.Context, reps []*model.InspectionByIDsInput) ([]*store.Inspection, error) {
+	return entities(ctx, loaders.For(ctx).Inspection, reps, func(r *model.InspectionByIDsInput) string { return r.ID })
+}
+
 // FindManyMeetingByIDs is the resolver for the findManyMeetingByIDs field.
 func (r *entityResolver) FindManyMeetingByIDs(ctx context.Context, reps []*model.MeetingByIDsInput) ([]*store.Meeting, error) {
 	return entities(ctx, loaders.For(ctx).Meeting, reps, func(r *model.MeetingByIDsInput) string { return r.ID })

@@ -109,6 +109,8 @@ func nodeThunk(ctx context.Context, id string) func() (model.Node, error) {
 		return thunk(ctx, l.Indicator, id)
 	case "area":
 		return thunk(ctx, l.Area, id)
+	case "inspection":
+		return thunk(ctx, l.Inspection, id)
 	}
 	return func() (model.Node, error) { return nil, nil }
 }
@@ -160,4 +162,10 @@ func (r *Resolver) search(ctx context.Context, query string, first *int) ([]mode
 		out[i] = f.(model.SearchHit)
 	}
 	return out, nil
+}
+
+// heldOn reports whether m passes a memberships list's `current` and `on`
+// arguments: running today, and held on the day asked for.
+func heldOn(m *store.Membership, current *bool, today string, on *string) bool {
+	return (current == nil || m.CurrentOn(today) == *current) && (on == nil || m.CurrentOn(*on))
 }

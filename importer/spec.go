@@ -28,6 +28,8 @@ var specs = []spec{
 	{"indicators", "indicator", func() store.Doc { return &store.Indicator{} }, checkIndicator},
 	{"areas", "area", func() store.Doc { return &store.Area{} }, checkArea},
 	{"observations", "observation", func() store.Doc { return &store.Observation{} }, checkObservation},
+	{"inspections", "inspection", func() store.Doc { return &store.Inspection{} }, checkInspection},
+	{"organisationAttendance", "organisationAttendance", func() store.Doc { return &store.OrganisationAttendance{} }, checkOrganisationAttendance},
 }
 
 func specFor(name string) *spec {
@@ -77,6 +79,7 @@ func checkMembership(c *checker, d store.Doc) {
 	c.enum("role", "MembershipRole", &v.Role)
 	c.ref("representingId", "organisations", v.RepresentingID)
 	c.dateRange("startDate", v.StartDate, "endDate", v.EndDate)
+	c.published("term", v.Term, v.Sources)
 	if v.PersonID == nil && v.Post == nil && v.RepresentingID == nil {
 		c.problem("personId", "a membership needs a person, a post or the organisation that holds the seat")
 	}
@@ -188,4 +191,5 @@ func checkObservation(c *checker, d store.Doc) {
 	c.ref("areaId", "areas", &v.AreaID)
 	c.required("period", v.Period)
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
+	checkFigure(c, v)
 }

@@ -175,6 +175,10 @@ func CollectionOf(d Doc) string {
 		return "areas"
 	case *Observation:
 		return "observations"
+	case *Inspection:
+		return "inspections"
+	case *OrganisationAttendance:
+		return "organisationAttendance"
 	}
 	panic(fmt.Sprintf("store: %T is not a record type", d))
 }
