@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"councilgraph/store"
 )
+
+// markup matches the HTML tags the PDF conversion leaves in the sources.
+var markup = regexp.MustCompile(`</?[a-z]+[^>]*>`)
 
 // sourcesDir is the folder of a data set that holds its source documents.
 const sourcesDir = "sources"
@@ -35,11 +39,12 @@ func loadSources(fsys fs.FS) map[string][]string {
 	return out
 }
 
-// foldText lowercases s, unifies quotes and dashes and collapses white
-// space, so that text copied from a PDF conversion compares equal across its
-// line breaks.
+// foldText lowercases s, unifies quotes and dashes, drops markup left by
+// the PDF conversion (<sup>, **) and brackets, and collapses white space, so
+// that text copied from a source compares equal across its line breaks.
 func foldText(s string) string {
-	s = strings.NewReplacer("’", "'", "‘", "'", "“", `"`, "”", `"`, "–", "-", "—", "-").Replace(s)
+	s = markup.ReplaceAllString(s, "")
+	s = strings.NewReplacer("’", "'", "‘", "'", "“", `"`, "”", `"`, "–", "-", "—", "-", "(", "", ")", "", "**", "").Replace(s)
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }
 
@@ -123,6 +128,11 @@ func checkFigure(c *checker, v *store.Observation) {
 		c.problem("valueText", "an approximate value needs the published words ('over 300', 'around 11%')")
 	}
 	c.published("valueText", v.ValueText, v.Sources)
-	c.published("period", &v.Period, v.Sources)
+	switch {
+	case v.Period != "":
+		c.published("period", &v.Period, v.Sources)
+	case v.PublishedOn == nil:
+		c.problem("period", "is required: the period as published, or empty with publishedOn when the source prints none")
+	}
 	c.date("publishedOn", v.PublishedOn)
 }

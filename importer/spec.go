@@ -189,7 +189,6 @@ func checkObservation(c *checker, d store.Doc) {
 	v := d.(*store.Observation)
 	c.ref("indicatorId", "indicators", &v.IndicatorID)
 	c.ref("areaId", "areas", &v.AreaID)
-	c.required("period", v.Period)
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
 	checkFigure(c, v)
 }
