@@ -17,6 +17,7 @@ func Complexity() ComplexityRoot {
 	c.Query.Plans = func(child int, _ *time.Time, first *int, _ *string) int { return page(child, first) }
 	c.Query.Actions = func(child int, _, _, _ *string, _ *time.Time, first *int, _ *string) int { return page(child, first) }
 	c.Query.Indicators = func(child int, _ *string, _ *time.Time, first *int, _ *string) int { return page(child, first) }
+	c.Query.Inspections = func(child int, _, _ *string, _ *time.Time, first *int, _ *string) int { return page(child, first) }
 	c.Query.Search = func(child int, _ string, first *int) int { return page(child, first) }
 	c.Query.Nodes = func(child int, ids []string) int { return 1 + child*max(1, len(ids)) }
 	c.Body.Meetings = func(child int, _, _, _ *string, first *int, _ *string) int { return page(child, first) }
