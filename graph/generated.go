@@ -3572,7 +3572,7 @@ type Observation {
   indicator: Indicator!
   "Where."
   area: Area!
-  "As published, e.g. '2020/21', 'Q3 2022/23', 'March 2023'."
+  "As published, e.g. '2020/21', 'Q3', 'now'; empty when the source prints no period (` + "`" + `publishedOn` + "`" + ` then says when it was published)."
   period: String!
   "First day of the period, where it is clear."
   periodStart: Date

@@ -82,4 +82,3 @@ func walkLists(v any, path string, lists map[string]bool) {
 		}
 	}
 }
-

@@ -194,7 +194,7 @@ func (r *meetingResolver) Next(ctx context.Context, obj *store.Meeting) (*store.
 
 // OrganisationAttendance is the resolver for the organisationAttendance field.
 func (r *meetingResolver) OrganisationAttendance(ctx context.Context, obj *store.Meeting) ([]*store.OrganisationAttendance, error) {
-	return loaders.For(ctx).OrganisationAttendanceByMeeting.Load(ctx, obj.ID)
+	return loaders.For(ctx).OrgAttendanceByMeeting.Load(ctx, obj.ID)
 }
 
 // Person is the resolver for the person field.

@@ -29,32 +29,32 @@ type Loaders struct {
 	Area         *dataloadgen.Loader[string, *store.Area]
 	Inspection   *dataloadgen.Loader[string, *store.Inspection]
 
-	PeopleByOrganisation            *dataloadgen.Loader[string, []*store.Person]
-	BodiesByOrganisation            *dataloadgen.Loader[string, []*store.Body]
-	BodiesByParent                  *dataloadgen.Loader[string, []*store.Body]
-	MembershipsByPerson             *dataloadgen.Loader[string, []*store.Membership]
-	MembershipsByBody               *dataloadgen.Loader[string, []*store.Membership]
-	MeetingsByBody                  *dataloadgen.Loader[string, []*store.Meeting]
-	MeetingDatesByBody              *dataloadgen.Loader[string, []*store.MeetingDate]
-	AttendanceByMeeting             *dataloadgen.Loader[string, []*store.Attendance]
-	AttendanceByPerson              *dataloadgen.Loader[string, []*store.Attendance]
-	AgendaItemsByMeeting            *dataloadgen.Loader[string, []*store.AgendaItem]
-	ReportsByMeeting                *dataloadgen.Loader[string, []*store.Report]
-	ReportsByAgendaItem             *dataloadgen.Loader[string, []*store.Report]
-	ReportsByPriority               *dataloadgen.Loader[string, []*store.Report]
-	ReportsByPerson                 *dataloadgen.Loader[string, []*store.Report]
-	DeclarationsByPerson            *dataloadgen.Loader[string, []*store.Declaration]
-	DeclarationsByAgendaItem        *dataloadgen.Loader[string, []*store.Declaration]
-	PlansByOwner                    *dataloadgen.Loader[string, []*store.Plan]
-	PrioritiesByPlan                *dataloadgen.Loader[string, []*store.Priority]
-	PrioritiesByIndicator           *dataloadgen.Loader[string, []*store.Priority]
-	ActionsByOwner                  *dataloadgen.Loader[string, []*store.Action]
-	ActionsByAgendaItem             *dataloadgen.Loader[string, []*store.Action]
-	ActionsByPriority               *dataloadgen.Loader[string, []*store.Action]
-	ObservationsByIndicator         *dataloadgen.Loader[string, []*store.Observation]
-	ObservationsByPeriod            *dataloadgen.Loader[store.IndicatorPeriod, []*store.Observation]
-	InspectionsBySubject            *dataloadgen.Loader[string, []*store.Inspection]
-	OrganisationAttendanceByMeeting *dataloadgen.Loader[string, []*store.OrganisationAttendance]
+	PeopleByOrganisation     *dataloadgen.Loader[string, []*store.Person]
+	BodiesByOrganisation     *dataloadgen.Loader[string, []*store.Body]
+	BodiesByParent           *dataloadgen.Loader[string, []*store.Body]
+	MembershipsByPerson      *dataloadgen.Loader[string, []*store.Membership]
+	MembershipsByBody        *dataloadgen.Loader[string, []*store.Membership]
+	MeetingsByBody           *dataloadgen.Loader[string, []*store.Meeting]
+	MeetingDatesByBody       *dataloadgen.Loader[string, []*store.MeetingDate]
+	AttendanceByMeeting      *dataloadgen.Loader[string, []*store.Attendance]
+	AttendanceByPerson       *dataloadgen.Loader[string, []*store.Attendance]
+	AgendaItemsByMeeting     *dataloadgen.Loader[string, []*store.AgendaItem]
+	ReportsByMeeting         *dataloadgen.Loader[string, []*store.Report]
+	ReportsByAgendaItem      *dataloadgen.Loader[string, []*store.Report]
+	ReportsByPriority        *dataloadgen.Loader[string, []*store.Report]
+	ReportsByPerson          *dataloadgen.Loader[string, []*store.Report]
+	DeclarationsByPerson     *dataloadgen.Loader[string, []*store.Declaration]
+	DeclarationsByAgendaItem *dataloadgen.Loader[string, []*store.Declaration]
+	PlansByOwner             *dataloadgen.Loader[string, []*store.Plan]
+	PrioritiesByPlan         *dataloadgen.Loader[string, []*store.Priority]
+	PrioritiesByIndicator    *dataloadgen.Loader[string, []*store.Priority]
+	ActionsByOwner           *dataloadgen.Loader[string, []*store.Action]
+	ActionsByAgendaItem      *dataloadgen.Loader[string, []*store.Action]
+	ActionsByPriority        *dataloadgen.Loader[string, []*store.Action]
+	ObservationsByIndicator  *dataloadgen.Loader[string, []*store.Observation]
+	ObservationsByPeriod     *dataloadgen.Loader[store.IndicatorPeriod, []*store.Observation]
+	InspectionsBySubject     *dataloadgen.Loader[string, []*store.Inspection]
+	OrgAttendanceByMeeting   *dataloadgen.Loader[string, []*store.OrganisationAttendance]
 }
 
 // DefaultWait is how long a loader gathers keys before it fetches them. It is
@@ -101,17 +101,17 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		ReportsByPerson: dataloadgen.NewLoader(many(s.FindReportsByPersonIDs, func(v *store.Report) []string {
 			return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
 		}), o),
-		DeclarationsByPerson:            dataloadgen.NewLoader(many(s.FindDeclarationsByPersonIDs, func(v *store.Declaration) []string { return []string{v.PersonID} }), o),
-		DeclarationsByAgendaItem:        dataloadgen.NewLoader(many(s.FindDeclarationsByAgendaItemIDs, func(v *store.Declaration) []string { return []string{v.AgendaItemID} }), o),
-		PlansByOwner:                    dataloadgen.NewLoader(many(s.FindPlansByOwnerIDs, func(v *store.Plan) []string { return opt(v.OwnerID) }), o),
-		PrioritiesByPlan:                dataloadgen.NewLoader(sorted(many(s.FindPrioritiesByPlanIDs, func(v *store.Priority) []string { return []string{v.PlanID} }), priorityOrder), o),
-		PrioritiesByIndicator:           dataloadgen.NewLoader(many(s.FindPrioritiesByIndicatorIDs, func(v *store.Priority) []string { return v.IndicatorIDs }), o),
-		ActionsByOwner:                  dataloadgen.NewLoader(many(s.FindActionsByOwnerIDs, func(v *store.Action) []string { return opt(v.OwnerID) }), o),
-		ActionsByAgendaItem:             dataloadgen.NewLoader(many(s.FindActionsByAgendaItemIDs, func(v *store.Action) []string { return opt(v.AgendaItemID) }), o),
-		ActionsByPriority:               dataloadgen.NewLoader(many(s.FindActionsByPriorityIDs, func(v *store.Action) []string { return opt(v.PriorityID) }), o),
-		ObservationsByPeriod:            dataloadgen.NewLoader(manyBy(s.FindObservationsByIndicatorPeriods, periodOf), o),
-		InspectionsBySubject:            dataloadgen.NewLoader(many(s.FindInspectionsBySubjectIDs, func(v *store.Inspection) []string { return []string{v.SubjectID} }), o),
-		OrganisationAttendanceByMeeting: dataloadgen.NewLoader(many(s.FindOrganisationAttendanceByMeetingIDs, func(v *store.OrganisationAttendance) []string { return []string{v.MeetingID} }), o),
+		DeclarationsByPerson:     dataloadgen.NewLoader(many(s.FindDeclarationsByPersonIDs, func(v *store.Declaration) []string { return []string{v.PersonID} }), o),
+		DeclarationsByAgendaItem: dataloadgen.NewLoader(many(s.FindDeclarationsByAgendaItemIDs, func(v *store.Declaration) []string { return []string{v.AgendaItemID} }), o),
+		PlansByOwner:             dataloadgen.NewLoader(many(s.FindPlansByOwnerIDs, func(v *store.Plan) []string { return opt(v.OwnerID) }), o),
+		PrioritiesByPlan:         dataloadgen.NewLoader(sorted(many(s.FindPrioritiesByPlanIDs, func(v *store.Priority) []string { return []string{v.PlanID} }), priorityOrder), o),
+		PrioritiesByIndicator:    dataloadgen.NewLoader(many(s.FindPrioritiesByIndicatorIDs, func(v *store.Priority) []string { return v.IndicatorIDs }), o),
+		ActionsByOwner:           dataloadgen.NewLoader(many(s.FindActionsByOwnerIDs, func(v *store.Action) []string { return opt(v.OwnerID) }), o),
+		ActionsByAgendaItem:      dataloadgen.NewLoader(many(s.FindActionsByAgendaItemIDs, func(v *store.Action) []string { return opt(v.AgendaItemID) }), o),
+		ActionsByPriority:        dataloadgen.NewLoader(many(s.FindActionsByPriorityIDs, func(v *store.Action) []string { return opt(v.PriorityID) }), o),
+		ObservationsByPeriod:     dataloadgen.NewLoader(manyBy(s.FindObservationsByIndicatorPeriods, periodOf), o),
+		InspectionsBySubject:     dataloadgen.NewLoader(many(s.FindInspectionsBySubjectIDs, func(v *store.Inspection) []string { return []string{v.SubjectID} }), o),
+		OrgAttendanceByMeeting:   dataloadgen.NewLoader(many(s.FindOrganisationAttendanceByMeetingIDs, func(v *store.OrganisationAttendance) []string { return []string{v.MeetingID} }), o),
 	}
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the

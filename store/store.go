@@ -37,6 +37,7 @@ type Store struct {
 	Areas         *mongo.Collection
 	Observations  *mongo.Collection
 	Inspections   *mongo.Collection
+
 	// OrganisationAttendance holds attendance counted per organisation.
 	OrganisationAttendance *mongo.Collection
 	// Clients holds the API clients and their key hashes; it is not part
@@ -88,26 +89,27 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 func New(client *mongo.Client, name string) *Store {
 	db := client.Database(name)
 	return &Store{
-		client:                 client,
-		db:                     db,
-		Organisations:          db.Collection("organisations"),
-		People:                 db.Collection("people"),
-		Bodies:                 db.Collection("bodies"),
-		Memberships:            db.Collection("memberships"),
-		Meetings:               db.Collection("meetings"),
-		Attendance:             db.Collection("attendance"),
-		AgendaItems:            db.Collection("agendaItems"),
-		Reports:                db.Collection("reports"),
-		Declarations:           db.Collection("declarations"),
-		Plans:                  db.Collection("plans"),
-		Priorities:             db.Collection("priorities"),
-		Actions:                db.Collection("actions"),
-		Indicators:             db.Collection("indicators"),
-		Areas:                  db.Collection("areas"),
-		Observations:           db.Collection("observations"),
-		Inspections:            db.Collection("inspections"),
+		client:        client,
+		db:            db,
+		Organisations: db.Collection("organisations"),
+		People:        db.Collection("people"),
+		Bodies:        db.Collection("bodies"),
+		Memberships:   db.Collection("memberships"),
+		Meetings:      db.Collection("meetings"),
+		Attendance:    db.Collection("attendance"),
+		AgendaItems:   db.Collection("agendaItems"),
+		Reports:       db.Collection("reports"),
+		Declarations:  db.Collection("declarations"),
+		Plans:         db.Collection("plans"),
+		Priorities:    db.Collection("priorities"),
+		Actions:       db.Collection("actions"),
+		Indicators:    db.Collection("indicators"),
+		Areas:         db.Collection("areas"),
+		Observations:  db.Collection("observations"),
+		Inspections:   db.Collection("inspections"),
+		Clients:       db.Collection("clients"),
+
 		OrganisationAttendance: db.Collection("organisationAttendance"),
-		Clients:                db.Collection("clients"),
 	}
 }
 
@@ -150,24 +152,25 @@ func (s *Store) Close(ctx context.Context) error {
 // indexes lists, per collection, the fields that relations and lists filter
 // or sort on.
 var indexes = map[string][]bson.D{
-	"organisations":          {keys("name", "_id"), keys("kind"), keys("updatedAt"), keys("dataset")},
-	"people":                 {keys("name", "_id"), keys("organisationId"), keys("updatedAt"), keys("dataset")},
-	"bodies":                 {keys("name", "_id"), keys("kind"), keys("organisationId"), keys("parentId"), keys("updatedAt"), keys("dataset")},
-	"memberships":            {keys("personId"), keys("bodyId"), keys("representingId"), keys("dataset")},
-	"meetings":               {keys("date", "_id"), keys("bodyId", "date"), keys("status"), keys("updatedAt"), keys("dataset")},
-	"attendance":             {keys("meetingId"), keys("personId"), keys("representingId"), keys("dataset")},
-	"agendaItems":            {keys("meetingId"), keys("presenterId"), keys("updatedAt"), keys("dataset")},
-	"reports":                {keys("meetingId"), keys("agendaItemId"), keys("authorId"), keys("leadMemberId"), keys("priorityIds"), keys("indicatorIds"), keys("updatedAt"), keys("dataset")},
-	"declarations":           {keys("personId"), keys("agendaItemId"), keys("dataset")},
-	"plans":                  {keys("ownerId"), keys("updatedAt"), keys("dataset")},
-	"priorities":             {keys("planId"), keys("indicatorIds"), keys("leadIds"), keys("updatedAt"), keys("dataset")},
-	"actions":                {keys("ownerId"), keys("ownerBodyId"), keys("priorityId"), keys("planId"), keys("agendaItemId"), keys("status"), keys("dueDate"), keys("updatedAt"), keys("dataset")},
-	"indicators":             {keys("name", "_id"), keys("theme"), keys("updatedAt"), keys("dataset")},
-	"areas":                  {keys("name", "_id"), keys("dataset")},
-	"observations":           {keys("indicatorId", "period"), keys("areaId"), keys("dataset")},
-	"inspections":            {keys("inspectorateId"), keys("subjectId"), keys("framework"), keys("leadInspectorId"), keys("updatedAt"), keys("dataset")},
+	"organisations": {keys("name", "_id"), keys("kind"), keys("updatedAt"), keys("dataset")},
+	"people":        {keys("name", "_id"), keys("organisationId"), keys("updatedAt"), keys("dataset")},
+	"bodies":        {keys("name", "_id"), keys("kind"), keys("organisationId"), keys("parentId"), keys("updatedAt"), keys("dataset")},
+	"memberships":   {keys("personId"), keys("bodyId"), keys("representingId"), keys("dataset")},
+	"meetings":      {keys("date", "_id"), keys("bodyId", "date"), keys("status"), keys("updatedAt"), keys("dataset")},
+	"attendance":    {keys("meetingId"), keys("personId"), keys("representingId"), keys("dataset")},
+	"agendaItems":   {keys("meetingId"), keys("presenterId"), keys("updatedAt"), keys("dataset")},
+	"reports":       {keys("meetingId"), keys("agendaItemId"), keys("authorId"), keys("leadMemberId"), keys("priorityIds"), keys("indicatorIds"), keys("updatedAt"), keys("dataset")},
+	"declarations":  {keys("personId"), keys("agendaItemId"), keys("dataset")},
+	"plans":         {keys("ownerId"), keys("updatedAt"), keys("dataset")},
+	"priorities":    {keys("planId"), keys("indicatorIds"), keys("leadIds"), keys("updatedAt"), keys("dataset")},
+	"actions":       {keys("ownerId"), keys("ownerBodyId"), keys("priorityId"), keys("planId"), keys("agendaItemId"), keys("status"), keys("dueDate"), keys("updatedAt"), keys("dataset")},
+	"indicators":    {keys("name", "_id"), keys("theme"), keys("updatedAt"), keys("dataset")},
+	"areas":         {keys("name", "_id"), keys("dataset")},
+	"observations":  {keys("indicatorId", "period"), keys("areaId"), keys("dataset")},
+	"clients":       {keys("keyHash")},
+	"inspections":   {keys("inspectorateId"), keys("subjectId"), keys("framework"), keys("leadInspectorId"), keys("updatedAt"), keys("dataset")},
+
 	"organisationAttendance": {keys("meetingId"), keys("organisationId"), keys("dataset")},
-	"clients":                {keys("keyHash")},
 }
 
 func keys(fields ...string) bson.D {
