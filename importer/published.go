@@ -112,7 +112,7 @@ func checkOrganisationAttendance(c *checker, d store.Doc) {
 	if v.Attendees < 0 {
 		c.problem("attendees", "cannot be negative")
 	}
-	if _, ok := c.item.lines["attendees"]; !ok {
+	if !c.stated("attendees") {
 		c.problem("attendees", "is required: the number recorded")
 	}
 }
@@ -121,7 +121,7 @@ func checkOrganisationAttendance(c *checker, d store.Doc) {
 // value, its published words where the value is approximate, a period the
 // sources print and a publication date apart from the period.
 func checkFigure(c *checker, v *store.Observation) {
-	if _, ok := c.item.lines["value"]; !ok {
+	if !c.stated("value") {
 		c.problem("value", "is required: the number the text states")
 	}
 	if v.Approximate && v.ValueText == nil {
@@ -135,4 +135,15 @@ func checkFigure(c *checker, v *store.Observation) {
 		c.problem("period", "is required: the period as published, or empty with publishedOn when the source prints none")
 	}
 	c.date("publishedOn", v.PublishedOn)
+}
+
+// stated reports whether the record's file states field. A record that was
+// not decoded from a file (no field lines) is taken to state it: a number's
+// zero cannot be told from its absence once decoded.
+func (c *checker) stated(field string) bool {
+	if c.item.lines == nil {
+		return true
+	}
+	_, ok := c.item.lines[field]
+	return ok
 }
