@@ -98,7 +98,9 @@ func checkInspection(c *checker, d store.Doc) {
 		c.required(f+".area", j.Area)
 		c.required(f+".grade", j.Grade)
 		c.sources(f+".sources", j.Sources)
-		c.published(f+".grade", &j.Grade, j.Sources)
+		if j.Grade != "" {
+			c.published(f+".grade", &j.Grade, j.Sources)
+		}
 	}
 	for i, s := range v.Findings {
 		c.required(c.nested("findings", i), s)

@@ -133,7 +133,6 @@ func TestPublishedTextIsChecked(t *testing.T) {
 			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].area: is required",
 			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].grade: is required",
 			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].sources: every record needs at least one source",
-			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].grade: is empty; leave the field out instead",
 			"organisationAttendance.yaml:2: organisationAttendance:cabinet:2023-03-16:council: attendees: is required: the number recorded",
 			`organisationAttendance.yaml:7: organisationAttendance:cabinet:2023-03-16:police: organisationId: no record in organisations has ID "organisation:police"`,
 			"organisationAttendance.yaml:9: organisationAttendance:cabinet:2023-03-16:police: attendees: cannot be negative",
