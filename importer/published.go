@@ -133,8 +133,8 @@ func checkFigure(c *checker, v *store.Observation) {
 	switch {
 	case v.Period != "":
 		c.published("period", &v.Period, v.Sources)
-	case v.PublishedOn == nil:
-		c.problem("period", "is required: the period as published, or empty with publishedOn when the source prints none")
+	case v.PublishedOn == nil && v.Notes == nil:
+		c.problem("period", "is required: the period as published, or empty with publishedOn (or, where the source is undated, notes saying so) when the source prints none")
 	}
 	c.date("publishedOn", v.PublishedOn)
 }

@@ -97,7 +97,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
 `), []string{
 			"observations.yaml:2: observation:x:borough:a: value: is required: the number the text states",
 			"observations.yaml:2: observation:x:borough:a: valueText: an approximate value needs the published words ('over 300', 'around 11%')",
-			"observations.yaml:11: observation:x:borough:b: period: is required: the period as published, or empty with publishedOn when the source prints none",
+			"observations.yaml:11: observation:x:borough:b: period: is required: the period as published, or empty with publishedOn (or, where the source is undated, notes saying so) when the source prints none",
 		}},
 		{"inspections and organisation attendance", with(with(withSource(), "inspections.yaml", `
 - id: inspection:ofsted:ilacs:2023
