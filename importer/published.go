@@ -87,12 +87,9 @@ func (c *checker) published(field string, v *string, sources []store.Source) {
 
 func checkInspection(c *checker, d store.Doc) {
 	v := d.(*store.Inspection)
-	c.ref("inspectorateId", "organisations", &v.InspectorateID)
-	c.ref("subjectId", "organisations", &v.SubjectID)
 	c.required("framework", v.Framework)
 	c.dateRange("startDate", v.StartDate, "endDate", v.EndDate)
 	c.published("period", v.Period, v.Sources)
-	c.ref("leadInspectorId", "people", v.LeadInspectorID)
 	for i, j := range v.Judgements {
 		f := c.nested("judgements", i)
 		c.required(f+".area", j.Area)
@@ -109,8 +106,6 @@ func checkInspection(c *checker, d store.Doc) {
 
 func checkOrganisationAttendance(c *checker, d store.Doc) {
 	v := d.(*store.OrganisationAttendance)
-	c.ref("organisationId", "organisations", &v.OrganisationID)
-	c.ref("meetingId", "meetings", &v.MeetingID)
 	if v.Attendees < 0 {
 		c.problem("attendees", "cannot be negative")
 	}

@@ -42,23 +42,12 @@ func (f InspectionFilter) bson() bson.D {
 	return since(d, f.UpdatedSince)
 }
 
-// FindInspectionsByIDs returns the inspections with the given IDs, in one find.
-func (s *Store) FindInspectionsByIDs(ctx context.Context, ids []string) ([]*Inspection, error) {
-	return findIn[Inspection](ctx, s.Inspections, "_id", ids, nil)
-}
-
-// FindInspectionsBySubjectIDs returns the inspections of the given
-// organisations, by ID.
-func (s *Store) FindInspectionsBySubjectIDs(ctx context.Context, ids []string) ([]*Inspection, error) {
-	return findIn[Inspection](ctx, s.Inspections, "subjectId", ids, byID)
-}
-
 // FindInspections returns one page of inspections, by ID.
 func (s *Store) FindInspections(ctx context.Context, f InspectionFilter, p Page) (*Result[Inspection], error) {
-	return findPage[Inspection](ctx, s.Inspections, f.bson(), byID, p)
+	return findPage[Inspection](ctx, collOf[Inspection](s), f.bson(), byID, p)
 }
 
 // CountInspections counts the inspections that match f.
 func (s *Store) CountInspections(ctx context.Context, f InspectionFilter) (int, error) {
-	return count(ctx, s.Inspections, f.bson())
+	return count(ctx, collOf[Inspection](s), f.bson())
 }

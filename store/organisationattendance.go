@@ -1,7 +1,5 @@
 package store
 
-import "context"
-
 // OrganisationAttendance is how many representatives of an organisation
 // attended a meeting, where the record counts organisations rather than
 // people (an attendance matrix).
@@ -10,10 +8,4 @@ type OrganisationAttendance struct {
 	OrganisationID string `bson:"organisationId" yaml:"organisationId"`
 	MeetingID      string `bson:"meetingId" yaml:"meetingId"`
 	Attendees      int    `bson:"attendees" yaml:"attendees"`
-}
-
-// FindOrganisationAttendanceByMeetingIDs returns the organisation attendance
-// recorded for the given meetings.
-func (s *Store) FindOrganisationAttendanceByMeetingIDs(ctx context.Context, ids []string) ([]*OrganisationAttendance, error) {
-	return findIn[OrganisationAttendance](ctx, s.OrganisationAttendance, "meetingId", ids, byID)
 }
