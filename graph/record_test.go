@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -97,5 +98,54 @@ func TestInspectionsAreEntities(t *testing.T) {
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestRecordsOfTheRestBatch holds the new relations to one find per level:
+// meetings → attendance by organisation → organisations → inspections →
+// lead inspectors.
+func TestRecordsOfTheRestBatch(t *testing.T) {
+	var counter storetest.Counter
+	s := storetest.New(t, counter.Monitor())
+	var docs []store.Doc
+	docs = append(docs, &store.Organisation{Record: rec("organisation:inspectorate"), Name: "Inspectorate", Kind: "REGULATOR"},
+		&store.Body{Record: rec("body:board"), Name: "Board", Kind: "BOARD"})
+	for o := range 3 {
+		org := fmt.Sprintf("organisation:o%d", o)
+		docs = append(docs, &store.Organisation{Record: rec(org), Name: fmt.Sprintf("Org %d", o), Kind: "OTHER"})
+		for i := range 4 {
+			lead := fmt.Sprintf("person:lead-%d-%d", o, i)
+			docs = append(docs, &store.Person{Record: rec(lead), Name: fmt.Sprintf("Lead %d %d", o, i)},
+				&store.Inspection{Record: rec(fmt.Sprintf("inspection:i:%d:%d", o, i)), InspectorateID: "organisation:inspectorate", SubjectID: org, Framework: "visit", LeadInspectorID: ptr(lead)})
+		}
+	}
+	for m := range 10 {
+		meeting := fmt.Sprintf("meeting:board:2023-01-%02d", m+1)
+		docs = append(docs, &store.Meeting{Record: rec(meeting), BodyID: "body:board", Title: "Board", Date: fmt.Sprintf("2023-01-%02d", m+1), Status: "HELD"})
+		for o := range 3 {
+			docs = append(docs, &store.OrganisationAttendance{Record: rec(fmt.Sprintf("organisationAttendance:board:2023-01-%02d:o%d", m+1, o)),
+				OrganisationID: fmt.Sprintf("organisation:o%d", o), MeetingID: meeting, Attendees: o})
+		}
+	}
+	put(t, s, docs...)
+	h := server(s)
+	counter.Reset()
+	var d map[string]any
+	data(t, h, `{ meetings(first: 10) { edges { node { organisationAttendance { attendees organisation { inspections { leadInspector { name } } } } } } } }`, nil, &d)
+	if got := counter.Count("find"); got != 5 {
+		t.Errorf("ran %d finds, want 5 (meetings, attendance, organisations, inspections, people)", got)
+	}
+	var leads int
+	for _, m := range d["meetings"].(map[string]any)["edges"].([]any) {
+		for _, a := range m.(map[string]any)["node"].(map[string]any)["organisationAttendance"].([]any) {
+			for _, i := range a.(map[string]any)["organisation"].(map[string]any)["inspections"].([]any) {
+				if i.(map[string]any)["leadInspector"].(map[string]any)["name"] != nil {
+					leads++
+				}
+			}
+		}
+	}
+	if leads != 10*3*4 {
+		t.Errorf("walked to %d lead inspectors, want 120", leads)
 	}
 }
