@@ -127,6 +127,7 @@ func checkPriority(c *checker, d store.Doc) {
 		c.enum(f+".rag", "RAG", u.Rag)
 		c.ref(f+".reportId", "reports", u.ReportID)
 		c.sources(f+".sources", u.Sources)
+		c.published(f+".period", u.Period, u.Sources)
 	}
 }
 
