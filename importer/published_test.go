@@ -81,6 +81,25 @@ func TestPublishedTextIsChecked(t *testing.T) {
 			`observations.yaml:5: observation:x:borough:june-2023: period: "June 2023" is not in the lines its sources name; copy it as published or cite the lines that state it`,
 			`observations.yaml:7: observation:x:borough:june-2023: valueText: "about 300" is not in the lines its sources name; copy it as published or cite the lines that state it`,
 		}},
+		{"a progress update's period the cited lines do not print", with(with(withSource(), "plans.yaml", `
+- id: plan:p
+  title: P
+  sources: [{document: a.txt, locator: lines 1-1}]
+`), "priorities.yaml", `
+- id: priority:p:1
+  planId: plan:p
+  title: One
+  updates:
+  - period: 2020/21
+    text: Fell.
+    sources: [{document: a.txt, locator: lines 2-2}]
+  - period: 2022/23
+    text: Rose.
+    sources: [{document: a.txt, locator: lines 2-2}]
+  sources: [{document: a.txt, locator: lines 1-1}]
+`), []string{
+			`priorities.yaml:5: priority:p:1: updates[1].period: "2022/23" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+		}},
 		{"a figure without its value, an approximation without its words, no period and no date", with(withSource(), "observations.yaml", `
 - id: observation:x:borough:a
   indicatorId: indicator:x
