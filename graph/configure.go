@@ -17,7 +17,18 @@ import (
 func Configure(h *handler.Server, log *slog.Logger) {
 	h.SetErrorPresenter(ErrorPresenter(log))
 	h.SetRecoverFunc(RecoverFunc(log))
+	h.AroundFields(stopAtDeadline)
 	h.AroundFields(checkRepresentations)
+}
+
+// stopAtDeadline resolves no field once the request's deadline has passed
+// (or its caller has gone), so that the deadline stops the work in memory
+// too, not only the store's.
+func stopAtDeadline(ctx context.Context, next graphql.Resolver) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return next(ctx)
 }
 
 // entityTypes are the types a federation gateway may ask `_entities` for.
