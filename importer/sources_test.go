@@ -90,7 +90,7 @@ var sourceSections = []struct {
 		{329, 343, "how well we are doing, what else we need to be doing", became{"reports": 1}, "a description of the performance system, held only by the overview report's record"},
 		{344, 397, "ILACS inspection, governance and the SEND inspection", became{"bodies": 1, "inspections": 2, "memberships": 7, "organisations": 6, "reports": 1}, ""},
 		{398, 432, "Help and Support: opportunities, challenges and priorities", became{"bodies": 2, "organisations": 3, "plans": 1, "priorities": 10, "reports": 1}, ""},
-		{433, 458, "Children's Social Care: opportunities, challenges and priorities", became{"agendaItems": 1, "bodies": 3, "indicators": 1, "meetings": 1, "observations": 1, "organisations": 1, "plans": 1, "priorities": 10, "reports": 1}, ""},
+		{433, 458, "Children's Social Care: opportunities, challenges and priorities", became{"agendaItems": 1, "bodies": 4, "indicators": 1, "meetings": 1, "observations": 1, "organisations": 1, "plans": 1, "priorities": 10, "reports": 1}, ""},
 		{459, 486, "Schools: opportunities, challenges and priorities", became{"indicators": 7, "observations": 7, "organisations": 7, "priorities": 6, "reports": 1}, ""},
 		{487, 521, "SEN and Inclusion: opportunities, challenges and priorities", became{"bodies": 4, "indicators": 1, "observations": 1, "organisations": 3, "plans": 3, "priorities": 16, "reports": 1}, ""},
 		{522, 541, "Strategy, Quality and Improvement: opportunities and priorities", became{"priorities": 10, "reports": 1}, ""},
