@@ -351,6 +351,10 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 	"Indicator.latest":        one("Observation.indicatorId"),
 	"Indicator.priorities":    related("Priority.indicatorIds"),
 	"Observation.comparators": related("Observation.indicatorId"),
+
+	"Query.inspections":              page,
+	"Organisation.inspections":       related("Inspection.subjectId"),
+	"Meeting.organisationAttendance": related("OrganisationAttendance.meetingId"),
 }
 
 // connection is the cost of a page's selection, split into what each of
