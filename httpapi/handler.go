@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -63,8 +64,21 @@ type Config struct {
 	// APQCacheSize bounds the automatic persisted query cache (default 1000).
 	APQCacheSize int
 	// MaxInFlight is how many operations may run at once (0: no limit);
-	// the rest queue within their deadline.
+	// the rest queue within their deadline. Anonymous callers together may
+	// use all but a quarter of them.
 	MaxInFlight int
+	// MaxInFlightPerCaller is how many operations one caller (an address,
+	// or an API client) may run at once (default: half of MaxInFlight, or
+	// 8 with no MaxInFlight); twice as many more may queue, and more are
+	// refused at once.
+	MaxInFlightPerCaller int
+	// RateAddress is the requests a second each address may make before
+	// any key is looked up, with bursts of twice as many (default 50;
+	// negative turns it off).
+	RateAddress float64
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// caller's address.
+	TrustedProxies []netip.Prefix
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
@@ -99,6 +113,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.APQCacheSize == 0 {
 		c.APQCacheSize = 1000
+	}
+	if c.MaxInFlightPerCaller == 0 {
+		c.MaxInFlightPerCaller = 8
+		if c.MaxInFlight > 0 {
+			c.MaxInFlightPerCaller = max(1, c.MaxInFlight/2)
+		}
+	}
+	if c.RateAddress == 0 {
+		c.RateAddress = 50
 	}
 	if c.CostCeilings == nil {
 		c.CostCeilings = DefaultCostCeilings()
@@ -154,7 +177,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		MaxAge:           600,
 	})
 
-	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
+	coarse := newRateLimiter(cfg.RateAddress, cfg.RateAddress, addressOnly)
+	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed, callerKey)
+	inflight := newInFlight(cfg.MaxInFlight, cfg.MaxInFlightPerCaller)
 	// A request to /graphql passes these in order, the first outermost:
 	// identity and limits come before the body is read, so that a caller
 	// who may not run anything costs no more than its headers, and the body
@@ -162,11 +187,13 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// holds none.
 	api := Chain(gql,
 		c.Handler,
+		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
+		coarse.middleware,
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
 		limiter.middleware,
 		limitBody,
 		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
-		func(h http.Handler) http.Handler { return limitInFlight(cfg.MaxInFlight, h) },
+		inflight.middleware,
 		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
 	)
 	mux := http.NewServeMux()
@@ -187,6 +214,22 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	return withRequestLog(log, mux)
+}
+
+// NewServer is the http.Server for h, with every timeout set: a header must
+// arrive within 5 s and the whole request within 15 s (a body trickled
+// slower holds its connection no longer), the answer may take the request
+// timeout and 5 s more, and an idle connection is closed after a minute.
+func NewServer(h http.Handler, cfg Config) *http.Server {
+	cfg = cfg.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      cfg.Timeout + 5*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // Chain wraps h in middleware, the first outermost: Chain(h, a, b) is
