@@ -147,7 +147,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	maxInFlight := fs.Int("max-in-flight", -1, "operations run at once, the rest queue within their deadline (default: 4 on the embedded store, no limit on MongoDB; 0 for no limit)")
 	persistedOnly := fs.String("persisted-only", getenv("PERSISTED_ONLY"), "trusted-documents manifest: callers of the scopes it names run only its operations (env PERSISTED_ONLY)")
 	rateAddr := fs.Float64("rate-limit-address", 50, "requests a second each address may make before any API key is looked up (bursts of twice as many; -1 for none)")
-	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: half of --max-in-flight, or 8)")
+	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {

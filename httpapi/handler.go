@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -68,9 +67,9 @@ type Config struct {
 	// use all but a quarter of them.
 	MaxInFlight int
 	// MaxInFlightPerCaller is how many operations one caller (an address,
-	// or an API client) may run at once (default: half of MaxInFlight, or
-	// 8 with no MaxInFlight); twice as many more may queue, and more are
-	// refused at once.
+	// or an API client) may run at once (default: a quarter of
+	// MaxInFlight, at least one, or 8 with no MaxInFlight); twice as many
+	// more may queue, and more are refused at once.
 	MaxInFlightPerCaller int
 	// RateAddress is the requests a second each address may make before
 	// any key is looked up, with bursts of twice as many (default 50;
@@ -79,6 +78,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// caller's address.
 	TrustedProxies []netip.Prefix
+	// ReadTimeout bounds reading a whole request, body included (default
+	// 15s): a body trickled slower loses its connection.
+	ReadTimeout time.Duration
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
@@ -114,10 +116,13 @@ func (c Config) withDefaults() Config {
 	if c.APQCacheSize == 0 {
 		c.APQCacheSize = 1000
 	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 15 * time.Second
+	}
 	if c.MaxInFlightPerCaller == 0 {
 		c.MaxInFlightPerCaller = 8
 		if c.MaxInFlight > 0 {
-			c.MaxInFlightPerCaller = max(1, c.MaxInFlight/2)
+			c.MaxInFlightPerCaller = max(1, c.MaxInFlight/4)
 		}
 	}
 	if c.RateAddress == 0 {
@@ -150,12 +155,8 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(parserTokenLimit)
 	gql.Use(Introspection{Mode: cfg.Introspection})
-	apq := lru.New[string](cfg.APQCacheSize)
-	gql.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedCache(cfg.APQCacheSize, cfg.Trusted)})
 	if cfg.Trusted != nil {
-		for _, op := range cfg.Trusted.Operations {
-			apq.Add(context.Background(), op.ID, op.Body)
-		}
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
@@ -165,17 +166,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
 	}
-	graph.Configure(gql, log)
+	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 
-	c := cors.New(cors.Options{
-		AllowedOrigins: cfg.CORSOrigins,
-		// Credentials go only to origins named one by one, never to "*".
-		AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*"),
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
-		MaxAge:           600,
-	})
+	cors := newCORS(cfg.CORSOrigins)
 
 	coarse := newRateLimiter(cfg.RateAddress, cfg.RateAddress, addressOnly)
 	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed, callerKey)
@@ -186,7 +179,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// is read before an operation slot is taken, so that a slow sender
 	// holds none.
 	api := Chain(gql,
-		c.Handler,
+		cors,
 		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
 		coarse.middleware,
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
@@ -216,16 +209,47 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	return withRequestLog(log, mux)
 }
 
+// newCORS is the service's cross-origin policy. The public record is
+// public: a page on any origin may read it anonymously (Access-Control-
+// Allow-Origin: *, without credentials, and without the headers that carry
+// an API key). A page may send a key only from an origin listed in
+// origins ("*" there lets any origin send one). Keys are not cookies, so no
+// origin is ever sent Allow-Credentials.
+func newCORS(origins []string) func(http.Handler) http.Handler {
+	base := cors.Options{
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		ExposedHeaders: []string{"X-Request-Id", "ETag"},
+		MaxAge:         600,
+	}
+	public := base
+	public.AllowedOrigins = []string{"*"}
+	public.AllowedHeaders = []string{"Content-Type", "Accept", "X-Request-Id", "If-None-Match"}
+	keyed := base
+	keyed.AllowedOrigins = origins
+	keyed.AllowedHeaders = append(public.AllowedHeaders, "Authorization", "X-API-Key")
+	pub, key := cors.New(public), cors.New(keyed)
+	return func(next http.Handler) http.Handler {
+		pubH, keyH := pub.Handler(next), key.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if o := r.Header.Get("Origin"); o != "" && (slices.Contains(origins, o) || slices.Contains(origins, "*")) {
+				keyH.ServeHTTP(w, r)
+				return
+			}
+			pubH.ServeHTTP(w, r)
+		})
+	}
+}
+
 // NewServer is the http.Server for h, with every timeout set: a header must
-// arrive within 5 s and the whole request within 15 s (a body trickled
-// slower holds its connection no longer), the answer may take the request
+// arrive within 5 s and the whole request within cfg.ReadTimeout (a body
+// trickled slower holds its connection no longer), the answer may take the request
 // timeout and 5 s more, and an idle connection is closed after a minute.
 func NewServer(h http.Handler, cfg Config) *http.Server {
 	cfg = cfg.withDefaults()
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.Timeout + 5*time.Second,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    64 << 10,
