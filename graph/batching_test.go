@@ -25,7 +25,7 @@ import (
 func countedServer(t *testing.T, s *store.Store) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s, Now: today}}))
 	h.AddTransport(transport.POST{})
-	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := loaders.New(s, 0)
 		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), l)))

@@ -5,13 +5,13 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +33,9 @@ import (
 
 // MaxBodyBytes is the largest request body the service reads.
 const MaxBodyBytes = 1 << 20
+
+// parserTokenLimit is the most tokens a document may have.
+const parserTokenLimit = 15_000
 
 // Config is what the HTTP layer needs to know.
 type Config struct {
@@ -61,11 +64,37 @@ type Config struct {
 	// APQCacheSize bounds the automatic persisted query cache (default 1000).
 	APQCacheSize int
 	// MaxInFlight is how many operations may run at once (0: no limit);
-	// the rest queue within their deadline.
+	// the rest queue within their deadline. Anonymous callers together may
+	// use all but a quarter of them.
 	MaxInFlight int
+	// MaxInFlightPerCaller is how many operations one caller (an address,
+	// or an API client) may run at once (default: a quarter of
+	// MaxInFlight, at least one, or 8 with no MaxInFlight); twice as many
+	// more may queue, and more are refused at once.
+	MaxInFlightPerCaller int
+	// RateAddress is the requests a second each address may make before
+	// any key is looked up, with bursts of twice as many (default 50;
+	// negative turns it off).
+	RateAddress float64
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// caller's address.
+	TrustedProxies []netip.Prefix
+	// ReadTimeout bounds reading a whole request, body included (default
+	// 15s): a body trickled slower loses its connection.
+	ReadTimeout time.Duration
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
+	// MaxFields is the most fields an operation may select once its
+	// fragments are expanded (default 5,000).
+	MaxFields int
+	// MaxRecords bounds what one operation may read, whatever its scope's
+	// ceiling: records decoded and commands sent (default 20,000). It
+	// bounds the memory one response takes.
+	MaxRecords int
+	// StatsMaxAge is how old the store's stats (the sizes costs are
+	// reckoned from) may grow before they are read again (default 5m).
+	StatsMaxAge time.Duration
 }
 
 // withDefaults fills the zero fields of c.
@@ -88,8 +117,29 @@ func (c Config) withDefaults() Config {
 	if c.APQCacheSize == 0 {
 		c.APQCacheSize = 1000
 	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 15 * time.Second
+	}
+	if c.MaxInFlightPerCaller == 0 {
+		c.MaxInFlightPerCaller = 8
+		if c.MaxInFlight > 0 {
+			c.MaxInFlightPerCaller = max(1, c.MaxInFlight/4)
+		}
+	}
+	if c.RateAddress == 0 {
+		c.RateAddress = 50
+	}
 	if c.CostCeilings == nil {
 		c.CostCeilings = DefaultCostCeilings()
+	}
+	if c.MaxFields == 0 {
+		c.MaxFields = 5000
+	}
+	if c.MaxRecords == 0 {
+		c.MaxRecords = 20_000
+	}
+	if c.StatsMaxAge == 0 {
+		c.StatsMaxAge = 5 * time.Minute
 	}
 	return c
 }
@@ -98,51 +148,46 @@ func (c Config) withDefaults() Config {
 // at /, and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cfg = cfg.withDefaults()
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}, Complexity: graph.Complexity()}))
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
+	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(GraphQLHTTP{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.SetParserTokenLimit(15_000)
+	queries := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(queries)
+	gql.SetParserTokenLimit(parserTokenLimit)
 	gql.Use(Introspection{Mode: cfg.Introspection})
-	apq := lru.New[string](cfg.APQCacheSize)
-	gql.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedCache(cfg.APQCacheSize, cfg.Trusted)})
 	if cfg.Trusted != nil {
-		for _, op := range cfg.Trusted.Operations {
-			apq.Add(context.Background(), op.ID, op.Body)
-		}
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
-	gql.Use(&extension.ComplexityLimit{Func: costCeiling(cfg.CostCeilings)})
+	gql.Use(CostLimit{Schema: schema.Schema(), Ceilings: cfg.CostCeilings, MaxFields: cfg.MaxFields, MaxRecords: cfg.MaxRecords,
+		TokenLimit: parserTokenLimit, Stats: newStatsCache(s, log, cfg.StatsMaxAge), Cache: queries})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
 	}
-	graph.Configure(gql, log)
+	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 
-	c := cors.New(cors.Options{
-		AllowedOrigins: cfg.CORSOrigins,
-		// Credentials go only to origins named one by one, never to "*".
-		AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*"),
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
-		MaxAge:           600,
-	})
+	cors := newCORS(cfg.CORSOrigins)
 
-	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
+	coarse := newRateLimiter(cfg.RateAddress, cfg.RateAddress, addressOnly)
+	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed, callerKey)
+	inflight := newInFlight(cfg.MaxInFlight, cfg.MaxInFlightPerCaller)
 	// A request to /graphql passes these in order, the first outermost:
 	// identity and limits come before the body is read, so that a caller
 	// who may not run anything costs no more than its headers, and the body
 	// is read before an operation slot is taken, so that a slow sender
 	// holds none.
 	api := Chain(gql,
-		c.Handler,
+		cors,
+		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
+		coarse.middleware,
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
 		limiter.middleware,
 		limitBody,
 		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
-		func(h http.Handler) http.Handler { return limitInFlight(cfg.MaxInFlight, h) },
+		inflight.middleware,
 		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
 	)
 	mux := http.NewServeMux()
@@ -163,6 +208,53 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	return withRequestLog(log, mux)
+}
+
+// newCORS is the service's cross-origin policy. The public record is
+// public: a page on any origin may read it anonymously (Access-Control-
+// Allow-Origin: *, without credentials, and without the headers that carry
+// an API key). A page may send a key only from an origin listed in
+// origins ("*" there lets any origin send one). Keys are not cookies, so no
+// origin is ever sent Allow-Credentials.
+func newCORS(origins []string) func(http.Handler) http.Handler {
+	base := cors.Options{
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		ExposedHeaders: []string{"X-Request-Id", "ETag"},
+		MaxAge:         600,
+	}
+	public := base
+	public.AllowedOrigins = []string{"*"}
+	public.AllowedHeaders = []string{"Content-Type", "Accept", "X-Request-Id", "If-None-Match"}
+	keyed := base
+	keyed.AllowedOrigins = origins
+	keyed.AllowedHeaders = append(public.AllowedHeaders, "Authorization", "X-API-Key")
+	pub, key := cors.New(public), cors.New(keyed)
+	return func(next http.Handler) http.Handler {
+		pubH, keyH := pub.Handler(next), key.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if o := r.Header.Get("Origin"); o != "" && (slices.Contains(origins, o) || slices.Contains(origins, "*")) {
+				keyH.ServeHTTP(w, r)
+				return
+			}
+			pubH.ServeHTTP(w, r)
+		})
+	}
+}
+
+// NewServer is the http.Server for h, with every timeout set: a header must
+// arrive within 5 s and the whole request within cfg.ReadTimeout (a body
+// trickled slower holds its connection no longer), the answer may take the request
+// timeout and 5 s more, and an idle connection is closed after a minute.
+func NewServer(h http.Handler, cfg Config) *http.Server {
+	cfg = cfg.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.Timeout + 5*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // Chain wraps h in middleware, the first outermost: Chain(h, a, b) is

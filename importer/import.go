@@ -87,11 +87,9 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		now = o.Now
 	}
 	stamp := now().UTC().Truncate(time.Millisecond)
-	if err := withholdExemptBusiness(ctx, st, set); err != nil {
-		return nil, err
-	}
 	total, done := set.Count(), 0
 	var summary Summary
+	w := st.Writer()
 	for _, k := range store.Kinds() {
 		name := k.Collection
 		items := set.Items[name]
@@ -138,10 +136,10 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 				changed := len(inserts) + len(updates)
 				progress = func(n int) { fmt.Fprintf(o.Progress, "%s: wrote %d of %d changed records\n", name, n, changed) }
 			}
-			if err := st.WriteInBatches(ctx, name, inserts, updates, o.BatchSize, progress); err != nil {
+			if err := w.WriteInBatches(ctx, name, inserts, updates, o.BatchSize, progress); err != nil {
 				return summary, err
 			}
-			if err := st.DeleteByIDs(ctx, name, stale); err != nil {
+			if err := w.Delete(ctx, name, stale); err != nil {
 				return summary, err
 			}
 		}

@@ -46,6 +46,13 @@ type Ref struct {
 	Field string
 	// To names the kind referred to.
 	To string
+	// Carries says the record cannot be shown without the one referred to:
+	// a caller who may not see that one may not see this one either. Every
+	// required reference carries (an attendance without its person would
+	// break the schema's promise of one), and so do those the record's ID
+	// embeds or whose content it belongs to (a membership's person, the
+	// agenda item a report was put under).
+	Carries bool
 }
 
 // Many reports whether the field holds a list of IDs.
@@ -77,12 +84,15 @@ func kind[T any, PT interface {
 }](name, collection, prefix string, node bool, order Order, refs []Ref, indexes ...[]string) *Kind {
 	k := &Kind{Name: name, Collection: collection, Prefix: prefix, Node: node, Order: order, Refs: refs,
 		Indexes: indexes, typ: reflect.TypeFor[T](), refField: map[string][]int{}}
-	for _, r := range refs {
+	for i, r := range refs {
 		f, ok := bsonField(k.typ, r.Field)
 		if !ok || !(f.Type == reflect.TypeFor[string]() || f.Type == reflect.TypeFor[*string]() || f.Type == reflect.TypeFor[[]string]()) {
 			panic(fmt.Sprintf("store: %s has no reference field %s of type string, *string or []string", name, r.Field))
 		}
 		k.refField[r.Field] = f.Index
+		if f.Type == reflect.TypeFor[string]() {
+			k.Refs[i].Carries = true
+		}
 	}
 	return k
 }
@@ -125,11 +135,14 @@ func (k *Kind) sorted(cmp func(a, b Doc) int) *Kind {
 	return k
 }
 
-// refs builds a reference list from field/kind pairs.
+// refs builds a reference list from field/kind pairs. A field written with
+// a trailing "!" carries (see Ref.Carries) though it is optional; required
+// fields carry anyway.
 func refs(pairs ...string) []Ref {
 	out := make([]Ref, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {
-		out = append(out, Ref{Field: pairs[i], To: pairs[i+1]})
+		field, carries := strings.CutSuffix(pairs[i], "!")
+		out = append(out, Ref{Field: field, To: pairs[i+1], Carries: carries})
 	}
 	return out
 }
@@ -145,7 +158,7 @@ var kinds = []*Kind{
 	kind[Body]("Body", "bodies", "body", true, byName, refs("organisationId", "Organisation", "parentId", "Body"),
 		[]string{"name", "_id"}, []string{"kind"}),
 	kind[Membership]("Membership", "memberships", "membership", false, byID,
-		refs("personId", "Person", "bodyId", "Body", "representingId", "Organisation")),
+		refs("personId!", "Person", "bodyId", "Body", "representingId", "Organisation")),
 	kind[Meeting]("Meeting", "meetings", "meeting", true, byDate, refs("bodyId", "Body"),
 		[]string{"date", "_id"}, []string{"bodyId", "date"}, []string{"status"}),
 	kind[Attendance]("Attendance", "attendance", "attendance", false, byID,
@@ -153,7 +166,7 @@ var kinds = []*Kind{
 	kind[AgendaItem]("AgendaItem", "agendaItems", "agendaItem", true, byID,
 		refs("meetingId", "Meeting", "presenterId", "Person")).sorted(agendaOrder),
 	kind[Report]("Report", "reports", "report", true, byID,
-		refs("meetingId", "Meeting", "agendaItemId", "AgendaItem", "authorId", "Person", "leadMemberId", "Person",
+		refs("meetingId!", "Meeting", "agendaItemId!", "AgendaItem", "authorId", "Person", "leadMemberId", "Person",
 			"priorityIds", "Priority", "indicatorIds", "Indicator")),
 	kind[Declaration]("Declaration", "declarations", "declaration", false, byID,
 		refs("personId", "Person", "agendaItemId", "AgendaItem")),
@@ -161,13 +174,17 @@ var kinds = []*Kind{
 	kind[Priority]("Priority", "priorities", "priority", true, byID,
 		refs("planId", "Plan", "indicatorIds", "Indicator", "leadIds", "Body")).sorted(priorityOrder),
 	kind[Action]("Action", "actions", "action", true, byID,
-		refs("ownerId", "Person", "ownerBodyId", "Body", "priorityId", "Priority", "planId", "Plan", "agendaItemId", "AgendaItem"),
+		refs("ownerId", "Person", "ownerBodyId", "Body", "priorityId", "Priority", "planId", "Plan", "agendaItemId!", "AgendaItem"),
 		[]string{"status"}, []string{"dueDate"}),
 	kind[Indicator]("Indicator", "indicators", "indicator", true, byName, nil,
 		[]string{"name", "_id"}, []string{"theme"}),
 	kind[Area]("Area", "areas", "area", true, byName, nil, []string{"name", "_id"}),
 	kind[Observation]("Observation", "observations", "observation", false, byID,
 		refs("indicatorId", "Indicator", "areaId", "Area"), []string{"indicatorId", "period"}),
+	kind[Inspection]("Inspection", "inspections", "inspection", true, byID,
+		refs("inspectorateId", "Organisation", "subjectId", "Organisation", "leadInspectorId", "Person"), []string{"framework"}),
+	kind[OrganisationAttendance]("OrganisationAttendance", "organisationAttendance", "organisationAttendance", false, byID,
+		refs("meetingId", "Meeting", "organisationId", "Organisation")),
 }
 
 // Kinds lists every kind of record, in the order an import writes them.
@@ -186,6 +203,11 @@ func KindNamed(name string) *Kind {
 		}
 	}
 	return nil
+}
+
+// kindIndex is the place of the kind stored in collection in the table.
+func kindIndex(collection string) int {
+	return slices.IndexFunc(kinds, func(k *Kind) bool { return k.Collection == collection })
 }
 
 // KindOfID returns the kind an ID's prefix names, or nil.

@@ -58,9 +58,10 @@ func (b *Body) SearchTerms() []string { return append([]string{b.Name}, b.Aliase
 // SearchTerms are a meeting's title.
 func (m *Meeting) SearchTerms() []string { return []string{m.Title} }
 
-// SearchTerms are an agenda item's title and minute reference.
+// SearchTerms are an agenda item's title and minute reference; only the
+// title of an exempt item, whose minute reference is withheld.
 func (a *AgendaItem) SearchTerms() []string {
-	if a.MinuteRef != nil {
+	if a.MinuteRef != nil && !a.Exempt {
 		return []string{a.Title, *a.MinuteRef}
 	}
 	return []string{a.Title}

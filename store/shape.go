@@ -118,14 +118,21 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	c := s.coll(k)
 	var out []Doc
 	var err error
+	bareIDs := s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs
+	perKey := s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys
+	if bareIDs || perKey {
+		if err := spend(ctx, 1); err != nil {
+			return nil, err
+		}
+	}
 	switch {
-	case s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs:
+	case bareIDs:
 		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-			return findIDUnscoped(ctx, c, k, key)
+			return findKey(ctx, c, k, bson.D{{Key: "_id", Value: key}}, true)
 		})
-	case s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys:
+	case perKey:
 		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-			return findKind(ctx, c, k, bson.D{{Key: field, Value: key}}, options.Find().SetBatchSize(oneKeyReply))
+			return findKey(ctx, c, k, bson.D{{Key: field, Value: key}}, false, options.Find().SetBatchSize(oneKeyReply))
 		})
 		if err == nil && o != nil {
 			slices.SortStableFunc(out, k.compare(o))
@@ -153,11 +160,16 @@ func findIn(ctx context.Context, c *mongo.Collection, k *Kind, field string, key
 	return findKind(ctx, c, k, bson.D{{Key: field, Value: cond}}, opts)
 }
 
-// findIDUnscoped looks one record up by the filter {_id: id} alone, the only
-// filter FerretDB's SQLite backend answers without a scan, and then keeps to
-// the caller's visibility itself, as scoped would have.
-func findIDUnscoped(ctx context.Context, c *mongo.Collection, k *Kind, id string) ([]Doc, error) {
-	cur, err := c.Find(ctx, bson.D{{Key: "_id", Value: id}})
+// findKey is one find of a batch sent key by key: the batch is charged
+// one find against the request's budget (findDocs), each record as usual.
+// With bare set, the filter goes as it is, the only filter FerretDB's
+// SQLite backend answers without a scan ({_id: id}), and the caller's
+// visibility is then kept here, as scoped would have kept it.
+func findKey(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, bare bool, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
+	if !bare {
+		filter = scoped(ctx, filter)
+	}
+	cur, err := c.Find(ctx, filter, opts...)
 	if err != nil {
 		return nil, dbError("find "+c.Name(), err)
 	}
@@ -165,11 +177,14 @@ func findIDUnscoped(ctx context.Context, c *mongo.Collection, k *Kind, id string
 	l := LevelOf(ctx)
 	var out []Doc
 	for cur.Next(ctx) {
+		if err := spend(ctx, 1); err != nil {
+			return nil, err
+		}
 		d := k.New()
 		if err := cur.Decode(d); err != nil {
 			return nil, dbError("find "+c.Name(), err)
 		}
-		if !admits(l, d.Base().Visibility) {
+		if bare && !admits(l, d) {
 			continue
 		}
 		redact(l, d)

@@ -96,11 +96,18 @@ func collOf[T any](s *Store) *mongo.Collection { return s.coll(kindFor[T]()) }
 // collNamed is the collection of the kind with the given collection name;
 // an unknown name is an error, never a nil collection.
 func (s *Store) collNamed(name string) (*mongo.Collection, error) {
+	_, c, err := s.kindNamed(name)
+	return c, err
+}
+
+// kindNamed is the kind stored in the collection named name, and the
+// collection.
+func (s *Store) kindNamed(name string) (*Kind, *mongo.Collection, error) {
 	k := KindNamed(name)
 	if k == nil || k.Collection != name {
-		return nil, fmt.Errorf("store: no collection %q", name)
+		return nil, nil, fmt.Errorf("store: no collection %q", name)
 	}
-	return s.coll(k), nil
+	return k, s.coll(k), nil
 }
 
 // DatabaseName is the name of the store's database.

@@ -78,17 +78,21 @@ func (p *Person) redact(l Level) {
 	}
 }
 
-// redact withholds the content of exempt business from all but officers:
-// the item's existence, number, title and exemption stay visible.
+// redact withholds exempt business from all but officers: the item's
+// existence, number, title and exemption stay visible, and nothing else
+// (what belongs to it, its reports, actions and declarations, is OFFICER:
+// see levels.go).
 func (a *AgendaItem) redact(l Level) {
 	if a.Exempt && l < Officer {
 		a.Minutes, a.Decision, a.Outcome, a.PresenterID = nil, nil, nil, nil
+		a.MinuteRef, a.Pages, a.ExemptionParagraph, a.Notes = nil, nil, nil, nil
+		a.Sources = []Source{}
 	}
 }
 
-// admits reports whether level l may see a record carrying visibility v:
-// the rule scoped sends to the server, for the finds that must send a bare
-// filter (shape.go).
-func admits(l Level, v string) bool {
-	return l >= Officer || slices.Contains(visibleTo(l), v)
+// admits reports whether level l may see record d: the rule scoped sends to
+// the server (on the stored visibility, d's Effective level), for the finds
+// that must send a bare filter (shape.go).
+func admits(l Level, d Doc) bool {
+	return l >= Officer || slices.Contains(visibleTo(l), d.Base().Effective)
 }
