@@ -128,11 +128,19 @@ func (d *dispatcher) deliver(s *signal) {
 	close(s.done)
 }
 
-// readyLocked takes the pending loaders when every outstanding field is
-// waiting (or counting is off), so that the caller sends them outside
-// the lock.
+// readyLocked takes the pending loaders when the operation is counted and
+// every outstanding field is waiting, so that the caller sends them outside
+// the lock. Uncounted loads wait for the ceiling.
 func (d *dispatcher) readyLocked() []flusher {
-	if len(d.pendingSet) == 0 || (d.counting && d.waiting < d.outstanding-d.blocked) {
+	if !d.counting || d.waiting < d.outstanding-d.blocked {
+		return nil
+	}
+	return d.takeLocked()
+}
+
+// takeLocked takes every pending loader.
+func (d *dispatcher) takeLocked() []flusher {
+	if len(d.pendingSet) == 0 {
 		return nil
 	}
 	out := make([]flusher, 0, len(d.pendingSet))
@@ -226,7 +234,7 @@ func (d *dispatcher) stop() bool {
 	d.mu.Lock()
 	even := d.counting && d.outstanding == 0
 	d.counting, d.even = false, even
-	ready := d.readyLocked()
+	ready := d.takeLocked()
 	d.mu.Unlock()
 	d.flush(ready)
 	return even
