@@ -188,4 +188,5 @@ func checkObservation(c *checker, d store.Doc) {
 	c.ref("areaId", "areas", &v.AreaID)
 	c.required("period", v.Period)
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
+	checkFigures(c, v)
 }
