@@ -25,6 +25,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"councilgraph/auth"
+	"councilgraph/export"
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
@@ -130,6 +131,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	api = limiter.middleware(api)
 	api = auth.Middleware(s, log, api)
 	mux.Handle("/graphql", c.Handler(limitBody(api)))
+	mux.Handle("GET /export/{file}", c.Handler(auth.Middleware(s, log, limiter.middleware(export.New(s, export.Config{}, log)))))
 	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
