@@ -30,7 +30,10 @@ func areaColumn(id string) string {
 // value for the same period and this figure's assessment against it, then
 // the trend of this figure's area and the sources. The comparator columns
 // are the same for every row (every area the caller may see), so the file
-// has one fixed layout; a cell is empty where that area has no figure.
+// has one fixed layout; a cell is empty where that area has no figure. The
+// indicator, area and updatedSince filters choose the rows; comparators and
+// trends still read every figure of the indicator. Rows come grouped by
+// indicator, in the order ExportObservationsByIndicator gives them.
 func (h *Handler) analysis(ctx context.Context, q query, enc encoder) error {
 	areas, err := h.store.FindAreas(ctx)
 	if err != nil {
@@ -49,7 +52,8 @@ func (h *Handler) analysis(ctx context.Context, q query, enc encoder) error {
 	for _, a := range areas {
 		byID[a.ID] = a
 	}
-	return h.store.ExportObservationsByIndicator(ctx, q.figures, func(ind *store.Indicator, obs []*store.Observation) error {
+	f := q.figures
+	return h.store.ExportObservationsByIndicator(ctx, f.IndicatorID, func(ind *store.Indicator, obs []*store.Observation) error {
 		// The trend of each area, over the figures of that area the
 		// caller may see; the comparators, by period.
 		perArea := map[string][]analysis.Figure{}
@@ -63,6 +67,11 @@ func (h *Handler) analysis(ctx context.Context, q query, enc encoder) error {
 			trends[id] = analysis.TrendOf(ind.Polarity, figs, analysis.DefaultLast)
 		}
 		for _, o := range obs {
+			// The filters choose the rows; comparators and trends are
+			// read from every figure of the indicator.
+			if (f.AreaID != nil && o.AreaID != *f.AreaID) || (f.UpdatedSince != nil && o.UpdatedAt.Before(*f.UpdatedSince)) {
+				continue
+			}
 			if err := enc.row(figureRow(ind, o, areas, byID, perPeriod[o.Period], trends[o.AreaID])); err != nil {
 				return err
 			}

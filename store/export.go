@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -73,7 +75,7 @@ func NewDoc(collection string) Doc {
 }
 
 // Export streams the records of collection that the caller may see and f
-// keeps, in ID order, each redacted to the caller's level, to each one at a
+// keeps, in the order the database holds them, each redacted to the caller's level, to each one at a
 // time; it stops at the first error each returns. Memory stays flat
 // however large the collection: the cursor holds one batch at a time.
 func (s *Store) Export(ctx context.Context, collection string, f Filter, each func(Doc) error) error {
@@ -81,7 +83,7 @@ func (s *Store) Export(ctx context.Context, collection string, f Filter, each fu
 	if c == nil || NewDoc(collection) == nil {
 		return fmt.Errorf("export: no collection %q", collection)
 	}
-	return stream(ctx, c, f.bson(), byID, func(cur *mongo.Cursor) error {
+	return stream(ctx, c, f.bson(), func(cur *mongo.Cursor) error {
 		d := NewDoc(collection)
 		if err := cur.Decode(d); err != nil {
 			return dbError("export "+collection, err)
@@ -93,39 +95,56 @@ func (s *Store) Export(ctx context.Context, collection string, f Filter, each fu
 	})
 }
 
-// ExportObservationsByIndicator streams the observations the caller may see
-// and f keeps, one indicator at a time (in ID order, observations in ID
-// order), with the indicator they measure, so that each figure can be read
-// against its comparators. Memory holds one indicator's figures at most.
-func (s *Store) ExportObservationsByIndicator(ctx context.Context, f ExportFilter, each func(*Indicator, []*Observation) error) error {
-	var group []*Observation
+// figuresBatch is how many indicators' figures ExportObservationsByIndicator
+// holds at once: each batch is one find of their observations.
+const figuresBatch = 64
+
+// ExportObservationsByIndicator streams the indicators the caller may see
+// (only indicatorID's when it is set), each with all of its observations the
+// caller may see, sorted by ID, so that each figure can be read against its
+// comparators. It reads the indicators in batches: one find for each batch's
+// observations. Memory holds one batch's figures, however large the set,
+// because nothing asks the database to sort the whole collection (FerretDB
+// sorts in memory, and embedded it is this process's memory).
+func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *string, each func(*Indicator, []*Observation) error) error {
+	var batch []*Indicator
 	flush := func() error {
-		if len(group) == 0 {
+		if len(batch) == 0 {
 			return nil
 		}
-		ind, err := s.FindIndicatorsByIDs(ctx, []string{group[0].IndicatorID})
+		ids := make([]string, len(batch))
+		for i, ind := range batch {
+			ids[i] = ind.ID
+		}
+		obs, err := find[Observation](ctx, s.Observations, bson.D{{Key: "indicatorId", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetBatchSize(exportBatch))
 		if err != nil {
 			return err
 		}
-		g := group
-		group = nil
-		if len(ind) == 0 {
-			return nil // an indicator the caller may not see: nor its figures
+		byIndicator := map[string][]*Observation{}
+		for _, o := range obs {
+			byIndicator[o.IndicatorID] = append(byIndicator[o.IndicatorID], o)
 		}
-		return each(ind[0], g)
-	}
-	err := stream(ctx, s.Observations, f.bson(), Order{"indicatorId", "_id"}, func(cur *mongo.Cursor) error {
-		o := new(Observation)
-		if err := cur.Decode(o); err != nil {
-			return dbError("export observations", err)
-		}
-		redact(LevelOf(ctx), o)
-		if len(group) > 0 && group[0].IndicatorID != o.IndicatorID {
-			if err := flush(); err != nil {
+		slices.SortFunc(batch, func(a, b *Indicator) int { return strings.Compare(a.ID, b.ID) })
+		for _, ind := range batch {
+			group := byIndicator[ind.ID]
+			slices.SortFunc(group, func(a, b *Observation) int { return strings.Compare(a.ID, b.ID) })
+			if err := each(ind, group); err != nil {
 				return err
 			}
 		}
-		group = append(group, o)
+		batch = batch[:0]
+		return nil
+	}
+	filter := eq(bson.D{}, "_id", indicatorID)
+	err := stream(ctx, s.Indicators, filter, func(cur *mongo.Cursor) error {
+		ind := new(Indicator)
+		if err := cur.Decode(ind); err != nil {
+			return dbError("export indicators", err)
+		}
+		batch = append(batch, ind)
+		if len(batch) == figuresBatch {
+			return flush()
+		}
 		return nil
 	})
 	if err != nil {
@@ -134,10 +153,11 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, f ExportFilte
 	return flush()
 }
 
-// stream runs one find for the records the caller may see, in order o, and
-// calls each with the cursor on every record in turn.
-func stream(ctx context.Context, c *mongo.Collection, filter bson.D, o Order, each func(*mongo.Cursor) error) error {
-	cur, err := c.Find(ctx, scoped(ctx, filter), options.Find().SetSort(o.sort()).SetBatchSize(exportBatch))
+// stream runs one find for the records the caller may see and calls each
+// with the cursor on every record in turn, in the order the database holds
+// them: it asks for no sort, which FerretDB would do in memory.
+func stream(ctx context.Context, c *mongo.Collection, filter bson.D, each func(*mongo.Cursor) error) error {
+	cur, err := c.Find(ctx, scoped(ctx, filter), options.Find().SetBatchSize(exportBatch))
 	if err != nil {
 		return dbError("export "+c.Name(), err)
 	}
