@@ -159,7 +159,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg := httpapi.Config{
 		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
 		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
-		Introspection: *introspection,
+		Introspection: *introspection, Sources: stocktonSources(),
 	}
 	if *persistedOnly != "" {
 		m, err := httpapi.LoadManifest(*persistedOnly)

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -20,11 +21,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"councilgraph/auth"
+	"councilgraph/explorer"
 	"councilgraph/export"
 	"councilgraph/graph"
 	"councilgraph/loaders"
@@ -62,6 +63,9 @@ type Config struct {
 	// MaxInFlight is how many operations may run at once (0: no limit);
 	// the rest queue within their deadline.
 	MaxInFlight int
+	// Sources holds the published documents records cite, by file name,
+	// for the explorer's line-numbered views at /sources; nil serves none.
+	Sources fs.FS
 }
 
 // withDefaults fills the zero fields of c.
@@ -87,8 +91,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// New builds the service's HTTP handler: GraphQL at /graphql, GraphiQL
-// at /, and the health checks.
+// New builds the service's HTTP handler: GraphQL at /graphql, the
+// explorer and the indicator pages at / (package explorer), downloads at
+// /export (package export), and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cfg = cfg.withDefaults()
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}, Complexity: graph.Complexity()}))
@@ -132,7 +137,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	api = auth.Middleware(s, log, api)
 	mux.Handle("/graphql", c.Handler(limitBody(api)))
 	mux.Handle("GET /export/{file}", c.Handler(auth.Middleware(s, log, limiter.middleware(export.New(s, export.Config{}, log)))))
-	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
+	mux.Handle("/", explorer.Handler(cfg.Sources))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
