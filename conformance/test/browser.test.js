@@ -4,6 +4,7 @@
 // writes a screenshot to conformance/screenshots/ for a reader to look at.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +18,9 @@ let cg;
 let browser;
 
 before(async () => {
+  if (!existsSync('/usr/bin/chromium')) {
+    throw new Error("the browser tests need Debian's chromium at /usr/bin/chromium: apt-get install chromium (bash .ci/run does)");
+  }
   await mkdir(shots, { recursive: true });
   cg = await startCouncilgraph();
   browser = await chromium.launch({
