@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,11 +29,9 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/loaders"
+	"councilgraph/schema"
 	"councilgraph/store"
 )
-
-//go:embed schema.graphqls
-var schemaSDL string
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
@@ -58,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "keys":
 		return keysCmd(ctx, args, getenv, stdout, stderr)
 	case "schema":
-		_, err := io.WriteString(stdout, schemaSDL)
+		_, err := io.WriteString(stdout, schema.SDL)
 		return err
 	case "help":
 		_, err := io.WriteString(stdout, usage)

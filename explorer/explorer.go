@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,43 +30,67 @@ var static embed.FS
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; " +
 	"connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// asset is one built file, with its gzipped form and a validator.
+// asset is one built file, with its gzipped form (made on first use) and a
+// validator.
 type asset struct {
 	name        string
 	contentType string
-	body, gz    []byte
+	body        []byte
 	etag        string
+	once        sync.Once
+	gz          []byte
 }
 
-// Handler serves the pages and their assets. sources holds the published
-// documents that records cite, by file name; nil serves none.
+// gzipped is the asset compressed, or nil for one too small to gain.
+func (a *asset) gzipped() []byte {
+	a.once.Do(func() {
+		if len(a.body) <= 1024 {
+			return
+		}
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		_, _ = zw.Write(a.body)
+		_ = zw.Close()
+		a.gz = b.Bytes()
+	})
+	return a.gz
+}
+
+// Handler serves the pages and their assets on their own, answering 404
+// to any other path. sources holds the published documents that records
+// cite, by file name; nil serves none.
 func Handler(sources fs.FS) http.Handler {
+	mux := http.NewServeMux()
+	Mount(mux, sources)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not found: the explorer is at /, the indicators at /indicators, GraphQL at /graphql", http.StatusNotFound)
+	})
+	return mux
+}
+
+// Mount registers the pages on mux: the explorer at GET /, the indicator
+// pages at GET /indicators and /indicators/{id}, the built assets at GET
+// /assets/{file} and the documents in sources at GET /sources/{document}.
+// Every answer carries ContentSecurityPolicy.
+func Mount(mux *http.ServeMux, sources fs.FS) {
 	assets := map[string]*asset{}
 	entries, _ := fs.ReadDir(static, "static")
 	for _, e := range entries {
 		body, _ := fs.ReadFile(static, "static/"+e.Name())
 		sum := sha256.Sum256(body)
-		a := &asset{name: e.Name(), contentType: contentType(e.Name()), body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-		if len(body) > 1024 {
-			var b bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-			_, _ = zw.Write(body)
-			_ = zw.Close()
-			a.gz = b.Bytes()
-		}
-		assets[e.Name()] = a
+		assets[e.Name()] = &asset{name: e.Name(), contentType: contentType(e.Name()), body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 	}
-	mux := http.NewServeMux()
 	page := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "no-cache")
 			assets[name].serve(w, r)
 		})
 	}
-	mux.Handle("GET /{$}", page("explorer.html"))
-	mux.Handle("GET /indicators", page("indicators.html"))
-	mux.Handle("GET /indicators/{id}", page("indicators.html"))
-	mux.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, withPolicy(h)) }
+	handle("GET /{$}", page("explorer.html"))
+	handle("GET /indicators", page("indicators.html"))
+	handle("GET /indicators/{id}", page("indicators.html"))
+	handle("GET /assets/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := assets[r.PathValue("file")]
 		if a == nil || strings.HasSuffix(a.name, ".html") {
 			http.NotFound(w, r)
@@ -74,17 +99,18 @@ func Handler(sources fs.FS) http.Handler {
 		// Names carry no hash: caches keep an asset briefly and revalidate.
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		a.serve(w, r)
-	})
-	mux.Handle("GET /sources/{document}", sourceHandler(sources))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "not found: the explorer is at /, the indicators at /indicators, GraphQL at /graphql", http.StatusNotFound)
-	})
+	}))
+	handle("GET /sources/{document}", sourceHandler(sources))
+}
+
+// withPolicy sets the pages' security headers on every answer.
+func withPolicy(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		mux.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -96,9 +122,9 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", a.etag)
 	h.Add("Vary", "Accept-Encoding")
 	body := a.body
-	if a.gz != nil && acceptsGzip(r) {
+	if gz := a.gzipped(); gz != nil && acceptsGzip(r) {
 		h.Set("Content-Encoding", "gzip")
-		body = a.gz
+		body = gz
 	}
 	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(body))
 }

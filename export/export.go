@@ -22,16 +22,19 @@ import (
 	"strings"
 	"time"
 
+	"councilgraph/apierr"
 	"councilgraph/graph"
 	"councilgraph/store"
 )
 
-// Collections lists the collections there are downloads of, in the order
-// an import writes them.
-var Collections = []string{
-	"organisations", "people", "bodies", "memberships", "meetings", "attendance",
-	"agendaItems", "reports", "declarations", "plans", "priorities", "actions",
-	"indicators", "areas", "observations",
+// Collections lists the collections there are downloads of: every kind of
+// record, in the order an import writes them.
+func Collections() []string {
+	var out []string
+	for _, k := range store.Kinds() {
+		out = append(out, k.Collection)
+	}
+	return out
 }
 
 // AnalysisFile names the observations' flat analysis layout.
@@ -79,21 +82,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	name, format, _ := strings.Cut(file, ".")
 	if format != "csv" && format != "ndjson" {
-		fail(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("no download %q: downloads end in .csv or .ndjson", file))
+		fail(w, http.StatusNotFound, apierr.NotFound, fmt.Sprintf("no download %q: downloads end in .csv or .ndjson", file))
 		return
 	}
-	if name != AnalysisFile && !slices.Contains(Collections, name) {
-		fail(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("no download %q: there is one for each of %s, and %s", file, strings.Join(Collections, ", "), AnalysisFile))
+	if name != AnalysisFile && !slices.Contains(Collections(), name) {
+		fail(w, http.StatusNotFound, apierr.NotFound, fmt.Sprintf("no download %q: there is one for each of %s, and %s", file, strings.Join(Collections(), ", "), AnalysisFile))
 		return
 	}
 	q, err := h.parse(r.Context(), name, r.URL.Query())
 	if errors.Is(err, store.ErrDatabase) {
 		h.log.ErrorContext(r.Context(), "download filter failed", "file", file, "error", err)
-		fail(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "the download could not be read from the database; try again")
+		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
 		return
 	}
 	if err != nil {
-		fail(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
+		fail(w, http.StatusBadRequest, apierr.BadUserInput, err.Error())
 		return
 	}
 	select {
@@ -101,7 +104,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-h.slots }()
 	default:
 		w.Header().Set("Retry-After", "5")
-		fail(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "too many downloads are running; try again in a few seconds")
+		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "too many downloads are running; try again in a few seconds")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
@@ -147,13 +150,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log.ErrorContext(r.Context(), "download failed", "file", file, "error", err)
 		hdr.Del("Content-Disposition")
-		fail(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "the download could not be read from the database; try again")
+		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
 	}
 }
 
 // records writes every record of collection that f keeps.
 func (h *Handler) records(ctx context.Context, collection string, f store.Filter, enc encoder) error {
-	cols := columnsOf(reflect.TypeOf(store.NewDoc(collection)).Elem())
+	cols := columnsOf(reflect.TypeOf(store.KindNamed(collection).New()).Elem())
 	if err := enc.header(names(cols)); err != nil {
 		return err
 	}
@@ -270,10 +273,8 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 }
 
 // fail answers with an error in the graph's shape.
-func fail(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+func fail(w http.ResponseWriter, status int, code apierr.Code, msg string) {
+	apierr.Write(w, status, apierr.New(code, msg))
 }
 
 // slug keeps letters, digits and hyphens, for file names.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -156,7 +155,7 @@ func TestVisibility(t *testing.T) {
 		keys[scope] = key
 	}
 	rank := map[string]int{"public": 0, "partner": 1, "officer": 2, "admin": 2}
-	files := append(slices.Clone(export.Collections), export.AnalysisFile)
+	files := append(export.Collections(), export.AnalysisFile)
 	for _, scope := range []string{"public", "partner", "officer", "admin"} {
 		var all bytes.Buffer
 		for _, f := range files {
@@ -197,7 +196,7 @@ func TestBadRequests(t *testing.T) {
 		msg    string
 	}{
 		{"/export/people.xlsx", 404, `no download "people.xlsx": downloads end in .csv or .ndjson`},
-		{"/export/clients.csv", 404, `no download "clients.csv": there is one for each of organisations,`},
+		{"/export/clients.csv", 404, `no download "clients.csv": there is one for each of people, organisations,`},
 		{"/export/people.csv?colour=red", 400, `unknown parameter "colour" for people: it takes name, organisation, updatedSince`},
 		{"/export/meetings.csv?status=DONE", 400, `status must be one of SCHEDULED, HELD, CANCELLED, got "DONE"`},
 		{"/export/meetings.csv?from=16/03/2023", 400, `from must be a date as YYYY-MM-DD, got "16/03/2023"`},

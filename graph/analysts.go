@@ -22,7 +22,7 @@ func figure(ind *store.Indicator, o *store.Observation) analysis.Figure {
 // period, through the loaders.
 func comparisons(ctx context.Context, o *store.Observation) ([]*model.Comparison, error) {
 	l := loaders.For(ctx)
-	ind, err := l.Indicator.Load(ctx, o.IndicatorID)
+	ind, err := loaders.One[store.Indicator](ctx, o.IndicatorID)
 	if err != nil || ind == nil {
 		return []*model.Comparison{}, err
 	}
@@ -58,7 +58,7 @@ func trend(ctx context.Context, ind *store.Indicator, area *string, last *int) (
 	}
 	var a *store.Area
 	if area != nil {
-		if a, err = l.Area.Load(ctx, *area); err != nil {
+		if a, err = loaders.One[store.Area](ctx, *area); err != nil {
 			return nil, err
 		}
 		if a == nil {
@@ -92,7 +92,7 @@ func councilArea(ctx context.Context, all []*store.Observation) (*store.Area, er
 			ids = append(ids, o.AreaID)
 		}
 	}
-	areas, err := loadAll(ctx, loaders.For(ctx).Area, ids)
+	areas, err := loaders.All[store.Area](ctx, ids)
 	if err != nil {
 		return nil, err
 	}

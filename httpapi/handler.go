@@ -24,6 +24,7 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/explorer"
 	"councilgraph/export"
@@ -63,6 +64,9 @@ type Config struct {
 	// MaxInFlight is how many operations may run at once (0: no limit);
 	// the rest queue within their deadline.
 	MaxInFlight int
+	// CostCeilings are the most one operation may cost, per scope
+	// (default DefaultCostCeilings).
+	CostCeilings map[string]int
 	// Sources holds the published documents records cite, by file name,
 	// for the explorer's line-numbered views at /sources; nil serves none.
 	Sources fs.FS
@@ -88,6 +92,9 @@ func (c Config) withDefaults() Config {
 	if c.APQCacheSize == 0 {
 		c.APQCacheSize = 1000
 	}
+	if c.CostCeilings == nil {
+		c.CostCeilings = DefaultCostCeilings()
+	}
 	return c
 }
 
@@ -111,7 +118,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
-	gql.Use(&extension.ComplexityLimit{Func: costCeiling})
+	gql.Use(&extension.ComplexityLimit{Func: costCeiling(cfg.CostCeilings)})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
@@ -128,16 +135,28 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		MaxAge:           600,
 	})
 
-	mux := http.NewServeMux()
 	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
-	api := loaders.Middleware(s, cfg.LoaderWait, gql)
-	api = limitInFlight(cfg.MaxInFlight, api)
-	api = withDeadline(cfg.Timeout, api)
-	api = limiter.middleware(api)
-	api = auth.Middleware(s, log, api)
-	mux.Handle("/graphql", c.Handler(limitBody(api)))
-	mux.Handle("GET /export/{file}", c.Handler(auth.Middleware(s, log, limiter.middleware(export.New(s, export.Config{}, log)))))
-	mux.Handle("/", explorer.Handler(cfg.Sources))
+	// A request to /graphql passes these in order, the first outermost:
+	// identity and limits come before the body is read, so that a caller
+	// who may not run anything costs no more than its headers, and the body
+	// is read before an operation slot is taken, so that a slow sender
+	// holds none.
+	api := Chain(gql,
+		c.Handler,
+		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
+		limiter.middleware,
+		limitBody,
+		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
+		func(h http.Handler) http.Handler { return limitInFlight(cfg.MaxInFlight, h) },
+		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
+	mux.Handle("GET /export/{file}", Chain(export.New(s, export.Config{}, log), c.Handler, func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware))
+	explorer.Mount(mux, cfg.Sources)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierr.Writef(w, apierr.NotFound, "no such path: %s; GraphQL is at /graphql", r.URL.Path)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -150,6 +169,15 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	return withRequestLog(log, mux)
+}
+
+// Chain wraps h in middleware, the first outermost: Chain(h, a, b) is
+// a(b(h)).
+func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
 }
 
 // limitBody answers 413 to a request body over MaxBodyBytes, whether or not
@@ -168,7 +196,7 @@ func limitBody(next http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				http.Error(w, "could not read the request body", http.StatusBadRequest)
+				apierr.Writef(w, apierr.BadUserInput, "could not read the request body: %v", err)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -178,9 +206,7 @@ func limitBody(next http.Handler) http.Handler {
 }
 
 func tooLarge(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusRequestEntityTooLarge)
-	_, _ = io.WriteString(w, `{"errors":[{"message":"request body is larger than 1 MiB","extensions":{"code":"BAD_USER_INPUT"}}]}`)
+	apierr.Write(w, http.StatusRequestEntityTooLarge, apierr.New(apierr.BadUserInput, "request body is larger than 1 MiB"))
 }
 
 // withRequestLog gives each request an ID (X-Request-Id, generated when

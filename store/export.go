@@ -36,61 +36,21 @@ func (f PlanFilter) bson() bson.D { return since(bson.D{}, f.UpdatedSince) }
 // that a download's memory does not grow with the collection.
 const exportBatch = 256
 
-// NewDoc returns an empty record of the type collection holds, or nil when
-// there is no such collection.
-func NewDoc(collection string) Doc {
-	switch collection {
-	case "organisations":
-		return &Organisation{}
-	case "people":
-		return &Person{}
-	case "bodies":
-		return &Body{}
-	case "memberships":
-		return &Membership{}
-	case "meetings":
-		return &Meeting{}
-	case "attendance":
-		return &Attendance{}
-	case "agendaItems":
-		return &AgendaItem{}
-	case "reports":
-		return &Report{}
-	case "declarations":
-		return &Declaration{}
-	case "plans":
-		return &Plan{}
-	case "priorities":
-		return &Priority{}
-	case "actions":
-		return &Action{}
-	case "indicators":
-		return &Indicator{}
-	case "areas":
-		return &Area{}
-	case "observations":
-		return &Observation{}
-	}
-	return nil
-}
-
 // Export streams the records of collection that the caller may see and f
 // keeps, in the order the database holds them, each redacted to the caller's level, to each one at a
 // time; it stops at the first error each returns. Memory stays flat
 // however large the collection: the cursor holds one batch at a time.
 func (s *Store) Export(ctx context.Context, collection string, f Filter, each func(Doc) error) error {
-	c := s.Collection(collection)
-	if c == nil || NewDoc(collection) == nil {
-		return fmt.Errorf("export: no collection %q", collection)
+	k, c, err := s.kindNamed(collection)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	return stream(ctx, c, f.bson(), func(cur *mongo.Cursor) error {
-		d := NewDoc(collection)
+		d := k.New()
 		if err := cur.Decode(d); err != nil {
 			return dbError("export "+collection, err)
 		}
-		if r, ok := d.(redactor); ok && LevelOf(ctx) < Officer {
-			r.redact(LevelOf(ctx))
-		}
+		redact(LevelOf(ctx), d)
 		return each(d)
 	})
 }
@@ -116,7 +76,7 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *
 		for i, ind := range batch {
 			ids[i] = ind.ID
 		}
-		obs, err := find[Observation](ctx, s.Observations, bson.D{{Key: "indicatorId", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetBatchSize(exportBatch))
+		obs, err := find[Observation](ctx, collOf[Observation](s), bson.D{{Key: "indicatorId", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetBatchSize(exportBatch))
 		if err != nil {
 			return err
 		}
@@ -136,7 +96,7 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *
 		return nil
 	}
 	filter := eq(bson.D{}, "_id", indicatorID)
-	err := stream(ctx, s.Indicators, filter, func(cur *mongo.Cursor) error {
+	err := stream(ctx, collOf[Indicator](s), filter, func(cur *mongo.Cursor) error {
 		ind := new(Indicator)
 		if err := cur.Decode(ind); err != nil {
 			return dbError("export indicators", err)
