@@ -48,6 +48,10 @@ type Config struct {
 	MaxConcurrent int
 	// Timeout bounds one download (default 2 minutes).
 	Timeout time.Duration
+	// IndicatorsPerRead is how many indicators' figures the analysis layout
+	// reads with one find and holds at once (default 256): the memory it
+	// needs, against the number of scans of the observations on FerretDB.
+	IndicatorsPerRead int
 }
 
 // Handler serves GET /export/{file}.
@@ -56,6 +60,7 @@ type Handler struct {
 	log     *slog.Logger
 	slots   chan struct{}
 	timeout time.Duration
+	perRead int
 	enums   map[string][]string
 }
 
@@ -67,13 +72,16 @@ func New(s *store.Store, cfg Config, log *slog.Logger) *Handler {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Minute
 	}
+	if cfg.IndicatorsPerRead == 0 {
+		cfg.IndicatorsPerRead = 256
+	}
 	enums := map[string][]string{}
 	for name, def := range graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema().Types {
 		for _, v := range def.EnumValues {
 			enums[name] = append(enums[name], v.Name)
 		}
 	}
-	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, enums: enums}
+	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, perRead: cfg.IndicatorsPerRead, enums: enums}
 }
 
 // ServeHTTP streams one download: the file is named by r's {file} path

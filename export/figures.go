@@ -53,7 +53,7 @@ func (h *Handler) analysis(ctx context.Context, q query, enc encoder) error {
 		byID[a.ID] = a
 	}
 	f := q.figures
-	return h.store.ExportObservationsByIndicator(ctx, f.IndicatorID, func(ind *store.Indicator, obs []*store.Observation) error {
+	return h.store.ExportObservationsByIndicator(ctx, f.IndicatorID, h.perRead, func(ind *store.Indicator, obs []*store.Observation) error {
 		// The trend of each area, over the figures of that area the
 		// caller may see; the comparators, by period.
 		perArea := map[string][]analysis.Figure{}

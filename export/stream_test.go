@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"councilgraph/bench/gen"
+	"councilgraph/export"
 	"councilgraph/store/storetest"
 )
 
@@ -73,7 +74,11 @@ func TestStreamingMemory(t *testing.T) {
 		if _, err := gen.Write(context.Background(), s, gen.Config{Seed: 1, Councils: councils}, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 			t.Fatal(err)
 		}
-		h := service(s)
+		// Sixteen indicators a read, so that the analysis layout reads the
+		// larger set in more batches, not in a larger one.
+		mux := http.NewServeMux()
+		mux.Handle("GET /export/{file}", export.New(s, export.Config{IndicatorsPerRead: 16}, quiet()))
+		h := http.Handler(mux)
 		sizes[councils] = map[string][2]uint64{}
 		for _, file := range []string{"agendaItems.csv", "attendance.ndjson", "observations-analysis.csv"} {
 			w := &countingWriter{h: http.Header{}}

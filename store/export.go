@@ -55,18 +55,17 @@ func (s *Store) Export(ctx context.Context, collection string, f Filter, each fu
 	})
 }
 
-// figuresBatch is how many indicators' figures ExportObservationsByIndicator
-// holds at once: each batch is one find of their observations.
-const figuresBatch = 64
-
 // ExportObservationsByIndicator streams the indicators the caller may see
 // (only indicatorID's when it is set), each with all of its observations the
 // caller may see, sorted by ID, so that each figure can be read against its
-// comparators. It reads the indicators in batches: one find for each batch's
-// observations. Memory holds one batch's figures, however large the set,
-// because nothing asks the database to sort the whole collection (FerretDB
-// sorts in memory, and embedded it is this process's memory).
-func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *string, each func(*Indicator, []*Observation) error) error {
+// comparators. It reads the indicators perFind at a time: one find for
+// each batch's observations. Memory holds one batch's figures, however large
+// the set, because nothing asks the database to sort the whole collection
+// (FerretDB sorts in memory, and embedded it is this process's memory); on
+// FerretDB over SQLite each find scans the collection, so larger batches
+// mean fewer scans.
+func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *string, perFind int, each func(*Indicator, []*Observation) error) error {
+	perFind = max(perFind, 1)
 	var batch []*Indicator
 	flush := func() error {
 		if len(batch) == 0 {
@@ -102,7 +101,7 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *
 			return dbError("export indicators", err)
 		}
 		batch = append(batch, ind)
-		if len(batch) == figuresBatch {
+		if len(batch) == perFind {
 			return flush()
 		}
 		return nil
