@@ -131,3 +131,42 @@ func TestTrendFromCounts(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestAnalystsBatching holds a page of indicators with their trends and
+// every figure's comparisons to one find per kind of record read, however
+// many indicators and figures the page holds: the indicators, their
+// observations (which prime the comparators), the areas for the default
+// trend area, and the indicators again by ID for the comparisons.
+func TestAnalystsBatching(t *testing.T) {
+	var counter storetest.Counter
+	s := storetest.New(t, counter.Monitor())
+	stockton(t, s)
+	h := server(s)
+	counter.Reset()
+	var d struct {
+		Indicators struct {
+			Edges []struct {
+				Node struct {
+					Trend        struct{ Direction string }
+					Observations []struct {
+						Comparisons []struct{ Assessment string }
+					}
+				}
+			}
+		}
+	}
+	data(t, h, `{ indicators(first: 100) { edges { node { trend { direction area { id } }
+		observations { comparisons { assessment comparator { area { name } } } } } } } }`, nil, &d)
+	comparisons := 0
+	for _, e := range d.Indicators.Edges {
+		for _, o := range e.Node.Observations {
+			comparisons += len(o.Comparisons)
+		}
+	}
+	if len(d.Indicators.Edges) != 100 || comparisons < 20 {
+		t.Fatalf("%d indicators, %d comparisons: the fixture is not what this test needs", len(d.Indicators.Edges), comparisons)
+	}
+	if got := counter.Count("find"); got != 4 {
+		t.Errorf("ran %d finds for 100 indicators and %d comparisons, want 4", got, comparisons)
+	}
+}

@@ -181,7 +181,8 @@ async function detail(id) {
     return;
   }
   document.title = `${ind.name} · councilgraph`;
-  const obs = ind.observations.slice().sort(byTime);
+  const own = (o) => (o.area.kind === 'LOCAL_AUTHORITY' ? 0 : 1);
+  const obs = ind.observations.slice().sort((a, b) => byTime(a, b) || own(a) - own(b));
   const periods = [...new Set(obs.map((o) => o.period))];
   // One series per area, the council's own first.
   const areas = [];
