@@ -52,6 +52,22 @@ type Figure struct {
 	// Count and Denominator are the published numerator and denominator
 	// of a proportion or rate.
 	Count, Denominator *float64
+	// Area is the area the figure is for; Compare needs it to tell a
+	// comparator from a second figure for the same area.
+	Area string
+	// Approximate marks a value the source gives only roughly or as a
+	// bound; ValueText is the published words ("around 40%").
+	Approximate bool
+	ValueText   *string
+}
+
+// words is how the figure was published: its words where they were kept,
+// else its number.
+func (f Figure) words() string {
+	if f.ValueText != nil {
+		return "'" + *f.ValueText + "'"
+	}
+	return num(f.Value)
 }
 
 // hasInterval reports whether both confidence limits are published.

@@ -271,3 +271,36 @@ func TestTrendOf(t *testing.T) {
 		})
 	}
 }
+
+func TestCompareSameAreaAndApproximate(t *testing.T) {
+	around := "a figure around 40%"
+	// Tees, Q3 2022/23, from the TSAB report: 48% and a snapshot 'around
+	// 40%', kept side by side in observations.yaml.
+	exact := Figure{Unit: "PERCENT", Period: "Q3", PeriodStart: ptr("2022-10-01"), PeriodEnd: ptr("2022-12-31"), Value: 48, Area: "area:tees"}
+	rough := Figure{Unit: "PERCENT", Period: "Q3", PeriodStart: ptr("2022-10-01"), PeriodEnd: ptr("2022-12-31"), Value: 40, Area: "area:tees", Approximate: true, ValueText: &around}
+	if got := Compare(LowerIsBetter, exact, rough); got.Assessment != NotCompared || !strings.Contains(got.Method, "same area") {
+		t.Errorf("same area: %+v", got)
+	}
+	rough.Area = "area:england"
+	want := Comparison{NotCompared, "not compared: 'a figure around 40%' is given only approximately"}
+	if diff := cmp.Diff(want, Compare(LowerIsBetter, exact, rough)); diff != "" {
+		t.Errorf("approximate (-want +got):\n%s", diff)
+	}
+}
+
+func TestTrendLeavesOutApproximateFigures(t *testing.T) {
+	around := "around 5%"
+	figs := []Figure{}
+	for i, p := range []string{"2016/17", "2017/18", "2018/19", "2019/20", "2020/21"} {
+		figs = append(figs, Figure{Unit: "PERCENT", Period: p, Value: float64(i + 1)})
+	}
+	figs = append(figs, Figure{Unit: "PERCENT", Period: "2020/21", Value: 9, Approximate: true, ValueText: &around})
+	got := TrendOf(HigherIsBetter, figs, 5)
+	if got.Direction != Increasing || !strings.HasSuffix(got.Method, "; left out as approximate: 'around 5%' for '2020/21'") {
+		t.Errorf("TrendOf = %+v", got)
+	}
+	got = TrendOf(HigherIsBetter, []Figure{{Unit: "COUNT", Period: "", Value: 152}, {Unit: "COUNT", Period: "now", Value: 210}}, 3)
+	if want := "cannot be calculated: a trend needs figures for 3 periods that can be placed in time, and 0 are published; (no period printed), 'now' cannot be placed in time"; got.Method != want {
+		t.Errorf("method = %q, want %q", got.Method, want)
+	}
+}

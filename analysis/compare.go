@@ -18,8 +18,9 @@ type Comparison struct {
 }
 
 // Compare reads figure f against comparator c under the indicator's
-// polarity. Figures in different units or for different periods are
-// NOT_COMPARED. Where both publish 95% confidence intervals, intervals that
+// polarity. Figures in different units or for different periods, two
+// figures for the same area (two documents' figures for one period), and
+// figures the source gives only approximately are NOT_COMPARED. Where both publish 95% confidence intervals, intervals that
 // overlap are SIMILAR (the rule Fingertips applies); where only f has one,
 // an interval that holds c's value is SIMILAR; otherwise a difference under
 // 5% of c's value is SIMILAR. Anything else is BETTER or WORSE (HIGHER or
@@ -30,6 +31,16 @@ func Compare(polarity string, f, c Figure) Comparison {
 	}
 	if f.Period != c.Period || !sameDay(f.PeriodStart, c.PeriodStart) || !sameDay(f.PeriodEnd, c.PeriodEnd) {
 		return Comparison{NotCompared, fmt.Sprintf("not compared: the figures are for different periods (%s and %s)", describePeriod(f), describePeriod(c))}
+	}
+	if f.Area != "" && f.Area == c.Area {
+		return Comparison{NotCompared, "not compared: both figures are for the same area; where two are published for one period they are kept side by side, not judged"}
+	}
+	if f.Approximate || c.Approximate {
+		a := f
+		if !f.Approximate {
+			a = c
+		}
+		return Comparison{NotCompared, fmt.Sprintf("not compared: %s is given only approximately", a.words())}
 	}
 	higher := f.Value > c.Value
 	switch {
@@ -63,7 +74,7 @@ func sameDay(a, b *string) bool {
 }
 
 func describePeriod(f Figure) string {
-	s := "'" + f.Period + "'"
+	s := quote(f.Period)
 	if f.PeriodStart != nil || f.PeriodEnd != nil {
 		s += fmt.Sprintf(" [%s to %s]", orDots(f.PeriodStart), orDots(f.PeriodEnd))
 	}

@@ -48,8 +48,12 @@ type placed struct {
 // NO_SIGNIFICANT_CHANGE; the assessment reads the direction with polarity.
 func TrendOf(polarity string, figures []Figure, last int) Trend {
 	var points []placed
-	var unplaced []string
+	var unplaced, approximate []string
 	for _, f := range figures {
+		if f.Approximate {
+			approximate = append(approximate, fmt.Sprintf("%s for %s", f.words(), quote(f.Period)))
+			continue
+		}
 		if sp, ok := Place(f.Period, f.PeriodStart, f.PeriodEnd); ok {
 			points = append(points, placed{f, sp})
 		} else {
@@ -76,7 +80,7 @@ func TrendOf(polarity string, figures []Figure, last int) Trend {
 		if len(unplaced) > 0 {
 			msg += fmt.Sprintf("; %s cannot be placed in time", strings.Join(unplaced, ", "))
 		}
-		return cannot(msg)
+		return cannot(msg + leftOut(approximate))
 	}
 	points = points[len(points)-last:]
 	t := Trend{Periods: periodsOf(points, func(s string) string { return s })}
@@ -121,6 +125,7 @@ func TrendOf(polarity string, figures []Figure, last int) Trend {
 	} else {
 		t.Method += "; significant at the 5% level"
 	}
+	t.Method += leftOut(approximate)
 	return t
 }
 
@@ -136,7 +141,21 @@ func periodsOf(points []placed, f func(string) string) []string {
 	return out
 }
 
-func quote(s string) string { return "'" + s + "'" }
+// leftOut names the approximate figures a trend leaves out.
+func leftOut(approximate []string) string {
+	if len(approximate) == 0 {
+		return ""
+	}
+	return "; left out as approximate: " + strings.Join(approximate, ", ")
+}
+
+// quote prints a period as published, or says that none was.
+func quote(s string) string {
+	if s == "" {
+		return "(no period printed)"
+	}
+	return "'" + s + "'"
+}
 
 func plural(n int, one, many string) string {
 	if n == 1 {

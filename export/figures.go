@@ -12,8 +12,8 @@ import (
 // The analysis layout's columns before and after the comparator areas'.
 var (
 	figureColumns = []string{
-		"indicator_id", "indicator_name", "unit", "polarity", "area_id", "area_name", "area_kind",
-		"period", "period_start", "period_end", "value", "lower_ci95", "upper_ci95", "count", "denominator",
+		"observation_id", "indicator_id", "indicator_name", "unit", "polarity", "area_id", "area_name", "area_kind",
+		"period", "period_start", "period_end", "value", "value_text", "approximate", "lower_ci95", "upper_ci95", "count", "denominator",
 	}
 	trendColumns = []string{"trend_direction", "trend_assessment", "trend_periods", "trend_method", "source_documents", "source_lines", "notes"}
 )
@@ -84,6 +84,7 @@ func figureOf(ind *store.Indicator, o *store.Observation) analysis.Figure {
 	return analysis.Figure{
 		Unit: ind.Unit, Period: o.Period, PeriodStart: o.PeriodStart, PeriodEnd: o.PeriodEnd, Value: o.Value,
 		LowerCI95: o.LowerCI95, UpperCI95: o.UpperCI95, Count: o.Count, Denominator: o.Denominator,
+		Area: o.AreaID, Approximate: o.Approximate, ValueText: o.ValueText,
 	}
 }
 
@@ -95,14 +96,15 @@ func figureRow(ind *store.Indicator, o *store.Observation, areas []*store.Area, 
 		areaName, areaKind = area.Name, area.Kind
 	}
 	cells := []string{
-		ind.ID, defuse(ind.Name), ind.Unit, ind.Polarity, o.AreaID, defuse(areaName), areaKind,
-		defuse(o.Period), str(o.PeriodStart), str(o.PeriodEnd), number(&o.Value), number(o.LowerCI95), number(o.UpperCI95), number(o.Count), number(o.Denominator),
+		o.ID, ind.ID, defuse(ind.Name), ind.Unit, ind.Polarity, o.AreaID, defuse(areaName), areaKind,
+		defuse(o.Period), str(o.PeriodStart), str(o.PeriodEnd), number(&o.Value), defuse(str(o.ValueText)), strconv.FormatBool(o.Approximate),
+		number(o.LowerCI95), number(o.UpperCI95), number(o.Count), number(o.Denominator),
 	}
 	obj := object{
-		{"indicator_id", ind.ID}, {"indicator_name", ind.Name}, {"unit", ind.Unit}, {"polarity", ind.Polarity},
+		{"observation_id", o.ID}, {"indicator_id", ind.ID}, {"indicator_name", ind.Name}, {"unit", ind.Unit}, {"polarity", ind.Polarity},
 		{"area_id", o.AreaID}, {"area_name", areaName}, {"area_kind", areaKind},
 		{"period", o.Period}, {"period_start", o.PeriodStart}, {"period_end", o.PeriodEnd},
-		{"value", o.Value}, {"lower_ci95", o.LowerCI95}, {"upper_ci95", o.UpperCI95}, {"count", o.Count}, {"denominator", o.Denominator},
+		{"value", o.Value}, {"value_text", o.ValueText}, {"approximate", o.Approximate}, {"lower_ci95", o.LowerCI95}, {"upper_ci95", o.UpperCI95}, {"count", o.Count}, {"denominator", o.Denominator},
 	}
 	comparisons := []any{}
 	for _, a := range areas {

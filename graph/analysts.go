@@ -15,6 +15,7 @@ func figure(ind *store.Indicator, o *store.Observation) analysis.Figure {
 	return analysis.Figure{
 		Unit: ind.Unit, Period: o.Period, PeriodStart: o.PeriodStart, PeriodEnd: o.PeriodEnd, Value: o.Value,
 		LowerCI95: o.LowerCI95, UpperCI95: o.UpperCI95, Count: o.Count, Denominator: o.Denominator,
+		Area: o.AreaID, Approximate: o.Approximate, ValueText: o.ValueText,
 	}
 }
 

@@ -55,12 +55,19 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 			`{ indicator(id: "indicator:assessments-within-45-days") { trend { direction assessment periods method area { id } } } }`,
 			`{"indicator":{"trend":{"direction":"CANNOT_BE_CALCULATED","assessment":"NOT_COMPARED","periods":[],"area":{"id":"area:stockton-on-tees"},
 			  "method":"cannot be calculated: a trend needs figures for 5 periods that can be placed in time, and 1 is published ('2020/21')"}}}`},
-		// The council website's transactions: 'June 2023' and 'at go-live
-		// (28 February)', which names no year.
+		// The council website's transactions: 'now' in a report of June
+		// 2023, and a figure at go-live that prints no period.
 		{"a trend over a period that cannot be placed",
 			`{ indicator(id: "indicator:council-website-live-self-serve-transactions") { trend(last: 3) { direction method } } }`,
 			`{"indicator":{"trend":{"direction":"CANNOT_BE_CALCULATED",
-			  "method":"cannot be calculated: a trend needs figures for 3 periods that can be placed in time, and 1 is published ('June 2023'); 'at go-live (28 February)' cannot be placed in time"}}}`},
+			  "method":"cannot be calculated: a trend needs figures for 3 periods that can be placed in time, and 0 are published; (no period printed), 'now' cannot be placed in time"}}}`},
+		// Tees, Q3 2022/23: 48%, and a snapshot 'a figure around 40%' kept
+		// beside it; neither is judged against the other.
+		{"two figures for one area and period",
+			`{ indicator(id: "indicator:domestic-abuse-repeat-victim-rate") { observations { value comparisons { assessment method } } } }`,
+			`{"indicator":{"observations":[
+			  {"value":48,"comparisons":[{"assessment":"NOT_COMPARED","method":"not compared: both figures are for the same area; where two are published for one period they are kept side by side, not judged"}]},
+			  {"value":40,"comparisons":[{"assessment":"NOT_COMPARED","method":"not compared: both figures are for the same area; where two are published for one period they are kept side by side, not judged"}]}]}}`},
 		// The safeguarding board's figures are for Tees, not the borough.
 		{"a trend with no council figures to default to",
 			`{ indicator(id: "indicator:domestic-abuse-repeat-victim-rate") { trend { direction area { id } method } tees: trend(area: "area:tees") { direction area { id } } } }`,

@@ -134,7 +134,7 @@ async function list() {
       el('td', { class: 'name', 'data-label': 'Indicator' }, el('a', { href: `/indicators/${encodeURIComponent(ind.id)}` }, ind.name),
         el('div', { class: 'small' }, polarities[ind.polarity])),
       el('td', { 'data-label': 'Theme' }, ind.theme ?? ''),
-      el('td', { class: 'num', 'data-label': 'Latest' }, latest ? [figure(latest.value, ind.unit), el('div', { class: 'small' }, `${latest.area.name}, ${latest.period}`)] : el('span', { class: 'small' }, 'no figures published')),
+      el('td', { class: 'num', 'data-label': 'Latest' }, latest ? [figure(latest.value, ind.unit), el('div', { class: 'small' }, [latest.area.name, latest.period].filter(Boolean).join(', '))] : el('span', { class: 'small' }, 'no figures published')),
       el('td', { 'data-label': 'Compared' }, latest ? comparisonsOf({ ...latest, unit: ind.unit }) : ''),
       el('td', { 'data-label': 'Trend' }, badge(ind.trend.direction, ind.trend.method), ' ', ind.trend.direction !== 'CANNOT_BE_CALCULATED' ? badge(ind.trend.assessment, ind.trend.method) : ''),
     );
@@ -164,7 +164,7 @@ const detailQuery = `query Indicator($id: ID!) {
     sources { document title locator url }
     trend { direction assessment periods method area { id name } }
     observations {
-      id period periodStart periodEnd value lowerCI95 upperCI95 notes
+      id period periodStart periodEnd value valueText approximate lowerCI95 upperCI95 notes
       area { id name kind }
       comparisons { assessment method comparator { value area { name } } }
       sources { document title locator url }
@@ -183,7 +183,10 @@ async function detail(id) {
   document.title = `${ind.name} · councilgraph`;
   const own = (o) => (o.area.kind === 'LOCAL_AUTHORITY' ? 0 : 1);
   const obs = ind.observations.slice().sort((a, b) => byTime(a, b) || own(a) - own(b));
-  const periods = [...new Set(obs.map((o) => o.period))];
+  // The chart's periods as published; a figure with none printed sits
+  // under "(no period)".
+  const label = (o) => o.period || '(no period)';
+  const periods = [...new Set(obs.map(label))];
   // One series per area, the council's own first.
   const areas = [];
   for (const o of obs) if (!areas.some((a) => a.id === o.area.id)) areas.push(o.area);
@@ -208,9 +211,10 @@ async function detail(id) {
     el('table', { id: 'figures' },
       el('thead', {}, el('tr', {}, ...['Period', 'Area', 'Value', 'Compared', 'Source'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, obs.map((o) => el('tr', {},
-        el('td', { 'data-label': 'Period' }, o.period, o.periodStart || o.periodEnd ? el('div', { class: 'small' }, `${o.periodStart ?? '…'} to ${o.periodEnd ?? '…'}`) : ''),
+        el('td', { 'data-label': 'Period' }, o.period || el('span', { class: 'small' }, 'no period printed'), o.periodStart || o.periodEnd ? el('div', { class: 'small' }, `${o.periodStart ?? '…'} to ${o.periodEnd ?? '…'}`) : ''),
         el('td', { 'data-label': 'Area' }, o.area.name),
         el('td', { class: 'num', 'data-label': 'Value' }, figure(o.value, ind.unit),
+          o.valueText ? el('div', { class: 'small' }, `published as “${o.valueText}”${o.approximate ? ' (approximate)' : ''}`) : '',
           o.lowerCI95 != null ? el('div', { class: 'small' }, `95% CI ${figure(o.lowerCI95, ind.unit)} to ${figure(o.upperCI95, ind.unit)}`) : ''),
         el('td', { 'data-label': 'Compared' }, comparisonsOf({ ...o, unit: ind.unit }, true)),
         el('td', { 'data-label': 'Source' }, sourceLinks(o.sources), o.notes ? el('details', {}, el('summary', { class: 'small' }, 'Notes'), el('p', { class: 'small' }, o.notes)) : ''),
@@ -219,7 +223,7 @@ async function detail(id) {
   );
 
   const data = [periods.map((_, i) => i)];
-  for (const a of areas) data.push(periods.map((p) => obs.find((o) => o.area.id === a.id && o.period === p)?.value ?? null));
+  for (const a of areas) data.push(periods.map((p) => obs.find((o) => o.area.id === a.id && label(o) === p && !o.approximate)?.value ?? obs.find((o) => o.area.id === a.id && label(o) === p)?.value ?? null));
   const width = () => Math.max(280, Math.min(chart.clientWidth || page.clientWidth, 900));
   const plot = new uPlot({
     width: width(),
