@@ -16,7 +16,7 @@ func TestLimitInFlight(t *testing.T) {
 	release := make(chan struct{})
 	var running sync.WaitGroup
 	running.Add(1)
-	h := limitInFlight(1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := newInFlight(1, 1).middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("hold") != "" {
 			running.Done()
 			<-release
