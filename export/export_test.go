@@ -30,7 +30,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // service serves s as the service does: the downloads behind the same keys
 // and limits as the graph.
 func service(s *store.Store) http.Handler {
-	return httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
+	return httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1}, quiet())
 }
 
 // get downloads path with an optional key.
