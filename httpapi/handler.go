@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -20,12 +21,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
+	"councilgraph/explorer"
+	"councilgraph/export"
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
@@ -84,6 +86,9 @@ type Config struct {
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
+	// Sources holds the published documents records cite, by file name,
+	// for the explorer's line-numbered views at /sources; nil serves none.
+	Sources fs.FS
 	// MaxFields is the most fields an operation may select once its
 	// fragments are expanded (default 5,000).
 	MaxFields int
@@ -143,8 +148,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// New builds the service's HTTP handler: GraphQL at /graphql, GraphiQL
-// at /, and the health checks.
+// New builds the service's HTTP handler: GraphQL at /graphql, the
+// explorer and the indicator pages at / (package explorer), downloads at
+// /export (package export), and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cfg = cfg.withDefaults()
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
@@ -191,7 +197,12 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
+	// Downloads pass the same identity and rate limits; they bound how many
+	// stream at once themselves, so that none holds an operation slot.
+	mux.Handle("GET /export/{file}", Chain(export.New(s, export.Config{}, log), cors,
+		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
+		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware))
+	explorer.Mount(mux, cfg.Sources)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierr.Writef(w, apierr.NotFound, "no such path: %s; GraphQL is at /graphql", r.URL.Path)
 	})
