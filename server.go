@@ -31,12 +31,16 @@ import (
 	"councilgraph/httpapi"
 	"councilgraph/loaders"
 	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 //go:embed schema.graphqls
 var schemaSDL string
 
 func main() {
+	// Every file councilgraph makes (the embedded store's SQLite files
+	// above all, which SQLite creates with the umask) is its user's alone.
+	syscall.Umask(0o077)
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "councilgraph:", err)
 		os.Exit(1)
@@ -80,6 +84,8 @@ type dbConfig struct {
 	URI      string
 	Database string
 	DataDir  string
+	// ConnectTimeout bounds the wait for the database at start.
+	ConnectTimeout time.Duration
 	// Monitor, when set, sees every command the store's client sends.
 	Monitor *event.CommandMonitor
 }
@@ -90,6 +96,7 @@ func dbFlags(fs *flag.FlagSet, getenv func(string) string) *dbConfig {
 	fs.StringVar(&c.URI, "mongodb-uri", getenv("MONGODB_URI"), "MongoDB connection string (env MONGODB_URI); empty starts the embedded store")
 	fs.StringVar(&c.Database, "mongodb-database", envOr(getenv, "MONGODB_DATABASE", "councilgraph"), "database name (env MONGODB_DATABASE)")
 	fs.StringVar(&c.DataDir, "data-dir", envOr(getenv, "DATA_DIR", "./var/db"), "where the embedded store keeps its files (env DATA_DIR)")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "how long to wait at start for the database to answer")
 	return c
 }
 
@@ -119,7 +126,7 @@ func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (
 			log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
 		}
 	}
-	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor})
+	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor, ConnectTimeout: c.ConnectTimeout})
 	if err != nil {
 		if emb != nil {
 			emb.Stop()
@@ -149,6 +156,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	introspection := fs.String("introspection", envOr(getenv, "INTROSPECTION", "on"), "who may introspect the schema: on, authenticated or off (env INTROSPECTION)")
 	maxInFlight := fs.Int("max-in-flight", -1, "operations run at once, the rest queue within their deadline (default: 4 on the embedded store, no limit on MongoDB; 0 for no limit)")
 	persistedOnly := fs.String("persisted-only", getenv("PERSISTED_ONLY"), "trusted-documents manifest: callers of the scopes it names run only its operations (env PERSISTED_ONLY)")
+	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
+	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -173,11 +182,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	obs, err := startObservability(ctx, getenv, cfg.Trusted, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	db.Monitor = telemetry.ComposeMonitors(obs.tel.CommandMonitor(), db.Monitor)
 	s, embedded, closeStore, err := openStore(ctx, db, log, false)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	watch, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	obs.wire(watch, s, &cfg)
+	stopDebug, err := obs.serveDebug(*debugAddr)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	if err := seedIfEmpty(ctx, s, embedded, log); err != nil {
 		return err
 	}
@@ -193,9 +216,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	// Requests' contexts end when a shutdown outlasts its bound, so that
+	// whatever still runs stops.
+	base, abort := context.WithCancel(context.Background())
+	defer abort()
 	srv := &http.Server{
 		Handler:           httpapi.New(s, cfg, log),
 		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")
 
@@ -206,14 +234,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests for up to 10s")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
+	log.Info("shutting down: draining requests", "bound", drain.String())
+	return shutdown(srv, *drain, abort, log)
 }
 
 func envOr(getenv func(string) string, key, def string) string {

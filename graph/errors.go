@@ -89,6 +89,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// coerce an argument (a federation representation that is not
 			// an object, say), and its message says which.
 			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": CodeBadUserInput}}
+		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
+			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
+				Extensions: map[string]any{"code": CodeServiceUnavailable}}
 		case errors.Is(err, context.DeadlineExceeded):
 			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
 				Extensions: map[string]any{"code": CodeServiceUnavailable}}

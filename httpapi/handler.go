@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -28,6 +29,7 @@ import (
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 // MaxBodyBytes is the largest request body the service reads.
@@ -61,6 +63,18 @@ type Config struct {
 	// MaxInFlight is how many operations may run at once (0: no limit);
 	// the rest queue within their deadline.
 	MaxInFlight int
+
+	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
+	// traces); Extensions are added to the GraphQL server last.
+	Observe    func(http.Handler) http.Handler
+	Extensions []graphql.HandlerExtension
+	// Gate, when set, wraps the GraphQL endpoint before identity and
+	// limits, which may reach the database: it refuses requests while the
+	// database is away.
+	Gate func(http.Handler) http.Handler
+	// Ready says whether the service can answer; /readyz is 503 while it
+	// errs. The default runs a cheap query within 2 s.
+	Ready func(context.Context) error
 }
 
 // withDefaults fills the zero fields of c.
@@ -110,6 +124,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
 	}
+	for _, ext := range cfg.Extensions {
+		gql.Use(ext)
+	}
 	graph.Configure(gql, log)
 
 	c := cors.New(cors.Options{
@@ -129,13 +146,22 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	api = withDeadline(cfg.Timeout, api)
 	api = limiter.middleware(api)
 	api = auth.Middleware(s, log, api)
-	mux.Handle("/graphql", c.Handler(limitBody(api)))
+	api = wrap(cfg.Gate, api)
+	mux.Handle("/graphql", wrap(cfg.Observe, c.Handler(limitBody(api))))
 	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	ready := cfg.Ready
+	if ready == nil {
+		ready = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			return s.Check(ctx)
+		}
+	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.Ping(r.Context()); err != nil {
+		if err := ready(r.Context()); err != nil {
 			log.WarnContext(r.Context(), "not ready", "error", err)
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
@@ -145,11 +171,20 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	return withRequestLog(log, mux)
 }
 
+// wrap applies mw to h when it is set.
+func wrap(mw func(http.Handler) http.Handler, h http.Handler) http.Handler {
+	if mw == nil {
+		return h
+	}
+	return mw(h)
+}
+
 // limitBody answers 413 to a request body over MaxBodyBytes, whether or not
 // it declares its length.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
+			telemetry.Refused(r.Context(), "body_size")
 			tooLarge(w)
 			return
 		}
@@ -157,6 +192,7 @@ func limitBody(next http.Handler) http.Handler {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
+				telemetry.Refused(r.Context(), "body_size")
 				tooLarge(w)
 				return
 			}

@@ -22,6 +22,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/graph"
+	"councilgraph/telemetry"
 )
 
 // CostCeilings is the most a single operation may cost, per scope. Cost is
@@ -257,6 +258,7 @@ func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 		res := l.bucket(key, limit, now).ReserveN(now, 1)
 		if delay := res.DelayFrom(now); delay > 0 {
 			res.CancelAt(now)
+			telemetry.Refused(r.Context(), "rate")
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -278,14 +280,23 @@ func limitInFlight(n int, next http.Handler) http.Handler {
 	}
 	slots := make(chan struct{}, n)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dequeued := telemetry.Queued(r.Context())
 		select {
 		case slots <- struct{}{}:
+			dequeued()
 			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
+			// A slot and the deadline may come together: a request past
+			// its deadline is dropped before it runs.
+			if r.Context().Err() == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
 		case <-r.Context().Done():
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, tooLong)
+			dequeued()
 		}
+		telemetry.Refused(r.Context(), "queue_deadline")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, tooLong)
 	})
 }

@@ -12,7 +12,9 @@ import (
 // order, nil where a key has no record.
 func one[T any](find func(context.Context, []string) ([]*T, error), id func(*T) string) func(context.Context, []string) ([]*T, []error) {
 	return func(ctx context.Context, keys []string) ([]*T, []error) {
+		ctx, done := observe[T](ctx, false, len(keys))
 		found, err := find(ctx, keys)
+		done(err)
 		if err != nil {
 			return nil, []error{err}
 		}
@@ -38,7 +40,9 @@ func many[T any](find func(context.Context, []string) ([]*T, error), refs func(*
 // manyBy is many for any comparable key.
 func manyBy[K comparable, T any](find func(context.Context, []K) ([]*T, error), refs func(*T) []K) func(context.Context, []K) ([][]*T, []error) {
 	return func(ctx context.Context, keys []K) ([][]*T, []error) {
+		ctx, done := observe[T](ctx, true, len(keys))
 		found, err := find(ctx, keys)
+		done(err)
 		if err != nil {
 			return nil, []error{err}
 		}

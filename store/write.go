@@ -115,20 +115,30 @@ func (s *Store) InsertDocs(ctx context.Context, collection string, docs []Doc) e
 }
 
 // ReplaceDocs writes records over the stored ones with their IDs (inserting
-// any that have gone), in one unordered bulk write.
+// any that have gone), in unordered bulk writes of at most
+// maxReplacesPerCommand records.
 func (s *Store) ReplaceDocs(ctx context.Context, collection string, docs []Doc) error {
-	if len(docs) == 0 {
-		return nil
-	}
-	models := make([]mongo.WriteModel, len(docs))
-	for i, d := range docs {
-		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
-	}
-	if _, err := s.Collection(collection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return dbError("replace "+collection, err)
+	for start := 0; start < len(docs); start += maxReplacesPerCommand {
+		batch := docs[start:min(start+maxReplacesPerCommand, len(docs))]
+		models := make([]mongo.WriteModel, len(batch))
+		for i, d := range batch {
+			models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
+		}
+		if _, err := s.Collection(collection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return dbError("replace "+collection, err)
+		}
 	}
 	return nil
 }
+
+// maxReplacesPerCommand bounds the statements of one update command.
+// FerretDB on SQLite keeps each statement's query open, holding one of its
+// 100 SQLite connections, until the whole command ends: a command of 100
+// statements that match stored records takes them all and then waits for
+// ever for one more, and with it every other command on that database
+// (an import over a served store wedged it so). 16 leaves room for several
+// writers and every reader.
+const maxReplacesPerCommand = 16
 
 // DeleteByIDs deletes the records of a collection with the given IDs.
 func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string) error {
