@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"net"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -27,14 +26,12 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 // Unreachable reports whether err says the database could not be reached
-// (no server to select, a network failure, a disconnected client), as
-// opposed to a failure of the query itself.
+// (no server to select, a network failure), as opposed to a failure of the
+// query itself or a client this process has closed.
 func Unreachable(err error) bool {
 	if err == nil {
 		return false
 	}
 	var sel topology.ServerSelectionError
-	var netErr net.Error
-	return errors.Is(err, ErrUnreachable) || errors.As(err, &sel) || mongo.IsNetworkError(err) ||
-		errors.Is(err, mongo.ErrClientDisconnected) || errors.As(err, &netErr)
+	return errors.Is(err, ErrUnreachable) || errors.As(err, &sel) || mongo.IsNetworkError(err)
 }

@@ -26,7 +26,7 @@ var _ interface {
 	graphql.ResponseInterceptor
 } = extension{}
 
-func (extension) ExtensionName() string                    { return "Telemetry" }
+func (extension) ExtensionName() string                   { return "Telemetry" }
 func (extension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptOperation labels the request and runs the operation in a span.
