@@ -46,7 +46,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	env := map[string]string{"DATA_DIR": t.TempDir()}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+		done <- run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
 	}()
 
 	addr := waitForLog(t, &stderr, done, "listening", "addr")

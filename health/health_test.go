@@ -1,0 +1,86 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"councilgraph/health"
+	"councilgraph/store"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestCheckerGatesRequests: while the check fails the gate refuses at
+// once, a request running when the database goes is cancelled with
+// store.ErrUnreachable as its cause, and requests pass again once the
+// check answers.
+func TestCheckerGatesRequests(t *testing.T) {
+	var failing atomic.Bool
+	var changes []bool
+	c := health.New(func(ctx context.Context) error {
+		if failing.Load() {
+			<-ctx.Done() // a store that does not answer
+			return ctx.Err()
+		}
+		return nil
+	}, quiet(), health.Options{OnChange: func(up bool) { changes = append(changes, up) }})
+	ctx := context.Background()
+	c.CheckNow(ctx)
+	if err := c.Ready(ctx); err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+
+	ran := 0
+	started, cause := make(chan struct{}), make(chan error, 1)
+	h := c.Gate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran++
+		if r.URL.Query().Has("hold") {
+			close(started)
+			<-r.Context().Done()
+			cause <- context.Cause(r.Context())
+		}
+	}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/graphql?hold", nil))
+	}()
+	<-started
+
+	failing.Store(true)
+	c.CheckNow(ctx)
+	if err := c.Ready(ctx); !errors.Is(err, store.ErrUnreachable) {
+		t.Errorf("ready while the check fails: %v, want ErrUnreachable", err)
+	}
+	<-done
+	if err := <-cause; !errors.Is(err, store.ErrUnreachable) {
+		t.Errorf("running request cancelled with %v, want ErrUnreachable", err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "SERVICE_UNAVAILABLE") ||
+		!strings.Contains(rec.Body.String(), "database is unreachable") {
+		t.Errorf("while down: %d %s", rec.Code, rec.Body.String())
+	}
+	if ran != 1 {
+		t.Errorf("%d requests ran, want only the one let through before", ran)
+	}
+
+	failing.Store(false)
+	c.CheckNow(ctx)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
+	if rec.Code != http.StatusOK || ran != 2 {
+		t.Errorf("after recovery: %d, %d ran", rec.Code, ran)
+	}
+	if len(changes) != 2 || changes[0] || !changes[1] {
+		t.Errorf("changes %v, want [false true]", changes)
+	}
+}
