@@ -220,3 +220,58 @@ func within(d time.Duration, cond func() bool) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestShutdownDrainsWithinItsBound stops the service while requests run
+// and queue (each takes at least its 2 s loader wait; one runs at a time):
+// run returns within the drain bound plus the second it gives stopped
+// requests, and every caller gets an answer or a closed connection, none
+// hangs.
+func TestShutdownDrainsWithinItsBound(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	var logs lockedBuffer
+	sctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1",
+			"--loader-wait", "2s", "--max-in-flight", "1", "--drain-timeout", "500ms"}, func(k string) string { return env[k] }, io.Discard, &logs)
+	}()
+	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
+	waitReady(t, base)
+
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := http.Client{Timeout: 30 * time.Second}
+			resp, err := c.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ body(id: \"body:cabinet\") { organisation { name } } }"}`))
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // let them arrive and queue
+	stopped := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of being stopped, with a 500ms drain bound")
+	}
+	took := time.Since(stopped)
+	clients := make(chan struct{})
+	go func() { wg.Wait(); close(clients) }()
+	select {
+	case <-clients:
+	case <-time.After(5 * time.Second):
+		t.Fatal("callers still wait after the service stopped")
+	}
+	if !strings.Contains(logs.String(), "stopping them") {
+		t.Errorf("shutdown took %s and did not stop the requests past its bound:\n%s", took, logs.String())
+	}
+}

@@ -31,7 +31,9 @@ type Options struct {
 }
 
 // Checker runs a real query against the database again and again and
-// remembers whether the last one answered.
+// remembers whether it answers: a check that cannot reach the database
+// says no at once, one that is merely slow or fails says so the second
+// time in a row.
 type Checker struct {
 	check func(context.Context) error
 	log   *slog.Logger
@@ -39,6 +41,7 @@ type Checker struct {
 
 	mu      sync.Mutex
 	err     error // nil while the database answers
+	slow    int   // checks in a row that failed without the database being unreachable
 	since   time.Time
 	running map[*cancelEntry]struct{}
 }
@@ -81,8 +84,16 @@ func (c *Checker) CheckNow(ctx context.Context) {
 		return // stopping, not a verdict on the database
 	}
 	if err != nil && !store.Unreachable(err) {
-		// It answered, but not in time or not well: for the callers it
-		// is just as unreachable, and they are told the same.
+		// It answered, but not in time or not well: a busy database
+		// can be slow once, so only the second such check in a row
+		// counts; then, for the callers, it is as good as unreachable.
+		c.mu.Lock()
+		c.slow++
+		slow := c.slow
+		c.mu.Unlock()
+		if slow < 2 {
+			return
+		}
 		err = errors.Join(store.ErrUnreachable, err)
 	}
 	c.set(err)
@@ -90,6 +101,9 @@ func (c *Checker) CheckNow(ctx context.Context) {
 
 func (c *Checker) set(err error) {
 	c.mu.Lock()
+	if err == nil {
+		c.slow = 0
+	}
 	was := c.err == nil
 	c.err = err
 	now := err == nil

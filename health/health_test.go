@@ -56,6 +56,10 @@ func TestCheckerGatesRequests(t *testing.T) {
 
 	failing.Store(true)
 	c.CheckNow(ctx)
+	if err := c.Ready(ctx); err != nil {
+		t.Errorf("ready after one slow check: %v, want still ready", err)
+	}
+	c.CheckNow(ctx)
 	if err := c.Ready(ctx); !errors.Is(err, store.ErrUnreachable) {
 		t.Errorf("ready while the check fails: %v, want ErrUnreachable", err)
 	}
@@ -82,5 +86,15 @@ func TestCheckerGatesRequests(t *testing.T) {
 	}
 	if len(changes) != 2 || changes[0] || !changes[1] {
 		t.Errorf("changes %v, want [false true]", changes)
+	}
+}
+
+// TestUnreachableDatabaseIsDownAtOnce: a check that cannot reach the
+// database at all says not ready the first time.
+func TestUnreachableDatabaseIsDownAtOnce(t *testing.T) {
+	c := health.New(func(context.Context) error { return store.ErrUnreachable }, quiet(), health.Options{})
+	c.CheckNow(context.Background())
+	if err := c.Ready(context.Background()); !errors.Is(err, store.ErrUnreachable) {
+		t.Errorf("ready = %v, want ErrUnreachable after one check", err)
 	}
 }

@@ -149,3 +149,36 @@ func TestReplacingManyStoredRecordsDoesNotWedgeTheStore(t *testing.T) {
 		t.Errorf("the replace did not land: %+v", res.Nodes)
 	}
 }
+
+// TestUnreachableIsNotADeadline checks that a reply cut short by the
+// caller's deadline, which the driver reports as a network error, does not
+// count as the database being unreachable, and that a server that is gone
+// does.
+func TestUnreachableIsNotADeadline(t *testing.T) {
+	s := storetest.New(t, nil)
+	if err := s.Put(context.Background(), now, people(300)...); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	time.Sleep(2 * time.Millisecond)
+	if _, err := s.FindPeople(ctx, store.PersonFilter{}, store.Page{First: 100}); err == nil || store.Unreachable(err) {
+		t.Errorf("a query past its deadline: %v; Unreachable = %v, want an error that is not Unreachable", err, store.Unreachable(err))
+	}
+
+	f, err := store.StartFerretDB(context.Background(), store.FerretConfig{Handler: "sqlite", SQLiteURL: "file:" + t.TempDir() + "/", TCP: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := store.Open(context.Background(), store.Options{URI: f.URI(), Database: "councilgraph"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close(context.Background())
+	f.Stop()
+	ctx, cancel = context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if err := gone.Check(ctx); !store.Unreachable(err) {
+		t.Errorf("a stopped server: %v, want Unreachable", err)
+	}
+}

@@ -26,12 +26,22 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 // Unreachable reports whether err says the database could not be reached
-// (no server to select, a network failure), as opposed to a failure of the
-// query itself or a client this process has closed.
+// (no server to select, a connection refused or broken), as opposed to a
+// failure of the query itself, a client this process has closed, or a
+// deadline: the driver reports a reply cut short by the caller's deadline
+// as a network error, and that is a slow request, not an outage (a server
+// that stops answering is found by the health check, which gives the
+// requests it stops ErrUnreachable as their cause).
 func Unreachable(err error) bool {
 	if err == nil {
 		return false
 	}
+	if errors.Is(err, ErrUnreachable) {
+		return true
+	}
+	if mongo.IsTimeout(err) || errors.Is(err, context.Canceled) {
+		return false
+	}
 	var sel topology.ServerSelectionError
-	return errors.Is(err, ErrUnreachable) || errors.As(err, &sel) || mongo.IsNetworkError(err)
+	return errors.As(err, &sel) || mongo.IsNetworkError(err)
 }
