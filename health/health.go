@@ -30,21 +30,33 @@ type Options struct {
 	OnChange func(up bool)
 }
 
-// Checker runs a real query against the database again and again and
-// remembers whether it answers: a check that cannot reach the database
-// says no at once, one that is merely slow or fails says so the second
-// time in a row.
+// Checker runs a real query against the database again and again.
+//
+// A check that cannot reach the database (connection refused or broken, no
+// server to select) makes the service not ready and closes the gate at
+// once. A check that reaches it but gets no answer within the timeout makes
+// it not ready the second time in a row, but closes the gate only after
+// SlowChecksToClose in a row: a database busy with a burst of work answers
+// slowly for a while, and refusing and stopping every request then would
+// turn a slow spell into an outage; one that has not answered for that long
+// is wedged, and the requests waiting on it are going nowhere.
 type Checker struct {
 	check func(context.Context) error
 	log   *slog.Logger
 	o     Options
 
 	mu      sync.Mutex
-	err     error // nil while the database answers
-	slow    int   // checks in a row that failed without the database being unreachable
-	since   time.Time
+	hard    error // the last check could not reach the database
+	slowErr error // the last check's error, when it reached the database but failed
+	slow    int   // checks in a row that failed so
+	ready   bool
+	closed  bool
 	running map[*cancelEntry]struct{}
 }
+
+// SlowChecksToClose is how many checks in a row must go unanswered before
+// the gate closes on a database it can still reach.
+const SlowChecksToClose = 5
 
 type cancelEntry struct{ cancel context.CancelCauseFunc }
 
@@ -56,7 +68,7 @@ func New(check func(context.Context) error, log *slog.Logger, o Options) *Checke
 	if o.Timeout == 0 {
 		o.Timeout = time.Second
 	}
-	return &Checker{check: check, log: log, o: o, since: time.Now(), running: map[*cancelEntry]struct{}{}}
+	return &Checker{check: check, log: log, o: o, ready: true, running: map[*cancelEntry]struct{}{}}
 }
 
 // Run checks once, then keeps checking until ctx ends.
@@ -64,7 +76,7 @@ func (c *Checker) Run(ctx context.Context) {
 	for {
 		c.CheckNow(ctx)
 		wait := c.o.Interval
-		if c.Err() != nil {
+		if c.Ready(ctx) != nil {
 			wait /= 4
 		}
 		select {
@@ -83,64 +95,58 @@ func (c *Checker) CheckNow(ctx context.Context) {
 	if ctx.Err() != nil {
 		return // stopping, not a verdict on the database
 	}
-	if err != nil && !store.Unreachable(err) {
-		// It answered, but not in time or not well: a busy database
-		// can be slow once, so only the second such check in a row
-		// counts; then, for the callers, it is as good as unreachable.
-		c.mu.Lock()
-		c.slow++
-		slow := c.slow
-		c.mu.Unlock()
-		if slow < 2 {
-			return
-		}
-		err = errors.Join(store.ErrUnreachable, err)
-	}
-	c.set(err)
-}
-
-func (c *Checker) set(err error) {
 	c.mu.Lock()
-	if err == nil {
-		c.slow = 0
+	switch {
+	case err == nil:
+		c.hard, c.slowErr, c.slow = nil, nil, 0
+	case store.Unreachable(err):
+		c.hard, c.slowErr, c.slow = err, nil, 0
+	default:
+		c.hard, c.slowErr = nil, err
+		c.slow++
 	}
-	was := c.err == nil
-	c.err = err
-	now := err == nil
+	wasReady, wasClosed := c.ready, c.closed
+	c.ready = c.hard == nil && c.slow < 2
+	c.closed = c.hard != nil || c.slow >= SlowChecksToClose
 	var stop []*cancelEntry
-	if was != now {
-		c.since = time.Now()
-		if !now {
-			for e := range c.running {
-				stop = append(stop, e)
-			}
+	if c.closed && !wasClosed {
+		for e := range c.running {
+			stop = append(stop, e)
 		}
 	}
+	ready, closed := c.ready, c.closed
 	c.mu.Unlock()
+
 	for _, e := range stop {
 		e.cancel(store.ErrUnreachable)
 	}
-	if was == now {
-		return
-	}
-	if now {
-		c.log.Info("database answers again")
-	} else {
+	switch {
+	case closed && !wasClosed:
 		c.log.Warn("database unreachable: refusing requests until it answers", "error", err)
+	case !ready && wasReady:
+		c.log.Warn("database slow to answer: not ready", "error", err)
+	case ready && !wasReady:
+		c.log.Info("database answers again")
 	}
-	if c.o.OnChange != nil {
-		c.o.OnChange(now)
+	if ready != wasReady && c.o.OnChange != nil {
+		c.o.OnChange(ready)
 	}
 }
 
-// Err is nil when the last check answered, else why it did not.
+// Err is nil while the service is ready, else why it is not.
 func (c *Checker) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err
+	switch {
+	case c.ready:
+		return nil
+	case c.hard != nil:
+		return c.hard
+	}
+	return errors.Join(store.ErrUnreachable, c.slowErr)
 }
 
-// Ready is the readiness check: the last check's error.
+// Ready is the readiness check: Err.
 func (c *Checker) Ready(context.Context) error { return c.Err() }
 
 // unavailable is the body of a request refused while the database is away.
@@ -155,7 +161,7 @@ func (c *Checker) Gate(next http.Handler) http.Handler {
 		defer cancel(nil)
 		e := &cancelEntry{cancel: cancel}
 		c.mu.Lock()
-		down := c.err != nil
+		down := c.closed
 		if !down {
 			c.running[e] = struct{}{}
 		}

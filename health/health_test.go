@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"councilgraph/health"
 	"councilgraph/store"
@@ -17,9 +18,10 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// TestCheckerGatesRequests: while the check fails the gate refuses at
-// once, a request running when the database goes is cancelled with
-// store.ErrUnreachable as its cause, and requests pass again once the
+// TestCheckerGatesRequests: a database that does not answer is not ready
+// from the second check, and once it has not answered SlowChecksToClose
+// times the gate refuses at once and a request running then is cancelled
+// with store.ErrUnreachable as its cause; requests pass again once the
 // check answers.
 func TestCheckerGatesRequests(t *testing.T) {
 	var failing atomic.Bool
@@ -30,7 +32,7 @@ func TestCheckerGatesRequests(t *testing.T) {
 			return ctx.Err()
 		}
 		return nil
-	}, quiet(), health.Options{OnChange: func(up bool) { changes = append(changes, up) }})
+	}, quiet(), health.Options{Timeout: 100 * time.Millisecond, OnChange: func(up bool) { changes = append(changes, up) }})
 	ctx := context.Background()
 	c.CheckNow(ctx)
 	if err := c.Ready(ctx); err != nil {
@@ -62,6 +64,14 @@ func TestCheckerGatesRequests(t *testing.T) {
 	c.CheckNow(ctx)
 	if err := c.Ready(ctx); !errors.Is(err, store.ErrUnreachable) {
 		t.Errorf("ready while the check fails: %v, want ErrUnreachable", err)
+	}
+	select {
+	case <-done:
+		t.Fatal("two slow checks stopped a running request")
+	default:
+	}
+	for range health.SlowChecksToClose - 2 {
+		c.CheckNow(ctx)
 	}
 	<-done
 	if err := <-cause; !errors.Is(err, store.ErrUnreachable) {
