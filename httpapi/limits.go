@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,8 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/graph"
+	"councilgraph/health"
+	"councilgraph/store"
 	"councilgraph/telemetry"
 )
 
@@ -293,6 +296,10 @@ func limitInFlight(n int, next http.Handler) http.Handler {
 			}
 		case <-r.Context().Done():
 			dequeued()
+		}
+		if errors.Is(context.Cause(r.Context()), store.ErrUnreachable) {
+			health.Refuse(w) // stopped by the health gate, not by its deadline
+			return
 		}
 		telemetry.Refused(r.Context(), "queue_deadline")
 		w.Header().Set("Content-Type", "application/json")
