@@ -21,11 +21,14 @@ generate:
 build:
 	$(GO) build -o councilgraph .
 
+# GENERATED is what go generate writes: gqlgen's code and the schema text.
+GENERATED = graph/ schema/sdl_gen.go
+
 # check is what CI runs besides the tests: generated code is current,
 # code is formatted and vet finds nothing.
 check:
 	$(GO) generate ./...
-	@test -z "$$(git status --porcelain -- graph/)" || (git status --porcelain -- graph/ >&2; echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || (git status --porcelain -- $(GENERATED) >&2; echo "generated code is stale: run make generate and commit" >&2; exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') >&2; echo "gofmt would change the files above" >&2; exit 1)
 	$(GO) vet ./...
 

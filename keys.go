@@ -32,7 +32,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	name := fs.String("name", "", "the client's name (create)")
 	org := fs.String("organisation", "", "the organisation the client belongs to (create)")
-	scopes := fs.String("scopes", "", "comma-separated scopes: "+strings.Join(auth.Scopes, ", ")+" (create)")
+	scopes := fs.String("scopes", "", "comma-separated scopes: "+strings.Join(auth.Scopes(), ", ")+" (create)")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,12 +29,10 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/loaders"
+	"councilgraph/schema"
 	"councilgraph/store"
 	"councilgraph/telemetry"
 )
-
-//go:embed schema.graphqls
-var schemaSDL string
 
 func main() {
 	// Every file councilgraph makes (the embedded store's SQLite files
@@ -62,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "keys":
 		return keysCmd(ctx, args, getenv, stdout, stderr)
 	case "schema":
-		_, err := io.WriteString(stdout, schemaSDL)
+		_, err := io.WriteString(stdout, schema.SDL)
 		return err
 	case "help":
 		_, err := io.WriteString(stdout, usage)

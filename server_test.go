@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,13 +39,15 @@ func (l *lockedBuffer) String() string {
 
 // TestRunServesAndShutsDown starts the service as the README's run command
 // does (embedded store, bundled data), waits for it to be ready, queries it
-// and stops it with SIGTERM.
+// and stops it by cancelling run's context, the path SIGINT and SIGTERM take.
 func TestRunServesAndShutsDown(t *testing.T) {
 	var stderr lockedBuffer
 	env := map[string]string{"DATA_DIR": t.TempDir()}
 	done := make(chan error, 1)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	go func() {
-		done <- run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
 	}()
 
 	addr := waitForLog(t, &stderr, done, "listening", "addr")
@@ -98,16 +99,14 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatalf("revoked key: %d, want 401", status)
 	}
 
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("run returned %v after SIGTERM", err)
+			t.Fatalf("run returned %v after its context ended", err)
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatal("run did not stop within 15s of SIGTERM")
+		t.Fatal("run did not stop within 15s of its context ending")
 	}
 	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
 		t.Errorf("no clean stop logged:\n%s", stderr.String())

@@ -27,7 +27,10 @@ const (
 )
 
 // Scopes lists every scope, least first.
-var Scopes = []string{ScopePublic, ScopePartner, ScopeOfficer, ScopeAdmin}
+func Scopes() []string { return []string{ScopePublic, ScopePartner, ScopeOfficer, ScopeAdmin} }
+
+// IsScope reports whether s is a scope.
+func IsScope(s string) bool { return slices.Contains(Scopes(), s) }
 
 // Caller is who a request acts for.
 type Caller struct {
@@ -63,9 +66,9 @@ func (c Caller) Level() store.Level {
 func highest(scopes []string) string {
 	best := 0
 	for _, s := range scopes {
-		best = max(best, slices.Index(Scopes, s))
+		best = max(best, slices.Index(Scopes(), s))
 	}
-	return Scopes[best]
+	return Scopes()[best]
 }
 
 type callerKey struct{}
@@ -126,11 +129,11 @@ func CreateKey(ctx context.Context, s *store.Store, name, organisation string, s
 		return "", nil, errors.New("a client needs a name")
 	}
 	if len(scopes) == 0 {
-		return "", nil, errors.New("a client needs at least one scope: " + strings.Join(Scopes, ", "))
+		return "", nil, errors.New("a client needs at least one scope: " + strings.Join(Scopes(), ", "))
 	}
 	for _, sc := range scopes {
-		if !slices.Contains(Scopes, sc) {
-			return "", nil, fmt.Errorf("%q is not a scope; use %s", sc, strings.Join(Scopes, ", "))
+		if !IsScope(sc) {
+			return "", nil, fmt.Errorf("%q is not a scope; use %s", sc, strings.Join(Scopes(), ", "))
 		}
 	}
 	var secret [32]byte

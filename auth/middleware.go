@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"councilgraph/apierr"
 	"councilgraph/store"
 )
 
@@ -29,7 +30,7 @@ func Middleware(s *store.Store, log *slog.Logger, next http.Handler) http.Handle
 				return
 			case err != nil:
 				log.ErrorContext(r.Context(), "authenticate", "error", err)
-				http.Error(w, `{"errors":[{"message":"could not check the API key","extensions":{"code":"SERVICE_UNAVAILABLE"}}]}`, http.StatusServiceUnavailable)
+				apierr.Writef(w, apierr.ServiceUnavailable, "could not check the API key; try again shortly")
 				return
 			}
 		}
@@ -58,11 +59,5 @@ func credentials(r *http.Request) (string, error) {
 
 func unauthenticated(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="councilgraph"`)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write([]byte(`{"errors":[{"message":` + quote(msg) + `,"extensions":{"code":"UNAUTHENTICATED"}}]}`))
-}
-
-func quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	apierr.Writef(w, apierr.Unauthenticated, "%s", msg)
 }

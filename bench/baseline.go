@@ -12,10 +12,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/sync/errgroup"
 
-	"councilgraph/loaders"
 	"councilgraph/store"
 )
 
+// The baselines are plain driver code, on a client of their own (Env.DB):
+// they read the collections directly, around the store, because what they
+// measure is the graph against the database itself. They keep to the public
+// level by hand (public below), as the store does for anonymous callers.
+//
 // The baselines are what an expert would write against the driver for each
 // operation: one find per level of relations, `$in` over the keys of the
 // level above (an equality when there is one key), projecting only the
@@ -147,13 +151,13 @@ type aBody struct {
 	Meetings connection[*aMeeting] `bson:"-" json:"meetings"`
 }
 
-func baselineBodyMeetings(ctx context.Context, st *store.Store, vars map[string]any) ([]byte, error) {
-	bodies, err := fetch[aBody](ctx, st.Bodies, keyed("_id", []string{str(vars, "id")}), project(nil, "name"))
+func baselineBodyMeetings(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
+	bodies, err := fetch[aBody](ctx, db.Collection("bodies"), keyed("_id", []string{str(vars, "id")}), project(nil, "name"))
 	if err != nil || len(bodies) == 0 {
 		return encode(map[string]any{"body": nil})
 	}
 	body := bodies[0]
-	meetings, err := fetch[aMeeting](ctx, st.Meetings,
+	meetings, err := fetch[aMeeting](ctx, db.Collection("meetings"),
 		public(bson.D{{Key: "bodyId", Value: body.ID}, {Key: "date", Value: bson.D{{Key: "$gte", Value: str(vars, "from")}}}}),
 		project([]string{"date", "_id"}, "date", "title").SetLimit(20))
 	if err != nil {
@@ -171,11 +175,11 @@ func baselineBodyMeetings(ctx context.Context, st *store.Store, vars map[string]
 	if len(meetingIDs) == 0 {
 		return encode(map[string]any{"body": body})
 	}
-	items, err := fetch[aItem](ctx, st.AgendaItems, keyed("meetingId", meetingIDs), project(nil, "meetingId", "number", "minuteRef", "title"))
+	items, err := fetch[aItem](ctx, db.Collection("agendaItems"), keyed("meetingId", meetingIDs), project(nil, "meetingId", "number", "minuteRef", "title"))
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(items, func(a, b *aItem) int { return loaders.Natural(itemKey(a), itemKey(b)) })
+	slices.SortStableFunc(items, func(a, b *aItem) int { return store.Natural(itemKey(a), itemKey(b)) })
 	byItem := map[string]*aItem{}
 	itemIDs := make([]string, len(items))
 	for i, it := range items {
@@ -187,7 +191,7 @@ func baselineBodyMeetings(ctx context.Context, st *store.Store, vars map[string]
 	if len(itemIDs) == 0 {
 		return encode(map[string]any{"body": body})
 	}
-	reports, err := fetch[aReport](ctx, st.Reports, keyed("agendaItemId", itemIDs), project(byID, "title", "agendaItemId", "authorId"))
+	reports, err := fetch[aReport](ctx, db.Collection("reports"), keyed("agendaItemId", itemIDs), project(byID, "title", "agendaItemId", "authorId"))
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +205,7 @@ func baselineBodyMeetings(ctx context.Context, st *store.Store, vars map[string]
 	if len(authorIDs) == 0 {
 		return encode(map[string]any{"body": body})
 	}
-	people, err := fetch[aPerson](ctx, st.People, keyed("_id", authorIDs), project(nil, "name", "organisationId"))
+	people, err := fetch[aPerson](ctx, db.Collection("people"), keyed("_id", authorIDs), project(nil, "name", "organisationId"))
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +219,7 @@ func baselineBodyMeetings(ctx context.Context, st *store.Store, vars map[string]
 		r.Author = byPerson[deref(r.AuthorID)]
 	}
 	if orgIDs = unique(orgIDs); len(orgIDs) > 0 {
-		orgs, err := fetch[named](ctx, st.Organisations, keyed("_id", orgIDs), project(nil, "name"))
+		orgs, err := fetch[named](ctx, db.Collection("organisations"), keyed("_id", orgIDs), project(nil, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -276,13 +280,13 @@ type bPerson struct {
 	Memberships []*bMembership `bson:"-" json:"memberships"`
 }
 
-func baselinePersonAttendance(ctx context.Context, st *store.Store, vars map[string]any) ([]byte, error) {
-	people, err := fetch[bPerson](ctx, st.People, keyed("_id", []string{str(vars, "id")}), project(nil, "name"))
+func baselinePersonAttendance(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
+	people, err := fetch[bPerson](ctx, db.Collection("people"), keyed("_id", []string{str(vars, "id")}), project(nil, "name"))
 	if err != nil || len(people) == 0 {
 		return encode(map[string]any{"person": nil})
 	}
 	person := people[0]
-	ms, err := fetch[bMembership](ctx, st.Memberships, keyed("personId", []string{person.ID}), project(byID, "role", "bodyId"))
+	ms, err := fetch[bMembership](ctx, db.Collection("memberships"), keyed("personId", []string{person.ID}), project(byID, "role", "bodyId"))
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +298,7 @@ func baselinePersonAttendance(ctx context.Context, st *store.Store, vars map[str
 	if bodyIDs = unique(bodyIDs); len(bodyIDs) == 0 {
 		return encode(map[string]any{"person": person})
 	}
-	bodies, err := fetch[bBody](ctx, st.Bodies, keyed("_id", bodyIDs), project(nil, "name"))
+	bodies, err := fetch[bBody](ctx, db.Collection("bodies"), keyed("_id", bodyIDs), project(nil, "name"))
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +311,7 @@ func baselinePersonAttendance(ctx context.Context, st *store.Store, vars map[str
 		m.Body = byBody[m.BodyID]
 	}
 	dates := bson.D{{Key: "$gte", Value: str(vars, "from")}, {Key: "$lte", Value: str(vars, "to")}}
-	meetings, err := fetch[bMeeting](ctx, st.Meetings, append(keyed("bodyId", bodyIDs), bson.E{Key: "date", Value: dates}),
+	meetings, err := fetch[bMeeting](ctx, db.Collection("meetings"), append(keyed("bodyId", bodyIDs), bson.E{Key: "date", Value: dates}),
 		project([]string{"date", "_id"}, "bodyId", "date"))
 	if err != nil {
 		return nil, err
@@ -327,7 +331,7 @@ func baselinePersonAttendance(ctx context.Context, st *store.Store, vars map[str
 	if len(meetingIDs) == 0 {
 		return encode(map[string]any{"person": person})
 	}
-	att, err := fetch[bAttendance](ctx, st.Attendance, keyed("meetingId", meetingIDs), project(byID, "meetingId", "personId", "status"))
+	att, err := fetch[bAttendance](ctx, db.Collection("attendance"), keyed("meetingId", meetingIDs), project(byID, "meetingId", "personId", "status"))
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +342,7 @@ func baselinePersonAttendance(ctx context.Context, st *store.Store, vars map[str
 		personIDs = append(personIDs, a.PersonID)
 	}
 	if personIDs = unique(personIDs); len(personIDs) > 0 {
-		ps, err := fetch[named](ctx, st.People, keyed("_id", personIDs), project(nil, "name"))
+		ps, err := fetch[named](ctx, db.Collection("people"), keyed("_id", personIDs), project(nil, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -377,13 +381,13 @@ type cIndicator struct {
 	Observations []*cObservation `bson:"-" json:"observations"`
 }
 
-func baselineIndicator(ctx context.Context, st *store.Store, vars map[string]any) ([]byte, error) {
-	inds, err := fetch[cIndicator](ctx, st.Indicators, keyed("_id", []string{str(vars, "id")}), project(nil, "name", "unit"))
+func baselineIndicator(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
+	inds, err := fetch[cIndicator](ctx, db.Collection("indicators"), keyed("_id", []string{str(vars, "id")}), project(nil, "name", "unit"))
 	if err != nil || len(inds) == 0 {
 		return encode(map[string]any{"indicator": nil})
 	}
 	ind := inds[0]
-	obs, err := fetch[cObservation](ctx, st.Observations, keyed("indicatorId", []string{ind.ID}), project(byID, "areaId", "period", "value"))
+	obs, err := fetch[cObservation](ctx, db.Collection("observations"), keyed("indicatorId", []string{ind.ID}), project(byID, "areaId", "period", "value"))
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +401,7 @@ func baselineIndicator(ctx context.Context, st *store.Store, vars map[string]any
 	}
 	byArea := map[string]*named{}
 	if areaIDs = unique(areaIDs); len(areaIDs) > 0 {
-		areas, err := fetch[named](ctx, st.Areas, keyed("_id", areaIDs), project(nil, "name"))
+		areas, err := fetch[named](ctx, db.Collection("areas"), keyed("_id", areaIDs), project(nil, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -438,26 +442,26 @@ type dHit struct {
 
 type searchType struct {
 	typename string
-	coll     func(*store.Store) *mongo.Collection
+	coll     string
 	fields   []string
 }
 
 // searchTypes are the searchable types in the order the graph merges them,
 // with the collection each lives in and the fields the query asks for.
 var searchTypes = []searchType{
-	{"Person", func(s *store.Store) *mongo.Collection { return s.People }, []string{"name"}},
-	{"Organisation", func(s *store.Store) *mongo.Collection { return s.Organisations }, []string{"name"}},
-	{"Body", func(s *store.Store) *mongo.Collection { return s.Bodies }, []string{"name"}},
-	{"Meeting", func(s *store.Store) *mongo.Collection { return s.Meetings }, []string{"title", "date"}},
-	{"AgendaItem", func(s *store.Store) *mongo.Collection { return s.AgendaItems }, []string{"title"}},
-	{"Report", func(s *store.Store) *mongo.Collection { return s.Reports }, []string{"title"}},
-	{"Plan", func(s *store.Store) *mongo.Collection { return s.Plans }, []string{"title"}},
-	{"Priority", func(s *store.Store) *mongo.Collection { return s.Priorities }, []string{"title"}},
-	{"Action", func(s *store.Store) *mongo.Collection { return s.Actions }, []string{"title"}},
-	{"Indicator", func(s *store.Store) *mongo.Collection { return s.Indicators }, []string{"name"}},
+	{"Person", "people", []string{"name"}},
+	{"Organisation", "organisations", []string{"name"}},
+	{"Body", "bodies", []string{"name"}},
+	{"Meeting", "meetings", []string{"title", "date"}},
+	{"AgendaItem", "agendaItems", []string{"title"}},
+	{"Report", "reports", []string{"title"}},
+	{"Plan", "plans", []string{"title"}},
+	{"Priority", "priorities", []string{"title"}},
+	{"Action", "actions", []string{"title"}},
+	{"Indicator", "indicators", []string{"name"}},
 }
 
-func baselineSearch(ctx context.Context, st *store.Store, vars map[string]any) ([]byte, error) {
+func baselineSearch(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
 	const first = 20
 	q := store.Fold(str(vars, "q"))
 	filter := public(bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}})
@@ -465,7 +469,7 @@ func baselineSearch(ctx context.Context, st *store.Store, vars map[string]any) (
 	g, gctx := errgroup.WithContext(ctx)
 	for i, t := range searchTypes {
 		g.Go(func() (err error) {
-			found[i], err = fetch[dHit](gctx, t.coll(st), filter, project(byID, append(t.fields, "search")...).SetLimit(first))
+			found[i], err = fetch[dHit](gctx, db.Collection(t.coll), filter, project(byID, append(t.fields, "search")...).SetLimit(first))
 			return err
 		})
 	}
@@ -490,7 +494,7 @@ func baselineSearch(ctx context.Context, st *store.Store, vars map[string]any) (
 // ---- (e) _entities with 100 representations of mixed types: one find per
 // type, in parallel.
 
-func baselineEntities(ctx context.Context, st *store.Store, vars map[string]any) ([]byte, error) {
+func baselineEntities(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error) {
 	reps := representationsOf(vars["r"])
 	byType := map[string][]string{}
 	var types []string
@@ -505,7 +509,7 @@ func baselineEntities(ctx context.Context, st *store.Store, vars map[string]any)
 	for i, typ := range types {
 		t := searchTypes[slices.IndexFunc(searchTypes, func(s searchType) bool { return s.typename == typ })]
 		g.Go(func() error {
-			hits, err := fetch[dHit](gctx, t.coll(st), keyed("_id", unique(byType[typ])), project(nil, t.fields...))
+			hits, err := fetch[dHit](gctx, db.Collection(t.coll), keyed("_id", unique(byType[typ])), project(nil, t.fields...))
 			found[i] = make(map[string]*dHit, len(hits))
 			for _, h := range hits {
 				h.Typename = typ

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"councilgraph/bench/gen"
 	"councilgraph/store"
@@ -53,7 +55,10 @@ type Marker struct {
 
 // Env is a database holding a generated set, opened with a command counter.
 type Env struct {
-	Store    *store.Store
+	Store *store.Store
+	// DB is the same database on a driver client of its own, for the
+	// baselines, which read the collections directly.
+	DB       *mongo.Database
 	Councils int
 	Marker   Marker
 	commands atomic.Int64
@@ -66,7 +71,12 @@ func (e *Env) Commands() int64 { return e.commands.Load() }
 
 // Close disconnects and stops the embedded server, if any.
 func (e *Env) Close() {
-	_ = e.Store.Close(context.Background())
+	if e.DB != nil {
+		_ = e.DB.Client().Disconnect(context.Background())
+	}
+	if e.Store != nil {
+		_ = e.Store.Close(context.Background())
+	}
 	if e.embedded != nil {
 		e.embedded.Stop()
 	}
@@ -117,6 +127,12 @@ func open(ctx context.Context, scale, dir, uri string, stop func(), log func(str
 		return nil, err
 	}
 	e.Store = st
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMonitor(mon))
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.DB = client.Database(Database)
 	markerPath := filepath.Join(dir, "generated.json")
 	if b, err := os.ReadFile(markerPath); err == nil && json.Unmarshal(b, &e.Marker) == nil &&
 		e.Marker.Councils == councils && e.Marker.Seed == Seed && e.Marker.Version == Version {

@@ -36,22 +36,26 @@ func BenchmarkFilters(b *testing.B) {
 		name string
 		run  func() error
 	}{
-		{"meetings-id-eq", func() error { return one(e.Store.Meetings, bson.D{{Key: "_id", Value: meetings[0]}}) }},
-		{"meetings-id-in-1", func() error { return one(e.Store.Meetings, bson.D{{Key: "_id", Value: in(meetings[:1])}}) }},
-		{"meetings-id-in-20", func() error { return one(e.Store.Meetings, bson.D{{Key: "_id", Value: in(meetings)}}) }},
+		{"meetings-id-eq", func() error { return one(e.DB.Collection("meetings"), bson.D{{Key: "_id", Value: meetings[0]}}) }},
+		{"meetings-id-in-1", func() error { return one(e.DB.Collection("meetings"), bson.D{{Key: "_id", Value: in(meetings[:1])}}) }},
+		{"meetings-id-in-20", func() error { return one(e.DB.Collection("meetings"), bson.D{{Key: "_id", Value: in(meetings)}}) }},
 		{"meetings-id-eq-20-parallel", func() error {
 			var g errgroup.Group
 			for _, id := range meetings {
-				g.Go(func() error { return one(e.Store.Meetings, bson.D{{Key: "_id", Value: id}}) })
+				g.Go(func() error { return one(e.DB.Collection("meetings"), bson.D{{Key: "_id", Value: id}}) })
 			}
 			return g.Wait()
 		}},
-		{"agendaItems-meetingId-eq", func() error { return one(e.Store.AgendaItems, bson.D{{Key: "meetingId", Value: meetings[0]}}) }},
-		{"agendaItems-meetingId-in-20", func() error { return one(e.Store.AgendaItems, bson.D{{Key: "meetingId", Value: in(meetings)}}) }},
+		{"agendaItems-meetingId-eq", func() error {
+			return one(e.DB.Collection("agendaItems"), bson.D{{Key: "meetingId", Value: meetings[0]}})
+		}},
+		{"agendaItems-meetingId-in-20", func() error {
+			return one(e.DB.Collection("agendaItems"), bson.D{{Key: "meetingId", Value: in(meetings)}})
+		}},
 		{"agendaItems-meetingId-eq-20-parallel", func() error {
 			var g errgroup.Group
 			for _, id := range meetings {
-				g.Go(func() error { return one(e.Store.AgendaItems, bson.D{{Key: "meetingId", Value: id}}) })
+				g.Go(func() error { return one(e.DB.Collection("agendaItems"), bson.D{{Key: "meetingId", Value: id}}) })
 			}
 			return g.Wait()
 		}},

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"councilgraph/bench/gen"
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -112,7 +110,7 @@ func BenchmarkWrite(b *testing.B) {
 // insertMany prepares docs as store.Put does and inserts them, 1000 to a
 // batch, unordered.
 func insertMany(ctx context.Context, st *store.Store, docs []store.Doc) error {
-	byColl := map[string][]any{}
+	byColl := map[string][]store.Doc{}
 	for _, d := range docs {
 		if d.Base().UpdatedAt.IsZero() {
 			d.Base().UpdatedAt = Now
@@ -123,9 +121,8 @@ func insertMany(ctx context.Context, st *store.Store, docs []store.Doc) error {
 		byColl[store.CollectionOf(d)] = append(byColl[store.CollectionOf(d)], d)
 	}
 	for name, list := range byColl {
-		c := st.Collection(name)
 		for start := 0; start < len(list); start += 1000 {
-			if _, err := c.InsertMany(ctx, list[start:min(start+1000, len(list))], options.InsertMany().SetOrdered(false)); err != nil {
+			if err := st.InsertDocs(ctx, name, list[start:min(start+1000, len(list))]); err != nil {
 				return err
 			}
 		}

@@ -6,7 +6,8 @@ import (
 	"fmt"
 
 	"councilgraph/bench/gen"
-	"councilgraph/store"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // Op is one operation the benchmarks and the load tool run: a GraphQL
@@ -22,7 +23,7 @@ type Op struct {
 	Vars func(i int) map[string]any
 	// Baseline fetches the same data through the driver, one find per
 	// level, and returns the JSON the GraphQL endpoint answers.
-	Baseline func(ctx context.Context, st *store.Store, vars map[string]any) ([]byte, error)
+	Baseline func(ctx context.Context, db *mongo.Database, vars map[string]any) ([]byte, error)
 }
 
 // Request is the JSON body of a GraphQL POST.

@@ -8,63 +8,62 @@ package graph
 import (
 	"context"
 	"councilgraph/graph/model"
-	"councilgraph/loaders"
 	"councilgraph/store"
 )
 
 // FindManyActionByIDs is the resolver for the findManyActionByIDs field.
 func (r *entityResolver) FindManyActionByIDs(ctx context.Context, reps []*model.ActionByIDsInput) ([]*store.Action, error) {
-	return entities(ctx, loaders.For(ctx).Action, reps, func(r *model.ActionByIDsInput) string { return r.ID })
+	return entities[store.Action](ctx, reps, func(r *model.ActionByIDsInput) string { return r.ID })
 }
 
 // FindManyAgendaItemByIDs is the resolver for the findManyAgendaItemByIDs field.
 func (r *entityResolver) FindManyAgendaItemByIDs(ctx context.Context, reps []*model.AgendaItemByIDsInput) ([]*store.AgendaItem, error) {
-	return entities(ctx, loaders.For(ctx).AgendaItem, reps, func(r *model.AgendaItemByIDsInput) string { return r.ID })
+	return entities[store.AgendaItem](ctx, reps, func(r *model.AgendaItemByIDsInput) string { return r.ID })
 }
 
 // FindManyAreaByIDs is the resolver for the findManyAreaByIDs field.
 func (r *entityResolver) FindManyAreaByIDs(ctx context.Context, reps []*model.AreaByIDsInput) ([]*store.Area, error) {
-	return entities(ctx, loaders.For(ctx).Area, reps, func(r *model.AreaByIDsInput) string { return r.ID })
+	return entities[store.Area](ctx, reps, func(r *model.AreaByIDsInput) string { return r.ID })
 }
 
 // FindManyBodyByIDs is the resolver for the findManyBodyByIDs field.
 func (r *entityResolver) FindManyBodyByIDs(ctx context.Context, reps []*model.BodyByIDsInput) ([]*store.Body, error) {
-	return entities(ctx, loaders.For(ctx).Body, reps, func(r *model.BodyByIDsInput) string { return r.ID })
+	return entities[store.Body](ctx, reps, func(r *model.BodyByIDsInput) string { return r.ID })
 }
 
 // FindManyIndicatorByIDs is the resolver for the findManyIndicatorByIDs field.
 func (r *entityResolver) FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error) {
-	return entities(ctx, loaders.For(ctx).Indicator, reps, func(r *model.IndicatorByIDsInput) string { return r.ID })
+	return entities[store.Indicator](ctx, reps, func(r *model.IndicatorByIDsInput) string { return r.ID })
 }
 
 // FindManyMeetingByIDs is the resolver for the findManyMeetingByIDs field.
 func (r *entityResolver) FindManyMeetingByIDs(ctx context.Context, reps []*model.MeetingByIDsInput) ([]*store.Meeting, error) {
-	return entities(ctx, loaders.For(ctx).Meeting, reps, func(r *model.MeetingByIDsInput) string { return r.ID })
+	return entities[store.Meeting](ctx, reps, func(r *model.MeetingByIDsInput) string { return r.ID })
 }
 
 // FindManyOrganisationByIDs is the resolver for the findManyOrganisationByIDs field.
 func (r *entityResolver) FindManyOrganisationByIDs(ctx context.Context, reps []*model.OrganisationByIDsInput) ([]*store.Organisation, error) {
-	return entities(ctx, loaders.For(ctx).Organisation, reps, func(r *model.OrganisationByIDsInput) string { return r.ID })
+	return entities[store.Organisation](ctx, reps, func(r *model.OrganisationByIDsInput) string { return r.ID })
 }
 
 // FindManyPersonByIDs is the resolver for the findManyPersonByIDs field.
 func (r *entityResolver) FindManyPersonByIDs(ctx context.Context, reps []*model.PersonByIDsInput) ([]*store.Person, error) {
-	return entities(ctx, loaders.For(ctx).Person, reps, func(r *model.PersonByIDsInput) string { return r.ID })
+	return entities[store.Person](ctx, reps, func(r *model.PersonByIDsInput) string { return r.ID })
 }
 
 // FindManyPlanByIDs is the resolver for the findManyPlanByIDs field.
 func (r *entityResolver) FindManyPlanByIDs(ctx context.Context, reps []*model.PlanByIDsInput) ([]*store.Plan, error) {
-	return entities(ctx, loaders.For(ctx).Plan, reps, func(r *model.PlanByIDsInput) string { return r.ID })
+	return entities[store.Plan](ctx, reps, func(r *model.PlanByIDsInput) string { return r.ID })
 }
 
 // FindManyPriorityByIDs is the resolver for the findManyPriorityByIDs field.
 func (r *entityResolver) FindManyPriorityByIDs(ctx context.Context, reps []*model.PriorityByIDsInput) ([]*store.Priority, error) {
-	return entities(ctx, loaders.For(ctx).Priority, reps, func(r *model.PriorityByIDsInput) string { return r.ID })
+	return entities[store.Priority](ctx, reps, func(r *model.PriorityByIDsInput) string { return r.ID })
 }
 
 // FindManyReportByIDs is the resolver for the findManyReportByIDs field.
 func (r *entityResolver) FindManyReportByIDs(ctx context.Context, reps []*model.ReportByIDsInput) ([]*store.Report, error) {
-	return entities(ctx, loaders.For(ctx).Report, reps, func(r *model.ReportByIDsInput) string { return r.ID })
+	return entities[store.Report](ctx, reps, func(r *model.ReportByIDsInput) string { return r.ID })
 }
 
 // Entity returns EntityResolver implementation.

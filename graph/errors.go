@@ -5,39 +5,20 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"councilgraph/apierr"
 	"councilgraph/graph/scalar"
 	"councilgraph/store"
 )
-
-// The codes errors carry in extensions.code.
-const (
-	CodeBadUserInput       = "BAD_USER_INPUT"
-	CodeNotFound           = "NOT_FOUND"
-	CodeUnauthenticated    = "UNAUTHENTICATED"
-	CodeForbidden          = "FORBIDDEN"
-	CodeRateLimited        = "RATE_LIMITED"
-	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
-	CodeInternal           = "INTERNAL"
-)
-
-// codes are the codes errors may carry. The two persisted-query codes belong
-// to the automatic persisted queries protocol: clients retry on them.
-var codes = []string{
-	CodeBadUserInput, CodeNotFound, CodeUnauthenticated, CodeForbidden,
-	CodeRateLimited, CodeServiceUnavailable, CodeInternal,
-	"PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED",
-}
 
 // inputError is a BAD_USER_INPUT error about argument arg.
 func inputError(arg, msg string) *gqlerror.Error {
 	return &gqlerror.Error{
 		Message:    msg,
-		Extensions: map[string]any{"code": CodeBadUserInput, "argument": arg},
+		Extensions: map[string]any{"code": string(apierr.BadUserInput), "argument": arg},
 	}
 }
 
@@ -66,8 +47,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// coercion) or by us: the caller's document or arguments are at
 			// fault unless the error says otherwise.
 			c, _ := gqlErr.Extensions["code"].(string)
-			if !slices.Contains(codes, c) {
-				gqlErr.Extensions = withCode(gqlErr.Extensions, CodeBadUserInput)
+			if !apierr.Known(c) {
+				gqlErr.Extensions = withCode(gqlErr.Extensions, apierr.BadUserInput)
 			}
 			return gqlErr
 		}
@@ -80,26 +61,26 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if gqlErr != nil {
 				msg, path = gqlErr.Message, gqlErr.Path
 			}
-			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": CodeBadUserInput}}
+			return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
 		case errors.Is(err, store.ErrBadCursor):
 			return &gqlerror.Error{Message: "after is not a cursor from this list", Path: path,
-				Extensions: map[string]any{"code": CodeBadUserInput, "argument": "after"}}
+				Extensions: map[string]any{"code": string(apierr.BadUserInput), "argument": "after"}}
 		case gqlErr != nil && !errors.Is(err, store.ErrDatabase) && !errors.Is(err, errPanic):
 			// Wrapped by gqlgen and not a failure of ours: it could not
 			// coerce an argument (a federation representation that is not
 			// an object, say), and its message says which.
-			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": CodeBadUserInput}}
+			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
 		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
 			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
-				Extensions: map[string]any{"code": CodeServiceUnavailable}}
+				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
 		case errors.Is(err, context.DeadlineExceeded):
 			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
-				Extensions: map[string]any{"code": CodeServiceUnavailable}}
+				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
 		}
 		id := RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err)
 		return &gqlerror.Error{Message: "internal error (request " + id + ")", Path: path,
-			Extensions: map[string]any{"code": CodeInternal, "requestId": id}}
+			Extensions: map[string]any{"code": string(apierr.Internal), "requestId": id}}
 	}
 }
 
@@ -114,10 +95,10 @@ func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
-func withCode(ext map[string]any, code string) map[string]any {
+func withCode(ext map[string]any, code apierr.Code) map[string]any {
 	if ext == nil {
 		ext = map[string]any{}
 	}
-	ext["code"] = code
+	ext["code"] = string(code)
 	return ext
 }

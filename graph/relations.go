@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"councilgraph/graph/model"
 	"councilgraph/loaders"
 	"councilgraph/store"
@@ -57,7 +55,7 @@ func neighbour(ctx context.Context, m *store.Meeting, step int) (*store.Meeting,
 	if i < 0 || i+step < 0 || i+step >= len(dates) {
 		return nil, nil
 	}
-	return loaders.For(ctx).Meeting.Load(ctx, dates[i+step].ID)
+	return loaders.One[store.Meeting](ctx, dates[i+step].ID)
 }
 
 // node fetches a record of any Node type by its prefixed ID.
@@ -83,60 +81,30 @@ func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	return out, nil
 }
 
+// nodeThunk starts loading the record id names, of whichever kind its
+// prefix names; a missing record is a nil Node, not a nil pointer inside one.
 func nodeThunk(ctx context.Context, id string) func() (model.Node, error) {
-	l := loaders.For(ctx)
-	prefix, _, _ := strings.Cut(id, ":")
-	switch prefix {
-	case "person":
-		return thunk(ctx, l.Person, id)
-	case "organisation":
-		return thunk(ctx, l.Organisation, id)
-	case "body":
-		return thunk(ctx, l.Body, id)
-	case "meeting":
-		return thunk(ctx, l.Meeting, id)
-	case "agendaItem":
-		return thunk(ctx, l.AgendaItem, id)
-	case "report":
-		return thunk(ctx, l.Report, id)
-	case "plan":
-		return thunk(ctx, l.Plan, id)
-	case "priority":
-		return thunk(ctx, l.Priority, id)
-	case "action":
-		return thunk(ctx, l.Action, id)
-	case "indicator":
-		return thunk(ctx, l.Indicator, id)
-	case "area":
-		return thunk(ctx, l.Area, id)
-	}
-	return func() (model.Node, error) { return nil, nil }
-}
-
-// thunk starts loading id and returns a function that waits for it; a
-// missing record is a nil Node, not a nil pointer inside one.
-func thunk[T any, PT interface {
-	*T
-	model.Node
-}](ctx context.Context, l *dataloadgen.Loader[string, PT], id string) func() (model.Node, error) {
-	t := l.LoadThunk(ctx, id)
+	t := loaders.LoadNode(ctx, id)
 	return func() (model.Node, error) {
-		v, err := t()
-		if err != nil || v == nil {
+		d, err := t()
+		if err != nil || d == nil {
 			return nil, err
 		}
-		return v, nil
+		return d.(model.Node), nil
 	}
 }
 
 // entities resolves a federation gateway's representations of one type in a
 // single batch, in the order given; unknown IDs are null.
-func entities[T, R any](ctx context.Context, l *dataloadgen.Loader[string, *T], reps []R, id func(R) string) ([]*T, error) {
+func entities[T any, R any, PT interface {
+	*T
+	store.Doc
+}](ctx context.Context, reps []R, id func(R) string) ([]PT, error) {
 	ids := make([]string, len(reps))
 	for i, r := range reps {
 		ids[i] = id(r)
 	}
-	return l.LoadAll(ctx, ids)
+	return loaders.Each[T, PT](ctx, ids)
 }
 
 // search finds records of any searchable type by name, title or alias.

@@ -15,87 +15,87 @@ import (
 
 // Owner is the resolver for the owner field.
 func (r *actionResolver) Owner(ctx context.Context, obj *store.Action) (*store.Person, error) {
-	return load(ctx, loaders.For(ctx).Person, obj.OwnerID)
+	return loaders.Opt[store.Person](ctx, obj.OwnerID)
 }
 
 // OwnerBody is the resolver for the ownerBody field.
 func (r *actionResolver) OwnerBody(ctx context.Context, obj *store.Action) (*store.Body, error) {
-	return load(ctx, loaders.For(ctx).Body, obj.OwnerBodyID)
+	return loaders.Opt[store.Body](ctx, obj.OwnerBodyID)
 }
 
 // Priority is the resolver for the priority field.
 func (r *actionResolver) Priority(ctx context.Context, obj *store.Action) (*store.Priority, error) {
-	return load(ctx, loaders.For(ctx).Priority, obj.PriorityID)
+	return loaders.Opt[store.Priority](ctx, obj.PriorityID)
 }
 
 // Plan is the resolver for the plan field.
 func (r *actionResolver) Plan(ctx context.Context, obj *store.Action) (*store.Plan, error) {
-	return load(ctx, loaders.For(ctx).Plan, obj.PlanID)
+	return loaders.Opt[store.Plan](ctx, obj.PlanID)
 }
 
 // AgendaItem is the resolver for the agendaItem field.
 func (r *actionResolver) AgendaItem(ctx context.Context, obj *store.Action) (*store.AgendaItem, error) {
-	return load(ctx, loaders.For(ctx).AgendaItem, obj.AgendaItemID)
+	return loaders.Opt[store.AgendaItem](ctx, obj.AgendaItemID)
 }
 
 // Meeting is the resolver for the meeting field.
 func (r *agendaItemResolver) Meeting(ctx context.Context, obj *store.AgendaItem) (*store.Meeting, error) {
-	return loaders.For(ctx).Meeting.Load(ctx, obj.MeetingID)
+	return loaders.One[store.Meeting](ctx, obj.MeetingID)
 }
 
 // Presenter is the resolver for the presenter field.
 func (r *agendaItemResolver) Presenter(ctx context.Context, obj *store.AgendaItem) (*store.Person, error) {
-	return load(ctx, loaders.For(ctx).Person, obj.PresenterID)
+	return loaders.Opt[store.Person](ctx, obj.PresenterID)
 }
 
 // Reports is the resolver for the reports field.
 func (r *agendaItemResolver) Reports(ctx context.Context, obj *store.AgendaItem) ([]*store.Report, error) {
-	return loaders.For(ctx).ReportsByAgendaItem.Load(ctx, obj.ID)
+	return loaders.Related[store.Report](ctx, "agendaItemId", obj.ID)
 }
 
 // Declarations is the resolver for the declarations field.
 func (r *agendaItemResolver) Declarations(ctx context.Context, obj *store.AgendaItem) ([]*store.Declaration, error) {
-	return loaders.For(ctx).DeclarationsByAgendaItem.Load(ctx, obj.ID)
+	return loaders.Related[store.Declaration](ctx, "agendaItemId", obj.ID)
 }
 
 // Actions is the resolver for the actions field.
 func (r *agendaItemResolver) Actions(ctx context.Context, obj *store.AgendaItem) ([]*store.Action, error) {
-	return loaders.For(ctx).ActionsByAgendaItem.Load(ctx, obj.ID)
+	return loaders.Related[store.Action](ctx, "agendaItemId", obj.ID)
 }
 
 // Person is the resolver for the person field.
 func (r *attendanceResolver) Person(ctx context.Context, obj *store.Attendance) (*store.Person, error) {
-	return loaders.For(ctx).Person.Load(ctx, obj.PersonID)
+	return loaders.One[store.Person](ctx, obj.PersonID)
 }
 
 // Meeting is the resolver for the meeting field.
 func (r *attendanceResolver) Meeting(ctx context.Context, obj *store.Attendance) (*store.Meeting, error) {
-	return loaders.For(ctx).Meeting.Load(ctx, obj.MeetingID)
+	return loaders.One[store.Meeting](ctx, obj.MeetingID)
 }
 
 // Representing is the resolver for the representing field.
 func (r *attendanceResolver) Representing(ctx context.Context, obj *store.Attendance) (*store.Organisation, error) {
-	return load(ctx, loaders.For(ctx).Organisation, obj.RepresentingID)
+	return loaders.Opt[store.Organisation](ctx, obj.RepresentingID)
 }
 
 // Organisation is the resolver for the organisation field.
 func (r *bodyResolver) Organisation(ctx context.Context, obj *store.Body) (*store.Organisation, error) {
-	return load(ctx, loaders.For(ctx).Organisation, obj.OrganisationID)
+	return loaders.Opt[store.Organisation](ctx, obj.OrganisationID)
 }
 
 // Parent is the resolver for the parent field.
 func (r *bodyResolver) Parent(ctx context.Context, obj *store.Body) (*store.Body, error) {
-	return load(ctx, loaders.For(ctx).Body, obj.ParentID)
+	return loaders.Opt[store.Body](ctx, obj.ParentID)
 }
 
 // Children is the resolver for the children field.
 func (r *bodyResolver) Children(ctx context.Context, obj *store.Body) ([]*store.Body, error) {
-	return loaders.For(ctx).BodiesByParent.Load(ctx, obj.ID)
+	return loaders.Related[store.Body](ctx, "parentId", obj.ID)
 }
 
 // Memberships is the resolver for the memberships field.
 func (r *bodyResolver) Memberships(ctx context.Context, obj *store.Body, current *bool, role *string) ([]*store.Membership, error) {
-	all, err := loaders.For(ctx).MembershipsByBody.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Membership](ctx, "bodyId", obj.ID)
 	today := r.today()
 	return filter(all, func(m *store.Membership) bool {
 		return (current == nil || m.CurrentOn(today) == *current) && (role == nil || m.Role == *role)
@@ -104,7 +104,7 @@ func (r *bodyResolver) Memberships(ctx context.Context, obj *store.Body, current
 
 // Meetings is the resolver for the meetings field.
 func (r *bodyResolver) Meetings(ctx context.Context, obj *store.Body, from *string, to *string, status *string, first *int, after *string) (*model.MeetingConnection, error) {
-	all, err := loaders.For(ctx).MeetingsByBody.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Meeting](ctx, "bodyId", obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -116,17 +116,17 @@ func (r *bodyResolver) Meetings(ctx context.Context, obj *store.Body, from *stri
 
 // Plans is the resolver for the plans field.
 func (r *bodyResolver) Plans(ctx context.Context, obj *store.Body) ([]*store.Plan, error) {
-	return loaders.For(ctx).PlansByOwner.Load(ctx, obj.ID)
+	return loaders.Related[store.Plan](ctx, "ownerId", obj.ID)
 }
 
 // Person is the resolver for the person field.
 func (r *declarationResolver) Person(ctx context.Context, obj *store.Declaration) (*store.Person, error) {
-	return loaders.For(ctx).Person.Load(ctx, obj.PersonID)
+	return loaders.One[store.Person](ctx, obj.PersonID)
 }
 
 // AgendaItem is the resolver for the agendaItem field.
 func (r *declarationResolver) AgendaItem(ctx context.Context, obj *store.Declaration) (*store.AgendaItem, error) {
-	return loaders.For(ctx).AgendaItem.Load(ctx, obj.AgendaItemID)
+	return loaders.One[store.AgendaItem](ctx, obj.AgendaItemID)
 }
 
 // Observations is the resolver for the observations field.
@@ -143,28 +143,28 @@ func (r *indicatorResolver) Latest(ctx context.Context, obj *store.Indicator, ar
 
 // Priorities is the resolver for the priorities field.
 func (r *indicatorResolver) Priorities(ctx context.Context, obj *store.Indicator) ([]*store.Priority, error) {
-	return loaders.For(ctx).PrioritiesByIndicator.Load(ctx, obj.ID)
+	return loaders.Related[store.Priority](ctx, "indicatorIds", obj.ID)
 }
 
 // Body is the resolver for the body field.
 func (r *meetingResolver) Body(ctx context.Context, obj *store.Meeting) (*store.Body, error) {
-	return loaders.For(ctx).Body.Load(ctx, obj.BodyID)
+	return loaders.One[store.Body](ctx, obj.BodyID)
 }
 
 // AgendaItems is the resolver for the agendaItems field.
 func (r *meetingResolver) AgendaItems(ctx context.Context, obj *store.Meeting) ([]*store.AgendaItem, error) {
-	return loaders.For(ctx).AgendaItemsByMeeting.Load(ctx, obj.ID)
+	return loaders.Related[store.AgendaItem](ctx, "meetingId", obj.ID)
 }
 
 // Attendance is the resolver for the attendance field.
 func (r *meetingResolver) Attendance(ctx context.Context, obj *store.Meeting, status *string) ([]*store.Attendance, error) {
-	all, err := loaders.For(ctx).AttendanceByMeeting.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Attendance](ctx, "meetingId", obj.ID)
 	return filter(all, func(a *store.Attendance) bool { return status == nil || a.Status == *status }), err
 }
 
 // Reports is the resolver for the reports field.
 func (r *meetingResolver) Reports(ctx context.Context, obj *store.Meeting) ([]*store.Report, error) {
-	return loaders.For(ctx).ReportsByMeeting.Load(ctx, obj.ID)
+	return loaders.Related[store.Report](ctx, "meetingId", obj.ID)
 }
 
 // Previous is the resolver for the previous field.
@@ -179,27 +179,27 @@ func (r *meetingResolver) Next(ctx context.Context, obj *store.Meeting) (*store.
 
 // Person is the resolver for the person field.
 func (r *membershipResolver) Person(ctx context.Context, obj *store.Membership) (*store.Person, error) {
-	return load(ctx, loaders.For(ctx).Person, obj.PersonID)
+	return loaders.Opt[store.Person](ctx, obj.PersonID)
 }
 
 // Body is the resolver for the body field.
 func (r *membershipResolver) Body(ctx context.Context, obj *store.Membership) (*store.Body, error) {
-	return loaders.For(ctx).Body.Load(ctx, obj.BodyID)
+	return loaders.One[store.Body](ctx, obj.BodyID)
 }
 
 // Representing is the resolver for the representing field.
 func (r *membershipResolver) Representing(ctx context.Context, obj *store.Membership) (*store.Organisation, error) {
-	return load(ctx, loaders.For(ctx).Organisation, obj.RepresentingID)
+	return loaders.Opt[store.Organisation](ctx, obj.RepresentingID)
 }
 
 // Indicator is the resolver for the indicator field.
 func (r *observationResolver) Indicator(ctx context.Context, obj *store.Observation) (*store.Indicator, error) {
-	return loaders.For(ctx).Indicator.Load(ctx, obj.IndicatorID)
+	return loaders.One[store.Indicator](ctx, obj.IndicatorID)
 }
 
 // Area is the resolver for the area field.
 func (r *observationResolver) Area(ctx context.Context, obj *store.Observation) (*store.Area, error) {
-	return loaders.For(ctx).Area.Load(ctx, obj.AreaID)
+	return loaders.One[store.Area](ctx, obj.AreaID)
 }
 
 // Comparators is the resolver for the comparators field.
@@ -210,7 +210,7 @@ func (r *observationResolver) Comparators(ctx context.Context, obj *store.Observ
 
 // People is the resolver for the people field.
 func (r *organisationResolver) People(ctx context.Context, obj *store.Organisation, first *int, after *string) (*model.PersonConnection, error) {
-	all, err := loaders.For(ctx).PeopleByOrganisation.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Person](ctx, "organisationId", obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -220,24 +220,24 @@ func (r *organisationResolver) People(ctx context.Context, obj *store.Organisati
 
 // Bodies is the resolver for the bodies field.
 func (r *organisationResolver) Bodies(ctx context.Context, obj *store.Organisation) ([]*store.Body, error) {
-	return loaders.For(ctx).BodiesByOrganisation.Load(ctx, obj.ID)
+	return loaders.Related[store.Body](ctx, "organisationId", obj.ID)
 }
 
 // Organisation is the resolver for the organisation field.
 func (r *personResolver) Organisation(ctx context.Context, obj *store.Person) (*store.Organisation, error) {
-	return load(ctx, loaders.For(ctx).Organisation, obj.OrganisationID)
+	return loaders.Opt[store.Organisation](ctx, obj.OrganisationID)
 }
 
 // Memberships is the resolver for the memberships field.
 func (r *personResolver) Memberships(ctx context.Context, obj *store.Person, current *bool) ([]*store.Membership, error) {
-	all, err := loaders.For(ctx).MembershipsByPerson.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Membership](ctx, "personId", obj.ID)
 	today := r.today()
 	return filter(all, func(m *store.Membership) bool { return current == nil || m.CurrentOn(today) == *current }), err
 }
 
 // Attendance is the resolver for the attendance field.
 func (r *personResolver) Attendance(ctx context.Context, obj *store.Person, first *int, after *string) (*model.AttendanceConnection, error) {
-	all, err := loaders.For(ctx).AttendanceByPerson.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Attendance](ctx, "personId", obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -252,53 +252,53 @@ func (r *personResolver) Reports(ctx context.Context, obj *store.Person) ([]*sto
 
 // Actions is the resolver for the actions field.
 func (r *personResolver) Actions(ctx context.Context, obj *store.Person) ([]*store.Action, error) {
-	return loaders.For(ctx).ActionsByOwner.Load(ctx, obj.ID)
+	return loaders.Related[store.Action](ctx, "ownerId", obj.ID)
 }
 
 // Declarations is the resolver for the declarations field.
 func (r *personResolver) Declarations(ctx context.Context, obj *store.Person) ([]*store.Declaration, error) {
-	return loaders.For(ctx).DeclarationsByPerson.Load(ctx, obj.ID)
+	return loaders.Related[store.Declaration](ctx, "personId", obj.ID)
 }
 
 // Owner is the resolver for the owner field.
 func (r *planResolver) Owner(ctx context.Context, obj *store.Plan) (*store.Body, error) {
-	return load(ctx, loaders.For(ctx).Body, obj.OwnerID)
+	return loaders.Opt[store.Body](ctx, obj.OwnerID)
 }
 
 // Priorities is the resolver for the priorities field.
 func (r *planResolver) Priorities(ctx context.Context, obj *store.Plan, theme *string) ([]*store.Priority, error) {
-	all, err := loaders.For(ctx).PrioritiesByPlan.Load(ctx, obj.ID)
+	all, err := loaders.Related[store.Priority](ctx, "planId", obj.ID)
 	return filter(all, func(p *store.Priority) bool { return theme == nil || (p.Theme != nil && *p.Theme == *theme) }), err
 }
 
 // Plan is the resolver for the plan field.
 func (r *priorityResolver) Plan(ctx context.Context, obj *store.Priority) (*store.Plan, error) {
-	return loaders.For(ctx).Plan.Load(ctx, obj.PlanID)
+	return loaders.One[store.Plan](ctx, obj.PlanID)
 }
 
 // Actions is the resolver for the actions field.
 func (r *priorityResolver) Actions(ctx context.Context, obj *store.Priority) ([]*store.Action, error) {
-	return loaders.For(ctx).ActionsByPriority.Load(ctx, obj.ID)
+	return loaders.Related[store.Action](ctx, "priorityId", obj.ID)
 }
 
 // Indicators is the resolver for the indicators field.
 func (r *priorityResolver) Indicators(ctx context.Context, obj *store.Priority) ([]*store.Indicator, error) {
-	return loadAll(ctx, loaders.For(ctx).Indicator, obj.IndicatorIDs)
+	return loaders.All[store.Indicator](ctx, obj.IndicatorIDs)
 }
 
 // Leads is the resolver for the leads field.
 func (r *priorityResolver) Leads(ctx context.Context, obj *store.Priority) ([]*store.Body, error) {
-	return loadAll(ctx, loaders.For(ctx).Body, obj.LeadIDs)
+	return loaders.All[store.Body](ctx, obj.LeadIDs)
 }
 
 // Reports is the resolver for the reports field.
 func (r *priorityResolver) Reports(ctx context.Context, obj *store.Priority) ([]*store.Report, error) {
-	return loaders.For(ctx).ReportsByPriority.Load(ctx, obj.ID)
+	return loaders.Related[store.Report](ctx, "priorityIds", obj.ID)
 }
 
 // Report is the resolver for the report field.
 func (r *progressUpdateResolver) Report(ctx context.Context, obj *store.ProgressUpdate) (*store.Report, error) {
-	return load(ctx, loaders.For(ctx).Report, obj.ReportID)
+	return loaders.Opt[store.Report](ctx, obj.ReportID)
 }
 
 // Node is the resolver for the node field.
@@ -313,7 +313,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 
 // Person is the resolver for the person field.
 func (r *queryResolver) Person(ctx context.Context, id string) (*store.Person, error) {
-	return loaders.For(ctx).Person.Load(ctx, id)
+	return loaders.One[store.Person](ctx, id)
 }
 
 // People is the resolver for the people field.
@@ -332,7 +332,7 @@ func (r *queryResolver) People(ctx context.Context, name *string, organisation *
 
 // Organisation is the resolver for the organisation field.
 func (r *queryResolver) Organisation(ctx context.Context, id string) (*store.Organisation, error) {
-	return loaders.For(ctx).Organisation.Load(ctx, id)
+	return loaders.One[store.Organisation](ctx, id)
 }
 
 // Organisations is the resolver for the organisations field.
@@ -348,7 +348,7 @@ func (r *queryResolver) Organisations(ctx context.Context, kind *string, updated
 
 // Body is the resolver for the body field.
 func (r *queryResolver) Body(ctx context.Context, id string) (*store.Body, error) {
-	return loaders.For(ctx).Body.Load(ctx, id)
+	return loaders.One[store.Body](ctx, id)
 }
 
 // Bodies is the resolver for the bodies field.
@@ -362,7 +362,7 @@ func (r *queryResolver) Bodies(ctx context.Context, kind *string, updatedSince *
 
 // Meeting is the resolver for the meeting field.
 func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting, error) {
-	return loaders.For(ctx).Meeting.Load(ctx, id)
+	return loaders.One[store.Meeting](ctx, id)
 }
 
 // Meetings is the resolver for the meetings field.
@@ -376,12 +376,12 @@ func (r *queryResolver) Meetings(ctx context.Context, body *string, from *string
 
 // AgendaItem is the resolver for the agendaItem field.
 func (r *queryResolver) AgendaItem(ctx context.Context, id string) (*store.AgendaItem, error) {
-	return loaders.For(ctx).AgendaItem.Load(ctx, id)
+	return loaders.One[store.AgendaItem](ctx, id)
 }
 
 // Report is the resolver for the report field.
 func (r *queryResolver) Report(ctx context.Context, id string) (*store.Report, error) {
-	return loaders.For(ctx).Report.Load(ctx, id)
+	return loaders.One[store.Report](ctx, id)
 }
 
 // Reports is the resolver for the reports field.
@@ -401,7 +401,7 @@ func (r *queryResolver) Reports(ctx context.Context, body *string, updatedSince 
 
 // Plan is the resolver for the plan field.
 func (r *queryResolver) Plan(ctx context.Context, id string) (*store.Plan, error) {
-	return loaders.For(ctx).Plan.Load(ctx, id)
+	return loaders.One[store.Plan](ctx, id)
 }
 
 // Plans is the resolver for the plans field.
@@ -415,12 +415,12 @@ func (r *queryResolver) Plans(ctx context.Context, updatedSince *time.Time, firs
 
 // Priority is the resolver for the priority field.
 func (r *queryResolver) Priority(ctx context.Context, id string) (*store.Priority, error) {
-	return loaders.For(ctx).Priority.Load(ctx, id)
+	return loaders.One[store.Priority](ctx, id)
 }
 
 // Action is the resolver for the action field.
 func (r *queryResolver) Action(ctx context.Context, id string) (*store.Action, error) {
-	return loaders.For(ctx).Action.Load(ctx, id)
+	return loaders.One[store.Action](ctx, id)
 }
 
 // Actions is the resolver for the actions field.
@@ -434,7 +434,7 @@ func (r *queryResolver) Actions(ctx context.Context, status *string, owner *stri
 
 // Indicator is the resolver for the indicator field.
 func (r *queryResolver) Indicator(ctx context.Context, id string) (*store.Indicator, error) {
-	return loaders.For(ctx).Indicator.Load(ctx, id)
+	return loaders.One[store.Indicator](ctx, id)
 }
 
 // Indicators is the resolver for the indicators field.
@@ -448,7 +448,7 @@ func (r *queryResolver) Indicators(ctx context.Context, theme *string, updatedSi
 
 // Area is the resolver for the area field.
 func (r *queryResolver) Area(ctx context.Context, id string) (*store.Area, error) {
-	return loaders.For(ctx).Area.Load(ctx, id)
+	return loaders.One[store.Area](ctx, id)
 }
 
 // Areas is the resolver for the areas field.
@@ -463,32 +463,32 @@ func (r *queryResolver) Search(ctx context.Context, query string, first *int) ([
 
 // Meeting is the resolver for the meeting field.
 func (r *reportResolver) Meeting(ctx context.Context, obj *store.Report) (*store.Meeting, error) {
-	return load(ctx, loaders.For(ctx).Meeting, obj.MeetingID)
+	return loaders.Opt[store.Meeting](ctx, obj.MeetingID)
 }
 
 // AgendaItem is the resolver for the agendaItem field.
 func (r *reportResolver) AgendaItem(ctx context.Context, obj *store.Report) (*store.AgendaItem, error) {
-	return load(ctx, loaders.For(ctx).AgendaItem, obj.AgendaItemID)
+	return loaders.Opt[store.AgendaItem](ctx, obj.AgendaItemID)
 }
 
 // Author is the resolver for the author field.
 func (r *reportResolver) Author(ctx context.Context, obj *store.Report) (*store.Person, error) {
-	return load(ctx, loaders.For(ctx).Person, obj.AuthorID)
+	return loaders.Opt[store.Person](ctx, obj.AuthorID)
 }
 
 // LeadMember is the resolver for the leadMember field.
 func (r *reportResolver) LeadMember(ctx context.Context, obj *store.Report) (*store.Person, error) {
-	return load(ctx, loaders.For(ctx).Person, obj.LeadMemberID)
+	return loaders.Opt[store.Person](ctx, obj.LeadMemberID)
 }
 
 // Priorities is the resolver for the priorities field.
 func (r *reportResolver) Priorities(ctx context.Context, obj *store.Report) ([]*store.Priority, error) {
-	return loadAll(ctx, loaders.For(ctx).Priority, obj.PriorityIDs)
+	return loaders.All[store.Priority](ctx, obj.PriorityIDs)
 }
 
 // Indicators is the resolver for the indicators field.
 func (r *reportResolver) Indicators(ctx context.Context, obj *store.Report) ([]*store.Indicator, error) {
-	return loadAll(ctx, loaders.For(ctx).Indicator, obj.IndicatorIDs)
+	return loaders.All[store.Indicator](ctx, obj.IndicatorIDs)
 }
 
 // Action returns ActionResolver implementation.

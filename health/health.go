@@ -7,12 +7,12 @@ package health
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"councilgraph/apierr"
 	"councilgraph/store"
 	"councilgraph/telemetry"
 )
@@ -149,9 +149,6 @@ func (c *Checker) Err() error {
 // Ready is the readiness check: Err.
 func (c *Checker) Ready(context.Context) error { return c.Err() }
 
-// unavailable is the body of a request refused while the database is away.
-const unavailable = `{"errors":[{"message":"the database is unreachable; try again shortly","extensions":{"code":"SERVICE_UNAVAILABLE"}}]}`
-
 // Gate refuses requests at once, with 503 and SERVICE_UNAVAILABLE, while the
 // database is unreachable; a request it lets through is cancelled, with
 // store.ErrUnreachable as the cause, if the database goes while it runs.
@@ -181,10 +178,8 @@ func (c *Checker) Gate(next http.Handler) http.Handler {
 }
 
 // Refuse answers a request that cannot run because the database is
-// unreachable.
+// unreachable: 503, SERVICE_UNAVAILABLE, and Retry-After: 1.
 func Refuse(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Retry-After", "1")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = io.WriteString(w, unavailable)
+	apierr.Writef(w, apierr.ServiceUnavailable, "the database is unreachable; try again shortly")
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"councilgraph/graph"
+	"councilgraph/apierr"
 )
 
 // The response media types of GraphQL over HTTP.
@@ -98,7 +98,7 @@ func (GraphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		w.Header().Set("Allow", http.MethodPost)
 		writeErrors(w, http.StatusMethodNotAllowed, exec.DispatchError(ctx, gqlerror.List{{
 			Message:    fmt.Sprintf("a %s cannot be sent with GET; use POST", opCtx.Operation.Operation),
-			Extensions: map[string]any{"code": graph.CodeBadUserInput},
+			Extensions: map[string]any{"code": string(apierr.BadUserInput)},
 		}}))
 		return
 	}
@@ -217,20 +217,13 @@ func decodeJSON(data []byte, v any) error {
 }
 
 // statusWithoutData is the application/graphql-response+json status of a
-// response that has errors and no data.
+// response that has errors and no data: the first error's code's status
+// other than BAD_USER_INPUT's, else 400.
 func statusWithoutData(errs gqlerror.List) int {
 	for _, e := range errs {
-		switch e.Extensions["code"] {
-		case graph.CodeUnauthenticated:
-			return http.StatusUnauthorized
-		case graph.CodeForbidden:
-			return http.StatusForbidden
-		case graph.CodeRateLimited:
-			return http.StatusTooManyRequests
-		case graph.CodeServiceUnavailable:
-			return http.StatusServiceUnavailable
-		case graph.CodeInternal:
-			return http.StatusInternalServerError
+		c, _ := e.Extensions["code"].(string)
+		if st := apierr.Status(apierr.Code(c)); st != http.StatusBadRequest && st != http.StatusNotFound {
+			return st
 		}
 	}
 	return http.StatusBadRequest
@@ -248,8 +241,7 @@ func writeErrors(w http.ResponseWriter, status int, resp *graphql.Response) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, `{"errors":[{"message":"internal error: could not encode the response","extensions":{"code":"INTERNAL"}}]}`)
+		apierr.Writef(w, apierr.Internal, "internal error: could not encode the response")
 		return
 	}
 	w.WriteHeader(status)

@@ -25,6 +25,7 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/loaders"
@@ -63,6 +64,9 @@ type Config struct {
 	// MaxInFlight is how many operations may run at once (0: no limit);
 	// the rest queue within their deadline.
 	MaxInFlight int
+	// CostCeilings are the most one operation may cost, per scope
+	// (default DefaultCostCeilings).
+	CostCeilings map[string]int
 
 	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
 	// traces); Extensions are added to the GraphQL server last.
@@ -97,6 +101,9 @@ func (c Config) withDefaults() Config {
 	if c.APQCacheSize == 0 {
 		c.APQCacheSize = 1000
 	}
+	if c.CostCeilings == nil {
+		c.CostCeilings = DefaultCostCeilings()
+	}
 	return c
 }
 
@@ -119,7 +126,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
-	gql.Use(&extension.ComplexityLimit{Func: costCeiling})
+	gql.Use(&extension.ComplexityLimit{Func: costCeiling(cfg.CostCeilings)})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
@@ -139,16 +146,31 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		MaxAge:           600,
 	})
 
-	mux := http.NewServeMux()
 	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
-	api := loaders.Middleware(s, cfg.LoaderWait, gql)
-	api = limitInFlight(cfg.MaxInFlight, api)
-	api = withDeadline(cfg.Timeout, api)
-	api = limiter.middleware(api)
-	api = auth.Middleware(s, log, api)
-	api = wrap(cfg.Gate, api)
-	mux.Handle("/graphql", wrap(cfg.Observe, c.Handler(limitBody(api))))
+	// A request to /graphql passes these in order, the first outermost:
+	// identity and limits come before the body is read, so that a caller
+	// who may not run anything costs no more than its headers, and the body
+	// is read before an operation slot is taken, so that a slow sender
+	// holds none. Observe (metrics, traces) sees every request, refusals
+	// included; Gate refuses at once while the database is away, before
+	// anything (a key lookup) waits on it.
+	api := Chain(gql,
+		optional(cfg.Observe),
+		c.Handler,
+		optional(cfg.Gate),
+		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
+		limiter.middleware,
+		limitBody,
+		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
+		func(h http.Handler) http.Handler { return limitInFlight(cfg.MaxInFlight, h) },
+		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierr.Writef(w, apierr.NotFound, "no such path: %s; GraphQL is at /graphql", r.URL.Path)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -171,12 +193,21 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	return withRequestLog(log, mux)
 }
 
-// wrap applies mw to h when it is set.
-func wrap(mw func(http.Handler) http.Handler, h http.Handler) http.Handler {
-	if mw == nil {
-		return h
+// Chain wraps h in middleware, the first outermost: Chain(h, a, b) is
+// a(b(h)).
+func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
 	}
-	return mw(h)
+	return h
+}
+
+// optional is mw, or no middleware when mw is nil.
+func optional(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	if mw == nil {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	return mw
 }
 
 // limitBody answers 413 to a request body over MaxBodyBytes, whether or not
@@ -197,7 +228,7 @@ func limitBody(next http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				http.Error(w, "could not read the request body", http.StatusBadRequest)
+				apierr.Writef(w, apierr.BadUserInput, "could not read the request body: %v", err)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -207,9 +238,7 @@ func limitBody(next http.Handler) http.Handler {
 }
 
 func tooLarge(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusRequestEntityTooLarge)
-	_, _ = io.WriteString(w, `{"errors":[{"message":"request body is larger than 1 MiB","extensions":{"code":"BAD_USER_INPUT"}}]}`)
+	apierr.Write(w, http.StatusRequestEntityTooLarge, apierr.New(apierr.BadUserInput, "request body is larger than 1 MiB"))
 }
 
 // withRequestLog gives each request an ID (X-Request-Id, generated when

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/time/rate"
 
+	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/health"
@@ -28,18 +28,23 @@ import (
 	"councilgraph/telemetry"
 )
 
-// CostCeilings is the most a single operation may cost, per scope. Cost is
-// counted by graph.Complexity: a page costs `first` times its records.
-var CostCeilings = map[string]int{
-	auth.ScopePublic:  10_000,
-	auth.ScopePartner: 50_000,
-	auth.ScopeOfficer: 200_000,
-	auth.ScopeAdmin:   500_000,
+// DefaultCostCeilings are the most a single operation may cost, per scope,
+// unless Config.CostCeilings says otherwise. Cost is counted by
+// graph.Complexity: a page costs `first` times its records.
+func DefaultCostCeilings() map[string]int {
+	return map[string]int{
+		auth.ScopePublic:  10_000,
+		auth.ScopePartner: 50_000,
+		auth.ScopeOfficer: 200_000,
+		auth.ScopeAdmin:   500_000,
+	}
 }
 
-// costCeiling is the caller's ceiling.
-func costCeiling(ctx context.Context, _ *graphql.OperationContext) int {
-	return CostCeilings[auth.CallerFrom(ctx).Scope]
+// costCeiling is the caller's ceiling under ceilings.
+func costCeiling(ceilings map[string]int) func(context.Context, *graphql.OperationContext) int {
+	return func(ctx context.Context, _ *graphql.OperationContext) int {
+		return ceilings[auth.CallerFrom(ctx).Scope]
+	}
 }
 
 // DepthLimit refuses operations that nest selections deeper than Max.
@@ -65,7 +70,7 @@ func (d DepthLimit) MutateOperationContext(_ context.Context, rc *graphql.Operat
 		return nil
 	}
 	if depth := selectionDepth(op.SelectionSet, rc.Doc.Fragments, 0); depth > d.Max {
-		return codedError(graph.CodeBadUserInput, "operation has depth %d, which exceeds the limit of %d", depth, d.Max)
+		return codedError(apierr.BadUserInput, "operation has depth %d, which exceeds the limit of %d", depth, d.Max)
 	}
 	return nil
 }
@@ -141,8 +146,8 @@ func documentHash(doc string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func codedError(code, format string, args ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": code}}
+func codedError(code apierr.Code, format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": string(code)}}
 }
 
 // withDeadline bounds every request by d; the deadline reaches MongoDB
@@ -160,8 +165,8 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// tooLong is the body sent when the deadline stopped an operation.
-const tooLong = `{"errors":[{"message":"the request took too long and was stopped","extensions":{"code":"SERVICE_UNAVAILABLE"}}]}`
+// tooLong is the error sent when the deadline stopped an operation.
+var tooLong = apierr.New(apierr.ServiceUnavailable, "the request took too long and was stopped")
 
 // deadlineWriter holds the status back until the body starts, so that a
 // null response written after the deadline can be replaced whole.
@@ -178,9 +183,8 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 	if !w.started {
 		w.started = true
 		if w.ctx.Err() != nil && string(bytes.TrimSpace(p)) == "null" {
-			w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
-			_, err := io.WriteString(w.ResponseWriter, tooLong)
-			return len(p), err
+			apierr.Write(w.ResponseWriter, 0, tooLong)
+			return len(p), nil
 		}
 		w.ResponseWriter.WriteHeader(w.status)
 	}
@@ -263,9 +267,7 @@ func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 			res.CancelAt(now)
 			telemetry.Refused(r.Context(), "rate")
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusTooManyRequests)
-			_, _ = fmt.Fprintf(w, `{"errors":[{"message":"rate limit exceeded: at most %g requests a second; retry after %s","extensions":{"code":"RATE_LIMITED"}}]}`,
+			apierr.Writef(w, apierr.RateLimited, "rate limit exceeded: at most %g requests a second; retry after %s",
 				float64(limit), delay.Round(time.Millisecond))
 			return
 		}
@@ -302,8 +304,6 @@ func limitInFlight(n int, next http.Handler) http.Handler {
 			return
 		}
 		telemetry.Refused(r.Context(), "queue_deadline")
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, tooLong)
+		apierr.Write(w, 0, tooLong)
 	})
 }

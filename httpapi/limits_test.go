@@ -169,7 +169,7 @@ func TestKeys(t *testing.T) {
 
 	// The stored record holds no usable key.
 	var raw bson.M
-	if err := s.Clients.FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}).Decode(&raw); err != nil {
+	if err := storetest.Raw(t, s).Collection("clients").FindOne(ctx, bson.D{{Key: "_id", Value: c.ID}}).Decode(&raw); err != nil {
 		t.Fatal(err)
 	}
 	stored, _ := bson.MarshalExtJSON(raw, false, false)

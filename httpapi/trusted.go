@@ -10,8 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"councilgraph/apierr"
 	"councilgraph/auth"
-	"councilgraph/graph"
 )
 
 // Manifest is a trusted-documents manifest: the operations that callers of
@@ -43,7 +43,7 @@ func LoadManifest(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("trusted documents %s: name the scopes held to it in \"scopes\"", path)
 	}
 	for _, s := range m.Scopes {
-		if !slices.Contains(auth.Scopes, s) {
+		if !auth.IsScope(s) {
 			return nil, fmt.Errorf("trusted documents %s: %q is not a scope", path, s)
 		}
 	}
@@ -77,5 +77,5 @@ func (t TrustedDocuments) MutateOperationContext(ctx context.Context, rc *graphq
 			return nil
 		}
 	}
-	return codedError(graph.CodeForbidden, "only trusted documents run for scope %s, and this document (sha256 %s) is not one of them", scope, h)
+	return codedError(apierr.Forbidden, "only trusted documents run for scope %s, and this document (sha256 %s) is not one of them", scope, h)
 }

@@ -1,7 +1,10 @@
 // Package importer owns data set files: it decodes them strictly, validates
 // every record and reference before anything is written, and writes with
-// idempotent bulk upserts, so that an import either writes a valid set or
-// writes nothing.
+// idempotent bulk upserts. A set with any problem writes nothing. A set
+// that validates is written collection by collection; the database has no
+// transactions (FerretDB), so one that fails part-way through the writes
+// can leave them part-done, and running the same import again completes
+// them, since every write is idempotent.
 package importer
 
 import (
@@ -87,8 +90,8 @@ func Load(fsys fs.FS) (*Set, Problems) {
 		if e.IsDir() || !strings.HasSuffix(name, ".yaml") {
 			continue
 		}
-		spec := specFor(strings.TrimSuffix(name, ".yaml"))
-		if spec == nil {
+		k := kindOfFile(strings.TrimSuffix(name, ".yaml"))
+		if k == nil {
 			problems = append(problems, Problem{File: name, Line: 1, Msg: "not a collection file; expected one of " + strings.Join(collectionNames(), ", ") + " (.yaml)"})
 			continue
 		}
@@ -97,8 +100,8 @@ func Load(fsys fs.FS) (*Set, Problems) {
 			problems = append(problems, Problem{File: name, Line: 1, Msg: "cannot read: " + err.Error()})
 			continue
 		}
-		items, ps := Decode(name, data, spec.new)
-		set.Items[spec.name] = append(set.Items[spec.name], items...)
+		items, ps := Decode(name, data, k.New)
+		set.Items[k.Collection] = append(set.Items[k.Collection], items...)
 		problems = append(problems, ps...)
 	}
 	return set, problems

@@ -87,18 +87,17 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		now = o.Now
 	}
 	stamp := now().UTC().Truncate(time.Millisecond)
-	if err := withholdExemptBusiness(ctx, st, set); err != nil {
-		return nil, err
-	}
 	total, done := set.Count(), 0
 	var summary Summary
-	for _, sp := range specs {
-		items := set.Items[sp.name]
-		existing, err := st.FindStamps(ctx, sp.name)
+	w := st.Writer()
+	for _, k := range store.Kinds() {
+		name := k.Collection
+		items := set.Items[name]
+		existing, err := st.FindStamps(ctx, name)
 		if err != nil {
 			return summary, err
 		}
-		counts := Counts{Collection: sp.name}
+		counts := Counts{Collection: name}
 		inSet := make(map[string]bool, len(items))
 		var inserts, updates []store.Doc
 		for _, it := range items {
@@ -135,12 +134,12 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			var progress func(int)
 			if o.Progress != nil && total > progressThreshold {
 				changed := len(inserts) + len(updates)
-				progress = func(n int) { fmt.Fprintf(o.Progress, "%s: wrote %d of %d changed records\n", sp.name, n, changed) }
+				progress = func(n int) { fmt.Fprintf(o.Progress, "%s: wrote %d of %d changed records\n", name, n, changed) }
 			}
-			if err := st.WriteInBatches(ctx, sp.name, inserts, updates, o.BatchSize, progress); err != nil {
+			if err := w.WriteInBatches(ctx, name, inserts, updates, o.BatchSize, progress); err != nil {
 				return summary, err
 			}
-			if err := st.DeleteByIDs(ctx, sp.name, stale); err != nil {
+			if err := w.Delete(ctx, name, stale); err != nil {
 				return summary, err
 			}
 		}

@@ -2,47 +2,40 @@ package importer
 
 import "councilgraph/store"
 
-// spec describes one collection's file: its name, the ID prefix of its
-// records, how to make an empty record and how to check one.
-type spec struct {
-	name   string
-	prefix string
-	new    func() store.Doc
-	check  func(*checker, store.Doc)
+// checks are the rules of each kind beyond those every record follows (an
+// ID with the kind's prefix, sources, a visibility, and references that
+// name records, all read from the store's kinds table): required fields,
+// enum values, dates. A kind without an entry follows only those.
+var checks = map[string]func(*checker, store.Doc){
+	"Organisation": checkOrganisation,
+	"Person":       checkPerson,
+	"Body":         checkBody,
+	"Membership":   checkMembership,
+	"Meeting":      checkMeeting,
+	"Attendance":   checkAttendance,
+	"AgendaItem":   checkAgendaItem,
+	"Report":       checkReport,
+	"Declaration":  checkDeclaration,
+	"Plan":         checkPlan,
+	"Priority":     checkPriority,
+	"Action":       checkAction,
+	"Indicator":    checkIndicator,
+	"Area":         checkArea,
+	"Observation":  checkObservation,
 }
 
-// specs lists the collections in the order an import writes them.
-var specs = []spec{
-	{"organisations", "organisation", func() store.Doc { return &store.Organisation{} }, checkOrganisation},
-	{"people", "person", func() store.Doc { return &store.Person{} }, checkPerson},
-	{"bodies", "body", func() store.Doc { return &store.Body{} }, checkBody},
-	{"memberships", "membership", func() store.Doc { return &store.Membership{} }, checkMembership},
-	{"meetings", "meeting", func() store.Doc { return &store.Meeting{} }, checkMeeting},
-	{"attendance", "attendance", func() store.Doc { return &store.Attendance{} }, checkAttendance},
-	{"agendaItems", "agendaItem", func() store.Doc { return &store.AgendaItem{} }, checkAgendaItem},
-	{"reports", "report", func() store.Doc { return &store.Report{} }, checkReport},
-	{"declarations", "declaration", func() store.Doc { return &store.Declaration{} }, checkDeclaration},
-	{"plans", "plan", func() store.Doc { return &store.Plan{} }, checkPlan},
-	{"priorities", "priority", func() store.Doc { return &store.Priority{} }, checkPriority},
-	{"actions", "action", func() store.Doc { return &store.Action{} }, checkAction},
-	{"indicators", "indicator", func() store.Doc { return &store.Indicator{} }, checkIndicator},
-	{"areas", "area", func() store.Doc { return &store.Area{} }, checkArea},
-	{"observations", "observation", func() store.Doc { return &store.Observation{} }, checkObservation},
-}
-
-func specFor(name string) *spec {
-	for i := range specs {
-		if specs[i].name == name {
-			return &specs[i]
-		}
+// kindOfFile is the kind a data set file holds: the collection's name.
+func kindOfFile(collection string) *store.Kind {
+	if k := store.KindNamed(collection); k != nil && k.Collection == collection {
+		return k
 	}
 	return nil
 }
 
 func collectionNames() []string {
-	out := make([]string, len(specs))
-	for i, s := range specs {
-		out[i] = s.name
+	var out []string
+	for _, k := range store.Kinds() {
+		out = append(out, k.Collection)
 	}
 	return out
 }
@@ -56,15 +49,12 @@ func checkOrganisation(c *checker, d store.Doc) {
 func checkPerson(c *checker, d store.Doc) {
 	v := d.(*store.Person)
 	c.required("name", v.Name)
-	c.ref("organisationId", "organisations", v.OrganisationID)
 }
 
 func checkBody(c *checker, d store.Doc) {
 	v := d.(*store.Body)
 	c.required("name", v.Name)
 	c.enum("kind", "BodyKind", &v.Kind)
-	c.ref("organisationId", "organisations", v.OrganisationID)
-	c.ref("parentId", "bodies", v.ParentID)
 	if v.ParentID != nil && *v.ParentID == v.ID {
 		c.problem("parentId", "a body cannot report to itself")
 	}
@@ -72,10 +62,7 @@ func checkBody(c *checker, d store.Doc) {
 
 func checkMembership(c *checker, d store.Doc) {
 	v := d.(*store.Membership)
-	c.ref("personId", "people", v.PersonID)
-	c.ref("bodyId", "bodies", &v.BodyID)
 	c.enum("role", "MembershipRole", &v.Role)
-	c.ref("representingId", "organisations", v.RepresentingID)
 	c.dateRange("startDate", v.StartDate, "endDate", v.EndDate)
 	if v.PersonID == nil && v.Post == nil && v.RepresentingID == nil {
 		c.problem("personId", "a membership needs a person, a post or the organisation that holds the seat")
@@ -84,7 +71,6 @@ func checkMembership(c *checker, d store.Doc) {
 
 func checkMeeting(c *checker, d store.Doc) {
 	v := d.(*store.Meeting)
-	c.ref("bodyId", "bodies", &v.BodyID)
 	c.required("title", v.Title)
 	c.date("date", &v.Date)
 	c.required("date", v.Date)
@@ -96,17 +82,12 @@ func checkMeeting(c *checker, d store.Doc) {
 
 func checkAttendance(c *checker, d store.Doc) {
 	v := d.(*store.Attendance)
-	c.ref("meetingId", "meetings", &v.MeetingID)
-	c.ref("personId", "people", &v.PersonID)
 	c.enum("status", "AttendanceStatus", &v.Status)
-	c.ref("representingId", "organisations", v.RepresentingID)
 }
 
 func checkAgendaItem(c *checker, d store.Doc) {
 	v := d.(*store.AgendaItem)
-	c.ref("meetingId", "meetings", &v.MeetingID)
 	c.required("title", v.Title)
-	c.ref("presenterId", "people", v.PresenterID)
 	c.enum("outcome", "DecisionOutcome", v.Outcome)
 	if v.ExemptionParagraph != nil && (*v.ExemptionParagraph < 1 || *v.ExemptionParagraph > 7) {
 		c.problem("exemptionParagraph", "Schedule 12A has paragraphs 1 to 7")
@@ -119,18 +100,10 @@ func checkAgendaItem(c *checker, d store.Doc) {
 func checkReport(c *checker, d store.Doc) {
 	v := d.(*store.Report)
 	c.required("title", v.Title)
-	c.ref("meetingId", "meetings", v.MeetingID)
-	c.ref("agendaItemId", "agendaItems", v.AgendaItemID)
-	c.ref("authorId", "people", v.AuthorID)
-	c.ref("leadMemberId", "people", v.LeadMemberID)
-	c.refs("priorityIds", "priorities", v.PriorityIDs)
-	c.refs("indicatorIds", "indicators", v.IndicatorIDs)
 }
 
 func checkDeclaration(c *checker, d store.Doc) {
 	v := d.(*store.Declaration)
-	c.ref("personId", "people", &v.PersonID)
-	c.ref("agendaItemId", "agendaItems", &v.AgendaItemID)
 	c.enum("kind", "DeclarationKind", &v.Kind)
 }
 
@@ -138,15 +111,11 @@ func checkPlan(c *checker, d store.Doc) {
 	v := d.(*store.Plan)
 	c.required("title", v.Title)
 	c.dateRange("startDate", v.StartDate, "endDate", v.EndDate)
-	c.ref("ownerId", "bodies", v.OwnerID)
 }
 
 func checkPriority(c *checker, d store.Doc) {
 	v := d.(*store.Priority)
-	c.ref("planId", "plans", &v.PlanID)
 	c.required("title", v.Title)
-	c.refs("indicatorIds", "indicators", v.IndicatorIDs)
-	c.refs("leadIds", "bodies", v.LeadIDs)
 	for i, u := range v.Updates {
 		f := c.nested("updates", i)
 		c.required(f+".text", u.Text)
@@ -160,13 +129,8 @@ func checkPriority(c *checker, d store.Doc) {
 func checkAction(c *checker, d store.Doc) {
 	v := d.(*store.Action)
 	c.required("title", v.Title)
-	c.ref("ownerId", "people", v.OwnerID)
-	c.ref("ownerBodyId", "bodies", v.OwnerBodyID)
 	c.date("dueDate", v.DueDate)
 	c.enum("status", "RAG", v.Status)
-	c.ref("priorityId", "priorities", v.PriorityID)
-	c.ref("planId", "plans", v.PlanID)
-	c.ref("agendaItemId", "agendaItems", v.AgendaItemID)
 }
 
 func checkIndicator(c *checker, d store.Doc) {
@@ -184,8 +148,6 @@ func checkArea(c *checker, d store.Doc) {
 
 func checkObservation(c *checker, d store.Doc) {
 	v := d.(*store.Observation)
-	c.ref("indicatorId", "indicators", &v.IndicatorID)
-	c.ref("areaId", "areas", &v.AreaID)
 	c.required("period", v.Period)
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"councilgraph/graph"
+	"councilgraph/schema"
 	"councilgraph/store"
 )
 
@@ -26,12 +26,8 @@ var (
 // enumValues reads every enum's values from the GraphQL schema, so that the
 // data set and the API cannot disagree on them.
 func enumValues() map[string][]string {
-	out := map[string][]string{"Visibility": {"PUBLIC", "PARTNER", "OFFICER"}}
-	for name, def := range graph.NewExecutableSchema(graph.Config{}).Schema().Types {
-		for _, v := range def.EnumValues {
-			out[name] = append(out[name], v.Name)
-		}
-	}
+	out := schema.Enums()
+	out["Visibility"] = []string{store.VisibilityPublic, store.VisibilityPartner, store.VisibilityOfficer}
 	return out
 }
 
@@ -147,24 +143,32 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 	var problems Problems
 	var refs []pendingRef
 	ids := map[string]map[string]bool{}
-	for _, sp := range specs {
-		idRe := regexp.MustCompile(`^` + sp.prefix + `:` + segment + `(:` + segment + `)*$`)
-		ids[sp.name] = map[string]bool{}
-		for _, item := range set.Items[sp.name] {
+	for _, k := range store.Kinds() {
+		idRe := regexp.MustCompile(`^` + k.Prefix + `:` + segment + `(:` + segment + `)*$`)
+		ids[k.Collection] = map[string]bool{}
+		for _, item := range set.Items[k.Collection] {
 			base := item.Doc.Base()
 			c := &checker{item: item, id: base.ID}
 			switch {
 			case base.ID == "":
 				c.problem("id", "is required")
 			case !idRe.MatchString(base.ID):
-				c.problem("id", fmt.Sprintf("%q is not an ID of the form %s:<segment>[:<segment>…] with segments of a-z, 0-9 and -", base.ID, sp.prefix))
-			case ids[sp.name][base.ID]:
-				c.problem("id", "duplicate ID: another record in "+sp.name+" has it")
+				c.problem("id", fmt.Sprintf("%q is not an ID of the form %s:<segment>[:<segment>…] with segments of a-z, 0-9 and -", base.ID, k.Prefix))
+			case ids[k.Collection][base.ID]:
+				c.problem("id", "duplicate ID: another record in "+k.Collection+" has it")
 			}
-			ids[sp.name][base.ID] = true
+			ids[k.Collection][base.ID] = true
 			c.enum("visibility", "Visibility", nonEmpty(base.Visibility))
 			c.sources("sources", base.Sources)
-			sp.check(c, item.Doc)
+			for _, r := range k.Refs {
+				to := store.KindNamed(r.To).Collection
+				for _, id := range store.RefValues(item.Doc, r.Field) {
+					c.ref(r.Field, to, &id)
+				}
+			}
+			if check := checks[k.Name]; check != nil {
+				check(c, item.Doc)
+			}
 			problems = append(problems, c.problems...)
 			refs = append(refs, c.pending...)
 		}

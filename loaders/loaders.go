@@ -1,11 +1,17 @@
 // Package loaders owns the per-request dataloaders: every relation the graph
 // walks is fetched through one of them, so that all the keys asked for at one
 // level of a query go to the store in one find.
+//
+// The loaders come from the store's table of kinds: one by ID for each kind
+// (One, Opt, All) and one for each reference field of each kind (Related),
+// made the first time a request asks for it. A few relations of their own
+// shape have loaders of their own (ReportsByPerson and the observation ones).
 package loaders
 
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -13,45 +19,33 @@ import (
 	"councilgraph/store"
 )
 
-// Loaders holds one loader per relation, made afresh for each request: their
-// caches hold what one caller asked for and must not outlive the request.
+// Loaders holds the loaders of one request, made afresh for each: their
+// caches hold what one caller may see and must not outlive the request.
 type Loaders struct {
-	Person       *dataloadgen.Loader[string, *store.Person]
-	Organisation *dataloadgen.Loader[string, *store.Organisation]
-	Body         *dataloadgen.Loader[string, *store.Body]
-	Meeting      *dataloadgen.Loader[string, *store.Meeting]
-	AgendaItem   *dataloadgen.Loader[string, *store.AgendaItem]
-	Report       *dataloadgen.Loader[string, *store.Report]
-	Plan         *dataloadgen.Loader[string, *store.Plan]
-	Priority     *dataloadgen.Loader[string, *store.Priority]
-	Action       *dataloadgen.Loader[string, *store.Action]
-	Indicator    *dataloadgen.Loader[string, *store.Indicator]
-	Area         *dataloadgen.Loader[string, *store.Area]
+	s    *store.Store
+	opts []dataloadgen.Option
 
-	PeopleByOrganisation     *dataloadgen.Loader[string, []*store.Person]
-	BodiesByOrganisation     *dataloadgen.Loader[string, []*store.Body]
-	BodiesByParent           *dataloadgen.Loader[string, []*store.Body]
-	MembershipsByPerson      *dataloadgen.Loader[string, []*store.Membership]
-	MembershipsByBody        *dataloadgen.Loader[string, []*store.Membership]
-	MeetingsByBody           *dataloadgen.Loader[string, []*store.Meeting]
-	MeetingDatesByBody       *dataloadgen.Loader[string, []*store.MeetingDate]
-	AttendanceByMeeting      *dataloadgen.Loader[string, []*store.Attendance]
-	AttendanceByPerson       *dataloadgen.Loader[string, []*store.Attendance]
-	AgendaItemsByMeeting     *dataloadgen.Loader[string, []*store.AgendaItem]
-	ReportsByMeeting         *dataloadgen.Loader[string, []*store.Report]
-	ReportsByAgendaItem      *dataloadgen.Loader[string, []*store.Report]
-	ReportsByPriority        *dataloadgen.Loader[string, []*store.Report]
-	ReportsByPerson          *dataloadgen.Loader[string, []*store.Report]
-	DeclarationsByPerson     *dataloadgen.Loader[string, []*store.Declaration]
-	DeclarationsByAgendaItem *dataloadgen.Loader[string, []*store.Declaration]
-	PlansByOwner             *dataloadgen.Loader[string, []*store.Plan]
-	PrioritiesByPlan         *dataloadgen.Loader[string, []*store.Priority]
-	PrioritiesByIndicator    *dataloadgen.Loader[string, []*store.Priority]
-	ActionsByOwner           *dataloadgen.Loader[string, []*store.Action]
-	ActionsByAgendaItem      *dataloadgen.Loader[string, []*store.Action]
-	ActionsByPriority        *dataloadgen.Loader[string, []*store.Action]
-	ObservationsByIndicator  *dataloadgen.Loader[string, []*store.Observation]
-	ObservationsByPeriod     *dataloadgen.Loader[store.IndicatorPeriod, []*store.Observation]
+	mu      sync.Mutex
+	byID    map[*store.Kind]*dataloadgen.Loader[string, store.Doc]
+	byField map[ref]*dataloadgen.Loader[string, []store.Doc]
+
+	// MeetingDatesByBody holds the ID and date of each body's meetings:
+	// enough to find a meeting's neighbours.
+	MeetingDatesByBody *dataloadgen.Loader[string, []*store.MeetingDate]
+	// ReportsByPerson holds the reports a person wrote or led.
+	ReportsByPerson *dataloadgen.Loader[string, []*store.Report]
+	// ObservationsByIndicator holds every figure of each indicator, and
+	// primes ObservationsByPeriod with them.
+	ObservationsByIndicator *dataloadgen.Loader[string, []*store.Observation]
+	// ObservationsByPeriod holds every area's figure for one period of one
+	// indicator: what comparators ask for.
+	ObservationsByPeriod *dataloadgen.Loader[store.IndicatorPeriod, []*store.Observation]
+}
+
+// ref names one reference field of one kind.
+type ref struct {
+	kind  *store.Kind
+	field string
 }
 
 // DefaultWait is how long a loader gathers keys before it fetches them. It is
@@ -66,51 +60,24 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 	if wait == 0 {
 		wait = DefaultWait
 	}
-	o := dataloadgen.WithWait(wait)
-	id := func(r *store.Record) string { return r.ID }
 	l := &Loaders{
-		Person:       dataloadgen.NewLoader(one(s.FindPeopleByIDs, func(v *store.Person) string { return id(&v.Record) }), o),
-		Organisation: dataloadgen.NewLoader(one(s.FindOrganisationsByIDs, func(v *store.Organisation) string { return id(&v.Record) }), o),
-		Body:         dataloadgen.NewLoader(one(s.FindBodiesByIDs, func(v *store.Body) string { return id(&v.Record) }), o),
-		Meeting:      dataloadgen.NewLoader(one(s.FindMeetingsByIDs, func(v *store.Meeting) string { return id(&v.Record) }), o),
-		AgendaItem:   dataloadgen.NewLoader(one(s.FindAgendaItemsByIDs, func(v *store.AgendaItem) string { return id(&v.Record) }), o),
-		Report:       dataloadgen.NewLoader(one(s.FindReportsByIDs, func(v *store.Report) string { return id(&v.Record) }), o),
-		Plan:         dataloadgen.NewLoader(one(s.FindPlansByIDs, func(v *store.Plan) string { return id(&v.Record) }), o),
-		Priority:     dataloadgen.NewLoader(one(s.FindPrioritiesByIDs, func(v *store.Priority) string { return id(&v.Record) }), o),
-		Action:       dataloadgen.NewLoader(one(s.FindActionsByIDs, func(v *store.Action) string { return id(&v.Record) }), o),
-		Indicator:    dataloadgen.NewLoader(one(s.FindIndicatorsByIDs, func(v *store.Indicator) string { return id(&v.Record) }), o),
-		Area:         dataloadgen.NewLoader(one(s.FindAreasByIDs, func(v *store.Area) string { return id(&v.Record) }), o),
-
-		PeopleByOrganisation: dataloadgen.NewLoader(many(s.FindPeopleByOrganisationIDs, func(v *store.Person) []string { return opt(v.OrganisationID) }), o),
-		BodiesByOrganisation: dataloadgen.NewLoader(many(s.FindBodiesByOrganisationIDs, func(v *store.Body) []string { return opt(v.OrganisationID) }), o),
-		BodiesByParent:       dataloadgen.NewLoader(many(s.FindBodiesByParentIDs, func(v *store.Body) []string { return opt(v.ParentID) }), o),
-		MembershipsByPerson:  dataloadgen.NewLoader(many(s.FindMembershipsByPersonIDs, func(v *store.Membership) []string { return opt(v.PersonID) }), o),
-		MembershipsByBody:    dataloadgen.NewLoader(many(s.FindMembershipsByBodyIDs, func(v *store.Membership) []string { return []string{v.BodyID} }), o),
-		MeetingsByBody:       dataloadgen.NewLoader(many(s.FindMeetingsByBodyIDs, func(v *store.Meeting) []string { return []string{v.BodyID} }), o),
-		MeetingDatesByBody:   dataloadgen.NewLoader(many(s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }), o),
-		AttendanceByMeeting:  dataloadgen.NewLoader(many(s.FindAttendanceByMeetingIDs, func(v *store.Attendance) []string { return []string{v.MeetingID} }), o),
-		AttendanceByPerson:   dataloadgen.NewLoader(many(s.FindAttendanceByPersonIDs, func(v *store.Attendance) []string { return []string{v.PersonID} }), o),
-		AgendaItemsByMeeting: dataloadgen.NewLoader(sorted(many(s.FindAgendaItemsByMeetingIDs, func(v *store.AgendaItem) []string { return []string{v.MeetingID} }), agendaOrder), o),
-		ReportsByMeeting:     dataloadgen.NewLoader(many(s.FindReportsByMeetingIDs, func(v *store.Report) []string { return opt(v.MeetingID) }), o),
-		ReportsByAgendaItem:  dataloadgen.NewLoader(many(s.FindReportsByAgendaItemIDs, func(v *store.Report) []string { return opt(v.AgendaItemID) }), o),
-		ReportsByPriority:    dataloadgen.NewLoader(many(s.FindReportsByPriorityIDs, func(v *store.Report) []string { return v.PriorityIDs }), o),
-		ReportsByPerson: dataloadgen.NewLoader(many(s.FindReportsByPersonIDs, func(v *store.Report) []string {
-			return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
-		}), o),
-		DeclarationsByPerson:     dataloadgen.NewLoader(many(s.FindDeclarationsByPersonIDs, func(v *store.Declaration) []string { return []string{v.PersonID} }), o),
-		DeclarationsByAgendaItem: dataloadgen.NewLoader(many(s.FindDeclarationsByAgendaItemIDs, func(v *store.Declaration) []string { return []string{v.AgendaItemID} }), o),
-		PlansByOwner:             dataloadgen.NewLoader(many(s.FindPlansByOwnerIDs, func(v *store.Plan) []string { return opt(v.OwnerID) }), o),
-		PrioritiesByPlan:         dataloadgen.NewLoader(sorted(many(s.FindPrioritiesByPlanIDs, func(v *store.Priority) []string { return []string{v.PlanID} }), priorityOrder), o),
-		PrioritiesByIndicator:    dataloadgen.NewLoader(many(s.FindPrioritiesByIndicatorIDs, func(v *store.Priority) []string { return v.IndicatorIDs }), o),
-		ActionsByOwner:           dataloadgen.NewLoader(many(s.FindActionsByOwnerIDs, func(v *store.Action) []string { return opt(v.OwnerID) }), o),
-		ActionsByAgendaItem:      dataloadgen.NewLoader(many(s.FindActionsByAgendaItemIDs, func(v *store.Action) []string { return opt(v.AgendaItemID) }), o),
-		ActionsByPriority:        dataloadgen.NewLoader(many(s.FindActionsByPriorityIDs, func(v *store.Action) []string { return opt(v.PriorityID) }), o),
-		ObservationsByPeriod:     dataloadgen.NewLoader(manyBy(s.FindObservationsByIndicatorPeriods, periodOf), o),
+		s:       s,
+		opts:    []dataloadgen.Option{dataloadgen.WithWait(wait)},
+		byID:    map[*store.Kind]*dataloadgen.Loader[string, store.Doc]{},
+		byField: map[ref]*dataloadgen.Loader[string, []store.Doc]{},
 	}
+	o := l.opts
+	l.MeetingDatesByBody = dataloadgen.NewLoader(many("MeetingDate by bodyId", s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }), o...)
+	l.ReportsByPerson = dataloadgen.NewLoader(many("Report by person", s.FindReportsByPersonIDs, func(v *store.Report) []string {
+		return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
+	}), o...)
+	l.ObservationsByPeriod = dataloadgen.NewLoader(many("Observation by period", s.FindObservationsByIndicatorPeriods, periodOf), o...)
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.
-	byIndicator := many(s.FindObservationsByIndicatorIDs, func(v *store.Observation) []string { return []string{v.IndicatorID} })
+	byIndicator := many("Observation by indicatorId", func(ctx context.Context, ids []string) ([]*store.Observation, error) {
+		return typed[store.Observation](s.FindByRef(ctx, store.KindFor[store.Observation](), "indicatorId", ids))
+	}, func(v *store.Observation) []string { return []string{v.IndicatorID} })
 	l.ObservationsByIndicator = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([][]*store.Observation, []error) {
 		found, errs := byIndicator(ctx, keys)
 		for _, all := range found {
@@ -119,8 +86,124 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 			}
 		}
 		return found, errs
-	}, o)
+	}, o...)
 	return l
+}
+
+// record is the by-ID loader of kind k.
+func (l *Loaders) record(k *store.Kind) *dataloadgen.Loader[string, store.Doc] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.byID[k]
+	if !ok {
+		ld = dataloadgen.NewLoader(one(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
+			return l.s.FindByIDs(ctx, k, ids)
+		}, func(d store.Doc) string { return d.Base().ID }), l.opts...)
+		l.byID[k] = ld
+	}
+	return ld
+}
+
+// related is the loader of the records of kind k whose field refers to a key.
+func (l *Loaders) related(k *store.Kind, field string) *dataloadgen.Loader[string, []store.Doc] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := ref{k, field}
+	ld, ok := l.byField[key]
+	if !ok {
+		ld = dataloadgen.NewLoader(many(k.Name+" by "+field, func(ctx context.Context, ids []string) ([]store.Doc, error) {
+			return l.s.FindByRef(ctx, k, field, ids)
+		}, func(d store.Doc) []string { return store.RefValues(d, field) }), l.opts...)
+		l.byField[key] = ld
+	}
+	return ld
+}
+
+// doc is a pointer to a record type.
+type doc[T any] interface {
+	*T
+	store.Doc
+}
+
+// One loads the record of type T with the given ID: nil when there is none
+// the caller may see.
+func One[T any, PT doc[T]](ctx context.Context, id string) (PT, error) {
+	return OneThunk[T, PT](ctx, id)()
+}
+
+// OneThunk starts loading a record of type T and returns a function that
+// waits for it, so that several loads can share a batch.
+func OneThunk[T any, PT doc[T]](ctx context.Context, id string) func() (PT, error) {
+	t := For(ctx).record(store.KindFor[T]()).LoadThunk(ctx, id)
+	return func() (PT, error) {
+		d, err := t()
+		if err != nil || d == nil {
+			return nil, err
+		}
+		return d.(PT), nil
+	}
+}
+
+// Opt loads the record an optional reference names: nil when the reference
+// is empty or names no record the caller may see.
+func Opt[T any, PT doc[T]](ctx context.Context, id *string) (PT, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return One[T, PT](ctx, *id)
+}
+
+// Each loads the records of type T with the given IDs in one batch, in
+// order: nil for each the caller may not see.
+func Each[T any, PT doc[T]](ctx context.Context, ids []string) ([]PT, error) {
+	found, err := For(ctx).record(store.KindFor[T]()).LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PT, len(found))
+	for i, d := range found {
+		if d != nil {
+			out[i] = d.(PT)
+		}
+	}
+	return out, nil
+}
+
+// All loads the records a list of references names, in order, leaving out
+// those the caller may not see.
+func All[T any, PT doc[T]](ctx context.Context, ids []string) ([]PT, error) {
+	found, err := Each[T, PT](ctx, ids)
+	out := found[:0]
+	for _, d := range found {
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, err
+}
+
+// Related loads the records of type T whose reference field (one of its
+// kind's Refs, e.g. "bodyId") names key, in the kind's order.
+func Related[T any, PT doc[T]](ctx context.Context, field, key string) ([]PT, error) {
+	found, err := For(ctx).related(store.KindFor[T](), field).Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PT, len(found))
+	for i, d := range found {
+		out[i] = d.(PT)
+	}
+	return out, nil
+}
+
+// LoadNode starts loading a record of any kind by ID, for node(id:) and
+// nodes(ids:): nil when the ID names no kind or no record the caller may see.
+func LoadNode(ctx context.Context, id string) func() (store.Doc, error) {
+	k := store.KindOfID(id)
+	if k == nil || !k.Node {
+		return func() (store.Doc, error) { return nil, nil }
+	}
+	return For(ctx).record(k).LoadThunk(ctx, id)
 }
 
 func periodOf(v *store.Observation) []store.IndicatorPeriod {

@@ -1,13 +1,10 @@
 package loaders
 
-import (
-	"context"
-	"reflect"
-)
+import "context"
 
 // BatchObserver is told of each batch a loader fetches, with the loader's
-// name (the record type, with [] for a loader of lists) and the number of
-// keys. The context it returns is the fetch's (a span's, say); done is
+// name (the kind it loads by ID, "Person", or the kind and the reference it
+// loads by, "Meeting by bodyId") and the number of keys. The context it returns is the fetch's (a span's, say); done is
 // called with the fetch's error when it ends.
 type BatchObserver func(ctx context.Context, loader string, keys int) (_ context.Context, done func(error))
 
@@ -20,16 +17,11 @@ func WithBatchObserver(ctx context.Context, obs BatchObserver) context.Context {
 	return context.WithValue(ctx, observerKey{}, obs)
 }
 
-// observe tells ctx's observer, if any, of a batch of keys of a loader of
-// T (of lists of T when list).
-func observe[T any](ctx context.Context, list bool, keys int) (context.Context, func(error)) {
+// observe tells ctx's observer, if any, of a batch of keys of loader name.
+func observe(ctx context.Context, name string, keys int) (context.Context, func(error)) {
 	obs, _ := ctx.Value(observerKey{}).(BatchObserver)
 	if obs == nil {
 		return ctx, func(error) {}
-	}
-	name := reflect.TypeFor[T]().Name()
-	if list {
-		name += "[]"
 	}
 	return obs(ctx, name, keys)
 }

@@ -42,32 +42,12 @@ func (f ActionFilter) bson() bson.D {
 	return since(d, f.UpdatedSince)
 }
 
-// FindActionsByIDs returns the actions with the given IDs, in one find.
-func (s *Store) FindActionsByIDs(ctx context.Context, ids []string) ([]*Action, error) {
-	return findIn[Action](ctx, s.Actions, "_id", ids, nil)
-}
-
-// FindActionsByOwnerIDs returns the actions the given people own.
-func (s *Store) FindActionsByOwnerIDs(ctx context.Context, ids []string) ([]*Action, error) {
-	return findIn[Action](ctx, s.Actions, "ownerId", ids, byID)
-}
-
-// FindActionsByAgendaItemIDs returns the actions arising from the given agenda items.
-func (s *Store) FindActionsByAgendaItemIDs(ctx context.Context, ids []string) ([]*Action, error) {
-	return findIn[Action](ctx, s.Actions, "agendaItemId", ids, byID)
-}
-
-// FindActionsByPriorityIDs returns the actions under the given priorities.
-func (s *Store) FindActionsByPriorityIDs(ctx context.Context, ids []string) ([]*Action, error) {
-	return findIn[Action](ctx, s.Actions, "priorityId", ids, byID)
-}
-
 // FindActions returns one page of actions, by ID.
 func (s *Store) FindActions(ctx context.Context, f ActionFilter, p Page) (*Result[Action], error) {
-	return findPage[Action](ctx, s.Actions, f.bson(), byID, p)
+	return findPage[Action](ctx, collOf[Action](s), f.bson(), byID, p)
 }
 
 // CountActions counts the actions that match f.
 func (s *Store) CountActions(ctx context.Context, f ActionFilter) (int, error) {
-	return count(ctx, s.Actions, f.bson())
+	return count(ctx, collOf[Action](s), f.bson())
 }

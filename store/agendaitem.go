@@ -1,7 +1,5 @@
 package store
 
-import "context"
-
 // AgendaItem is one item of business at a meeting, with its minute.
 type AgendaItem struct {
 	Record             `bson:",inline" yaml:",inline"`
@@ -16,14 +14,4 @@ type AgendaItem struct {
 	Minutes            *string `bson:"minutes,omitempty" yaml:"minutes,omitempty"`
 	Decision           *string `bson:"decision,omitempty" yaml:"decision,omitempty"`
 	Outcome            *string `bson:"outcome,omitempty" yaml:"outcome,omitempty"`
-}
-
-// FindAgendaItemsByIDs returns the agenda items with the given IDs, in one find.
-func (s *Store) FindAgendaItemsByIDs(ctx context.Context, ids []string) ([]*AgendaItem, error) {
-	return findIn[AgendaItem](ctx, s.AgendaItems, "_id", ids, nil)
-}
-
-// FindAgendaItemsByMeetingIDs returns the agenda items of the given meetings.
-func (s *Store) FindAgendaItemsByMeetingIDs(ctx context.Context, ids []string) ([]*AgendaItem, error) {
-	return findIn[AgendaItem](ctx, s.AgendaItems, "meetingId", ids, byID)
 }

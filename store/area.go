@@ -15,12 +15,7 @@ type Area struct {
 	Code   *string `bson:"code,omitempty" yaml:"code,omitempty"`
 }
 
-// FindAreasByIDs returns the areas with the given IDs, in one find.
-func (s *Store) FindAreasByIDs(ctx context.Context, ids []string) ([]*Area, error) {
-	return findIn[Area](ctx, s.Areas, "_id", ids, nil)
-}
-
 // FindAreas returns every area, by name. Areas are few.
 func (s *Store) FindAreas(ctx context.Context) ([]*Area, error) {
-	return find[Area](ctx, s.Areas, bson.D{}, sortBy(byName))
+	return find[Area](ctx, collOf[Area](s), bson.D{}, sortBy(byName))
 }

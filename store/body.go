@@ -30,27 +30,12 @@ func (f BodyFilter) bson() bson.D {
 	return since(eq(bson.D{}, "kind", f.Kind), f.UpdatedSince)
 }
 
-// FindBodiesByIDs returns the bodies with the given IDs, in one find.
-func (s *Store) FindBodiesByIDs(ctx context.Context, ids []string) ([]*Body, error) {
-	return findIn[Body](ctx, s.Bodies, "_id", ids, nil)
-}
-
-// FindBodiesByOrganisationIDs returns the bodies the given organisations run, by name.
-func (s *Store) FindBodiesByOrganisationIDs(ctx context.Context, ids []string) ([]*Body, error) {
-	return findIn[Body](ctx, s.Bodies, "organisationId", ids, byName)
-}
-
-// FindBodiesByParentIDs returns the bodies that report to the given bodies, by name.
-func (s *Store) FindBodiesByParentIDs(ctx context.Context, ids []string) ([]*Body, error) {
-	return findIn[Body](ctx, s.Bodies, "parentId", ids, byName)
-}
-
 // FindBodies returns one page of bodies, by name.
 func (s *Store) FindBodies(ctx context.Context, f BodyFilter, p Page) (*Result[Body], error) {
-	return findPage[Body](ctx, s.Bodies, f.bson(), byName, p)
+	return findPage[Body](ctx, collOf[Body](s), f.bson(), byName, p)
 }
 
 // CountBodies counts the bodies that match f.
 func (s *Store) CountBodies(ctx context.Context, f BodyFilter) (int, error) {
-	return count(ctx, s.Bodies, f.bson())
+	return count(ctx, collOf[Body](s), f.bson())
 }

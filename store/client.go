@@ -22,7 +22,7 @@ type Client struct {
 
 // InsertClient stores a new client.
 func (s *Store) InsertClient(ctx context.Context, c *Client) error {
-	if _, err := s.Clients.InsertOne(ctx, c); err != nil {
+	if _, err := s.clients.InsertOne(ctx, c); err != nil {
 		return dbError("insert client", err)
 	}
 	return nil
@@ -31,7 +31,7 @@ func (s *Store) InsertClient(ctx context.Context, c *Client) error {
 // FindClientByKeyHash returns the client whose key hashes to h, revoked or
 // not, or nil when there is none.
 func (s *Store) FindClientByKeyHash(ctx context.Context, h string) (*Client, error) {
-	found, err := findUnscoped[Client](ctx, s.Clients, bson.D{{Key: "keyHash", Value: h}}, options.Find().SetLimit(1))
+	found, err := findUnscoped[Client](ctx, s.clients, bson.D{{Key: "keyHash", Value: h}}, options.Find().SetLimit(1))
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}
@@ -40,13 +40,13 @@ func (s *Store) FindClientByKeyHash(ctx context.Context, h string) (*Client, err
 
 // FindClients returns every client, oldest first.
 func (s *Store) FindClients(ctx context.Context) ([]*Client, error) {
-	return findUnscoped[Client](ctx, s.Clients, bson.D{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}))
+	return findUnscoped[Client](ctx, s.clients, bson.D{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}))
 }
 
 // RevokeClient marks a client's key revoked at t. It reports false when no
 // such client exists.
 func (s *Store) RevokeClient(ctx context.Context, id string, t time.Time) (bool, error) {
-	res, err := s.Clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: t.UTC()}}}})
+	res, err := s.clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: t.UTC()}}}})
 	if err != nil {
 		return false, dbError("revoke client", err)
 	}

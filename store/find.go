@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -87,25 +89,6 @@ func findUnscoped[T any](ctx context.Context, c *mongo.Collection, filter bson.D
 		return nil, dbError("find "+c.Name(), err)
 	}
 	return out, nil
-}
-
-// findIn returns the documents whose field holds one of keys, in one find
-// and one reply. A single key is sent as an equality, which FerretDB pushes
-// down to SQL where it cannot push down $in (on SQLite for _id, on
-// PostgreSQL for any field); MongoDB uses the index either way.
-func findIn[T any](ctx context.Context, c *mongo.Collection, field string, keys []string, o Order) ([]*T, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	opts := options.Find().SetBatchSize(oneReply)
-	if o != nil {
-		opts.SetSort(o.sort())
-	}
-	var cond any = bson.D{{Key: "$in", Value: keys}}
-	if len(keys) == 1 {
-		cond = keys[0]
-	}
-	return find[T](ctx, c, bson.D{{Key: field, Value: cond}}, opts)
 }
 
 // oneReply is the batch size that lets a loader's batch come back in the
@@ -253,4 +236,67 @@ func since(d bson.D, t *time.Time) bson.D {
 
 func sortBy(o Order) *options.FindOptionsBuilder {
 	return options.Find().SetSort(o.sort()).SetBatchSize(oneReply)
+}
+
+// FindByIDs returns the records of kind k with the given IDs that the
+// caller may see, in one find. Loaders batch lookups by ID through it.
+func (s *Store) FindByIDs(ctx context.Context, k *Kind, ids []string) ([]Doc, error) {
+	return findDocs(ctx, s.coll(k), k, "_id", ids, nil)
+}
+
+// FindByRef returns the records of kind k whose reference field holds one
+// of ids ("the meetings of these bodies"), that the caller may see, in the
+// kind's order, in one find.
+func (s *Store) FindByRef(ctx context.Context, k *Kind, field string, ids []string) ([]Doc, error) {
+	if _, ok := k.Ref(field); !ok {
+		return nil, fmt.Errorf("find %s by %s: %s is not a reference of %s", k.Collection, field, field, k.Name)
+	}
+	return findDocs(ctx, s.coll(k), k, field, ids, k.Order)
+}
+
+// findDocs returns the documents of kind k whose field holds one of keys,
+// in one find and one reply. A single key is sent as an equality, which
+// FerretDB pushes down to SQL where it cannot push down $in (on SQLite for
+// _id, on PostgreSQL for any field); MongoDB uses the index either way.
+func findDocs(ctx context.Context, c *mongo.Collection, k *Kind, field string, keys []string, o Order) ([]Doc, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	opts := options.Find().SetBatchSize(oneReply)
+	if o != nil {
+		opts.SetSort(o.sort())
+	}
+	var cond any = bson.D{{Key: "$in", Value: keys}}
+	if len(keys) == 1 {
+		cond = keys[0]
+	}
+	out, err := findKind(ctx, c, k, bson.D{{Key: field, Value: cond}}, opts)
+	if err == nil && k.Sort != nil {
+		slices.SortStableFunc(out, k.Sort)
+	}
+	return out, err
+}
+
+// findKind is find for a kind known only at run time: each document is
+// decoded into the kind's own type.
+func findKind(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
+	cur, err := c.Find(ctx, scoped(ctx, filter), opts...)
+	if err != nil {
+		return nil, dbError("find "+c.Name(), err)
+	}
+	defer cur.Close(ctx)
+	l := LevelOf(ctx)
+	var out []Doc
+	for cur.Next(ctx) {
+		d := k.New()
+		if err := cur.Decode(d); err != nil {
+			return nil, dbError("find "+c.Name(), err)
+		}
+		redact(l, d)
+		out = append(out, d)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, dbError("find "+c.Name(), err)
+	}
+	return out, nil
 }

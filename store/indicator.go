@@ -27,17 +27,12 @@ func (f IndicatorFilter) bson() bson.D {
 	return since(eq(bson.D{}, "theme", f.Theme), f.UpdatedSince)
 }
 
-// FindIndicatorsByIDs returns the indicators with the given IDs, in one find.
-func (s *Store) FindIndicatorsByIDs(ctx context.Context, ids []string) ([]*Indicator, error) {
-	return findIn[Indicator](ctx, s.Indicators, "_id", ids, nil)
-}
-
 // FindIndicators returns one page of indicators, by name.
 func (s *Store) FindIndicators(ctx context.Context, f IndicatorFilter, p Page) (*Result[Indicator], error) {
-	return findPage[Indicator](ctx, s.Indicators, f.bson(), byName, p)
+	return findPage[Indicator](ctx, collOf[Indicator](s), f.bson(), byName, p)
 }
 
 // CountIndicators counts the indicators that match f.
 func (s *Store) CountIndicators(ctx context.Context, f IndicatorFilter) (int, error) {
-	return count(ctx, s.Indicators, f.bson())
+	return count(ctx, collOf[Indicator](s), f.bson())
 }

@@ -53,16 +53,6 @@ func (f MeetingFilter) Match(m *Meeting) bool {
 		(f.UpdatedSince == nil || !m.UpdatedAt.Before(*f.UpdatedSince))
 }
 
-// FindMeetingsByIDs returns the meetings with the given IDs, in one find.
-func (s *Store) FindMeetingsByIDs(ctx context.Context, ids []string) ([]*Meeting, error) {
-	return findIn[Meeting](ctx, s.Meetings, "_id", ids, nil)
-}
-
-// FindMeetingsByBodyIDs returns the meetings of the given bodies, by date.
-func (s *Store) FindMeetingsByBodyIDs(ctx context.Context, ids []string) ([]*Meeting, error) {
-	return findIn[Meeting](ctx, s.Meetings, "bodyId", ids, byDate)
-}
-
 // MeetingDate is a meeting's place in its body's calendar.
 type MeetingDate struct {
 	ID     string `bson:"_id"`
@@ -74,15 +64,15 @@ type MeetingDate struct {
 // given bodies, by date: enough to find a meeting's neighbours.
 func (s *Store) FindMeetingDatesByBodyIDs(ctx context.Context, ids []string) ([]*MeetingDate, error) {
 	opts := sortBy(byDate).SetProjection(bson.D{{Key: "bodyId", Value: 1}, {Key: "date", Value: 1}})
-	return find[MeetingDate](ctx, s.Meetings, bson.D{{Key: "bodyId", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	return find[MeetingDate](ctx, collOf[Meeting](s), bson.D{{Key: "bodyId", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
 }
 
 // FindMeetings returns one page of meetings, by date.
 func (s *Store) FindMeetings(ctx context.Context, f MeetingFilter, p Page) (*Result[Meeting], error) {
-	return findPage[Meeting](ctx, s.Meetings, f.bson(), byDate, p)
+	return findPage[Meeting](ctx, collOf[Meeting](s), f.bson(), byDate, p)
 }
 
 // CountMeetings counts the meetings that match f.
 func (s *Store) CountMeetings(ctx context.Context, f MeetingFilter) (int, error) {
-	return count(ctx, s.Meetings, f.bson())
+	return count(ctx, collOf[Meeting](s), f.bson())
 }

@@ -1,7 +1,5 @@
 package store
 
-import "context"
-
 // Membership is a seat on a body, held by a person (or only named as a post)
 // on behalf of an organisation, for a time.
 type Membership struct {
@@ -19,14 +17,4 @@ type Membership struct {
 // started (or gives no start) and has not ended (or gives no end).
 func (m *Membership) CurrentOn(day string) bool {
 	return (m.StartDate == nil || *m.StartDate <= day) && (m.EndDate == nil || *m.EndDate >= day)
-}
-
-// FindMembershipsByPersonIDs returns the memberships of the given people.
-func (s *Store) FindMembershipsByPersonIDs(ctx context.Context, ids []string) ([]*Membership, error) {
-	return findIn[Membership](ctx, s.Memberships, "personId", ids, byID)
-}
-
-// FindMembershipsByBodyIDs returns the memberships of the given bodies.
-func (s *Store) FindMembershipsByBodyIDs(ctx context.Context, ids []string) ([]*Membership, error) {
-	return findIn[Membership](ctx, s.Memberships, "bodyId", ids, byID)
 }

@@ -17,11 +17,6 @@ type Observation struct {
 	Value       float64 `bson:"value" yaml:"value"`
 }
 
-// FindObservationsByIndicatorIDs returns the observations of the given indicators.
-func (s *Store) FindObservationsByIndicatorIDs(ctx context.Context, ids []string) ([]*Observation, error) {
-	return findIn[Observation](ctx, s.Observations, "indicatorId", ids, byID)
-}
-
 // IndicatorPeriod names one period of one indicator.
 type IndicatorPeriod struct {
 	IndicatorID, Period string
@@ -34,5 +29,5 @@ func (s *Store) FindObservationsByIndicatorPeriods(ctx context.Context, keys []I
 	for i, k := range keys {
 		or[i] = bson.D{{Key: "indicatorId", Value: k.IndicatorID}, {Key: "period", Value: k.Period}}
 	}
-	return find[Observation](ctx, s.Observations, bson.D{{Key: "$or", Value: or}}, sortBy(byID))
+	return find[Observation](ctx, collOf[Observation](s), bson.D{{Key: "$or", Value: or}}, sortBy(byID))
 }

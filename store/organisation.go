@@ -28,17 +28,12 @@ func (f OrganisationFilter) bson() bson.D {
 	return since(d, f.UpdatedSince)
 }
 
-// FindOrganisationsByIDs returns the organisations with the given IDs, in one find.
-func (s *Store) FindOrganisationsByIDs(ctx context.Context, ids []string) ([]*Organisation, error) {
-	return findIn[Organisation](ctx, s.Organisations, "_id", ids, nil)
-}
-
 // FindOrganisations returns one page of organisations, by name.
 func (s *Store) FindOrganisations(ctx context.Context, f OrganisationFilter, p Page) (*Result[Organisation], error) {
-	return findPage[Organisation](ctx, s.Organisations, f.bson(), byName, p)
+	return findPage[Organisation](ctx, collOf[Organisation](s), f.bson(), byName, p)
 }
 
 // CountOrganisations counts the organisations that match f.
 func (s *Store) CountOrganisations(ctx context.Context, f OrganisationFilter) (int, error) {
-	return count(ctx, s.Organisations, f.bson())
+	return count(ctx, collOf[Organisation](s), f.bson())
 }

@@ -37,22 +37,12 @@ func (f PersonFilter) bson() bson.D {
 	return since(d, f.UpdatedSince)
 }
 
-// FindPeopleByIDs returns the people with the given IDs, in one find.
-func (s *Store) FindPeopleByIDs(ctx context.Context, ids []string) ([]*Person, error) {
-	return findIn[Person](ctx, s.People, "_id", ids, nil)
-}
-
-// FindPeopleByOrganisationIDs returns the people of the given organisations, by name.
-func (s *Store) FindPeopleByOrganisationIDs(ctx context.Context, ids []string) ([]*Person, error) {
-	return findIn[Person](ctx, s.People, "organisationId", ids, byName)
-}
-
 // FindPeople returns one page of people, by name.
 func (s *Store) FindPeople(ctx context.Context, f PersonFilter, p Page) (*Result[Person], error) {
-	return findPage[Person](ctx, s.People, f.bson(), byName, p)
+	return findPage[Person](ctx, collOf[Person](s), f.bson(), byName, p)
 }
 
 // CountPeople counts the people that match f.
 func (s *Store) CountPeople(ctx context.Context, f PersonFilter) (int, error) {
-	return count(ctx, s.People, f.bson())
+	return count(ctx, collOf[Person](s), f.bson())
 }

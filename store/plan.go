@@ -23,22 +23,12 @@ type PlanFilter struct {
 	UpdatedSince *time.Time
 }
 
-// FindPlansByIDs returns the plans with the given IDs, in one find.
-func (s *Store) FindPlansByIDs(ctx context.Context, ids []string) ([]*Plan, error) {
-	return findIn[Plan](ctx, s.Plans, "_id", ids, nil)
-}
-
-// FindPlansByOwnerIDs returns the plans the given bodies own.
-func (s *Store) FindPlansByOwnerIDs(ctx context.Context, ids []string) ([]*Plan, error) {
-	return findIn[Plan](ctx, s.Plans, "ownerId", ids, byID)
-}
-
 // FindPlans returns one page of plans, by ID.
 func (s *Store) FindPlans(ctx context.Context, f PlanFilter, p Page) (*Result[Plan], error) {
-	return findPage[Plan](ctx, s.Plans, since(bson.D{}, f.UpdatedSince), byID, p)
+	return findPage[Plan](ctx, collOf[Plan](s), since(bson.D{}, f.UpdatedSince), byID, p)
 }
 
 // CountPlans counts the plans that match f.
 func (s *Store) CountPlans(ctx context.Context, f PlanFilter) (int, error) {
-	return count(ctx, s.Plans, since(bson.D{}, f.UpdatedSince))
+	return count(ctx, collOf[Plan](s), since(bson.D{}, f.UpdatedSince))
 }

@@ -1,7 +1,5 @@
 package store
 
-import "context"
-
 // Priority is one priority, objective or recommendation of a plan.
 type Priority struct {
 	Record          `bson:",inline" yaml:",inline"`
@@ -24,20 +22,4 @@ type ProgressUpdate struct {
 	Rag      *string  `bson:"rag,omitempty" yaml:"rag,omitempty"`
 	ReportID *string  `bson:"reportId,omitempty" yaml:"reportId,omitempty"`
 	Sources  []Source `bson:"sources" yaml:"sources"`
-}
-
-// FindPrioritiesByIDs returns the priorities with the given IDs, in one find.
-func (s *Store) FindPrioritiesByIDs(ctx context.Context, ids []string) ([]*Priority, error) {
-	return findIn[Priority](ctx, s.Priorities, "_id", ids, nil)
-}
-
-// FindPrioritiesByPlanIDs returns the priorities of the given plans.
-func (s *Store) FindPrioritiesByPlanIDs(ctx context.Context, ids []string) ([]*Priority, error) {
-	return findIn[Priority](ctx, s.Priorities, "planId", ids, byID)
-}
-
-// FindPrioritiesByIndicatorIDs returns the priorities measured by any of the
-// given indicators.
-func (s *Store) FindPrioritiesByIndicatorIDs(ctx context.Context, ids []string) ([]*Priority, error) {
-	return findIn[Priority](ctx, s.Priorities, "indicatorIds", ids, byID)
 }

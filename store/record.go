@@ -10,9 +10,15 @@ type Record struct {
 	ID string `bson:"_id" yaml:"id"`
 	// Sources names the documents and places the record's facts come from.
 	Sources []Source `bson:"sources" yaml:"sources"`
-	// Visibility is PUBLIC (the default), PARTNER or OFFICER: the least
-	// level a caller needs to see the record at all.
-	Visibility string `bson:"visibility,omitempty" yaml:"visibility,omitempty"`
+	// Visibility is what the data set says of who may see the record:
+	// PUBLIC (the default), PARTNER or OFFICER. It is stored as
+	// declaredVisibility.
+	Visibility string `bson:"declaredVisibility,omitempty" yaml:"visibility,omitempty"`
+	// Effective is the least level a caller needs to see the record at all,
+	// stored as visibility: its own Visibility, raised to that of every
+	// record it cannot be shown without (see Ref.Carries). The store keeps
+	// it, on every write, whichever data set changes.
+	Effective string `bson:"visibility,omitempty" yaml:"-"`
 	// Notes are curation notes, such as where two documents disagree.
 	Notes *string `bson:"notes,omitempty" yaml:"notes,omitempty"`
 	// UpdatedAt is when the record's content last changed in the store.

@@ -37,26 +37,6 @@ func (f ReportFilter) bson() bson.D {
 	return since(d, f.UpdatedSince)
 }
 
-// FindReportsByIDs returns the reports with the given IDs, in one find.
-func (s *Store) FindReportsByIDs(ctx context.Context, ids []string) ([]*Report, error) {
-	return findIn[Report](ctx, s.Reports, "_id", ids, nil)
-}
-
-// FindReportsByMeetingIDs returns the reports to the given meetings.
-func (s *Store) FindReportsByMeetingIDs(ctx context.Context, ids []string) ([]*Report, error) {
-	return findIn[Report](ctx, s.Reports, "meetingId", ids, byID)
-}
-
-// FindReportsByAgendaItemIDs returns the reports to the given agenda items.
-func (s *Store) FindReportsByAgendaItemIDs(ctx context.Context, ids []string) ([]*Report, error) {
-	return findIn[Report](ctx, s.Reports, "agendaItemId", ids, byID)
-}
-
-// FindReportsByPriorityIDs returns the reports on any of the given priorities.
-func (s *Store) FindReportsByPriorityIDs(ctx context.Context, ids []string) ([]*Report, error) {
-	return findIn[Report](ctx, s.Reports, "priorityIds", ids, byID)
-}
-
 // FindReportsByPersonIDs returns the reports the given people wrote (as
 // contact officer) or led (as lead member), in one find.
 func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Report, error) {
@@ -65,13 +45,13 @@ func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Re
 		bson.D{{Key: "authorId", Value: in}},
 		bson.D{{Key: "leadMemberId", Value: in}},
 	}}}
-	return find[Report](ctx, s.Reports, filter, sortBy(byID))
+	return find[Report](ctx, collOf[Report](s), filter, sortBy(byID))
 }
 
 // MeetingIDsOfBody lists the IDs of a body's meetings.
 func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, error) {
 	var ids []string
-	err := s.Meetings.Distinct(ctx, "_id", scoped(ctx, bson.D{{Key: "bodyId", Value: bodyID}})).Decode(&ids)
+	err := collOf[Meeting](s).Distinct(ctx, "_id", scoped(ctx, bson.D{{Key: "bodyId", Value: bodyID}})).Decode(&ids)
 	if err != nil {
 		return nil, dbError("distinct meetings", err)
 	}
@@ -83,10 +63,10 @@ func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, 
 
 // FindReports returns one page of reports, by ID.
 func (s *Store) FindReports(ctx context.Context, f ReportFilter, p Page) (*Result[Report], error) {
-	return findPage[Report](ctx, s.Reports, f.bson(), byID, p)
+	return findPage[Report](ctx, collOf[Report](s), f.bson(), byID, p)
 }
 
 // CountReports counts the reports that match f.
 func (s *Store) CountReports(ctx context.Context, f ReportFilter) (int, error) {
-	return count(ctx, s.Reports, f.bson())
+	return count(ctx, collOf[Report](s), f.bson())
 }

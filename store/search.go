@@ -8,7 +8,6 @@ import (
 	"unicode"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/runes"
@@ -59,9 +58,10 @@ func (b *Body) SearchTerms() []string { return append([]string{b.Name}, b.Aliase
 // SearchTerms are a meeting's title.
 func (m *Meeting) SearchTerms() []string { return []string{m.Title} }
 
-// SearchTerms are an agenda item's title and minute reference.
+// SearchTerms are an agenda item's title and minute reference; only the
+// title of an exempt item, whose minute reference is withheld.
 func (a *AgendaItem) SearchTerms() []string {
-	if a.MinuteRef != nil {
+	if a.MinuteRef != nil && !a.Exempt {
 		return []string{a.Title, *a.MinuteRef}
 	}
 	return []string{a.Title}
@@ -97,17 +97,11 @@ func (s *Store) Search(ctx context.Context, query string, first int) ([]Searchab
 	q := Fold(query)
 	filter := bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}}
 	opts := options.Find().SetLimit(int64(first)).SetSort(byID.sort())
-	searches := []func(context.Context) ([]Searchable, error){
-		searchIn[Person](s.People, filter, opts),
-		searchIn[Organisation](s.Organisations, filter, opts),
-		searchIn[Body](s.Bodies, filter, opts),
-		searchIn[Meeting](s.Meetings, filter, opts),
-		searchIn[AgendaItem](s.AgendaItems, filter, opts),
-		searchIn[Report](s.Reports, filter, opts),
-		searchIn[Plan](s.Plans, filter, opts),
-		searchIn[Priority](s.Priorities, filter, opts),
-		searchIn[Action](s.Actions, filter, opts),
-		searchIn[Indicator](s.Indicators, filter, opts),
+	var searches []func(context.Context) ([]Searchable, error)
+	for _, k := range kinds {
+		if k.Searchable() {
+			searches = append(searches, s.searchIn(k, filter, opts))
+		}
 	}
 	found := make([][]Searchable, len(searches))
 	g, gctx := errgroup.WithContext(ctx)
@@ -150,18 +144,16 @@ func Rank(text, q string) int {
 	return best
 }
 
-func searchIn[T any, PT interface {
-	*T
-	Searchable
-}](c *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder) func(context.Context) ([]Searchable, error) {
+// searchIn finds the records of kind k that match filter.
+func (s *Store) searchIn(k *Kind, filter bson.D, opts *options.FindOptionsBuilder) func(context.Context) ([]Searchable, error) {
 	return func(ctx context.Context) ([]Searchable, error) {
-		docs, err := find[T](ctx, c, filter, opts)
+		docs, err := findKind(ctx, s.coll(k), k, filter, opts)
 		if err != nil {
 			return nil, err
 		}
 		out := make([]Searchable, len(docs))
 		for i, d := range docs {
-			out[i] = PT(d)
+			out[i] = d.(Searchable)
 		}
 		return out, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,29 +17,17 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Store is a connection to one councilgraph database.
+// Store is a connection to one councilgraph database. Its collections are
+// its own: every read goes through its methods, which keep to the caller's
+// visibility level (see visibility.go).
 type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
-
-	Organisations *mongo.Collection
-	People        *mongo.Collection
-	Bodies        *mongo.Collection
-	Memberships   *mongo.Collection
-	Meetings      *mongo.Collection
-	Attendance    *mongo.Collection
-	AgendaItems   *mongo.Collection
-	Reports       *mongo.Collection
-	Declarations  *mongo.Collection
-	Plans         *mongo.Collection
-	Priorities    *mongo.Collection
-	Actions       *mongo.Collection
-	Indicators    *mongo.Collection
-	Areas         *mongo.Collection
-	Observations  *mongo.Collection
-	// Clients holds the API clients and their key hashes; it is not part
+	// colls holds each kind's collection, by kind name.
+	colls map[string]*mongo.Collection
+	// clients holds the API clients and their key hashes; it is not part
 	// of the data set.
-	Clients *mongo.Collection
+	clients *mongo.Collection
 }
 
 // Options configure Open.
@@ -84,47 +73,38 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 // New wraps a connected client, using database name.
 func New(client *mongo.Client, name string) *Store {
 	db := client.Database(name)
-	return &Store{
-		client:        client,
-		db:            db,
-		Organisations: db.Collection("organisations"),
-		People:        db.Collection("people"),
-		Bodies:        db.Collection("bodies"),
-		Memberships:   db.Collection("memberships"),
-		Meetings:      db.Collection("meetings"),
-		Attendance:    db.Collection("attendance"),
-		AgendaItems:   db.Collection("agendaItems"),
-		Reports:       db.Collection("reports"),
-		Declarations:  db.Collection("declarations"),
-		Plans:         db.Collection("plans"),
-		Priorities:    db.Collection("priorities"),
-		Actions:       db.Collection("actions"),
-		Indicators:    db.Collection("indicators"),
-		Areas:         db.Collection("areas"),
-		Observations:  db.Collection("observations"),
-		Clients:       db.Collection("clients"),
+	s := &Store{client: client, db: db, colls: map[string]*mongo.Collection{}, clients: db.Collection("clients")}
+	for _, k := range kinds {
+		s.colls[k.Name] = db.Collection(k.Collection)
 	}
+	return s
 }
 
-// Collection returns the collection named name ("people", "meetings", ...),
-// or nil when there is none.
-func (s *Store) Collection(name string) *mongo.Collection {
-	for _, c := range s.Collections() {
-		if c.Name() == name {
-			return c
-		}
-	}
-	return nil
+// coll is the collection of kind k.
+func (s *Store) coll(k *Kind) *mongo.Collection { return s.colls[k.Name] }
+
+// collOf is the collection of document type T.
+func collOf[T any](s *Store) *mongo.Collection { return s.coll(kindFor[T]()) }
+
+// collNamed is the collection of the kind with the given collection name;
+// an unknown name is an error, never a nil collection.
+func (s *Store) collNamed(name string) (*mongo.Collection, error) {
+	_, c, err := s.kindNamed(name)
+	return c, err
 }
 
-// Collections lists every collection, in the order an import writes them.
-func (s *Store) Collections() []*mongo.Collection {
-	return []*mongo.Collection{
-		s.Organisations, s.People, s.Bodies, s.Memberships, s.Meetings,
-		s.Attendance, s.AgendaItems, s.Reports, s.Declarations, s.Plans,
-		s.Priorities, s.Actions, s.Indicators, s.Areas, s.Observations,
+// kindNamed is the kind stored in the collection named name, and the
+// collection.
+func (s *Store) kindNamed(name string) (*Kind, *mongo.Collection, error) {
+	k := KindNamed(name)
+	if k == nil || k.Collection != name {
+		return nil, nil, fmt.Errorf("store: no collection %q", name)
 	}
+	return k, s.coll(k), nil
 }
+
+// DatabaseName is the name of the store's database.
+func (s *Store) DatabaseName() string { return s.db.Name() }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -141,27 +121,6 @@ func (s *Store) Close(ctx context.Context) error {
 	return s.client.Disconnect(ctx)
 }
 
-// indexes lists, per collection, the fields that relations and lists filter
-// or sort on.
-var indexes = map[string][]bson.D{
-	"organisations": {keys("name", "_id"), keys("kind"), keys("updatedAt"), keys("dataset")},
-	"people":        {keys("name", "_id"), keys("organisationId"), keys("updatedAt"), keys("dataset")},
-	"bodies":        {keys("name", "_id"), keys("kind"), keys("organisationId"), keys("parentId"), keys("updatedAt"), keys("dataset")},
-	"memberships":   {keys("personId"), keys("bodyId"), keys("representingId"), keys("dataset")},
-	"meetings":      {keys("date", "_id"), keys("bodyId", "date"), keys("status"), keys("updatedAt"), keys("dataset")},
-	"attendance":    {keys("meetingId"), keys("personId"), keys("representingId"), keys("dataset")},
-	"agendaItems":   {keys("meetingId"), keys("presenterId"), keys("updatedAt"), keys("dataset")},
-	"reports":       {keys("meetingId"), keys("agendaItemId"), keys("authorId"), keys("leadMemberId"), keys("priorityIds"), keys("indicatorIds"), keys("updatedAt"), keys("dataset")},
-	"declarations":  {keys("personId"), keys("agendaItemId"), keys("dataset")},
-	"plans":         {keys("ownerId"), keys("updatedAt"), keys("dataset")},
-	"priorities":    {keys("planId"), keys("indicatorIds"), keys("leadIds"), keys("updatedAt"), keys("dataset")},
-	"actions":       {keys("ownerId"), keys("ownerBodyId"), keys("priorityId"), keys("planId"), keys("agendaItemId"), keys("status"), keys("dueDate"), keys("updatedAt"), keys("dataset")},
-	"indicators":    {keys("name", "_id"), keys("theme"), keys("updatedAt"), keys("dataset")},
-	"areas":         {keys("name", "_id"), keys("dataset")},
-	"observations":  {keys("indicatorId", "period"), keys("areaId"), keys("dataset")},
-	"clients":       {keys("keyHash")},
-}
-
 func keys(fields ...string) bson.D {
 	d := make(bson.D, len(fields))
 	for i, f := range fields {
@@ -176,15 +135,19 @@ func keys(fields ...string) bson.D {
 // names an index it already has.)
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	var errs []error
-	for _, c := range append(s.Collections(), s.Clients) {
+	want := map[*mongo.Collection][][]string{s.clients: {{"keyHash"}}}
+	for _, k := range kinds {
+		want[s.coll(k)] = indexesOf(k)
+	}
+	for c, fields := range want {
 		have, err := indexNames(ctx, c)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		var missing []mongo.IndexModel
-		for _, k := range indexes[c.Name()] {
-			if !have[indexName(k)] {
+		for _, f := range fields {
+			if k := keys(f...); !have[indexName(k)] {
 				missing = append(missing, mongo.IndexModel{Keys: k, Options: options.Index().SetName(indexName(k))})
 			}
 		}
@@ -196,6 +159,21 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// IndexNames lists the names of the indexes of a kind's collection.
+func (s *Store) IndexNames(ctx context.Context, collection string) ([]string, error) {
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return nil, err
+	}
+	have, err := indexNames(ctx, c)
+	names := make([]string, 0, len(have))
+	for n := range have {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, err
 }
 
 // indexName is the name MongoDB gives an index by default: field_1_field_1.
@@ -233,7 +211,8 @@ func redactURI(uri string) string {
 
 // Empty reports whether no collection holds any record.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
-	for _, c := range s.Collections() {
+	for _, k := range kinds {
+		c := s.coll(k)
 		n, err := c.CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
 		if err != nil {
 			return false, dbError("count "+c.Name(), err)

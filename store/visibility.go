@@ -64,8 +64,8 @@ type redactor interface {
 }
 
 // redact blanks what level l may not see of v.
-func redact[T any](l Level, v *T) {
-	if r, ok := any(v).(redactor); ok && l < Officer {
+func redact(l Level, v any) {
+	if r, ok := v.(redactor); ok && l < Officer {
 		r.redact(l)
 	}
 }
@@ -77,10 +77,14 @@ func (p *Person) redact(l Level) {
 	}
 }
 
-// redact withholds the content of exempt business from all but officers:
-// the item's existence, number, title and exemption stay visible.
+// redact withholds exempt business from all but officers: the item's
+// existence, number, title and exemption stay visible, and nothing else
+// (what belongs to it, its reports, actions and declarations, is OFFICER:
+// see levels.go).
 func (a *AgendaItem) redact(l Level) {
 	if a.Exempt && l < Officer {
 		a.Minutes, a.Decision, a.Outcome, a.PresenterID = nil, nil, nil, nil
+		a.MinuteRef, a.Pages, a.ExemptionParagraph, a.Notes = nil, nil, nil, nil
+		a.Sources = []Source{}
 	}
 }

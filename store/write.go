@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -23,7 +24,10 @@ type Stamp struct {
 
 // FindStamps returns the stamp of every record in a collection, in one find.
 func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]Stamp, error) {
-	c := s.Collection(collection)
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return nil, err
+	}
 	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "dataset", Value: 1}})
 	stamps, err := findUnscoped[Stamp](ctx, c, bson.D{}, opts)
 	if err != nil {
@@ -38,7 +42,10 @@ func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]S
 
 // ExistingIDs reports which of ids exist in a collection, in one find.
 func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string) (map[string]bool, error) {
-	c := s.Collection(collection)
+	c, err := s.collNamed(collection)
+	if err != nil {
+		return nil, err
+	}
 	opts := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
 	found, err := findUnscoped[Stamp](ctx, c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
 	if err != nil {
@@ -53,8 +60,8 @@ func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string
 
 // Prepare fills the fields the store derives from a record's content: nil
 // lists become empty, Search gets the folded search text, and Hash the
-// digest of everything but UpdatedAt, so that an unchanged record can be
-// told from a changed one.
+// digest of its content, so that an unchanged record can be told from a
+// changed one.
 func Prepare(d Doc) error {
 	emptyLists(reflect.ValueOf(d).Elem())
 	base := d.Base()
@@ -64,10 +71,12 @@ func Prepare(d Doc) error {
 	if sr, ok := d.(Searchable); ok {
 		base.Search = SearchText(sr)
 	}
-	updated := base.UpdatedAt
-	base.UpdatedAt, base.Hash = time.Time{}, ""
+	// The hash covers the record's content, not what the store derives
+	// from other records (Effective) or from the clock (UpdatedAt).
+	updated, effective := base.UpdatedAt, base.Effective
+	base.UpdatedAt, base.Hash, base.Effective = time.Time{}, "", ""
 	raw, err := bson.Marshal(d)
-	base.UpdatedAt = updated
+	base.UpdatedAt, base.Effective = updated, effective
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", base.ID, err)
 	}
@@ -101,34 +110,75 @@ func emptyLists(v reflect.Value) {
 	}
 }
 
-// InsertDocs inserts new records into a collection, in one unordered bulk
+// Writer writes records for one import or Put: every write of a record
+// goes through one, so that the levels of what depends on it follow (see
+// levels.go). A Writer remembers the levels it has seen; make one per
+// import, not one for the life of the process.
+type Writer struct {
+	s  *Store
+	lv *levels
+}
+
+// Writer starts a set of writes.
+func (s *Store) Writer() *Writer {
+	return &Writer{s: s, lv: &levels{s: s, passed: map[string]string{}, loaded: map[*Kind]bool{}}}
+}
+
+// Insert inserts new records into a collection, in one unordered bulk
 // insert. Inserting is far cheaper than upserting on FerretDB, which looks
 // each upserted ID up first.
-func (s *Store) InsertDocs(ctx context.Context, collection string, docs []Doc) error {
+func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	if _, err := s.Collection(collection).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
+	k, c, err := w.s.kindNamed(collection)
+	if err != nil {
+		return err
+	}
+	if err := w.lv.settle(ctx, k, docs); err != nil {
+		return err
+	}
+	if _, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
 		return dbError("insert "+collection, err)
 	}
+	w.lv.wrote(docs, nil)
 	return nil
 }
 
-// ReplaceDocs writes records over the stored ones with their IDs (inserting
+// Replace writes records over the stored ones with their IDs (inserting
 // any that have gone), in unordered bulk writes of at most
-// maxReplacesPerCommand records.
-func (s *Store) ReplaceDocs(ctx context.Context, collection string, docs []Doc) error {
+// maxReplacesPerCommand records, and moves the levels of the records that
+// depend on those whose level changed.
+func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	k, c, err := w.s.kindNamed(collection)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.Base().ID
+	}
+	old, err := w.lv.of(ctx, k, ids)
+	if err != nil {
+		return err
+	}
+	if err := w.lv.settle(ctx, k, docs); err != nil {
+		return err
+	}
 	for start := 0; start < len(docs); start += maxReplacesPerCommand {
 		batch := docs[start:min(start+maxReplacesPerCommand, len(docs))]
 		models := make([]mongo.WriteModel, len(batch))
 		for i, d := range batch {
 			models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
 		}
-		if _, err := s.Collection(collection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 			return dbError("replace "+collection, err)
 		}
 	}
-	return nil
+	return w.lv.propagate(ctx, k, w.lv.wrote(docs, old))
 }
 
 // maxReplacesPerCommand bounds the statements of one update command.
@@ -140,54 +190,72 @@ func (s *Store) ReplaceDocs(ctx context.Context, collection string, docs []Doc) 
 // writers and every reader.
 const maxReplacesPerCommand = 16
 
-// DeleteByIDs deletes the records of a collection with the given IDs.
-func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string) error {
+// Delete deletes the records of a collection with the given IDs; what
+// carried a reference to them is then shown to officers only.
+func (w *Writer) Delete(ctx context.Context, collection string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.Collection(collection).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
+		return err
+	}
+	old, err := w.lv.of(ctx, k, ids)
+	if err != nil {
+		return err
+	}
+	if _, err := c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
 		return dbError("delete "+collection, err)
+	}
+	var changed []string
+	for _, id := range ids {
+		if old[id] != VisibilityOfficer {
+			changed = append(changed, id)
+		}
+		w.lv.passed[id] = VisibilityOfficer
+	}
+	return w.lv.propagate(ctx, k, changed)
+}
+
+// WriteInBatches inserts and replaces records of one collection in batches
+// of size, calling progress (when set) with the number written after each.
+func (w *Writer) WriteInBatches(ctx context.Context, collection string, inserts, replaces []Doc, size int, progress func(written int)) error {
+	written := 0
+	for _, op := range []struct {
+		docs  []Doc
+		write func(context.Context, string, []Doc) error
+	}{{inserts, w.Insert}, {replaces, w.Replace}} {
+		for start := 0; start < len(op.docs); start += size {
+			batch := op.docs[start:min(start+size, len(op.docs))]
+			if err := op.write(ctx, collection, batch); err != nil {
+				return err
+			}
+			written += len(batch)
+			if progress != nil {
+				progress(written)
+			}
+		}
 	}
 	return nil
 }
 
-// CollectionOf names the collection a record of d's type lives in.
-func CollectionOf(d Doc) string {
-	switch d.(type) {
-	case *Organisation:
-		return "organisations"
-	case *Person:
-		return "people"
-	case *Body:
-		return "bodies"
-	case *Membership:
-		return "memberships"
-	case *Meeting:
-		return "meetings"
-	case *Attendance:
-		return "attendance"
-	case *AgendaItem:
-		return "agendaItems"
-	case *Report:
-		return "reports"
-	case *Declaration:
-		return "declarations"
-	case *Plan:
-		return "plans"
-	case *Priority:
-		return "priorities"
-	case *Action:
-		return "actions"
-	case *Indicator:
-		return "indicators"
-	case *Area:
-		return "areas"
-	case *Observation:
-		return "observations"
-	}
-	panic(fmt.Sprintf("store: %T is not a record type", d))
+// InsertDocs inserts new records into a collection: Writer().Insert.
+func (s *Store) InsertDocs(ctx context.Context, collection string, docs []Doc) error {
+	return s.Writer().Insert(ctx, collection, docs)
 }
+
+// ReplaceDocs writes records over the stored ones: Writer().Replace.
+func (s *Store) ReplaceDocs(ctx context.Context, collection string, docs []Doc) error {
+	return s.Writer().Replace(ctx, collection, docs)
+}
+
+// DeleteByIDs deletes records by ID: Writer().Delete.
+func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string) error {
+	return s.Writer().Delete(ctx, collection, ids)
+}
+
+// CollectionOf names the collection a record of d's type lives in.
+func CollectionOf(d Doc) string { return KindOf(d).Collection }
 
 // Put prepares and writes records of any types: new ones are inserted,
 // stored ones replaced, in batches of at most 1000 per collection; records
@@ -209,6 +277,10 @@ func (s *Store) Put(ctx context.Context, now time.Time, docs ...Doc) error {
 		}
 		byColl[c] = append(byColl[c], d)
 	}
+	// In the table's order, so that what a record refers to is written
+	// first and its level is known.
+	slices.SortFunc(order, func(a, b string) int { return kindIndex(a) - kindIndex(b) })
+	w := s.Writer()
 	for _, c := range order {
 		stored, err := s.FindStamps(ctx, c)
 		if err != nil {
@@ -222,30 +294,8 @@ func (s *Store) Put(ctx context.Context, now time.Time, docs ...Doc) error {
 				inserts = append(inserts, d)
 			}
 		}
-		if err := s.WriteInBatches(ctx, c, inserts, replaces, 1000, nil); err != nil {
+		if err := w.WriteInBatches(ctx, c, inserts, replaces, 1000, nil); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// WriteInBatches inserts and replaces records of one collection in batches
-// of size, calling progress (when set) with the number written after each.
-func (s *Store) WriteInBatches(ctx context.Context, collection string, inserts, replaces []Doc, size int, progress func(written int)) error {
-	written := 0
-	for _, w := range []struct {
-		docs  []Doc
-		write func(context.Context, string, []Doc) error
-	}{{inserts, s.InsertDocs}, {replaces, s.ReplaceDocs}} {
-		for start := 0; start < len(w.docs); start += size {
-			batch := w.docs[start:min(start+size, len(w.docs))]
-			if err := w.write(ctx, collection, batch); err != nil {
-				return err
-			}
-			written += len(batch)
-			if progress != nil {
-				progress(written)
-			}
 		}
 	}
 	return nil

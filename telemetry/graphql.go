@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"councilgraph/apierr"
 )
 
 // Extension is the gqlgen extension that names each request's operation
@@ -80,19 +82,13 @@ func (e extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	return resp
 }
 
-// errorCodes are the codes counted by name; any other is OTHER.
-var errorCodes = map[string]bool{
-	"BAD_USER_INPUT": true, "NOT_FOUND": true, "UNAUTHENTICATED": true, "FORBIDDEN": true,
-	"RATE_LIMITED": true, "SERVICE_UNAVAILABLE": true, "INTERNAL": true,
-	"PERSISTED_QUERY_NOT_FOUND": true, "PERSISTED_QUERY_NOT_SUPPORTED": true,
-	"GRAPHQL_PARSE_FAILED": true, "GRAPHQL_VALIDATION_FAILED": true,
-}
-
+// knownCode is c when it is one of the service's codes (package apierr) or
+// gqlgen's parse and validation codes, NONE when empty, OTHER otherwise.
 func knownCode(c string) string {
 	switch {
 	case c == "":
 		return "NONE"
-	case errorCodes[c]:
+	case apierr.Known(c), c == "GRAPHQL_PARSE_FAILED", c == "GRAPHQL_VALIDATION_FAILED":
 		return c
 	}
 	return "OTHER"

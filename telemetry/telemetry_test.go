@@ -156,7 +156,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 		{"councilgraph_requests_refused_total", map[string]string{"limit": "body_size"}, 1},
 		{"councilgraph_mongodb_command_duration_seconds", map[string]string{"command": "find", "collection": "organisations", "outcome": "ok"}, 1},
 		{"councilgraph_mongodb_command_duration_seconds", map[string]string{"collection": "bodies"}, 1},
-		{"councilgraph_loader_batch_keys", map[string]string{"loader": "Body[]"}, 1},
+		{"councilgraph_loader_batch_keys", map[string]string{"loader": "Body by organisationId"}, 1},
 		{"councilgraph_loader_batches_per_request", nil, 1},
 	}
 	for _, c := range checks {
@@ -196,13 +196,13 @@ func TestComposeMonitorsTellsEach(t *testing.T) {
 	counter := &storetest.Counter{}
 	tel := telemetry.New(telemetry.Options{})
 	s := storetest.New(t, telemetry.ComposeMonitors(tel.CommandMonitor(), nil, counter.Monitor()))
-	if _, err := s.FindPeopleByIDs(context.Background(), []string{"person:x"}); err != nil {
+	if _, err := s.FindAreas(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if counter.Count("find") == 0 {
 		t.Error("the second monitor saw no find")
 	}
-	if value(scrape(t, tel), "councilgraph_mongodb_command_duration_seconds", map[string]string{"command": "find", "collection": "people"}) == 0 {
+	if value(scrape(t, tel), "councilgraph_mongodb_command_duration_seconds", map[string]string{"command": "find", "collection": "areas"}) == 0 {
 		t.Error("the first monitor saw no find")
 	}
 	if telemetry.ComposeMonitors(nil, nil) != nil {

@@ -12,7 +12,10 @@ import (
 	"sync"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"councilgraph/store"
 )
@@ -110,4 +113,48 @@ func (c *Counter) Count(name string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.counts[name]
+}
+
+// Raw opens the database of s on a driver client of the test's own, for
+// tests that look at what is stored around the store's methods (to prove
+// that nothing was written, or how a field is stored). Collections of a
+// record kind are named as in the storage schema ("people").
+func Raw(t testing.TB, s *store.Store) *mongo.Database {
+	t.Helper()
+	client, err := mongo.Connect(options.Client().ApplyURI(URI()))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return client.Database(s.DatabaseName())
+}
+
+// Dump reads every document of every record collection, to tell whether
+// something changed anything at all.
+func Dump(t testing.TB, s *store.Store) map[string][]bson.M {
+	t.Helper()
+	db := Raw(t, s)
+	out := map[string][]bson.M{}
+	for _, k := range store.Kinds() {
+		cur, err := db.Collection(k.Collection).Find(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []bson.M
+		if err := cur.All(context.Background(), &docs); err != nil {
+			t.Fatal(err)
+		}
+		out[k.Collection] = docs
+	}
+	return out
+}
+
+// Count counts every document of a collection, whoever may see it.
+func Count(t testing.TB, s *store.Store, collection string) int {
+	t.Helper()
+	n, err := Raw(t, s).Collection(collection).CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
 }

@@ -1,0 +1,110 @@
+// Package apierr owns the service's error codes and writes every error body
+// the service sends outside a GraphQL response: the codes are those of
+// extensions.code, the bodies are GraphQL-shaped ({"errors": [...]}) JSON,
+// so that a client reads one form whichever layer refused it.
+package apierr
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Code is what extensions.code says of an error.
+type Code string
+
+// The codes. Every error the service gives carries one of them.
+const (
+	// BadUserInput: the request, a document or an argument is at fault, and
+	// the message says how.
+	BadUserInput Code = "BAD_USER_INPUT"
+	// NotFound: no such path or resource (a single lookup of an unknown ID is
+	// null, not an error).
+	NotFound Code = "NOT_FOUND"
+	// Unauthenticated: the credentials are malformed, unknown or revoked.
+	Unauthenticated Code = "UNAUTHENTICATED"
+	// Forbidden: the caller may not do this.
+	Forbidden Code = "FORBIDDEN"
+	// RateLimited: the caller has spent their allowance; retry later.
+	RateLimited Code = "RATE_LIMITED"
+	// ServiceUnavailable: the service or its database cannot answer now.
+	ServiceUnavailable Code = "SERVICE_UNAVAILABLE"
+	// Internal: a fault of the service's own, logged with the request ID.
+	Internal Code = "INTERNAL"
+)
+
+// The automatic persisted queries protocol's own codes: clients retry on them.
+const (
+	PersistedQueryNotFound     Code = "PERSISTED_QUERY_NOT_FOUND"
+	PersistedQueryNotSupported Code = "PERSISTED_QUERY_NOT_SUPPORTED"
+)
+
+// Known reports whether c is one of the service's codes.
+func Known(c string) bool {
+	switch Code(c) {
+	case BadUserInput, NotFound, Unauthenticated, Forbidden, RateLimited, ServiceUnavailable, Internal,
+		PersistedQueryNotFound, PersistedQueryNotSupported:
+		return true
+	}
+	return false
+}
+
+// Status is the HTTP status an error of code c answers with when it stops a
+// request before any data.
+func Status(c Code) int {
+	switch c {
+	case NotFound:
+		return http.StatusNotFound
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case RateLimited:
+		return http.StatusTooManyRequests
+	case ServiceUnavailable:
+		return http.StatusServiceUnavailable
+	case Internal:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// Error is one error as the service writes it.
+type Error struct {
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// New makes an error of code c; extra extension fields may follow as
+// key/value pairs ("argument", "first").
+func New(c Code, msg string, kv ...any) Error {
+	ext := map[string]any{"code": string(c)}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ext[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return Error{Message: msg, Extensions: ext}
+}
+
+// Write sends one error as a GraphQL-shaped JSON body with status (0: the
+// code's own Status).
+func Write(w http.ResponseWriter, status int, e Error) {
+	if status == 0 {
+		status = Status(Code(fmt.Sprint(e.Extensions["code"])))
+	}
+	b, err := json.Marshal(struct {
+		Errors []Error `json:"errors"`
+	}{[]Error{e}})
+	if err != nil { // a map of strings always encodes; this is a backstop
+		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// Writef is Write with a formatted message and the code's own status.
+func Writef(w http.ResponseWriter, c Code, format string, args ...any) {
+	Write(w, 0, New(c, fmt.Sprintf(format, args...)))
+}

@@ -1,0 +1,341 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"councilgraph/auth"
+	"councilgraph/graph"
+	"councilgraph/httpapi"
+	"councilgraph/importer"
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+// The full visibility matrix runs on testdata/protected, a data set in
+// which every string of every record carries a marker of the level that
+// may see it (zzpublic01, zzpartner01, zzofficer01), and testdata/moved, a
+// second set that moves records across levels: zzmovex… markers are public
+// until it makes their agenda item exempt, then officers'; zzmovep… are
+// public until it makes their person partners'.
+//
+// For every scope it asks for every field of every record by every path —
+// lookups, node, nodes, _entities, every list with totalCount, search, and
+// the relations two levels down from each — and checks that the answers
+// (cursors decoded) hold no marker above the caller's level, every marker
+// of the caller's level, no errors, and a totalCount equal to the records
+// shown. Leaking one field, record or count on one path fails it.
+
+var marker = regexp.MustCompile(`zz(public|partner|officer|movep|movex)[0-9]{2}`)
+
+// seen is what a caller may see of each marker kind, before and after the
+// second set moves records.
+var seen = map[string]map[string][]string{
+	"before": {
+		"public":  {"public", "movep", "movex"},
+		"partner": {"public", "movep", "movex", "partner"},
+		"officer": {"public", "movep", "movex", "partner", "officer"},
+	},
+	"after": {
+		"public":  {"public"},
+		"partner": {"public", "movep", "partner"},
+		"officer": {"public", "movep", "movex", "partner", "officer"},
+	},
+}
+
+func TestVisibilityMatrixOnEveryPath(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	protected := os.DirFS("testdata/protected")
+	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "protected"}); err != nil {
+		t.Fatal(err)
+	}
+	set, problems := importer.Load(protected)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	markers := markersIn(t, "testdata/protected", "testdata/moved")
+	var ids []string
+	for _, items := range set.Items {
+		for _, it := range items {
+			ids = append(ids, it.Doc.Base().ID)
+		}
+	}
+	sort.Strings(ids)
+
+	lenient := map[string]int{}
+	for _, sc := range auth.Scopes() {
+		lenient[sc] = 1 << 30 // cost is not what this test is about
+	}
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// Admin sees as officer does (only its cost ceiling differs).
+	callers := map[string]string{"public": ""}
+	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
+		key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		callers[scope] = key
+	}
+	battery := queries(ids)
+
+	check := func(t *testing.T, phase string) {
+		for scope, key := range callers {
+			allowed := seen[phase][scope]
+			t.Run(phase+"/"+scope, func(t *testing.T) {
+				t.Parallel()
+				got := map[string]bool{}
+				for _, q := range battery {
+					body := ask(t, h, key, q.query)
+					for _, m := range marker.FindAllStringSubmatch(withCursorsDecoded(body), -1) {
+						got[m[0]] = true
+						if !slices.Contains(allowed, m[1]) {
+							t.Errorf("%s sees %s through %s", scope, m[0], q.name)
+						}
+					}
+					checkTotals(t, q.name, body)
+				}
+				for m := range markers {
+					if slices.Contains(allowed, marker.FindStringSubmatch(m)[1]) && !got[m] {
+						t.Errorf("%s never sees %s, which it may: a path or field is missing from the battery or wrongly hidden", scope, m)
+					}
+				}
+			})
+		}
+	}
+	t.Run("before", func(t *testing.T) { check(t, "before") })
+	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "moved"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("after", func(t *testing.T) { check(t, "after") })
+
+	// What an exempt item shows others than officers is its number, its
+	// title and that it is exempt.
+	item := ask(t, h, "", `{ agendaItem(id: "agendaItem:cabinet:2023-03-16:3") { number title exempt exemptionParagraph minuteRef pages minutes decision outcome notes presenter { id } sources { document } reports { id } actions { id } declarations { id } } }`)
+	want := `{"data":{"agendaItem":{"number":"3","title":"Land sale zzpublic24","exempt":true,"exemptionParagraph":null,"minuteRef":null,"pages":null,"minutes":null,"decision":null,"outcome":null,"notes":null,"presenter":null,"sources":[],"reports":[],"actions":[],"declarations":[]}}}`
+	if string(item) != want {
+		t.Errorf("the exempt item as the public sees it:\n got %s\nwant %s", item, want)
+	}
+}
+
+// markersIn lists every marker the data set files hold.
+func markersIn(t *testing.T, dirs ...string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			b, err := os.ReadFile(dir + "/" + e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "#") {
+					continue
+				}
+				for _, m := range marker.FindAllString(line, -1) {
+					out[m] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+type probe struct{ name, query string }
+
+var schemaOnce = sync.OnceValue(func() *ast.Schema { return graph.NewExecutableSchema(graph.Config{}).Schema() })
+
+// queries builds the battery: every path to every record, every field.
+func queries(ids []string) []probe {
+	sch := schemaOnce()
+	var out []probe
+	byType := map[string][]string{}
+	for _, id := range ids {
+		if k := store.KindOfID(id); k != nil {
+			byType[k.Name] = append(byType[k.Name], id)
+		}
+	}
+	q := sch.Query
+	for _, f := range q.Fields {
+		t := sch.Types[f.Type.Name()]
+		switch {
+		case strings.HasPrefix(f.Name, "__") || f.Name == "_service":
+		case len(f.Arguments) == 1 && f.Arguments[0].Name == "id" && t != nil && t.Kind == ast.Object:
+			// Every record of the type in one query, an alias each, so that
+			// the loaders batch them as a page would.
+			var roots []string
+			for i, id := range byType[t.Name] {
+				roots = append(roots, fmt.Sprintf(`r%d: %s(id: %q) { %s }`, i, f.Name, id, selection(sch, t, 2)))
+			}
+			if len(roots) > 0 {
+				out = append(out, probe{f.Name, "{ " + strings.Join(roots, " ") + " }"})
+			}
+		case strings.HasSuffix(f.Type.Name(), "Connection") && !hasRequiredArgs(f):
+			out = append(out, probe{f.Name, fmt.Sprintf(`{ %s(first: 100) { %s } }`, f.Name, selection(sch, t, 2))})
+		case f.Type.Elem != nil && len(f.Arguments) == 0 && t.Kind == ast.Object:
+			out = append(out, probe{f.Name, fmt.Sprintf(`{ %s { %s } }`, f.Name, selection(sch, t, 2))})
+		}
+	}
+	node := sch.Types["Node"]
+	for _, typ := range slices.Sorted(maps.Keys(byType)) {
+		if k := store.KindNamed(typ); k.Node {
+			id := byType[typ][len(byType[typ])-1]
+			out = append(out, probe{"node(" + id + ")", fmt.Sprintf(`{ node(id: %q) { %s } }`, id, selection(sch, node, 1))})
+		}
+	}
+	quoted := make([]string, len(ids))
+	var reps []string
+	for i, id := range ids {
+		quoted[i] = fmt.Sprintf("%q", id)
+		if k := store.KindOfID(id); k != nil && k.Node {
+			reps = append(reps, fmt.Sprintf(`{__typename: %q, id: %q}`, k.Name, id))
+		}
+	}
+	out = append(out,
+		probe{"nodes", fmt.Sprintf(`{ nodes(ids: [%s]) { %s } }`, strings.Join(quoted, ", "), selection(sch, node, 1))},
+		probe{"_entities", fmt.Sprintf(`{ _entities(representations: [%s]) { %s } }`, strings.Join(reps, ", "), selection(sch, sch.Types["_Entity"], 1))},
+		probe{"search", fmt.Sprintf(`{ search(query: "zz", first: 100) { %s } }`, selection(sch, sch.Types["SearchHit"], 1))},
+	)
+	return out
+}
+
+// selection selects every field of t that needs no argument, and the
+// fields of the objects it leads to, depth levels down.
+func selection(sch *ast.Schema, t *ast.Definition, depth int) string {
+	if t.Kind == ast.Union || t.Kind == ast.Interface {
+		// Each type's fields under an alias of its own, since fields of one
+		// name differ in type across them.
+		parts := []string{"__typename"}
+		for _, pt := range sch.GetPossibleTypes(t) {
+			parts = append(parts, "... on "+pt.Name+" { "+fields(sch, pt, depth, pt.Name+"_")+" }")
+		}
+		return strings.Join(parts, " ")
+	}
+	return fields(sch, t, depth, "")
+}
+
+// fields is selection for an object type, each field aliased with prefix.
+func fields(sch *ast.Schema, t *ast.Definition, depth int, prefix string) string {
+	alias := func(name string) string {
+		if prefix == "" {
+			return name
+		}
+		return prefix + name + ": " + name
+	}
+	var parts []string
+	for _, f := range t.Fields {
+		if strings.HasPrefix(f.Name, "__") || hasRequiredArgs(f) {
+			continue
+		}
+		ft := sch.Types[f.Type.Name()]
+		if ft.Kind == ast.Scalar || ft.Kind == ast.Enum {
+			parts = append(parts, alias(f.Name))
+			continue
+		}
+		if depth > 0 || strings.HasSuffix(t.Name, "Connection") || strings.HasSuffix(t.Name, "Edge") || ft.Name == "Source" || ft.Name == "PageInfo" {
+			d := depth - 1
+			if strings.HasSuffix(ft.Name, "Connection") || strings.HasSuffix(ft.Name, "Edge") || ft.Name == "ProgressUpdate" {
+				d = depth // the edges of a page are the same level as the page
+			}
+			if d < 0 {
+				d = 0
+			}
+			parts = append(parts, alias(f.Name)+" { "+selection(sch, ft, d)+" }")
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func hasRequiredArgs(f *ast.FieldDefinition) bool {
+	for _, a := range f.Arguments {
+		if a.Type.NonNull && a.DefaultValue == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ask runs a query as the caller with key ("" for none) and returns the
+// whole response, failing on any error in it.
+func ask(t *testing.T, h http.Handler, key, query string) []byte {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+		t.Fatalf("%.200s: status %d: %.2000s", query, rec.Code, rec.Body.String())
+	}
+	return rec.Body.Bytes()
+}
+
+// withCursorsDecoded adds the decoded text of every cursor in body to it,
+// so that a marker inside a cursor's sort key is found too.
+func withCursorsDecoded(body []byte) string {
+	var b strings.Builder
+	b.Write(body)
+	for _, m := range regexp.MustCompile(`"(?:cursor|endCursor)":"([A-Za-z0-9_-]+)"`).FindAllSubmatch(body, -1) {
+		if dec, err := base64.RawURLEncoding.DecodeString(string(m[1])); err == nil {
+			b.WriteString("\n")
+			b.Write(dec)
+		}
+	}
+	return b.String()
+}
+
+// checkTotals fails where a page that holds its whole list counts more (or
+// fewer) records than it shows.
+func checkTotals(t *testing.T, name string, body []byte) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if total, ok := x["totalCount"].(float64); ok {
+				edges, _ := x["edges"].([]any)
+				info, _ := x["pageInfo"].(map[string]any)
+				if next, _ := info["hasNextPage"].(bool); !next && int(total) != len(edges) {
+					t.Errorf("%s: totalCount %v but %d records shown", name, total, len(edges))
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				walk(x[k])
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+}

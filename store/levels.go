@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// How a record's effective visibility is kept.
+//
+// A record's Effective level is its own declared Visibility raised to the
+// level every record it carries a reference to passes on (Ref.Carries): an
+// attendance of a PARTNER person is PARTNER; a report under an exempt agenda
+// item is OFFICER, because an exempt item passes OFFICER on to what belongs
+// to it whatever its own level. The store works this out on every write,
+// so a level that depends on another record follows it whichever data set
+// changes that record: writing a record settles its level from the stored
+// levels of what it refers to, and a record whose passed-on level changed
+// raises or lowers the records that carry a reference to it, and theirs in
+// turn. A record whose carried reference names nothing (pruned since) is
+// shown to officers only.
+
+// rank orders the visibility values, least first.
+func rank(v string) int {
+	switch v {
+	case VisibilityPartner:
+		return 1
+	case VisibilityOfficer:
+		return 2
+	}
+	return 0
+}
+
+// higher is the more restricted of two visibility values.
+func higher(a, b string) string {
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// withholder is a record that withholds what belongs to it beyond its own
+// level.
+type withholder interface{ withholds() bool }
+
+// withholds: the reports, actions and declarations of an exempt item are
+// for officers only.
+func (a *AgendaItem) withholds() bool { return a.Exempt }
+
+// passes is the level a record passes on to those carrying a reference to it.
+func passes(d Doc) string {
+	if w, ok := d.(withholder); ok && w.withholds() {
+		return VisibilityOfficer
+	}
+	return d.Base().Effective
+}
+
+// levels remembers, for one Writer, the level each record passes on,
+// reading the database for the records it has not yet seen: a few by ID,
+// or the whole kind at once (a projection of three fields) when many are
+// asked for, so that an import reads each referred kind at most once.
+type levels struct {
+	s      *Store
+	passed map[string]string
+	loaded map[*Kind]bool
+}
+
+// fewIDs is the most IDs levels looks up one by one before it reads a
+// kind's levels whole.
+const fewIDs = 50
+
+// of returns the level each of ids, records of kind k, passes on; one that
+// does not exist passes OFFICER.
+func (lv *levels) of(ctx context.Context, k *Kind, ids []string) (map[string]string, error) {
+	var missing []string
+	for _, id := range ids {
+		if _, ok := lv.passed[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 && !lv.loaded[k] {
+		filter := bson.D{}
+		if len(missing) <= fewIDs {
+			filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: missing}}}}
+		} else {
+			lv.loaded[k] = true
+		}
+		proj := options.Find().SetProjection(bson.D{{Key: "visibility", Value: 1}, {Key: "exempt", Value: 1}}).SetBatchSize(oneReply)
+		cur, err := lv.s.coll(k).Find(ctx, filter, proj)
+		if err != nil {
+			return nil, dbError("find levels of "+k.Collection, err)
+		}
+		defer cur.Close(ctx)
+		for cur.Next(ctx) {
+			d := k.New()
+			if err := cur.Decode(d); err != nil {
+				return nil, dbError("find levels of "+k.Collection, err)
+			}
+			if d.Base().Effective == "" {
+				d.Base().Effective = VisibilityPublic
+			}
+			lv.passed[d.Base().ID] = passes(d)
+		}
+		if err := cur.Err(); err != nil {
+			return nil, dbError("find levels of "+k.Collection, err)
+		}
+	}
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		v, ok := lv.passed[id]
+		if !ok {
+			v = VisibilityOfficer
+			lv.passed[id] = v
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
+// settle works out the Effective level of each of docs, records of kind k,
+// from their declared levels and what their carried references pass on.
+func (lv *levels) settle(ctx context.Context, k *Kind, docs []Doc) error {
+	for _, d := range docs {
+		b := d.Base()
+		b.Effective = b.Visibility
+		if b.Effective == "" {
+			b.Effective = VisibilityPublic
+		}
+	}
+	for _, r := range k.Refs {
+		if !r.Carries {
+			continue
+		}
+		var ids []string
+		for _, d := range docs {
+			ids = append(ids, RefValues(d, r.Field)...)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		got, err := lv.of(ctx, KindNamed(r.To), ids)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			for _, id := range RefValues(d, r.Field) {
+				d.Base().Effective = higher(d.Base().Effective, got[id])
+			}
+		}
+	}
+	return nil
+}
+
+// wrote records what the written docs now pass on, and returns the IDs
+// whose passed-on level differs from before (old).
+func (lv *levels) wrote(docs []Doc, old map[string]string) []string {
+	var changed []string
+	for _, d := range docs {
+		id := d.Base().ID
+		now := passes(d)
+		if was, ok := old[id]; ok && was != now {
+			changed = append(changed, id)
+		}
+		lv.passed[id] = now
+	}
+	return changed
+}
+
+// propagate settles again the records that carry a reference to one of ids
+// (records of kind k whose passed-on level changed), writes those whose
+// level changes, and goes on to what carries a reference to them.
+func (lv *levels) propagate(ctx context.Context, k *Kind, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	for _, dk := range kinds {
+		for _, r := range dk.Refs {
+			if !r.Carries || r.To != k.Name {
+				continue
+			}
+			deps, err := findKind(WithLevel(ctx, Officer), lv.s.coll(dk), dk, bson.D{{Key: r.Field, Value: bson.D{{Key: "$in", Value: ids}}}})
+			if err != nil {
+				return err
+			}
+			old := map[string]string{}
+			before := map[string]string{}
+			for _, d := range deps {
+				old[d.Base().ID] = passes(d)
+				before[d.Base().ID] = d.Base().Effective
+			}
+			if err := lv.settle(ctx, dk, deps); err != nil {
+				return err
+			}
+			byLevel := map[string][]string{}
+			for _, d := range deps {
+				if e := d.Base().Effective; e != before[d.Base().ID] {
+					byLevel[e] = append(byLevel[e], d.Base().ID)
+				}
+			}
+			for level, changedIDs := range byLevel {
+				_, err := lv.s.coll(dk).UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: changedIDs}}}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "visibility", Value: level}}}})
+				if err != nil {
+					return dbError("update visibility of "+dk.Collection, err)
+				}
+			}
+			if err := lv.propagate(ctx, dk, lv.wrote(deps, old)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
