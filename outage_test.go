@@ -200,7 +200,9 @@ func graphql(t *testing.T, base, q string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func quote(s string) string { return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"` }
+func quote(s string) string {
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
 
 func readyz(base string) int {
 	c := http.Client{Timeout: 3 * time.Second}
