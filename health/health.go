@@ -35,11 +35,10 @@ type Options struct {
 // A check that cannot reach the database (connection refused or broken, no
 // server to select) makes the service not ready and closes the gate at
 // once. A check that reaches it but gets no answer within the timeout makes
-// it not ready the second time in a row, but closes the gate only after
-// SlowChecksToClose in a row: a database busy with a burst of work answers
-// slowly for a while, and refusing and stopping every request then would
-// turn a slow spell into an outage; one that has not answered for that long
-// is wedged, and the requests waiting on it are going nowhere.
+// it not ready the second time in a row, and leaves the gate open: from
+// outside, a database wedged and one swamped by a burst of work look the
+// same, and refusing and stopping every request would turn the burst into
+// an outage; the requests keep their own deadlines.
 type Checker struct {
 	check func(context.Context) error
 	log   *slog.Logger
@@ -53,10 +52,6 @@ type Checker struct {
 	closed  bool
 	running map[*cancelEntry]struct{}
 }
-
-// SlowChecksToClose is how many checks in a row must go unanswered before
-// the gate closes on a database it can still reach.
-const SlowChecksToClose = 5
 
 type cancelEntry struct{ cancel context.CancelCauseFunc }
 
@@ -107,7 +102,7 @@ func (c *Checker) CheckNow(ctx context.Context) {
 	}
 	wasReady, wasClosed := c.ready, c.closed
 	c.ready = c.hard == nil && c.slow < 2
-	c.closed = c.hard != nil || c.slow >= SlowChecksToClose
+	c.closed = c.hard != nil
 	var stop []*cancelEntry
 	if c.closed && !wasClosed {
 		for e := range c.running {

@@ -18,21 +18,19 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// TestCheckerGatesRequests: a database that does not answer is not ready
-// from the second check, and once it has not answered SlowChecksToClose
-// times the gate refuses at once and a request running then is cancelled
-// with store.ErrUnreachable as its cause; requests pass again once the
-// check answers.
+// TestCheckerGatesRequests: a database that cannot be reached closes the
+// gate at the first check: requests are refused at once, and one running
+// then is cancelled with store.ErrUnreachable as its cause; requests pass
+// again once the check answers.
 func TestCheckerGatesRequests(t *testing.T) {
-	var failing atomic.Bool
+	var down atomic.Bool
 	var changes []bool
 	c := health.New(func(ctx context.Context) error {
-		if failing.Load() {
-			<-ctx.Done() // a store that does not answer
-			return ctx.Err()
+		if down.Load() {
+			return store.ErrUnreachable
 		}
 		return nil
-	}, quiet(), health.Options{Timeout: 100 * time.Millisecond, OnChange: func(up bool) { changes = append(changes, up) }})
+	}, quiet(), health.Options{OnChange: func(up bool) { changes = append(changes, up) }})
 	ctx := context.Background()
 	c.CheckNow(ctx)
 	if err := c.Ready(ctx); err != nil {
@@ -56,22 +54,10 @@ func TestCheckerGatesRequests(t *testing.T) {
 	}()
 	<-started
 
-	failing.Store(true)
-	c.CheckNow(ctx)
-	if err := c.Ready(ctx); err != nil {
-		t.Errorf("ready after one slow check: %v, want still ready", err)
-	}
+	down.Store(true)
 	c.CheckNow(ctx)
 	if err := c.Ready(ctx); !errors.Is(err, store.ErrUnreachable) {
-		t.Errorf("ready while the check fails: %v, want ErrUnreachable", err)
-	}
-	select {
-	case <-done:
-		t.Fatal("two slow checks stopped a running request")
-	default:
-	}
-	for range health.SlowChecksToClose - 2 {
-		c.CheckNow(ctx)
+		t.Errorf("ready while unreachable: %v, want ErrUnreachable", err)
 	}
 	<-done
 	if err := <-cause; !errors.Is(err, store.ErrUnreachable) {
@@ -80,14 +66,14 @@ func TestCheckerGatesRequests(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "SERVICE_UNAVAILABLE") ||
-		!strings.Contains(rec.Body.String(), "database is unreachable") {
+		!strings.Contains(rec.Body.String(), "database is unreachable") || rec.Header().Get("Retry-After") != "1" {
 		t.Errorf("while down: %d %s", rec.Code, rec.Body.String())
 	}
 	if ran != 1 {
 		t.Errorf("%d requests ran, want only the one let through before", ran)
 	}
 
-	failing.Store(false)
+	down.Store(false)
 	c.CheckNow(ctx)
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
@@ -96,6 +82,31 @@ func TestCheckerGatesRequests(t *testing.T) {
 	}
 	if len(changes) != 2 || changes[0] || !changes[1] {
 		t.Errorf("changes %v, want [false true]", changes)
+	}
+}
+
+// TestSlowDatabaseIsNotReadyButNotRefused: a database that does not answer
+// the check in time is not ready from the second check in a row, but
+// requests still run.
+func TestSlowDatabaseIsNotReadyButNotRefused(t *testing.T) {
+	c := health.New(func(ctx context.Context) error {
+		<-ctx.Done() // a store that does not answer
+		return ctx.Err()
+	}, quiet(), health.Options{Timeout: 50 * time.Millisecond})
+	ctx := context.Background()
+	c.CheckNow(ctx)
+	if err := c.Ready(ctx); err != nil {
+		t.Errorf("ready after one slow check: %v, want still ready", err)
+	}
+	c.CheckNow(ctx)
+	if err := c.Ready(ctx); !errors.Is(err, store.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("ready after two slow checks: %v, want not ready, saying why", err)
+	}
+	ran := false
+	rec := httptest.NewRecorder()
+	c.Gate(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true })).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
+	if !ran {
+		t.Errorf("a slow database refused a request: %d %s", rec.Code, rec.Body.String())
 	}
 }
 
