@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -58,7 +59,7 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 				attribute.String("http.request.method", r.Method),
 				attribute.String("url.path", r.URL.Path),
 				attribute.String("http.route", "/graphql"),
-				attribute.String("client.address", r.RemoteAddr),
+				attribute.String("client.address", host(r.RemoteAddr)),
 			))
 		defer span.End()
 		t.propagator.Inject(ctx, propagation.HeaderCarrier(w.Header()))
@@ -78,6 +79,14 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 		t.m.requests.WithLabelValues(op, transport(r.Method), strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
 		t.m.batchesPerReq.Observe(float64(st.batches.Load()))
 	})
+}
+
+// host is addr without its port.
+func host(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }
 
 func transport(method string) string {
