@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
+
+	"councilgraph/store"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -17,7 +20,18 @@ import (
 func Configure(h *handler.Server, log *slog.Logger) {
 	h.SetErrorPresenter(ErrorPresenter(log))
 	h.SetRecoverFunc(RecoverFunc(log))
+	h.AroundFields(stopAtDeadline)
 	h.AroundFields(checkRepresentations)
+}
+
+// stopAtDeadline resolves no field once the request's deadline has passed
+// (or its caller has gone), so that the deadline stops the work in memory
+// too, not only the store's.
+func stopAtDeadline(ctx context.Context, next graphql.Resolver) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return next(ctx)
 }
 
 // entityTypes are the types a federation gateway may ask `_entities` for.
@@ -51,6 +65,28 @@ func checkRepresentations(ctx context.Context, next graphql.Resolver) (any, erro
 		}
 	}
 	return next(ctx)
+}
+
+// maxSearchLen is the longest text search and name filters take, in
+// characters: longer than any name or title, short enough that matching it
+// costs nothing.
+const maxSearchLen = 200
+
+// searchArg checks text to search for: free text (textArg), at most
+// maxSearchLen characters, and at least least characters once case,
+// accents and spacing are folded away (so that "\u0301\u0301" is not a
+// query that matches everything).
+func searchArg(arg, v string, least int) error {
+	if n := utf8.RuneCountInString(v); n > maxSearchLen {
+		return inputError(arg, fmt.Sprintf("%s must be at most %d characters, got %d", arg, maxSearchLen, n))
+	}
+	if err := textArg(arg, v); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(store.Fold(v)); n < least {
+		return inputError(arg, fmt.Sprintf("%s must have at least %d characters besides accents and spaces", arg, least))
+	}
+	return nil
 }
 
 // textArg checks a free-text argument: no control characters.

@@ -84,6 +84,9 @@ func planEdge(c string, n *store.Plan) *model.PlanEdge { return &model.PlanEdge{
 func actionEdge(c string, n *store.Action) *model.ActionEdge {
 	return &model.ActionEdge{Cursor: c, Node: n}
 }
+func inspectionEdge(c string, n *store.Inspection) *model.InspectionEdge {
+	return &model.InspectionEdge{Cursor: c, Node: n}
+}
 func indicatorEdge(c string, n *store.Indicator) *model.IndicatorEdge {
 	return &model.IndicatorEdge{Cursor: c, Node: n}
 }

@@ -36,6 +36,11 @@ func (r *entityResolver) FindManyIndicatorByIDs(ctx context.Context, reps []*mod
 	return entities[store.Indicator](ctx, reps, func(r *model.IndicatorByIDsInput) string { return r.ID })
 }
 
+// FindManyInspectionByIDs is the resolver for the findManyInspectionByIDs field.
+func (r *entityResolver) FindManyInspectionByIDs(ctx context.Context, reps []*model.InspectionByIDsInput) ([]*store.Inspection, error) {
+	return entities[store.Inspection](ctx, reps, func(r *model.InspectionByIDsInput) string { return r.ID })
+}
+
 // FindManyMeetingByIDs is the resolver for the findManyMeetingByIDs field.
 func (r *entityResolver) FindManyMeetingByIDs(ctx context.Context, reps []*model.MeetingByIDsInput) ([]*store.Meeting, error) {
 	return entities[store.Meeting](ctx, reps, func(r *model.MeetingByIDsInput) string { return r.ID })

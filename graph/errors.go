@@ -70,6 +70,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// coerce an argument (a federation representation that is not
 			// an object, say), and its message says which.
 			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
+		case errors.Is(err, store.ErrOverBudget):
+			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
 		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
 			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
 				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}

@@ -26,7 +26,10 @@ func TestBadInputNamesTheArgument(t *testing.T) {
 		{"forged nested cursor", `{ person(id: "person:alice") { attendance(after: "!!") { totalCount } } }`, nil, "after is not a cursor from this list"},
 		{"bad date", `{ meetings(from: "2023-02-30") { totalCount } }`, nil, `"2023-02-30" is not a date in the form YYYY-MM-DD`},
 		{"bad date-time", `{ people(updatedSince: "yesterday") { totalCount } }`, nil, `"yesterday" is not a date-time in RFC 3339 form`},
-		{"short search", `{ search(query: " a ") { __typename } }`, nil, "query must have at least two characters"},
+		{"short search", `{ search(query: " a ") { __typename } }`, nil, "query must have at least 2 characters besides accents and spaces"},
+		{"accents alone", `{ search(query: "\u0301\u0301\u0301") { __typename } }`, nil, "query must have at least 2 characters besides accents and spaces"},
+		{"long search", `{ search(query: "` + strings.Repeat("ab", 101) + `") { __typename } }`, nil, "query must be at most 200 characters, got 202"},
+		{"long name", `{ people(name: "` + strings.Repeat("ab", 101) + `") { totalCount } }`, nil, "name must be at most 200 characters, got 202"},
 		{"unknown field", `{ person(id: "person:alice") { shoeSize } }`, nil, `Cannot query field "shoeSize" on type "Person"`},
 		{"bad enum", `{ bodies(kind: PARLIAMENT) { totalCount } }`, nil, `Value "PARLIAMENT" does not exist in "BodyKind" enum`},
 	}

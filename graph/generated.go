@@ -39,10 +39,12 @@ type ResolverRoot interface {
 	Declaration() DeclarationResolver
 	Entity() EntityResolver
 	Indicator() IndicatorResolver
+	Inspection() InspectionResolver
 	Meeting() MeetingResolver
 	Membership() MembershipResolver
 	Observation() ObservationResolver
 	Organisation() OrganisationResolver
+	OrganisationAttendance() OrganisationAttendanceResolver
 	Person() PersonResolver
 	Plan() PlanResolver
 	Priority() PriorityResolver
@@ -141,7 +143,7 @@ type ComplexityRoot struct {
 		ID           func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Meetings     func(childComplexity int, from *string, to *string, status *string, first *int, after *string) int
-		Memberships  func(childComplexity int, current *bool, role *string) int
+		Memberships  func(childComplexity int, current *bool, role *string, on *string) int
 		MinutePrefix func(childComplexity int) int
 		Name         func(childComplexity int) int
 		Notes        func(childComplexity int) int
@@ -177,6 +179,7 @@ type ComplexityRoot struct {
 		FindManyAreaByIDs         func(childComplexity int, reps []*model.AreaByIDsInput) int
 		FindManyBodyByIDs         func(childComplexity int, reps []*model.BodyByIDsInput) int
 		FindManyIndicatorByIDs    func(childComplexity int, reps []*model.IndicatorByIDsInput) int
+		FindManyInspectionByIDs   func(childComplexity int, reps []*model.InspectionByIDsInput) int
 		FindManyMeetingByIDs      func(childComplexity int, reps []*model.MeetingByIDsInput) int
 		FindManyOrganisationByIDs func(childComplexity int, reps []*model.OrganisationByIDsInput) int
 		FindManyPersonByIDs       func(childComplexity int, reps []*model.PersonByIDsInput) int
@@ -211,23 +214,57 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Inspection struct {
+		EndDate       func(childComplexity int) int
+		Findings      func(childComplexity int) int
+		Framework     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Inspectorate  func(childComplexity int) int
+		Judgements    func(childComplexity int) int
+		LeadInspector func(childComplexity int) int
+		Notes         func(childComplexity int) int
+		Period        func(childComplexity int) int
+		Sources       func(childComplexity int) int
+		StartDate     func(childComplexity int) int
+		Subject       func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	InspectionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InspectionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Judgement struct {
+		Area    func(childComplexity int) int
+		Grade   func(childComplexity int) int
+		Sources func(childComplexity int) int
+	}
+
 	Meeting struct {
-		AgendaItems func(childComplexity int) int
-		Attendance  func(childComplexity int, status *string) int
-		Body        func(childComplexity int) int
-		Date        func(childComplexity int) int
-		EndsAt      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Next        func(childComplexity int) int
-		Notes       func(childComplexity int) int
-		Previous    func(childComplexity int) int
-		Reports     func(childComplexity int) int
-		Sources     func(childComplexity int) int
-		StartsAt    func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Title       func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		Venue       func(childComplexity int) int
+		AgendaItems            func(childComplexity int) int
+		Attendance             func(childComplexity int, status *string) int
+		Body                   func(childComplexity int) int
+		Date                   func(childComplexity int) int
+		EndsAt                 func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Next                   func(childComplexity int) int
+		Notes                  func(childComplexity int) int
+		OrganisationAttendance func(childComplexity int) int
+		Previous               func(childComplexity int) int
+		Reports                func(childComplexity int) int
+		Sources                func(childComplexity int) int
+		StartsAt               func(childComplexity int) int
+		Status                 func(childComplexity int) int
+		Title                  func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		Venue                  func(childComplexity int) int
 	}
 
 	MeetingConnection struct {
@@ -252,9 +289,11 @@ type ComplexityRoot struct {
 		Role         func(childComplexity int) int
 		Sources      func(childComplexity int) int
 		StartDate    func(childComplexity int) int
+		Term         func(childComplexity int) int
 	}
 
 	Observation struct {
+		Approximate func(childComplexity int) int
 		Area        func(childComplexity int) int
 		Comparators func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -263,20 +302,31 @@ type ComplexityRoot struct {
 		Period      func(childComplexity int) int
 		PeriodEnd   func(childComplexity int) int
 		PeriodStart func(childComplexity int) int
+		PublishedOn func(childComplexity int) int
 		Sources     func(childComplexity int) int
 		Value       func(childComplexity int) int
+		ValueText   func(childComplexity int) int
 	}
 
 	Organisation struct {
-		Aliases   func(childComplexity int) int
-		Bodies    func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Notes     func(childComplexity int) int
-		People    func(childComplexity int, first *int, after *string) int
-		Sources   func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		Aliases     func(childComplexity int) int
+		Bodies      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Inspections func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Notes       func(childComplexity int) int
+		People      func(childComplexity int, first *int, after *string) int
+		Sources     func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	OrganisationAttendance struct {
+		Attendees    func(childComplexity int) int
+		Meeting      func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Sources      func(childComplexity int) int
 	}
 
 	OrganisationConnection struct {
@@ -304,7 +354,7 @@ type ComplexityRoot struct {
 		Honorific    func(childComplexity int) int
 		ID           func(childComplexity int) int
 		JobTitle     func(childComplexity int) int
-		Memberships  func(childComplexity int, current *bool) int
+		Memberships  func(childComplexity int, current *bool, on *string) int
 		Name         func(childComplexity int) int
 		Notes        func(childComplexity int) int
 		Organisation func(childComplexity int) int
@@ -387,6 +437,8 @@ type ComplexityRoot struct {
 		Body               func(childComplexity int, id string) int
 		Indicator          func(childComplexity int, id string) int
 		Indicators         func(childComplexity int, theme *string, updatedSince *time.Time, first *int, after *string) int
+		Inspection         func(childComplexity int, id string) int
+		Inspections        func(childComplexity int, subject *string, framework *string, updatedSince *time.Time, first *int, after *string) int
 		Meeting            func(childComplexity int, id string) int
 		Meetings           func(childComplexity int, body *string, from *string, to *string, status *string, updatedSince *time.Time, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
@@ -476,7 +528,7 @@ type BodyResolver interface {
 	Organisation(ctx context.Context, obj *store.Body) (*store.Organisation, error)
 	Parent(ctx context.Context, obj *store.Body) (*store.Body, error)
 	Children(ctx context.Context, obj *store.Body) ([]*store.Body, error)
-	Memberships(ctx context.Context, obj *store.Body, current *bool, role *string) ([]*store.Membership, error)
+	Memberships(ctx context.Context, obj *store.Body, current *bool, role *string, on *string) ([]*store.Membership, error)
 	Meetings(ctx context.Context, obj *store.Body, from *string, to *string, status *string, first *int, after *string) (*model.MeetingConnection, error)
 	Plans(ctx context.Context, obj *store.Body) ([]*store.Plan, error)
 }
@@ -490,6 +542,7 @@ type EntityResolver interface {
 	FindManyAreaByIDs(ctx context.Context, reps []*model.AreaByIDsInput) ([]*store.Area, error)
 	FindManyBodyByIDs(ctx context.Context, reps []*model.BodyByIDsInput) ([]*store.Body, error)
 	FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error)
+	FindManyInspectionByIDs(ctx context.Context, reps []*model.InspectionByIDsInput) ([]*store.Inspection, error)
 	FindManyMeetingByIDs(ctx context.Context, reps []*model.MeetingByIDsInput) ([]*store.Meeting, error)
 	FindManyOrganisationByIDs(ctx context.Context, reps []*model.OrganisationByIDsInput) ([]*store.Organisation, error)
 	FindManyPersonByIDs(ctx context.Context, reps []*model.PersonByIDsInput) ([]*store.Person, error)
@@ -502,6 +555,12 @@ type IndicatorResolver interface {
 	Latest(ctx context.Context, obj *store.Indicator, area *string) (*store.Observation, error)
 	Priorities(ctx context.Context, obj *store.Indicator) ([]*store.Priority, error)
 }
+type InspectionResolver interface {
+	Inspectorate(ctx context.Context, obj *store.Inspection) (*store.Organisation, error)
+	Subject(ctx context.Context, obj *store.Inspection) (*store.Organisation, error)
+
+	LeadInspector(ctx context.Context, obj *store.Inspection) (*store.Person, error)
+}
 type MeetingResolver interface {
 	Body(ctx context.Context, obj *store.Meeting) (*store.Body, error)
 
@@ -510,6 +569,8 @@ type MeetingResolver interface {
 	Reports(ctx context.Context, obj *store.Meeting) ([]*store.Report, error)
 	Previous(ctx context.Context, obj *store.Meeting) (*store.Meeting, error)
 	Next(ctx context.Context, obj *store.Meeting) (*store.Meeting, error)
+
+	OrganisationAttendance(ctx context.Context, obj *store.Meeting) ([]*store.OrganisationAttendance, error)
 }
 type MembershipResolver interface {
 	Person(ctx context.Context, obj *store.Membership) (*store.Person, error)
@@ -526,11 +587,17 @@ type ObservationResolver interface {
 type OrganisationResolver interface {
 	People(ctx context.Context, obj *store.Organisation, first *int, after *string) (*model.PersonConnection, error)
 	Bodies(ctx context.Context, obj *store.Organisation) ([]*store.Body, error)
+
+	Inspections(ctx context.Context, obj *store.Organisation) ([]*store.Inspection, error)
+}
+type OrganisationAttendanceResolver interface {
+	Organisation(ctx context.Context, obj *store.OrganisationAttendance) (*store.Organisation, error)
+	Meeting(ctx context.Context, obj *store.OrganisationAttendance) (*store.Meeting, error)
 }
 type PersonResolver interface {
 	Organisation(ctx context.Context, obj *store.Person) (*store.Organisation, error)
 
-	Memberships(ctx context.Context, obj *store.Person, current *bool) ([]*store.Membership, error)
+	Memberships(ctx context.Context, obj *store.Person, current *bool, on *string) ([]*store.Membership, error)
 	Attendance(ctx context.Context, obj *store.Person, first *int, after *string) (*model.AttendanceConnection, error)
 	Reports(ctx context.Context, obj *store.Person) ([]*store.Report, error)
 	Actions(ctx context.Context, obj *store.Person) ([]*store.Action, error)
@@ -575,6 +642,8 @@ type QueryResolver interface {
 	Indicators(ctx context.Context, theme *string, updatedSince *time.Time, first *int, after *string) (*model.IndicatorConnection, error)
 	Area(ctx context.Context, id string) (*store.Area, error)
 	Areas(ctx context.Context) ([]*store.Area, error)
+	Inspection(ctx context.Context, id string) (*store.Inspection, error)
+	Inspections(ctx context.Context, subject *string, framework *string, updatedSince *time.Time, first *int, after *string) (*model.InspectionConnection, error)
 	Search(ctx context.Context, query string, first *int) ([]model.SearchHit, error)
 }
 type ReportResolver interface {
@@ -994,7 +1063,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Body.Memberships(childComplexity, args["current"].(*bool), args["role"].(*string)), true
+		return e.ComplexityRoot.Body.Memberships(childComplexity, args["current"].(*bool), args["role"].(*string), args["on"].(*string)), true
 	case "Body.minutePrefix":
 		if e.ComplexityRoot.Body.MinutePrefix == nil {
 			break
@@ -1162,6 +1231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyIndicatorByIDs(childComplexity, args["reps"].([]*model.IndicatorByIDsInput)), true
+	case "Entity.findManyInspectionByIDs":
+		if e.ComplexityRoot.Entity.FindManyInspectionByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyInspectionByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyInspectionByIDs(childComplexity, args["reps"].([]*model.InspectionByIDsInput)), true
 	case "Entity.findManyMeetingByIDs":
 		if e.ComplexityRoot.Entity.FindManyMeetingByIDs == nil {
 			break
@@ -1344,6 +1424,136 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndicatorEdge.Node(childComplexity), true
 
+	case "Inspection.endDate":
+		if e.ComplexityRoot.Inspection.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.EndDate(childComplexity), true
+	case "Inspection.findings":
+		if e.ComplexityRoot.Inspection.Findings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Findings(childComplexity), true
+	case "Inspection.framework":
+		if e.ComplexityRoot.Inspection.Framework == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Framework(childComplexity), true
+	case "Inspection.id":
+		if e.ComplexityRoot.Inspection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.ID(childComplexity), true
+	case "Inspection.inspectorate":
+		if e.ComplexityRoot.Inspection.Inspectorate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Inspectorate(childComplexity), true
+	case "Inspection.judgements":
+		if e.ComplexityRoot.Inspection.Judgements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Judgements(childComplexity), true
+	case "Inspection.leadInspector":
+		if e.ComplexityRoot.Inspection.LeadInspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.LeadInspector(childComplexity), true
+	case "Inspection.notes":
+		if e.ComplexityRoot.Inspection.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Notes(childComplexity), true
+	case "Inspection.period":
+		if e.ComplexityRoot.Inspection.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Period(childComplexity), true
+	case "Inspection.sources":
+		if e.ComplexityRoot.Inspection.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Sources(childComplexity), true
+	case "Inspection.startDate":
+		if e.ComplexityRoot.Inspection.StartDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.StartDate(childComplexity), true
+	case "Inspection.subject":
+		if e.ComplexityRoot.Inspection.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Subject(childComplexity), true
+	case "Inspection.updatedAt":
+		if e.ComplexityRoot.Inspection.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.UpdatedAt(childComplexity), true
+
+	case "InspectionConnection.edges":
+		if e.ComplexityRoot.InspectionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.Edges(childComplexity), true
+	case "InspectionConnection.pageInfo":
+		if e.ComplexityRoot.InspectionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.PageInfo(childComplexity), true
+	case "InspectionConnection.totalCount":
+		if e.ComplexityRoot.InspectionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.TotalCount(childComplexity), true
+
+	case "InspectionEdge.cursor":
+		if e.ComplexityRoot.InspectionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionEdge.Cursor(childComplexity), true
+	case "InspectionEdge.node":
+		if e.ComplexityRoot.InspectionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionEdge.Node(childComplexity), true
+
+	case "Judgement.area":
+		if e.ComplexityRoot.Judgement.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Judgement.Area(childComplexity), true
+	case "Judgement.grade":
+		if e.ComplexityRoot.Judgement.Grade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Judgement.Grade(childComplexity), true
+	case "Judgement.sources":
+		if e.ComplexityRoot.Judgement.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Judgement.Sources(childComplexity), true
+
 	case "Meeting.agendaItems":
 		if e.ComplexityRoot.Meeting.AgendaItems == nil {
 			break
@@ -1397,6 +1607,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.Notes(childComplexity), true
+	case "Meeting.organisationAttendance":
+		if e.ComplexityRoot.Meeting.OrganisationAttendance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.OrganisationAttendance(childComplexity), true
 	case "Meeting.previous":
 		if e.ComplexityRoot.Meeting.Previous == nil {
 			break
@@ -1538,7 +1754,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Membership.StartDate(childComplexity), true
+	case "Membership.term":
+		if e.ComplexityRoot.Membership.Term == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Membership.Term(childComplexity), true
+
+	case "Observation.approximate":
+		if e.ComplexityRoot.Observation.Approximate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Approximate(childComplexity), true
 	case "Observation.area":
 		if e.ComplexityRoot.Observation.Area == nil {
 			break
@@ -1587,6 +1815,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.PeriodStart(childComplexity), true
+	case "Observation.publishedOn":
+		if e.ComplexityRoot.Observation.PublishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.PublishedOn(childComplexity), true
 	case "Observation.sources":
 		if e.ComplexityRoot.Observation.Sources == nil {
 			break
@@ -1599,6 +1833,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Value(childComplexity), true
+	case "Observation.valueText":
+		if e.ComplexityRoot.Observation.ValueText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.ValueText(childComplexity), true
 
 	case "Organisation.aliases":
 		if e.ComplexityRoot.Organisation.Aliases == nil {
@@ -1618,6 +1858,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.ID(childComplexity), true
+	case "Organisation.inspections":
+		if e.ComplexityRoot.Organisation.Inspections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Inspections(childComplexity), true
 	case "Organisation.kind":
 		if e.ComplexityRoot.Organisation.Kind == nil {
 			break
@@ -1659,6 +1905,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.UpdatedAt(childComplexity), true
+
+	case "OrganisationAttendance.attendees":
+		if e.ComplexityRoot.OrganisationAttendance.Attendees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.Attendees(childComplexity), true
+	case "OrganisationAttendance.meeting":
+		if e.ComplexityRoot.OrganisationAttendance.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.Meeting(childComplexity), true
+	case "OrganisationAttendance.notes":
+		if e.ComplexityRoot.OrganisationAttendance.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.Notes(childComplexity), true
+	case "OrganisationAttendance.organisation":
+		if e.ComplexityRoot.OrganisationAttendance.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.Organisation(childComplexity), true
+	case "OrganisationAttendance.sources":
+		if e.ComplexityRoot.OrganisationAttendance.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.Sources(childComplexity), true
 
 	case "OrganisationConnection.edges":
 		if e.ComplexityRoot.OrganisationConnection.Edges == nil {
@@ -1768,7 +2045,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Person.Memberships(childComplexity, args["current"].(*bool)), true
+		return e.ComplexityRoot.Person.Memberships(childComplexity, args["current"].(*bool), args["on"].(*string)), true
 	case "Person.name":
 		if e.ComplexityRoot.Person.Name == nil {
 			break
@@ -2170,6 +2447,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Indicators(childComplexity, args["theme"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspection":
+		if e.ComplexityRoot.Query.Inspection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspection(childComplexity, args["id"].(string)), true
+	case "Query.inspections":
+		if e.ComplexityRoot.Query.Inspections == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspections_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspections(childComplexity, args["subject"].(*string), args["framework"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.meeting":
 		if e.ComplexityRoot.Query.Meeting == nil {
@@ -2506,6 +2805,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AreaByIDsInput", ec.unmarshalInputAreaByIDsInput),
 			graphql.NewInputUnmarshaler("BodyByIDsInput", ec.unmarshalInputBodyByIDsInput),
 			graphql.NewInputUnmarshaler("IndicatorByIDsInput", ec.unmarshalInputIndicatorByIDsInput),
+			graphql.NewInputUnmarshaler("InspectionByIDsInput", ec.unmarshalInputInspectionByIDsInput),
 			graphql.NewInputUnmarshaler("MeetingByIDsInput", ec.unmarshalInputMeetingByIDsInput),
 			graphql.NewInputUnmarshaler("OrganisationByIDsInput", ec.unmarshalInputOrganisationByIDsInput),
 			graphql.NewInputUnmarshaler("PersonByIDsInput", ec.unmarshalInputPersonByIDsInput),
@@ -2706,8 +3006,8 @@ type Person implements Node @key(fields: "id") @entityResolver(multi: true) {
   email: String
   "Telephone number; shown only to authenticated callers."
   phone: String
-  "Seats they hold or held on bodies; ` + "`" + `current: true` + "`" + ` keeps those running today, ` + "`" + `false` + "`" + ` those that are not."
-  memberships(current: Boolean): [Membership!]!
+  "Seats they hold or held on bodies; ` + "`" + `current: true` + "`" + ` keeps those running today, ` + "`" + `false` + "`" + ` those that are not; ` + "`" + `on` + "`" + ` keeps those held on that day (a seat is held on a day its known dates include)."
+  memberships(current: Boolean, on: Date): [Membership!]!
   "Meetings they attended or sent apologies to."
   attendance(
     "How many to return: 1 to 100, default 20."
@@ -2778,8 +3078,8 @@ type Body implements Node @key(fields: "id") @entityResolver(multi: true) {
   parent: Body
   "Bodies that report to it."
   children: [Body!]!
-  "Its seats; ` + "`" + `current` + "`" + ` keeps those running today (true) or not (false); ` + "`" + `role` + "`" + ` keeps one role."
-  memberships(current: Boolean, role: MembershipRole): [Membership!]!
+  "Its seats; ` + "`" + `current` + "`" + ` keeps those running today (true) or not (false); ` + "`" + `role` + "`" + ` keeps one role; ` + "`" + `on` + "`" + ` keeps those held on that day (a seat is held on a day its known dates include)."
+  memberships(current: Boolean, role: MembershipRole, on: Date): [Membership!]!
   "Its meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
   meetings(
     "Earliest meeting date to include."
@@ -3272,7 +3572,7 @@ type Observation {
   indicator: Indicator!
   "Where."
   area: Area!
-  "As published, e.g. '2020/21', 'Q3 2022/23', 'March 2023'."
+  "As published, e.g. '2020/21', 'Q3', 'now'; empty when the source prints no period (` + "`" + `publishedOn` + "`" + ` then says when it was published)."
   period: String!
   "First day of the period, where it is clear."
   periodStart: Date
@@ -3286,6 +3586,86 @@ type Observation {
   notes: String
   "Where it was published."
   sources: [Source!]!
+}
+
+# ---------------------------------------------------------------- inspections
+
+"An inspection of an organisation's services, as the published report gives it."
+type Inspection implements Node @key(fields: "id") @entityResolver(multi: true) {
+  "The inspection's ID, e.g. ` + "`" + `inspection:ofsted:stockton-on-tees-borough-council:ilacs:2023` + "`" + `."
+  id: ID!
+  "Who inspected, e.g. Ofsted."
+  inspectorate: Organisation!
+  "What was inspected: a council's children's services, a trust, a school."
+  subject: Organisation!
+  "As published, e.g. 'ILACS', 'focused visit', 'SEND local area inspection'."
+  framework: String!
+  "The first day of the inspection, where the documents give it."
+  startDate: Date
+  "The last day of the inspection, where the documents give it."
+  endDate: Date
+  "As published where no exact dates are given, e.g. 'May 2019'."
+  period: String
+  "The lead inspector, where named."
+  leadInspector: Person
+  "Its graded judgements, in the order published."
+  judgements: [Judgement!]!
+  "Its findings as the documents list them, in their words."
+  findings: [String!]!
+  "Curation notes, e.g. where two documents disagree."
+  notes: String
+  "Where the facts about it came from."
+  sources: [Source!]!
+  "When the record last changed."
+  updatedAt: DateTime!
+}
+
+"One graded judgement of an inspection."
+type Judgement {
+  "As published, e.g. 'Overall effectiveness'."
+  area: String!
+  "As published, e.g. 'Requires improvement to be good'."
+  grade: String!
+  "Where the judgement is published."
+  sources: [Source!]!
+}
+
+"An organisation's attendance at a meeting where the record counts organisations, not people (an attendance matrix)."
+type OrganisationAttendance {
+  "The organisation whose representatives attended."
+  organisation: Organisation!
+  "The meeting."
+  meeting: Meeting!
+  "How many of its representatives attended, as recorded."
+  attendees: Int!
+  "Curation notes."
+  notes: String
+  "Where the count is recorded."
+  sources: [Source!]!
+}
+
+extend type Meeting {
+  "Attendance counted per organisation, where the record is a matrix of organisations."
+  organisationAttendance: [OrganisationAttendance!]!
+}
+
+extend type Organisation {
+  "Inspections of its services, by ID."
+  inspections: [Inspection!]!
+}
+
+extend type Membership {
+  "The term as published, e.g. '2023 - 2027'."
+  term: String
+}
+
+extend type Observation {
+  "The figure in the published words, where they say more than the number: 'over 300', 'approximately 90%'."
+  valueText: String
+  "True when the text gives the value only roughly or as a bound ('around', 'over'): ` + "`" + `value` + "`" + ` is then the number the text states, not an exact figure."
+  approximate: Boolean!
+  "The date of the document that published the figure, kept apart from the period it covers."
+  publishedOn: Date
 }
 
 # ---------------------------------------------------------------- connections
@@ -3326,6 +3706,11 @@ type IndicatorConnection { "The indicators on this page." edges: [IndicatorEdge!
 type PlanEdge { "Where this plan sits in the list." cursor: String! "The plan." node: Plan! }
 "A page of plans."
 type PlanConnection { "The plans on this page." edges: [PlanEdge!]! "Where the page ends." pageInfo: PageInfo! "How many match, on all pages." totalCount: Int! }
+
+"An edge in a list of inspections."
+type InspectionEdge { "Where this inspection sits in the list." cursor: String! "The inspection." node: Inspection! }
+"A page of inspections."
+type InspectionConnection { "The inspections on this page." edges: [InspectionEdge!]! "Where the page ends." pageInfo: PageInfo! "How many match, on all pages." totalCount: Int! }
 
 "A record found by ` + "`" + `search` + "`" + `."
 union SearchHit = Person | Organisation | Body | Meeting | AgendaItem | Report | Plan | Priority | Action | Indicator
@@ -3383,6 +3768,10 @@ type Query {
   area(id: ID!): Area
   "Every area figures are published for, by name."
   areas: [Area!]!
+  "An inspection by ID."
+  inspection(id: ID!): Inspection
+  "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
+  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(
@@ -3447,7 +3836,7 @@ type Query {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Action | AgendaItem | Area | Body | Indicator | Meeting | Organisation | Person | Plan | Priority | Report
+union _Entity = Action | AgendaItem | Area | Body | Indicator | Inspection | Meeting | Organisation | Person | Plan | Priority | Report
 
 input ActionByIDsInput {
 	ID: ID!
@@ -3466,6 +3855,10 @@ input BodyByIDsInput {
 }
 
 input IndicatorByIDsInput {
+	ID: ID!
+}
+
+input InspectionByIDsInput {
 	ID: ID!
 }
 
@@ -3500,6 +3893,7 @@ type Entity {
 	findManyAreaByIDs(reps: [AreaByIDsInput]!): [Area]
 	findManyBodyByIDs(reps: [BodyByIDsInput]!): [Body]
 	findManyIndicatorByIDs(reps: [IndicatorByIDsInput]!): [Indicator]
+	findManyInspectionByIDs(reps: [InspectionByIDsInput]!): [Inspection]
 	findManyMeetingByIDs(reps: [MeetingByIDsInput]!): [Meeting]
 	findManyOrganisationByIDs(reps: [OrganisationByIDsInput]!): [Organisation]
 	findManyPersonByIDs(reps: [PersonByIDsInput]!): [Person]
@@ -3808,6 +4202,72 @@ func (ec *executionContext) childFields_IndicatorEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Inspection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Inspection_id(ctx, field)
+	case "inspectorate":
+		return ec.fieldContext_Inspection_inspectorate(ctx, field)
+	case "subject":
+		return ec.fieldContext_Inspection_subject(ctx, field)
+	case "framework":
+		return ec.fieldContext_Inspection_framework(ctx, field)
+	case "startDate":
+		return ec.fieldContext_Inspection_startDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_Inspection_endDate(ctx, field)
+	case "period":
+		return ec.fieldContext_Inspection_period(ctx, field)
+	case "leadInspector":
+		return ec.fieldContext_Inspection_leadInspector(ctx, field)
+	case "judgements":
+		return ec.fieldContext_Inspection_judgements(ctx, field)
+	case "findings":
+		return ec.fieldContext_Inspection_findings(ctx, field)
+	case "notes":
+		return ec.fieldContext_Inspection_notes(ctx, field)
+	case "sources":
+		return ec.fieldContext_Inspection_sources(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Inspection_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Inspection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InspectionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InspectionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Judgement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "area":
+		return ec.fieldContext_Judgement_area(ctx, field)
+	case "grade":
+		return ec.fieldContext_Judgement_grade(ctx, field)
+	case "sources":
+		return ec.fieldContext_Judgement_sources(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Judgement", field.Name)
+}
+
 func (ec *executionContext) childFields_Meeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3842,6 +4302,8 @@ func (ec *executionContext) childFields_Meeting(ctx context.Context, field graph
 		return ec.fieldContext_Meeting_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Meeting_updatedAt(ctx, field)
+	case "organisationAttendance":
+		return ec.fieldContext_Meeting_organisationAttendance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
 }
@@ -3890,6 +4352,8 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_notes(ctx, field)
 	case "sources":
 		return ec.fieldContext_Membership_sources(ctx, field)
+	case "term":
+		return ec.fieldContext_Membership_term(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
@@ -3916,6 +4380,12 @@ func (ec *executionContext) childFields_Observation(ctx context.Context, field g
 		return ec.fieldContext_Observation_notes(ctx, field)
 	case "sources":
 		return ec.fieldContext_Observation_sources(ctx, field)
+	case "valueText":
+		return ec.fieldContext_Observation_valueText(ctx, field)
+	case "approximate":
+		return ec.fieldContext_Observation_approximate(ctx, field)
+	case "publishedOn":
+		return ec.fieldContext_Observation_publishedOn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Observation", field.Name)
 }
@@ -3940,8 +4410,26 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Organisation_updatedAt(ctx, field)
+	case "inspections":
+		return ec.fieldContext_Organisation_inspections(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organisation", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_OrganisationAttendance_organisation(ctx, field)
+	case "meeting":
+		return ec.fieldContext_OrganisationAttendance_meeting(ctx, field)
+	case "attendees":
+		return ec.fieldContext_OrganisationAttendance_attendees(ctx, field)
+	case "notes":
+		return ec.fieldContext_OrganisationAttendance_notes(ctx, field)
+	case "sources":
+		return ec.fieldContext_OrganisationAttendance_sources(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationAttendance", field.Name)
 }
 
 func (ec *executionContext) childFields_OrganisationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4399,6 +4887,14 @@ func (ec *executionContext) field_Body_memberships_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["role"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalODate2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg2
 	return args, nil
 }
 
@@ -4464,6 +4960,20 @@ func (ec *executionContext) field_Entity_findManyIndicatorByIDs_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.IndicatorByIDsInput, error) {
 			return ec.unmarshalNIndicatorByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐIndicatorByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyInspectionByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.InspectionByIDsInput, error) {
+			return ec.unmarshalNInspectionByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐInspectionByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4669,6 +5179,14 @@ func (ec *executionContext) field_Person_memberships_args(ctx context.Context, r
 		return nil, err
 	}
 	args["current"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "on",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalODate2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["on"] = arg1
 	return args, nil
 }
 
@@ -4911,6 +5429,66 @@ func (ec *executionContext) field_Query_indicators_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspections_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subject",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subject"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "framework",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["framework"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["updatedSince"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -7043,7 +7621,7 @@ func (ec *executionContext) _Body_memberships(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Body().Memberships(ctx, obj, fc.Args["current"].(*bool), fc.Args["role"].(*string))
+			return ec.Resolvers.Body().Memberships(ctx, obj, fc.Args["current"].(*bool), fc.Args["role"].(*string), fc.Args["on"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Membership) graphql.Marshaler {
@@ -7720,6 +8298,50 @@ func (ec *executionContext) fieldContext_Entity_findManyIndicatorByIDs(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findManyIndicatorByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyInspectionByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyInspectionByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyInspectionByIDs(ctx, fc.Args["reps"].([]*model.InspectionByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Inspection) graphql.Marshaler {
+			return ec.marshalOInspection2ᚕᚖcouncilgraphᚋstoreᚐInspection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyInspectionByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyInspectionByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8468,6 +9090,570 @@ func (ec *executionContext) fieldContext_IndicatorEdge_node(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Inspection_id(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Inspection_inspectorate(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_inspectorate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspection().Inspectorate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖcouncilgraphᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_inspectorate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Inspection_subject(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspection().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖcouncilgraphᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Inspection_framework(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_framework(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Framework, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_framework(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspection_startDate(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_startDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODate2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Inspection_endDate(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODate2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Inspection_period(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspection_leadInspector(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_leadInspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspection().LeadInspector(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖcouncilgraphᚋstoreᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_leadInspector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Inspection_judgements(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_judgements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Judgements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Judgement) graphql.Marshaler {
+			return ec.marshalNJudgement2ᚕcouncilgraphᚋstoreᚐJudgementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_judgements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Judgement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Inspection_findings(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Findings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_findings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspection_notes(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspection_sources(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Inspection_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspection", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InspectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InspectionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InspectionEdge) graphql.Marshaler {
+			return ec.marshalNInspectionEdge2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐInspectionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InspectionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcouncilgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.InspectionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InspectionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InspectionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Inspection) graphql.Marshaler {
+			return ec.marshalNInspection2ᚖcouncilgraphᚋstoreᚐInspection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Judgement_area(ctx context.Context, field graphql.CollectedField, obj *store.Judgement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Judgement_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Area, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Judgement_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Judgement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Judgement_grade(ctx context.Context, field graphql.CollectedField, obj *store.Judgement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Judgement_grade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Judgement_grade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Judgement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Judgement_sources(ctx context.Context, field graphql.CollectedField, obj *store.Judgement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Judgement_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Judgement_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Judgement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Meeting_id(ctx context.Context, field graphql.CollectedField, obj *store.Meeting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8911,6 +10097,38 @@ func (ec *executionContext) fieldContext_Meeting_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Meeting", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Meeting_organisationAttendance(ctx context.Context, field graphql.CollectedField, obj *store.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_organisationAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().OrganisationAttendance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.OrganisationAttendance) graphql.Marshaler {
+			return ec.marshalNOrganisationAttendance2ᚕᚖcouncilgraphᚋstoreᚐOrganisationAttendanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_organisationAttendance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationAttendance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MeetingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9319,6 +10537,29 @@ func (ec *executionContext) fieldContext_Membership_sources(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Membership_term(ctx context.Context, field graphql.CollectedField, obj *store.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_term(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Term, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "String")
+}
+
 func (ec *executionContext) _Observation_id(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9585,6 +10826,75 @@ func (ec *executionContext) fieldContext_Observation_sources(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Observation_valueText(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_valueText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_valueText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Observation_approximate(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_approximate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approximate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_approximate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Observation_publishedOn(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_publishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODate2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Date")
+}
+
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9829,6 +11139,180 @@ func (ec *executionContext) _Organisation_updatedAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Organisation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organisation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Organisation_inspections(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_inspections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Inspections(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Inspection) graphql.Marshaler {
+			return ec.marshalNInspection2ᚕᚖcouncilgraphᚋstoreᚐInspectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_inspections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationAttendance_organisation(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationAttendance().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖcouncilgraphᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationAttendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationAttendance_meeting(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationAttendance().Meeting(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖcouncilgraphᚋstoreᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationAttendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationAttendance_attendees(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_attendees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attendees, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_attendees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationAttendance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrganisationAttendance_notes(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationAttendance", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationAttendance_sources(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _OrganisationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganisationConnection) (ret graphql.Marshaler) {
@@ -10222,7 +11706,7 @@ func (ec *executionContext) _Person_memberships(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Person().Memberships(ctx, obj, fc.Args["current"].(*bool))
+			return ec.Resolvers.Person().Memberships(ctx, obj, fc.Args["current"].(*bool), fc.Args["on"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Membership) graphql.Marshaler {
@@ -12570,6 +14054,94 @@ func (ec *executionContext) fieldContext_Query_areas(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_inspection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Inspection(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Inspection) graphql.Marshaler {
+			return ec.marshalOInspection2ᚖcouncilgraphᚋstoreᚐInspection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspections(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Inspections(ctx, fc.Args["subject"].(*string), fc.Args["framework"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InspectionConnection) graphql.Marshaler {
+			return ec.marshalNInspectionConnection2ᚖcouncilgraphᚋgraphᚋmodelᚐInspectionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspections(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspections_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14691,6 +16263,48 @@ func UnmarshalIndicatorByIDsInput(ctx context.Context, raw any) (model.Indicator
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInspectionByIDsInput(ctx context.Context, obj any) (model.InspectionByIDsInput, error) {
+	var it model.InspectionByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInspectionByIDsInput unmarshals raw into the InspectionByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInspectionByIDsInput(ctx context.Context, raw any) (model.InspectionByIDsInput, error) {
+	var out model.InspectionByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InspectionByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMeetingByIDsInput(ctx context.Context, obj any) (model.MeetingByIDsInput, error) {
 	var it model.MeetingByIDsInput
 	if obj == nil {
@@ -14993,6 +16607,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Meeting(ctx, sel, obj)
+	case store.Inspection:
+		return ec._Inspection(ctx, sel, &obj)
+	case *store.Inspection:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Inspection(ctx, sel, obj)
 	case store.Indicator:
 		return ec._Indicator(ctx, sel, &obj)
 	case *store.Indicator:
@@ -15166,6 +16787,13 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Meeting(ctx, sel, obj)
+	case store.Inspection:
+		return ec._Inspection(ctx, sel, &obj)
+	case *store.Inspection:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Inspection(ctx, sel, obj)
 	case store.Indicator:
 		return ec._Indicator(ctx, sel, &obj)
 	case *store.Indicator:
@@ -16020,6 +17648,12 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyIndicatorByIDs(ctx, field)
 				})
+		case "findManyInspectionByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyInspectionByIDs(ctx, field)
+				})
 		case "findManyMeetingByIDs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -16245,6 +17879,226 @@ func (ec *executionContext) _IndicatorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var inspectionImplementors = []string{"Inspection", "Node", "_Entity"}
+
+func (ec *executionContext) _Inspection(ctx context.Context, sel ast.SelectionSet, obj *store.Inspection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Inspection")
+		case "id":
+			out.Values[i] = ec._Inspection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspectorate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspection_inspectorate(ctx, field, obj)
+				})
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspection_subject(ctx, field, obj)
+				})
+		case "framework":
+			out.Values[i] = ec._Inspection_framework(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startDate":
+			out.Values[i] = ec._Inspection_startDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endDate":
+			out.Values[i] = ec._Inspection_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "period":
+			out.Values[i] = ec._Inspection_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leadInspector":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspection_leadInspector(ctx, field, obj)
+				})
+		case "judgements":
+			out.Values[i] = ec._Inspection_judgements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findings":
+			out.Values[i] = ec._Inspection_findings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._Inspection_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sources":
+			out.Values[i] = ec._Inspection_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Inspection_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionConnectionImplementors = []string{"InspectionConnection"}
+
+func (ec *executionContext) _InspectionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InspectionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionConnection")
+		case "edges":
+			out.Values[i] = ec._InspectionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._InspectionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionEdgeImplementors = []string{"InspectionEdge"}
+
+func (ec *executionContext) _InspectionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InspectionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionEdge")
+		case "cursor":
+			out.Values[i] = ec._InspectionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InspectionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var judgementImplementors = []string{"Judgement"}
+
+func (ec *executionContext) _Judgement(ctx context.Context, sel ast.SelectionSet, obj *store.Judgement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, judgementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Judgement")
+		case "area":
+			out.Values[i] = ec._Judgement_area(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grade":
+			out.Values[i] = ec._Judgement_grade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sources":
+			out.Values[i] = ec._Judgement_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var meetingImplementors = []string{"Meeting", "Node", "SearchHit", "_Entity"}
 
 func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, obj *store.Meeting) graphql.Marshaler {
@@ -16342,6 +18196,12 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "organisationAttendance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_organisationAttendance(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16504,6 +18364,11 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "term":
+			out.Values[i] = ec._Membership_term(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16585,6 +18450,21 @@ func (ec *executionContext) _Observation(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "valueText":
+			out.Values[i] = ec._Observation_valueText(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "approximate":
+			out.Values[i] = ec._Observation_approximate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedOn":
+			out.Values[i] = ec._Observation_publishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16657,6 +18537,67 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Organisation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspections":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_inspections(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationAttendanceImplementors = []string{"OrganisationAttendance"}
+
+func (ec *executionContext) _OrganisationAttendance(ctx context.Context, sel ast.SelectionSet, obj *store.OrganisationAttendance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationAttendanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationAttendance")
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationAttendance_organisation(ctx, field, obj)
+				})
+		case "meeting":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationAttendance_meeting(ctx, field, obj)
+				})
+		case "attendees":
+			out.Values[i] = ec._OrganisationAttendance_attendees(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._OrganisationAttendance_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sources":
+			out.Values[i] = ec._OrganisationAttendance_sources(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -17474,6 +19415,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_areas(ctx, field)
+				})
+		case "inspection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspection(ctx, field)
+				})
+		case "inspections":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspections(ctx, field)
 				})
 		case "search":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18701,6 +20654,76 @@ func (ec *executionContext) marshalNIndicatorUnit2string(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNInspection2ᚕᚖcouncilgraphᚋstoreᚐInspectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Inspection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspection2ᚖcouncilgraphᚋstoreᚐInspection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspection2ᚖcouncilgraphᚋstoreᚐInspection(ctx context.Context, sel ast.SelectionSet, v *store.Inspection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Inspection!")
+		return graphql.Null
+	}
+	return ec._Inspection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInspectionByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐInspectionByIDsInput(ctx context.Context, v any) ([]*model.InspectionByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InspectionByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOInspectionByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐInspectionByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInspectionConnection2ᚖcouncilgraphᚋgraphᚋmodelᚐInspectionConnection(ctx context.Context, sel ast.SelectionSet, v *model.InspectionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionEdge2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐInspectionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InspectionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionEdge2ᚖcouncilgraphᚋgraphᚋmodelᚐInspectionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionEdge2ᚖcouncilgraphᚋgraphᚋmodelᚐInspectionEdge(ctx context.Context, sel ast.SelectionSet, v *model.InspectionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionEdge!")
+		return graphql.Null
+	}
+	return ec._InspectionEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18713,6 +20736,26 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNJudgement2councilgraphᚋstoreᚐJudgement(ctx context.Context, sel ast.SelectionSet, v store.Judgement) graphql.Marshaler {
+	return ec._Judgement(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNJudgement2ᚕcouncilgraphᚋstoreᚐJudgementᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Judgement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJudgement2councilgraphᚋstoreᚐJudgement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMeeting2ᚖcouncilgraphᚋstoreᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *store.Meeting) graphql.Marshaler {
@@ -18861,6 +20904,30 @@ func (ec *executionContext) marshalNOrganisation2ᚖcouncilgraphᚋstoreᚐOrgan
 		return graphql.Null
 	}
 	return ec._Organisation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganisationAttendance2ᚕᚖcouncilgraphᚋstoreᚐOrganisationAttendanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.OrganisationAttendance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationAttendance2ᚖcouncilgraphᚋstoreᚐOrganisationAttendance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationAttendance2ᚖcouncilgraphᚋstoreᚐOrganisationAttendance(ctx context.Context, sel ast.SelectionSet, v *store.OrganisationAttendance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationAttendance!")
+		return graphql.Null
+	}
+	return ec._OrganisationAttendance(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrganisationByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐOrganisationByIDsInput(ctx context.Context, v any) ([]*model.OrganisationByIDsInput, error) {
@@ -19906,6 +21973,34 @@ func (ec *executionContext) unmarshalOIndicatorByIDsInput2ᚖcouncilgraphᚋgrap
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputIndicatorByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInspection2ᚕᚖcouncilgraphᚋstoreᚐInspection(ctx context.Context, sel ast.SelectionSet, v []*store.Inspection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOInspection2ᚖcouncilgraphᚋstoreᚐInspection(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOInspection2ᚖcouncilgraphᚋstoreᚐInspection(ctx context.Context, sel ast.SelectionSet, v *store.Inspection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Inspection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInspectionByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐInspectionByIDsInput(ctx context.Context, v any) (*model.InspectionByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInspectionByIDsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

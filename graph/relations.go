@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"councilgraph/graph/model"
 	"councilgraph/loaders"
@@ -113,10 +112,7 @@ func (r *Resolver) search(ctx context.Context, query string, first *int) ([]mode
 	if err != nil {
 		return nil, err
 	}
-	if len([]rune(strings.TrimSpace(query))) < 2 {
-		return nil, inputError("query", "query must have at least two characters")
-	}
-	if err := textArg("query", query); err != nil {
+	if err := searchArg("query", query, 2); err != nil {
 		return nil, err
 	}
 	found, err := r.Store.Search(ctx, query, p.First)

@@ -94,11 +94,11 @@ func (r *bodyResolver) Children(ctx context.Context, obj *store.Body) ([]*store.
 }
 
 // Memberships is the resolver for the memberships field.
-func (r *bodyResolver) Memberships(ctx context.Context, obj *store.Body, current *bool, role *string) ([]*store.Membership, error) {
+func (r *bodyResolver) Memberships(ctx context.Context, obj *store.Body, current *bool, role *string, on *string) ([]*store.Membership, error) {
 	all, err := loaders.Related[store.Membership](ctx, "bodyId", obj.ID)
 	today := r.today()
 	return filter(all, func(m *store.Membership) bool {
-		return (current == nil || m.CurrentOn(today) == *current) && (role == nil || m.Role == *role)
+		return heldOn(m, current, today, on) && (role == nil || m.Role == *role)
 	}), err
 }
 
@@ -146,6 +146,21 @@ func (r *indicatorResolver) Priorities(ctx context.Context, obj *store.Indicator
 	return loaders.Related[store.Priority](ctx, "indicatorIds", obj.ID)
 }
 
+// Inspectorate is the resolver for the inspectorate field.
+func (r *inspectionResolver) Inspectorate(ctx context.Context, obj *store.Inspection) (*store.Organisation, error) {
+	return loaders.One[store.Organisation](ctx, obj.InspectorateID)
+}
+
+// Subject is the resolver for the subject field.
+func (r *inspectionResolver) Subject(ctx context.Context, obj *store.Inspection) (*store.Organisation, error) {
+	return loaders.One[store.Organisation](ctx, obj.SubjectID)
+}
+
+// LeadInspector is the resolver for the leadInspector field.
+func (r *inspectionResolver) LeadInspector(ctx context.Context, obj *store.Inspection) (*store.Person, error) {
+	return loaders.Opt[store.Person](ctx, obj.LeadInspectorID)
+}
+
 // Body is the resolver for the body field.
 func (r *meetingResolver) Body(ctx context.Context, obj *store.Meeting) (*store.Body, error) {
 	return loaders.One[store.Body](ctx, obj.BodyID)
@@ -175,6 +190,11 @@ func (r *meetingResolver) Previous(ctx context.Context, obj *store.Meeting) (*st
 // Next is the resolver for the next field.
 func (r *meetingResolver) Next(ctx context.Context, obj *store.Meeting) (*store.Meeting, error) {
 	return neighbour(ctx, obj, +1)
+}
+
+// OrganisationAttendance is the resolver for the organisationAttendance field.
+func (r *meetingResolver) OrganisationAttendance(ctx context.Context, obj *store.Meeting) ([]*store.OrganisationAttendance, error) {
+	return loaders.Related[store.OrganisationAttendance](ctx, "meetingId", obj.ID)
 }
 
 // Person is the resolver for the person field.
@@ -223,16 +243,31 @@ func (r *organisationResolver) Bodies(ctx context.Context, obj *store.Organisati
 	return loaders.Related[store.Body](ctx, "organisationId", obj.ID)
 }
 
+// Inspections is the resolver for the inspections field.
+func (r *organisationResolver) Inspections(ctx context.Context, obj *store.Organisation) ([]*store.Inspection, error) {
+	return loaders.Related[store.Inspection](ctx, "subjectId", obj.ID)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *organisationAttendanceResolver) Organisation(ctx context.Context, obj *store.OrganisationAttendance) (*store.Organisation, error) {
+	return loaders.One[store.Organisation](ctx, obj.OrganisationID)
+}
+
+// Meeting is the resolver for the meeting field.
+func (r *organisationAttendanceResolver) Meeting(ctx context.Context, obj *store.OrganisationAttendance) (*store.Meeting, error) {
+	return loaders.One[store.Meeting](ctx, obj.MeetingID)
+}
+
 // Organisation is the resolver for the organisation field.
 func (r *personResolver) Organisation(ctx context.Context, obj *store.Person) (*store.Organisation, error) {
 	return loaders.Opt[store.Organisation](ctx, obj.OrganisationID)
 }
 
 // Memberships is the resolver for the memberships field.
-func (r *personResolver) Memberships(ctx context.Context, obj *store.Person, current *bool) ([]*store.Membership, error) {
+func (r *personResolver) Memberships(ctx context.Context, obj *store.Person, current *bool, on *string) ([]*store.Membership, error) {
 	all, err := loaders.Related[store.Membership](ctx, "personId", obj.ID)
 	today := r.today()
-	return filter(all, func(m *store.Membership) bool { return current == nil || m.CurrentOn(today) == *current }), err
+	return filter(all, func(m *store.Membership) bool { return heldOn(m, current, today, on) }), err
 }
 
 // Attendance is the resolver for the attendance field.
@@ -319,7 +354,7 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*store.Person, e
 // People is the resolver for the people field.
 func (r *queryResolver) People(ctx context.Context, name *string, organisation *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error) {
 	if name != nil {
-		if err := textArg("name", *name); err != nil {
+		if err := searchArg("name", *name, 1); err != nil {
 			return nil, err
 		}
 	}
@@ -456,6 +491,20 @@ func (r *queryResolver) Areas(ctx context.Context) ([]*store.Area, error) {
 	return r.Store.FindAreas(ctx)
 }
 
+// Inspection is the resolver for the inspection field.
+func (r *queryResolver) Inspection(ctx context.Context, id string) (*store.Inspection, error) {
+	return loaders.One[store.Inspection](ctx, id)
+}
+
+// Inspections is the resolver for the inspections field.
+func (r *queryResolver) Inspections(ctx context.Context, subject *string, framework *string, updatedSince *time.Time, first *int, after *string) (*model.InspectionConnection, error) {
+	f := store.InspectionFilter{SubjectID: subject, Framework: framework, UpdatedSince: updatedSince}
+	c, err := list(ctx, first, after, inspectionEdge,
+		func(p store.Page) (*store.Result[store.Inspection], error) { return r.Store.FindInspections(ctx, f, p) },
+		func() (int, error) { return r.Store.CountInspections(ctx, f) })
+	return (*model.InspectionConnection)(c), err
+}
+
 // Search is the resolver for the search field.
 func (r *queryResolver) Search(ctx context.Context, query string, first *int) ([]model.SearchHit, error) {
 	return r.search(ctx, query, first)
@@ -509,6 +558,9 @@ func (r *Resolver) Declaration() DeclarationResolver { return &declarationResolv
 // Indicator returns IndicatorResolver implementation.
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
+// Inspection returns InspectionResolver implementation.
+func (r *Resolver) Inspection() InspectionResolver { return &inspectionResolver{r} }
+
 // Meeting returns MeetingResolver implementation.
 func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
@@ -520,6 +572,11 @@ func (r *Resolver) Observation() ObservationResolver { return &observationResolv
 
 // Organisation returns OrganisationResolver implementation.
 func (r *Resolver) Organisation() OrganisationResolver { return &organisationResolver{r} }
+
+// OrganisationAttendance returns OrganisationAttendanceResolver implementation.
+func (r *Resolver) OrganisationAttendance() OrganisationAttendanceResolver {
+	return &organisationAttendanceResolver{r}
+}
 
 // Person returns PersonResolver implementation.
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
@@ -540,20 +597,22 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Report() ReportResolver { return &reportResolver{r} }
 
 type (
-	actionResolver         struct{ *Resolver }
-	agendaItemResolver     struct{ *Resolver }
-	attendanceResolver     struct{ *Resolver }
-	bodyResolver           struct{ *Resolver }
-	declarationResolver    struct{ *Resolver }
-	indicatorResolver      struct{ *Resolver }
-	meetingResolver        struct{ *Resolver }
-	membershipResolver     struct{ *Resolver }
-	observationResolver    struct{ *Resolver }
-	organisationResolver   struct{ *Resolver }
-	personResolver         struct{ *Resolver }
-	planResolver           struct{ *Resolver }
-	priorityResolver       struct{ *Resolver }
-	progressUpdateResolver struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
-	reportResolver         struct{ *Resolver }
+	actionResolver                 struct{ *Resolver }
+	agendaItemResolver             struct{ *Resolver }
+	attendanceResolver             struct{ *Resolver }
+	bodyResolver                   struct{ *Resolver }
+	declarationResolver            struct{ *Resolver }
+	indicatorResolver              struct{ *Resolver }
+	inspectionResolver             struct{ *Resolver }
+	meetingResolver                struct{ *Resolver }
+	membershipResolver             struct{ *Resolver }
+	observationResolver            struct{ *Resolver }
+	organisationResolver           struct{ *Resolver }
+	organisationAttendanceResolver struct{ *Resolver }
+	personResolver                 struct{ *Resolver }
+	planResolver                   struct{ *Resolver }
+	priorityResolver               struct{ *Resolver }
+	progressUpdateResolver         struct{ *Resolver }
+	queryResolver                  struct{ *Resolver }
+	reportResolver                 struct{ *Resolver }
 )

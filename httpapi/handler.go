@@ -36,6 +36,9 @@ import (
 // MaxBodyBytes is the largest request body the service reads.
 const MaxBodyBytes = 1 << 20
 
+// parserTokenLimit is the most tokens a document may have.
+const parserTokenLimit = 15_000
+
 // Config is what the HTTP layer needs to know.
 type Config struct {
 	// CORSOrigins are the origins browsers may call from; none by default.
@@ -67,6 +70,16 @@ type Config struct {
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
+	// MaxFields is the most fields an operation may select once its
+	// fragments are expanded (default 5,000).
+	MaxFields int
+	// MaxRecords bounds what one operation may read, whatever its scope's
+	// ceiling: records decoded and commands sent (default 20,000). It
+	// bounds the memory one response takes.
+	MaxRecords int
+	// StatsMaxAge is how old the store's stats (the sizes costs are
+	// reckoned from) may grow before they are read again (default 5m).
+	StatsMaxAge time.Duration
 
 	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
 	// traces); Extensions are added to the GraphQL server last.
@@ -104,6 +117,15 @@ func (c Config) withDefaults() Config {
 	if c.CostCeilings == nil {
 		c.CostCeilings = DefaultCostCeilings()
 	}
+	if c.MaxFields == 0 {
+		c.MaxFields = 5000
+	}
+	if c.MaxRecords == 0 {
+		c.MaxRecords = 20_000
+	}
+	if c.StatsMaxAge == 0 {
+		c.StatsMaxAge = 5 * time.Minute
+	}
 	return c
 }
 
@@ -111,11 +133,13 @@ func (c Config) withDefaults() Config {
 // at /, and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cfg = cfg.withDefaults()
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}, Complexity: graph.Complexity()}))
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
+	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(GraphQLHTTP{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.SetParserTokenLimit(15_000)
+	queries := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(queries)
+	gql.SetParserTokenLimit(parserTokenLimit)
 	gql.Use(Introspection{Mode: cfg.Introspection})
 	apq := lru.New[string](cfg.APQCacheSize)
 	gql.Use(extension.AutomaticPersistedQuery{Cache: apq})
@@ -126,7 +150,8 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
-	gql.Use(&extension.ComplexityLimit{Func: costCeiling(cfg.CostCeilings)})
+	gql.Use(CostLimit{Schema: schema.Schema(), Ceilings: cfg.CostCeilings, MaxFields: cfg.MaxFields, MaxRecords: cfg.MaxRecords,
+		TokenLimit: parserTokenLimit, Stats: newStatsCache(s, log, cfg.StatsMaxAge), Cache: queries})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})

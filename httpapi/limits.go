@@ -40,13 +40,6 @@ func DefaultCostCeilings() map[string]int {
 	}
 }
 
-// costCeiling is the caller's ceiling under ceilings.
-func costCeiling(ceilings map[string]int) func(context.Context, *graphql.OperationContext) int {
-	return func(ctx context.Context, _ *graphql.OperationContext) int {
-		return ceilings[auth.CallerFrom(ctx).Scope]
-	}
-}
-
 // DepthLimit refuses operations that nest selections deeper than Max.
 // Introspection fields (__schema, __type) do not count, so tools can load the
 // schema.

@@ -64,6 +64,10 @@ type Item struct {
 // Set is a decoded data set: its records by collection name.
 type Set struct {
 	Items map[string][]Item
+	// Sources holds the set's source documents (sources/*.txt) by file
+	// name, split into lines; text a record says is as published is
+	// checked against them.
+	Sources map[string][]string
 }
 
 // Count is the number of records in the set.
@@ -79,7 +83,7 @@ func (s *Set) Count() int {
 // file that is not a collection's, an unknown field, or a value of the wrong
 // type is a problem.
 func Load(fsys fs.FS) (*Set, Problems) {
-	set := &Set{Items: map[string][]Item{}}
+	set := &Set{Items: map[string][]Item{}, Sources: loadSources(fsys)}
 	var problems Problems
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {

@@ -159,7 +159,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 			"areas.yaml:1: the file must be a list of records (a YAML sequence)",
 		}},
 		{"stray file", with(base(), "councillors.yaml", "[]\n"), []string{
-			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations (.yaml)",
+			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations, inspections, organisationAttendance (.yaml)",
 		}},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,9 @@ var checks = map[string]func(*checker, store.Doc){
 	"Indicator":    checkIndicator,
 	"Area":         checkArea,
 	"Observation":  checkObservation,
+	"Inspection":   checkInspection,
+
+	"OrganisationAttendance": checkOrganisationAttendance,
 }
 
 // kindOfFile is the kind a data set file holds: the collection's name.
@@ -64,6 +67,7 @@ func checkMembership(c *checker, d store.Doc) {
 	v := d.(*store.Membership)
 	c.enum("role", "MembershipRole", &v.Role)
 	c.dateRange("startDate", v.StartDate, "endDate", v.EndDate)
+	c.published("term", v.Term, v.Sources)
 	if v.PersonID == nil && v.Post == nil && v.RepresentingID == nil {
 		c.problem("personId", "a membership needs a person, a post or the organisation that holds the seat")
 	}
@@ -123,6 +127,7 @@ func checkPriority(c *checker, d store.Doc) {
 		c.enum(f+".rag", "RAG", u.Rag)
 		c.ref(f+".reportId", "reports", u.ReportID)
 		c.sources(f+".sources", u.Sources)
+		c.published(f+".period", u.Period, u.Sources)
 	}
 }
 
@@ -148,6 +153,6 @@ func checkArea(c *checker, d store.Doc) {
 
 func checkObservation(c *checker, d store.Doc) {
 	v := d.(*store.Observation)
-	c.required("period", v.Period)
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
+	checkFigure(c, v)
 }

@@ -44,6 +44,7 @@ type checker struct {
 	id       string
 	problems Problems
 	pending  []pendingRef
+	docs     map[string][]string // the set's source documents, by file name
 }
 
 func (c *checker) at(field string) Problem {
@@ -148,7 +149,7 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 		ids[k.Collection] = map[string]bool{}
 		for _, item := range set.Items[k.Collection] {
 			base := item.Doc.Base()
-			c := &checker{item: item, id: base.ID}
+			c := &checker{item: item, id: base.ID, docs: set.Sources}
 			switch {
 			case base.ID == "":
 				c.problem("id", "is required")

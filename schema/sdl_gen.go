@@ -136,8 +136,8 @@ type Person implements Node @key(fields: "id") @entityResolver(multi: true) {
   email: String
   "Telephone number; shown only to authenticated callers."
   phone: String
-  "Seats they hold or held on bodies; ` + "`" + `current: true` + "`" + ` keeps those running today, ` + "`" + `false` + "`" + ` those that are not."
-  memberships(current: Boolean): [Membership!]!
+  "Seats they hold or held on bodies; ` + "`" + `current: true` + "`" + ` keeps those running today, ` + "`" + `false` + "`" + ` those that are not; ` + "`" + `on` + "`" + ` keeps those held on that day (a seat is held on a day its known dates include)."
+  memberships(current: Boolean, on: Date): [Membership!]!
   "Meetings they attended or sent apologies to."
   attendance(
     "How many to return: 1 to 100, default 20."
@@ -208,8 +208,8 @@ type Body implements Node @key(fields: "id") @entityResolver(multi: true) {
   parent: Body
   "Bodies that report to it."
   children: [Body!]!
-  "Its seats; ` + "`" + `current` + "`" + ` keeps those running today (true) or not (false); ` + "`" + `role` + "`" + ` keeps one role."
-  memberships(current: Boolean, role: MembershipRole): [Membership!]!
+  "Its seats; ` + "`" + `current` + "`" + ` keeps those running today (true) or not (false); ` + "`" + `role` + "`" + ` keeps one role; ` + "`" + `on` + "`" + ` keeps those held on that day (a seat is held on a day its known dates include)."
+  memberships(current: Boolean, role: MembershipRole, on: Date): [Membership!]!
   "Its meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
   meetings(
     "Earliest meeting date to include."
@@ -702,7 +702,7 @@ type Observation {
   indicator: Indicator!
   "Where."
   area: Area!
-  "As published, e.g. '2020/21', 'Q3 2022/23', 'March 2023'."
+  "As published, e.g. '2020/21', 'Q3', 'now'; empty when the source prints no period (` + "`" + `publishedOn` + "`" + ` then says when it was published)."
   period: String!
   "First day of the period, where it is clear."
   periodStart: Date
@@ -716,6 +716,86 @@ type Observation {
   notes: String
   "Where it was published."
   sources: [Source!]!
+}
+
+# ---------------------------------------------------------------- inspections
+
+"An inspection of an organisation's services, as the published report gives it."
+type Inspection implements Node @key(fields: "id") @entityResolver(multi: true) {
+  "The inspection's ID, e.g. ` + "`" + `inspection:ofsted:stockton-on-tees-borough-council:ilacs:2023` + "`" + `."
+  id: ID!
+  "Who inspected, e.g. Ofsted."
+  inspectorate: Organisation!
+  "What was inspected: a council's children's services, a trust, a school."
+  subject: Organisation!
+  "As published, e.g. 'ILACS', 'focused visit', 'SEND local area inspection'."
+  framework: String!
+  "The first day of the inspection, where the documents give it."
+  startDate: Date
+  "The last day of the inspection, where the documents give it."
+  endDate: Date
+  "As published where no exact dates are given, e.g. 'May 2019'."
+  period: String
+  "The lead inspector, where named."
+  leadInspector: Person
+  "Its graded judgements, in the order published."
+  judgements: [Judgement!]!
+  "Its findings as the documents list them, in their words."
+  findings: [String!]!
+  "Curation notes, e.g. where two documents disagree."
+  notes: String
+  "Where the facts about it came from."
+  sources: [Source!]!
+  "When the record last changed."
+  updatedAt: DateTime!
+}
+
+"One graded judgement of an inspection."
+type Judgement {
+  "As published, e.g. 'Overall effectiveness'."
+  area: String!
+  "As published, e.g. 'Requires improvement to be good'."
+  grade: String!
+  "Where the judgement is published."
+  sources: [Source!]!
+}
+
+"An organisation's attendance at a meeting where the record counts organisations, not people (an attendance matrix)."
+type OrganisationAttendance {
+  "The organisation whose representatives attended."
+  organisation: Organisation!
+  "The meeting."
+  meeting: Meeting!
+  "How many of its representatives attended, as recorded."
+  attendees: Int!
+  "Curation notes."
+  notes: String
+  "Where the count is recorded."
+  sources: [Source!]!
+}
+
+extend type Meeting {
+  "Attendance counted per organisation, where the record is a matrix of organisations."
+  organisationAttendance: [OrganisationAttendance!]!
+}
+
+extend type Organisation {
+  "Inspections of its services, by ID."
+  inspections: [Inspection!]!
+}
+
+extend type Membership {
+  "The term as published, e.g. '2023 - 2027'."
+  term: String
+}
+
+extend type Observation {
+  "The figure in the published words, where they say more than the number: 'over 300', 'approximately 90%'."
+  valueText: String
+  "True when the text gives the value only roughly or as a bound ('around', 'over'): ` + "`" + `value` + "`" + ` is then the number the text states, not an exact figure."
+  approximate: Boolean!
+  "The date of the document that published the figure, kept apart from the period it covers."
+  publishedOn: Date
 }
 
 # ---------------------------------------------------------------- connections
@@ -756,6 +836,11 @@ type IndicatorConnection { "The indicators on this page." edges: [IndicatorEdge!
 type PlanEdge { "Where this plan sits in the list." cursor: String! "The plan." node: Plan! }
 "A page of plans."
 type PlanConnection { "The plans on this page." edges: [PlanEdge!]! "Where the page ends." pageInfo: PageInfo! "How many match, on all pages." totalCount: Int! }
+
+"An edge in a list of inspections."
+type InspectionEdge { "Where this inspection sits in the list." cursor: String! "The inspection." node: Inspection! }
+"A page of inspections."
+type InspectionConnection { "The inspections on this page." edges: [InspectionEdge!]! "Where the page ends." pageInfo: PageInfo! "How many match, on all pages." totalCount: Int! }
 
 "A record found by ` + "`" + `search` + "`" + `."
 union SearchHit = Person | Organisation | Body | Meeting | AgendaItem | Report | Plan | Priority | Action | Indicator
@@ -813,6 +898,10 @@ type Query {
   area(id: ID!): Area
   "Every area figures are published for, by name."
   areas: [Area!]!
+  "An inspection by ID."
+  inspection(id: ID!): Inspection
+  "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
+  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(

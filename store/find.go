@@ -69,7 +69,13 @@ type Result[T any] struct {
 // find runs one find command for the records the caller may see and
 // decodes them, blanking the fields the caller may not see.
 func find[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+	if err := spend(ctx, 1); err != nil {
+		return nil, err
+	}
 	out, err := findUnscoped[T](ctx, c, scoped(ctx, filter), opts...)
+	if err == nil {
+		err = spend(ctx, len(out))
+	}
 	l := LevelOf(ctx)
 	for _, v := range out {
 		redact(l, v)
@@ -98,6 +104,9 @@ const oneReply = 1 << 20
 
 // count counts the documents matching filter that the caller may see.
 func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error) {
+	if err := spend(ctx, 1); err != nil {
+		return 0, err
+	}
 	n, err := c.CountDocuments(ctx, scoped(ctx, filter))
 	if err != nil {
 		return 0, dbError("count "+c.Name(), err)
@@ -116,6 +125,9 @@ func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o 
 		filter = append(filter, bson.E{Key: "$or", Value: o.after(after)})
 	}
 	l := LevelOf(ctx)
+	if err := spend(ctx, 1); err != nil {
+		return nil, err
+	}
 	cur, err := c.Find(ctx, scoped(ctx, filter), options.Find().SetSort(o.sort()).SetLimit(int64(p.First+1)))
 	if err != nil {
 		return nil, dbError("find "+c.Name(), err)
@@ -126,6 +138,9 @@ func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o 
 		if len(res.Nodes) == p.First {
 			res.HasNext = true
 			break
+		}
+		if err := spend(ctx, 1); err != nil {
+			return nil, err
 		}
 		v := new(T)
 		if err := cur.Decode(v); err != nil {
@@ -280,6 +295,9 @@ func findDocs(ctx context.Context, c *mongo.Collection, k *Kind, field string, k
 // findKind is find for a kind known only at run time: each document is
 // decoded into the kind's own type.
 func findKind(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
+	if err := spend(ctx, 1); err != nil {
+		return nil, err
+	}
 	cur, err := c.Find(ctx, scoped(ctx, filter), opts...)
 	if err != nil {
 		return nil, dbError("find "+c.Name(), err)
@@ -288,6 +306,9 @@ func findKind(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, 
 	l := LevelOf(ctx)
 	var out []Doc
 	for cur.Next(ctx) {
+		if err := spend(ctx, 1); err != nil {
+			return nil, err
+		}
 		d := k.New()
 		if err := cur.Decode(d); err != nil {
 			return nil, dbError("find "+c.Name(), err)

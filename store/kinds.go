@@ -181,6 +181,10 @@ var kinds = []*Kind{
 	kind[Area]("Area", "areas", "area", true, byName, nil, []string{"name", "_id"}),
 	kind[Observation]("Observation", "observations", "observation", false, byID,
 		refs("indicatorId", "Indicator", "areaId", "Area"), []string{"indicatorId", "period"}),
+	kind[Inspection]("Inspection", "inspections", "inspection", true, byID,
+		refs("inspectorateId", "Organisation", "subjectId", "Organisation", "leadInspectorId", "Person"), []string{"framework"}),
+	kind[OrganisationAttendance]("OrganisationAttendance", "organisationAttendance", "organisationAttendance", false, byID,
+		refs("meetingId", "Meeting", "organisationId", "Organisation")),
 }
 
 // Kinds lists every kind of record, in the order an import writes them.

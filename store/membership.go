@@ -11,6 +11,8 @@ type Membership struct {
 	RepresentingID *string `bson:"representingId,omitempty" yaml:"representingId,omitempty"`
 	StartDate      *string `bson:"startDate,omitempty" yaml:"startDate,omitempty"`
 	EndDate        *string `bson:"endDate,omitempty" yaml:"endDate,omitempty"`
+	// Term is the term as published, e.g. "2023 - 2027".
+	Term *string `bson:"term,omitempty" yaml:"term,omitempty"`
 }
 
 // CurrentOn reports whether the membership runs on day (YYYY-MM-DD): it has

@@ -15,6 +15,14 @@ type Observation struct {
 	PeriodStart *string `bson:"periodStart,omitempty" yaml:"periodStart,omitempty"`
 	PeriodEnd   *string `bson:"periodEnd,omitempty" yaml:"periodEnd,omitempty"`
 	Value       float64 `bson:"value" yaml:"value"`
+	// ValueText is the figure in the published words where they say more
+	// than the number: "over 300", "≈90", "/1000" printed for a rate.
+	ValueText *string `bson:"valueText,omitempty" yaml:"valueText,omitempty"`
+	// Approximate marks a value the text gives only roughly or as a bound.
+	Approximate bool `bson:"approximate,omitempty" yaml:"approximate,omitempty"`
+	// PublishedOn is the date of the document that published the figure,
+	// kept apart from the period it covers.
+	PublishedOn *string `bson:"publishedOn,omitempty" yaml:"publishedOn,omitempty"`
 }
 
 // IndicatorPeriod names one period of one indicator.

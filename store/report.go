@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Report is a paper put to a meeting.
@@ -48,15 +49,17 @@ func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Re
 	return find[Report](ctx, collOf[Report](s), filter, sortBy(byID))
 }
 
-// MeetingIDsOfBody lists the IDs of a body's meetings.
+// MeetingIDsOfBody lists the IDs of a body's meetings. (A find of the IDs
+// rather than distinct, whose reply FerretDB's SQLite backend garbles.)
 func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, error) {
-	var ids []string
-	err := collOf[Meeting](s).Distinct(ctx, "_id", scoped(ctx, bson.D{{Key: "bodyId", Value: bodyID}})).Decode(&ids)
+	found, err := find[Stamp](ctx, collOf[Meeting](s), bson.D{{Key: "bodyId", Value: bodyID}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(oneReply))
 	if err != nil {
-		return nil, dbError("distinct meetings", err)
+		return nil, err
 	}
-	if ids == nil {
-		ids = []string{}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.ID
 	}
 	return ids, nil
 }

@@ -108,6 +108,28 @@ type IndicatorEdge struct {
 	Node *store.Indicator `json:"node"`
 }
 
+type InspectionByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+// A page of inspections.
+type InspectionConnection struct {
+	// The inspections on this page.
+	Edges []*InspectionEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many match, on all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// An edge in a list of inspections.
+type InspectionEdge struct {
+	// Where this inspection sits in the list.
+	Cursor string `json:"cursor"`
+	// The inspection.
+	Node *store.Inspection `json:"node"`
+}
+
 type MeetingByIDsInput struct {
 	ID string `json:"ID"`
 }

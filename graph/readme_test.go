@@ -1,0 +1,84 @@
+package graph_test
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"councilgraph/importer"
+	"councilgraph/store/storetest"
+)
+
+// TestReadmeExamplesShowRecords runs every example query of README.md §
+// Example queries against the bundled Stockton set: each must succeed, and
+// every list it asks for must hold records in at least one place of the
+// answer, so that an example never advertises a feature with an empty list.
+func TestReadmeExamplesShowRecords(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(b)
+	start := strings.Index(section, "## Example queries")
+	if start < 0 {
+		t.Fatal("README.md has no Example queries section")
+	}
+	section = section[start+len("## Example queries"):]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	examples := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(section, -1)
+	if len(examples) < 5 {
+		t.Fatalf("found %d examples, want at least 5", len(examples))
+	}
+	s := storetest.New(t, nil)
+	if _, err := importer.ImportFS(context.Background(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
+		t.Fatalf("import the Stockton set: %v", err)
+	}
+	h := server(s)
+	for _, ex := range examples {
+		q := ex[1]
+		name := strings.Join(strings.Fields(q), " ")
+		if len(name) > 60 {
+			name = name[:60]
+		}
+		t.Run(name, func(t *testing.T) {
+			var got any
+			data(t, h, q, nil, &got)
+			lists := map[string]bool{}
+			walkLists(got, "", lists)
+			if len(lists) == 0 {
+				t.Fatalf("the example asks for no list: %s", q)
+			}
+			var empty []string
+			for path, some := range lists {
+				if !some {
+					empty = append(empty, path)
+				}
+			}
+			sort.Strings(empty)
+			if len(empty) > 0 {
+				t.Errorf("these lists are empty wherever they occur: %v\nanswer: %v", empty, got)
+			}
+		})
+	}
+}
+
+// walkLists records, for each path of field names to a list in v (list
+// indices left out), whether any list at that path has an element.
+func walkLists(v any, path string, lists map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, c := range v {
+			walkLists(c, path+"."+k, lists)
+		}
+	case []any:
+		lists[path] = lists[path] || len(v) > 0
+		for _, c := range v {
+			walkLists(c, path, lists)
+		}
+	}
+}
