@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pid := fs.Int("pid", 0, "the server's process ID, to read its peak RSS (VmHWM) from /proc")
 	only := fs.String("ops", "", "comma-separated operation name prefixes to run (default: all)")
 	soakAddr := fs.String("soak", "", "the server's debug listener (loopback): sample its memory and goroutines and judge the soak")
-	every := fs.Duration("sample", 10*time.Second, "how often -soak samples the server")
+	every := fs.Duration("sample", 5*time.Second, "how often -soak samples the server")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if soakErr != nil {
 			return soakErr
 		}
-		if !soakReport(stdout, samples, c.errors.Load()) {
+		if !soakReport(stdout, samples, *duration, c.errors.Load()) {
 			return errors.New("the soak failed")
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,9 +19,9 @@ type counts struct{ requests, errors atomic.Int64 }
 
 // soakSample is the server's state at one moment of a soak.
 type soakSample struct {
-	at                 time.Duration
-	rss, goroutines    float64
-	requests, failures int64
+	at                    time.Duration
+	rss, heap, goroutines float64
+	requests, failures    int64
 }
 
 // soak samples the server's resident memory and goroutines from its debug
@@ -37,56 +38,54 @@ func soak(ctx context.Context, debugURL string, interval time.Duration, c *count
 			return out, nil
 		case <-tick.C:
 		}
-		rss, gor, err := serverState(client, debugURL)
+		st, err := serverState(client, debugURL)
 		if err != nil {
 			return out, fmt.Errorf("soak: read the server's metrics: %w", err)
 		}
-		s := soakSample{at: time.Since(start), rss: rss, goroutines: gor, requests: c.requests.Load(), failures: c.errors.Load()}
-		out = append(out, s)
-		fmt.Fprintf(log, "soak %6s: rss %.0f MB, goroutines %.0f, requests %d, errors %d\n",
-			s.at.Round(time.Second), rss/1e6, gor, s.requests, s.failures)
+		st.at, st.requests, st.failures = time.Since(start), c.requests.Load(), c.errors.Load()
+		out = append(out, st)
+		fmt.Fprintf(log, "soak %6s: rss %.0f MB, heap in use %.0f MB, goroutines %.0f, requests %d, errors %d\n",
+			st.at.Round(time.Second), st.rss/1e6, st.heap/1e6, st.goroutines, st.requests, st.failures)
 	}
 }
 
-// serverState reads process_resident_memory_bytes and go_goroutines.
-func serverState(c *http.Client, url string) (rss, goroutines float64, err error) {
+// serverState reads process_resident_memory_bytes, go_memstats_heap_inuse_bytes
+// and go_goroutines.
+func serverState(c *http.Client, url string) (soakSample, error) {
 	resp, err := c.Get(url)
 	if err != nil {
-		return 0, 0, err
+		return soakSample{}, err
 	}
 	defer resp.Body.Close()
 	var p expfmt.TextParser
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return 0, 0, err
+		return soakSample{}, err
 	}
-	get := func(name string) (float64, error) {
+	var errs []error
+	get := func(name string) float64 {
 		f := fams[name]
 		if f == nil || len(f.Metric) == 0 || f.Metric[0].Gauge == nil {
-			return 0, fmt.Errorf("no %s in %s", name, url)
+			errs = append(errs, fmt.Errorf("no %s in %s", name, url))
+			return 0
 		}
-		return f.Metric[0].Gauge.GetValue(), nil
+		return f.Metric[0].Gauge.GetValue()
 	}
-	if rss, err = get("process_resident_memory_bytes"); err != nil {
-		return 0, 0, err
-	}
-	goroutines, err = get("go_goroutines")
-	return rss, goroutines, err
+	s := soakSample{rss: get("process_resident_memory_bytes"), heap: get("go_memstats_heap_inuse_bytes"), goroutines: get("go_goroutines")}
+	return s, errors.Join(errs...)
 }
 
-// soakReport prints each minute's median resident memory and goroutines and
-// the growth of both from minute 2 to the last minute, and says whether the
-// soak passed: no errors, and growth under 10 %.
-func soakReport(w io.Writer, samples []soakSample, errs int64) (passed bool) {
+// soakReport prints each minute's median resident memory, heap in use and
+// goroutines, and the growth of resident memory and goroutines from minute 2
+// to the last minute of d, and says whether the soak passed: no errors, and
+// both grew less than 10 %. (Samples taken as the run ends count in its last
+// minute.)
+func soakReport(w io.Writer, samples []soakSample, d time.Duration, errs int64) (passed bool) {
 	byMinute := map[int][]soakSample{}
-	last := 0
+	last := max(1, int((d+time.Minute-1)/time.Minute))
 	for _, s := range samples {
-		m := int(s.at/time.Minute) + 1
-		if s.at%time.Minute == 0 {
-			m-- // a sample on the minute closes that minute
-		}
+		m := min(int(s.at/time.Minute)+1, last)
 		byMinute[m] = append(byMinute[m], s)
-		last = max(last, m)
 	}
 	median := func(ss []soakSample, f func(soakSample) float64) float64 {
 		v := make([]float64, len(ss))
@@ -97,16 +96,17 @@ func soakReport(w io.Writer, samples []soakSample, errs int64) (passed bool) {
 		return v[len(v)/2]
 	}
 	rss := func(s soakSample) float64 { return s.rss }
+	heap := func(s soakSample) float64 { return s.heap }
 	gor := func(s soakSample) float64 { return s.goroutines }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "minute\tsamples\tmedian RSS MB\tmedian goroutines\trequests\terrors\t")
+	fmt.Fprintln(tw, "minute\tsamples\tmedian RSS MB\tmedian heap in use MB\tmedian goroutines\trequests\terrors\t")
 	for m := 1; m <= last; m++ {
 		ss := byMinute[m]
 		if len(ss) == 0 {
 			continue
 		}
 		end := ss[len(ss)-1]
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.0f\t%d\t%d\t\n", m, len(ss), median(ss, rss)/1e6, median(ss, gor), end.requests, end.failures)
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.0f\t%.0f\t%d\t%d\t\n", m, len(ss), median(ss, rss)/1e6, median(ss, heap)/1e6, median(ss, gor), end.requests, end.failures)
 	}
 	_ = tw.Flush()
 	first, end := byMinute[2], byMinute[last]
