@@ -17,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -153,6 +152,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	introspection := fs.String("introspection", envOr(getenv, "INTROSPECTION", "on"), "who may introspect the schema: on, authenticated or off (env INTROSPECTION)")
 	maxInFlight := fs.Int("max-in-flight", -1, "operations run at once, the rest queue within their deadline (default: 4 on the embedded store, no limit on MongoDB; 0 for no limit)")
 	persistedOnly := fs.String("persisted-only", getenv("PERSISTED_ONLY"), "trusted-documents manifest: callers of the scopes it names run only its operations (env PERSISTED_ONLY)")
+	rateAddr := fs.Float64("rate-limit-address", 50, "requests a second each address may make before any API key is looked up (bursts of twice as many; -1 for none)")
+	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
+	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
 	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
 	db := dbFlags(fs, getenv)
@@ -165,8 +167,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg := httpapi.Config{
 		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
 		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
-		Introspection: *introspection,
+		Introspection: *introspection, RateAddress: *rateAddr, MaxInFlightPerCaller: *perCaller,
 	}
+	trusted, err := httpapi.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return err
+	}
+	cfg.TrustedProxies = trusted
 	if *persistedOnly != "" {
 		m, err := httpapi.LoadManifest(*persistedOnly)
 		if err != nil {
@@ -217,11 +224,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// whatever still runs stops.
 	base, abort := context.WithCancel(context.Background())
 	defer abort()
-	srv := &http.Server{
-		Handler:           httpapi.New(s, cfg, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
+	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")
 
 	errc := make(chan error, 1)

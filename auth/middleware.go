@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"councilgraph/apierr"
 	"councilgraph/store"
@@ -23,7 +25,9 @@ func Middleware(s *store.Store, log *slog.Logger, next http.Handler) http.Handle
 		}
 		caller := Anonymous
 		if key != "" {
-			caller, err = Authenticate(r.Context(), s, key)
+			lctx, cancel := context.WithTimeout(r.Context(), lookupTimeout)
+			caller, err = Authenticate(lctx, s, key)
+			cancel()
 			switch {
 			case errors.Is(err, ErrMalformedKey), errors.Is(err, ErrUnknownKey), errors.Is(err, ErrRevokedKey):
 				unauthenticated(w, err.Error())
@@ -37,6 +41,9 @@ func Middleware(s *store.Store, log *slog.Logger, next http.Handler) http.Handle
 		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), caller)))
 	})
 }
+
+// lookupTimeout bounds a key's lookup, whatever the request's own deadline.
+const lookupTimeout = 2 * time.Second
 
 // credentials is the key a request carries, "" when none.
 func credentials(r *http.Request) (string, error) {

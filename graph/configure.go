@@ -17,8 +17,9 @@ import (
 
 // Configure gives a gqlgen server the graph's error handling: the error
 // presenter, panic recovery, and checks of federation representations.
-func Configure(h *handler.Server, log *slog.Logger) {
-	h.SetErrorPresenter(ErrorPresenter(log))
+func Configure(h *handler.Server, log *slog.Logger, o ErrorOptions) {
+	h.SetErrorPresenter(ErrorPresenter(log, o))
+	h.SetDisableSuggestion(o.HideSuggestions)
 	h.SetRecoverFunc(RecoverFunc(log))
 	h.AroundFields(stopAtDeadline)
 	h.AroundFields(checkRepresentations)

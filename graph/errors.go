@@ -3,10 +3,14 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"councilgraph/apierr"
@@ -39,7 +43,7 @@ func RequestID(ctx context.Context) string {
 // ErrorPresenter gives every error a code. Errors the caller can act on keep
 // their message; anything else is logged with the request ID and shown as
 // "internal error", so that driver messages and stack traces never leave.
-func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+func ErrorPresenter(log *slog.Logger, o ErrorOptions) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
@@ -50,6 +54,10 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if !apierr.Known(c) {
 				gqlErr.Extensions = withCode(gqlErr.Extensions, apierr.BadUserInput)
 			}
+			if o.HideSuggestions {
+				gqlErr.Message = suggestion.ReplaceAllString(gqlErr.Message, "")
+			}
+			gqlErr.Message = numberMessage(gqlErr)
 			return gqlErr
 		}
 		path := graphql.GetPath(ctx)
@@ -65,6 +73,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, store.ErrBadCursor):
 			return &gqlerror.Error{Message: "after is not a cursor from this list", Path: path,
 				Extensions: map[string]any{"code": string(apierr.BadUserInput), "argument": "after"}}
+		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
+			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
+				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
+				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
 		case gqlErr != nil && !errors.Is(err, store.ErrDatabase) && !errors.Is(err, errPanic):
 			// Wrapped by gqlgen and not a failure of ours: it could not
 			// coerce an argument (a federation representation that is not
@@ -72,18 +86,36 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
 		case errors.Is(err, store.ErrOverBudget):
 			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
-		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
-			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
-				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
-		case errors.Is(err, context.DeadlineExceeded):
-			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
-				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
 		}
 		id := RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err)
 		return &gqlerror.Error{Message: "internal error (request " + id + ")", Path: path,
 			Extensions: map[string]any{"code": string(apierr.Internal), "requestId": id}}
 	}
+}
+
+// ErrorOptions shape what errors say.
+type ErrorOptions struct {
+	// HideSuggestions drops validation's "Did you mean …?", which names
+	// fields and values of the schema, for services that do not let every
+	// caller introspect it.
+	HideSuggestions bool
+}
+
+var suggestion = regexp.MustCompile(` Did you mean [^?]*\?`)
+
+// numberMessage rewrites the variable coercion's message for a number that
+// is not an Int ("cannot use value 0 as Int", for 1.5) to say what is wrong.
+func numberMessage(e *gqlerror.Error) string {
+	if len(e.Path) == 2 && e.Path[0] == ast.PathName("variable") {
+		for _, t := range []string{"Int", "Float"} {
+			if strings.HasPrefix(e.Message, "cannot use value ") && strings.HasSuffix(e.Message, " as "+t) {
+				what := map[string]string{"Int": "a whole number", "Float": "a number"}[t]
+				return fmt.Sprintf("variable $%v must be %s (an %s)", e.Path[1], what, t)
+			}
+		}
+	}
+	return e.Message
 }
 
 // errPanic is the error a recovered panic becomes.

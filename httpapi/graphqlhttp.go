@@ -155,11 +155,15 @@ func readParams(r *http.Request) (*graphql.RawParams, error) {
 	if err != nil {
 		return nil, fmt.Errorf("could not read the request body: %w", err)
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
 		return nil, errors.New("the request body is empty; send a JSON object with a query")
 	}
+	if trimmed[0] == '[' {
+		return nil, errors.New("the request body is a JSON array: batched requests are not supported; send one JSON object with a query")
+	}
 	if err := decodeJSON(raw, &body); err != nil {
-		return nil, fmt.Errorf("the request body is not a GraphQL request: %w", err)
+		return nil, fmt.Errorf("the request body is not a GraphQL request: %s", jsonProblem(err))
 	}
 	p := &graphql.RawParams{Variables: body.Variables, Extensions: body.Extensions}
 	if body.Query != nil {
@@ -181,12 +185,12 @@ func readGETParams(rawQuery string) (*graphql.RawParams, error) {
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	if v := q.Get("variables"); v != "" {
 		if err := decodeJSON([]byte(v), &p.Variables); err != nil {
-			return nil, fmt.Errorf("variables must be a JSON object: %w", err)
+			return nil, fmt.Errorf("variables must be a JSON object: %s", jsonProblem(err))
 		}
 	}
 	if v := q.Get("extensions"); v != "" {
 		if err := decodeJSON([]byte(v), &p.Extensions); err != nil {
-			return nil, fmt.Errorf("extensions must be a JSON object: %w", err)
+			return nil, fmt.Errorf("extensions must be a JSON object: %s", jsonProblem(err))
 		}
 	}
 	if !q.Has("query") && !persisted(p) {
@@ -200,6 +204,27 @@ func readGETParams(rawQuery string) (*graphql.RawParams, error) {
 func persisted(p *graphql.RawParams) bool {
 	_, ok := p.Extensions["persistedQuery"]
 	return ok
+}
+
+// jsonProblem says what is wrong with a request's JSON in the request's
+// own terms, never the decoder's Go types.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		want := map[string]string{"query": "a string", "operationName": "a string", "variables": "a JSON object", "extensions": "a JSON object"}
+		if w, ok := want[typeErr.Field]; ok {
+			return fmt.Sprintf("%s must be %s, not %s", typeErr.Field, w, typeErr.Value)
+		}
+		if typeErr.Field == "" {
+			return fmt.Sprintf("it must be a JSON object, not %s", typeErr.Value)
+		}
+		return fmt.Sprintf("%s must not be %s", typeErr.Field, typeErr.Value)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return fmt.Sprintf("it is not valid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	}
+	return err.Error()
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers as json.Number

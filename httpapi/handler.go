@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -65,8 +66,24 @@ type Config struct {
 	// APQCacheSize bounds the automatic persisted query cache (default 1000).
 	APQCacheSize int
 	// MaxInFlight is how many operations may run at once (0: no limit);
-	// the rest queue within their deadline.
+	// the rest queue within their deadline. Anonymous callers together may
+	// use all but a quarter of them.
 	MaxInFlight int
+	// MaxInFlightPerCaller is how many operations one caller (an address,
+	// or an API client) may run at once (default: a quarter of
+	// MaxInFlight, at least one, or 8 with no MaxInFlight); twice as many
+	// more may queue, and more are refused at once.
+	MaxInFlightPerCaller int
+	// RateAddress is the requests a second each address may make before
+	// any key is looked up, with bursts of twice as many (default 50;
+	// negative turns it off).
+	RateAddress float64
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// caller's address.
+	TrustedProxies []netip.Prefix
+	// ReadTimeout bounds reading a whole request, body included (default
+	// 15s): a body trickled slower loses its connection.
+	ReadTimeout time.Duration
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
@@ -114,6 +131,18 @@ func (c Config) withDefaults() Config {
 	if c.APQCacheSize == 0 {
 		c.APQCacheSize = 1000
 	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 15 * time.Second
+	}
+	if c.MaxInFlightPerCaller == 0 {
+		c.MaxInFlightPerCaller = 8
+		if c.MaxInFlight > 0 {
+			c.MaxInFlightPerCaller = max(1, c.MaxInFlight/4)
+		}
+	}
+	if c.RateAddress == 0 {
+		c.RateAddress = 50
+	}
 	if c.CostCeilings == nil {
 		c.CostCeilings = DefaultCostCeilings()
 	}
@@ -141,12 +170,8 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(parserTokenLimit)
 	gql.Use(Introspection{Mode: cfg.Introspection})
-	apq := lru.New[string](cfg.APQCacheSize)
-	gql.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: newPersistedCache(cfg.APQCacheSize, cfg.Trusted)})
 	if cfg.Trusted != nil {
-		for _, op := range cfg.Trusted.Operations {
-			apq.Add(context.Background(), op.ID, op.Body)
-		}
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
@@ -159,19 +184,13 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	for _, ext := range cfg.Extensions {
 		gql.Use(ext)
 	}
-	graph.Configure(gql, log)
+	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 
-	c := cors.New(cors.Options{
-		AllowedOrigins: cfg.CORSOrigins,
-		// Credentials go only to origins named one by one, never to "*".
-		AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*"),
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
-		MaxAge:           600,
-	})
+	cors := newCORS(cfg.CORSOrigins)
 
-	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed)
+	coarse := newRateLimiter(cfg.RateAddress, cfg.RateAddress, addressOnly)
+	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed, callerKey)
+	inflight := newInFlight(cfg.MaxInFlight, cfg.MaxInFlightPerCaller)
 	// A request to /graphql passes these in order, the first outermost:
 	// identity and limits come before the body is read, so that a caller
 	// who may not run anything costs no more than its headers, and the body
@@ -181,13 +200,15 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// anything (a key lookup) waits on it.
 	api := Chain(gql,
 		optional(cfg.Observe),
-		c.Handler,
+		cors,
 		optional(cfg.Gate),
+		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
+		coarse.middleware,
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
 		limiter.middleware,
 		limitBody,
 		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
-		func(h http.Handler) http.Handler { return limitInFlight(cfg.MaxInFlight, h) },
+		inflight.middleware,
 		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
 	)
 	mux := http.NewServeMux()
@@ -216,6 +237,53 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	return withRequestLog(log, mux)
+}
+
+// newCORS is the service's cross-origin policy. The public record is
+// public: a page on any origin may read it anonymously (Access-Control-
+// Allow-Origin: *, without credentials, and without the headers that carry
+// an API key). A page may send a key only from an origin listed in
+// origins ("*" there lets any origin send one). Keys are not cookies, so no
+// origin is ever sent Allow-Credentials.
+func newCORS(origins []string) func(http.Handler) http.Handler {
+	base := cors.Options{
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		ExposedHeaders: []string{"X-Request-Id", "ETag"},
+		MaxAge:         600,
+	}
+	public := base
+	public.AllowedOrigins = []string{"*"}
+	public.AllowedHeaders = []string{"Content-Type", "Accept", "X-Request-Id", "If-None-Match"}
+	keyed := base
+	keyed.AllowedOrigins = origins
+	keyed.AllowedHeaders = append(public.AllowedHeaders, "Authorization", "X-API-Key")
+	pub, key := cors.New(public), cors.New(keyed)
+	return func(next http.Handler) http.Handler {
+		pubH, keyH := pub.Handler(next), key.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if o := r.Header.Get("Origin"); o != "" && (slices.Contains(origins, o) || slices.Contains(origins, "*")) {
+				keyH.ServeHTTP(w, r)
+				return
+			}
+			pubH.ServeHTTP(w, r)
+		})
+	}
+}
+
+// NewServer is the http.Server for h, with every timeout set: a header must
+// arrive within 5 s and the whole request within cfg.ReadTimeout (a body
+// trickled slower holds its connection no longer), the answer may take the request
+// timeout and 5 s more, and an idle connection is closed after a minute.
+func NewServer(h http.Handler, cfg Config) *http.Server {
+	cfg = cfg.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.Timeout + 5*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // Chain wraps h in middleware, the first outermost: Chain(h, a, b) is

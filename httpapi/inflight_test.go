@@ -16,7 +16,7 @@ func TestLimitInFlight(t *testing.T) {
 	release := make(chan struct{})
 	var running sync.WaitGroup
 	running.Add(1)
-	h := limitInFlight(1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := newInFlight(1, 1).middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("hold") != "" {
 			running.Done()
 			<-release
@@ -60,7 +60,7 @@ func TestLimitInFlight(t *testing.T) {
 // even when the slot is free at once.
 func TestLimitInFlightDropsExpiredRequests(t *testing.T) {
 	ran := 0
-	h := limitInFlight(1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++ }))
+	h := newInFlight(1, 1).middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++ }))
 	for range 50 { // select picks at random between a free slot and a done context
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

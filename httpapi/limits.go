@@ -5,27 +5,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"net"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-	"golang.org/x/time/rate"
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/graph"
-	"councilgraph/health"
-	"councilgraph/store"
-	"councilgraph/telemetry"
 )
 
 // DefaultCostCeilings are the most a single operation may cost, per scope,
@@ -185,118 +176,3 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 }
 
 func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// rateLimiter gives each caller a token bucket: API clients by client ID,
-// anonymous callers by remote address.
-type rateLimiter struct {
-	anonymous, keyed rate.Limit
-	burstFactor      int
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
-	swept   time.Time
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// maxBuckets bounds the limiter's memory; idle buckets are swept past it.
-const maxBuckets = 10_000
-
-func newRateLimiter(anonymous, keyed float64) *rateLimiter {
-	return &rateLimiter{anonymous: rate.Limit(anonymous), keyed: rate.Limit(keyed), burstFactor: 2, buckets: map[string]*bucket{}}
-}
-
-func (l *rateLimiter) bucket(key string, limit rate.Limit, now time.Time) *rate.Limiter {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			l.sweep(now)
-		}
-		b = &bucket{lim: rate.NewLimiter(limit, max(1, int(float64(limit)*float64(l.burstFactor))))}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return b.lim
-}
-
-// sweep forgets buckets idle for a minute (full again by then), or, if that
-// frees nothing, all of them.
-func (l *rateLimiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if now.Sub(b.seen) > time.Minute {
-			delete(l.buckets, k)
-		}
-	}
-	if len(l.buckets) >= maxBuckets {
-		clear(l.buckets)
-	}
-}
-
-// middleware answers 429 with Retry-After and a RATE_LIMITED error to a
-// caller who has spent their bucket; other callers are unaffected.
-func (l *rateLimiter) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller := auth.CallerFrom(r.Context())
-		key, limit := caller.ClientID(), l.keyed
-		if key == "" {
-			host, _, err := net.SplitHostPort(r.RemoteAddr)
-			if err != nil {
-				host = r.RemoteAddr
-			}
-			key, limit = "ip:"+host, l.anonymous
-		}
-		if limit <= 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		now := time.Now()
-		res := l.bucket(key, limit, now).ReserveN(now, 1)
-		if delay := res.DelayFrom(now); delay > 0 {
-			res.CancelAt(now)
-			telemetry.Refused(r.Context(), "rate")
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
-			apierr.Writef(w, apierr.RateLimited, "rate limit exceeded: at most %g requests a second; retry after %s",
-				float64(limit), delay.Round(time.Millisecond))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitInFlight lets at most n operations run at once; the rest wait for a
-// slot within their own deadline, then get the deadline's error. On the
-// embedded store, whose scans run one after another, this bounds memory
-// (each scan decodes a whole collection) without lowering throughput.
-func limitInFlight(n int, next http.Handler) http.Handler {
-	if n <= 0 {
-		return next
-	}
-	slots := make(chan struct{}, n)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		dequeued := telemetry.Queued(r.Context())
-		select {
-		case slots <- struct{}{}:
-			dequeued()
-			defer func() { <-slots }()
-			// A slot and the deadline may come together: a request past
-			// its deadline is dropped before it runs.
-			if r.Context().Err() == nil {
-				next.ServeHTTP(w, r)
-				return
-			}
-		case <-r.Context().Done():
-			dequeued()
-		}
-		if errors.Is(context.Cause(r.Context()), store.ErrUnreachable) {
-			health.Refuse(w) // stopped by the health gate, not by its deadline
-			return
-		}
-		telemetry.Refused(r.Context(), "queue_deadline")
-		apierr.Write(w, 0, tooLong)
-	})
-}

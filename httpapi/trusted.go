@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
+	gqllru "github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"councilgraph/apierr"
@@ -78,4 +79,48 @@ func (t TrustedDocuments) MutateOperationContext(ctx context.Context, rc *graphq
 		}
 	}
 	return codedError(apierr.Forbidden, "only trusted documents run for scope %s, and this document (sha256 %s) is not one of them", scope, h)
+}
+
+// persistedCache is the cache of automatic persisted queries. The trusted
+// manifest's documents are held apart from it, whole and never evicted;
+// callers held to the manifest find only those and add nothing, so that
+// what they send cannot push the trusted documents, or anyone's, out.
+type persistedCache struct {
+	trusted map[string]string
+	held    []string // scopes held to the manifest
+	lru     graphql.Cache[string]
+}
+
+func newPersistedCache(size int, m *Manifest) *persistedCache {
+	c := &persistedCache{trusted: map[string]string{}, lru: gqllru.New[string](size)}
+	if m != nil {
+		c.held = m.Scopes
+		for _, op := range m.Operations {
+			c.trusted[op.ID] = op.Body
+		}
+	}
+	return c
+}
+
+func (c *persistedCache) isHeld(ctx context.Context) bool {
+	return slices.Contains(c.held, auth.CallerFrom(ctx).Scope)
+}
+
+// Get finds a document by hash.
+func (c *persistedCache) Get(ctx context.Context, key string) (string, bool) {
+	if v, ok := c.trusted[key]; ok {
+		return v, true
+	}
+	if c.isHeld(ctx) {
+		return "", false
+	}
+	return c.lru.Get(ctx, key)
+}
+
+// Add registers a document, unless its caller is held to the manifest.
+func (c *persistedCache) Add(ctx context.Context, key, value string) {
+	if _, ok := c.trusted[key]; ok || c.isHeld(ctx) {
+		return
+	}
+	c.lru.Add(ctx, key, value)
 }

@@ -44,8 +44,14 @@ func Spent(ctx context.Context) int {
 	return 0
 }
 
-// spend takes n from the context's budget.
+// spend takes n from the context's budget. It is the first thing every
+// read does, so it also refuses to start one for a request whose deadline
+// has passed or whose caller has gone: a loader's batch that fires late
+// sends nothing.
 func spend(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	b, ok := ctx.Value(budgetKey{}).(*budget)
 	if !ok {
 		return nil

@@ -1,0 +1,334 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"councilgraph/httpapi"
+	"councilgraph/importer"
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+// The attack suite: each refusal the hardening promises, tried as an
+// attacker would, anonymous, on the Stockton set as `serve` runs it on the
+// embedded store (four operations at once). Each case checks the refusal's
+// code and message, and that a simple lookup by another caller, made while
+// the attack runs, stays within a bound of its own unloaded time measured
+// in the same test.
+
+type attackEnv struct {
+	s       *store.Store
+	h       http.Handler
+	lookup  func() time.Duration
+	counter *storetest.Counter
+}
+
+func newAttackEnv(t *testing.T, cfg httpapi.Config) *attackEnv {
+	t.Helper()
+	ctx := context.Background()
+	counter := &storetest.Counter{}
+	s := storetest.New(t, counter.Monitor())
+	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 4
+	}
+	h := httpapi.New(s, cfg, quiet())
+	e := &attackEnv{s: s, h: h, counter: counter}
+	q := doc(`{ body(id: "body:cabinet") { name } }`)
+	e.lookup = func() time.Duration {
+		start := time.Now()
+		r := do(t, h, "", "198.51.100.200:1234", q)
+		if r.status != http.StatusOK || len(r.Errors) > 0 {
+			t.Errorf("the bystander's lookup failed: %d %+v", r.status, r.Errors)
+		}
+		return time.Since(start)
+	}
+	return e
+}
+
+// median of n runs of f.
+func median(n int, f func() time.Duration) time.Duration {
+	var ds []time.Duration
+	for range n {
+		ds = append(ds, f())
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// underAttack runs attack from workers goroutines until the bystander has
+// made its lookups, and fails if the bystander's median lookup took more
+// than factor times its unloaded median (plus a few milliseconds of
+// scheduling on a busy machine).
+func (e *attackEnv) underAttack(t *testing.T, workers int, attack func(i int)) {
+	t.Helper()
+	base := median(5, e.lookup)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				attack(w*1_000_000 + i)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	loaded := median(7, e.lookup)
+	close(stop)
+	wg.Wait()
+	const factor = 8
+	if loaded > factor*base+20*time.Millisecond {
+		t.Errorf("a bystander's lookup took %s under attack, %s without (more than %dx)", loaded, base, factor)
+	}
+}
+
+// refused checks one response's refusal.
+func refused(t *testing.T, r result, code, msg string) {
+	t.Helper()
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != code || !strings.Contains(r.Errors[0].Message, msg) {
+		t.Fatalf("got %d %+v, want %s %q", r.status, r.Errors, code, msg)
+	}
+}
+
+func TestAttacks(t *testing.T) {
+	e := newAttackEnv(t, httpapi.Config{})
+	anon := func(i int) string { return fmt.Sprintf("203.0.%d.%d:4000", (i/250)%250, i%250) }
+
+	t.Run("unpaged lists nested", func(t *testing.T) {
+		q := doc(`{ plans(first: 100) { edges { node { priorities { reports { priorities { reports { priorities { reports { priorities { id } } } } } } } } } } }`)
+		refused(t, do(t, e.h, "", anon(0), q), "BAD_USER_INPUT", "which exceeds the limit of 10000 for public callers")
+		e.underAttack(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+	})
+	t.Run("entities counted per representation", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"query": `query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name organisation { name people { totalCount } } } } }`,
+			"variables": map[string]any{"r": jsonReps(20_000)}})
+		refused(t, do(t, e.h, "", anon(1), body), "BAD_USER_INPUT", "which exceeds the limit of 10000")
+		e.underAttack(t, 2, func(i int) { do(t, e.h, "", anon(i), body) })
+	})
+	t.Run("aliases multiply", func(t *testing.T) {
+		var a []string
+		for i := range 100 {
+			a = append(a, fmt.Sprintf(`s%d: search(query: "an", first: 1) { __typename }`, i))
+		}
+		q := doc("{ " + strings.Join(a, " ") + " }")
+		refused(t, do(t, e.h, "", anon(2), q), "BAD_USER_INPUT", "which exceeds the limit of 10000")
+		e.underAttack(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+	})
+	t.Run("fragments spread into each other", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("{ areas { ...F0 } } fragment F0 on Area { id name }")
+		for i := 1; i <= 24; i++ {
+			fmt.Fprintf(&b, " fragment F%d on Area { ...F%d ...F%d }", i, i-1, i-1)
+		}
+		q := strings.Replace(b.String(), "...F0 }", "...F24 }", 1)
+		r := do(t, e.h, "", anon(3), doc(q))
+		refused(t, r, "BAD_USER_INPUT", "fields once its fragments are expanded, which exceeds the limit of 5000")
+		e.underAttack(t, 4, func(i int) { do(t, e.h, "", anon(i), doc(q)) })
+	})
+	t.Run("search string without a limit", func(t *testing.T) {
+		q, _ := json.Marshal(map[string]any{"query": `query($q: String!) { search(query: $q) { __typename } }`, "variables": map[string]any{"q": strings.Repeat("ab", 125_000)}})
+		refused(t, do(t, e.h, "", anon(4), q), "BAD_USER_INPUT", "query must be at most 200 characters")
+		e.underAttack(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+	})
+	t.Run("accents alone match everything", func(t *testing.T) {
+		refused(t, do(t, e.h, "", anon(5), doc(`{ search(query: "\u0301\u0301\u0301") { __typename } }`)), "BAD_USER_INPUT", "at least 2 characters besides accents")
+	})
+	t.Run("one address floods the store", func(t *testing.T) {
+		q := doc(`{ meetings(first: 100) { edges { node { agendaItems { reports { title } } attendance { person { name } } } } } }`)
+		var limited atomic.Int64
+		e.underAttack(t, 64, func(i int) {
+			if r := do(t, e.h, "", "192.0.2.1:5000", q); r.status == http.StatusTooManyRequests {
+				limited.Add(1)
+				// A client a network away cannot send again sooner than
+				// its round trip; in process, a refused request would
+				// return at once and 63 loops spinning on refusals would
+				// only measure this machine's two cores.
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+		if limited.Load() == 0 {
+			t.Error("64 clients from one address were never refused")
+		}
+	})
+	t.Run("made-up keys are not looked up past the address's limit", func(t *testing.T) {
+		before := e.counter.Count("find")
+		statuses := map[int]int{}
+		for i := range 3000 {
+			r := do(t, e.h, fmt.Sprintf("cgk_%043d", i), "192.0.2.9:5000", doc(`{ areas { id } }`))
+			statuses[r.status]++
+		}
+		if statuses[http.StatusTooManyRequests] == 0 || statuses[http.StatusUnauthorized] > 200 {
+			t.Errorf("3,000 made-up keys from one address: %v, want 429s after the burst", statuses)
+		}
+		if looked := e.counter.Count("find") - before; looked > 200 {
+			t.Errorf("%d finds for 3,000 made-up keys", looked)
+		}
+	})
+	t.Run("reports of a body", func(t *testing.T) {
+		r := do(t, e.h, "", anon(6), doc(`{ reports(body: "body:cabinet") { totalCount } }`))
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"totalCount":`) {
+			t.Errorf("reports(body:): %+v %s", r.Errors, r.Data)
+		}
+	})
+	t.Run("error texts", func(t *testing.T) {
+		refused(t, do(t, e.h, "", anon(7), []byte(`[{"query":"{ areas { id } }"}]`)), "BAD_USER_INPUT", "batched requests are not supported")
+		refused(t, do(t, e.h, "", anon(7), []byte(`{"query":"query($n: Int) { people(first: $n) { totalCount } }","variables":{"n":1.5}}`)), "BAD_USER_INPUT", "variable $n must be a whole number (an Int)")
+		r := do(t, e.h, "", anon(7), []byte(`{"query": 5}`))
+		refused(t, r, "BAD_USER_INPUT", "query must be a string, not number")
+		if strings.Contains(r.Errors[0].Message, "Go ") || strings.Contains(r.Errors[0].Message, "struct") {
+			t.Errorf("the error names Go types: %s", r.Errors[0].Message)
+		}
+	})
+}
+
+func jsonReps(n int) []map[string]any {
+	out := make([]map[string]any, n)
+	for i := range out {
+		out[i] = map[string]any{"__typename": "Person", "id": fmt.Sprintf("person:p%d", i)}
+	}
+	return out
+}
+
+// TestDeadlineStopsTheWork: once the deadline passes, the request answers
+// SERVICE_UNAVAILABLE and the store is sent nothing more for it.
+func TestDeadlineStopsTheWork(t *testing.T) {
+	lenient := map[string]int{"public": 1 << 30} // what is under test is the deadline, not the cost
+	e := newAttackEnv(t, httpapi.Config{Timeout: 30 * time.Millisecond, RateAnonymous: -1, RateAddress: -1, CostCeilings: lenient, MaxRecords: 1 << 30})
+	// The store's stats load in the background when the handler starts;
+	// wait for them, so that their reads are not counted below.
+	for i := 0; ; i++ {
+		if r := do(t, e.h, "", "", doc(`{ areas { id } }`)); len(r.Errors) == 0 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("the service never answered within its deadline")
+		}
+	}
+	q := doc(`{ people(first: 100) { edges { node { memberships { body { meetings(first: 100) { edges { node { agendaItems { reports { title } } attendance { person { name } } } } } } } } } } }`)
+	r := do(t, e.h, "", "", q)
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" {
+		t.Fatalf("got %d %+v, want SERVICE_UNAVAILABLE", r.status, r.Errors)
+	}
+	after := e.counter.Count("find")
+	time.Sleep(200 * time.Millisecond)
+	if more := e.counter.Count("find") - after; more > 0 {
+		t.Errorf("%d finds were sent after the request was answered", more)
+	}
+}
+
+// TestSlowBodiesAreCutOff: a body trickled slower than the server's read
+// timeout does not keep its connection.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	s := storetest.New(t, nil)
+	srv := httpapi.NewServer(httpapi.New(s, httpapi.Config{}, quiet()), httpapi.Config{ReadTimeout: 200 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		for {
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+			buf := make([]byte, 512)
+			_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			if n, err := conn.Read(buf); n > 0 || (err != nil && !isTimeout(err)) {
+				return
+			}
+		}
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a trickled body kept its connection for 10 s past a 200 ms read timeout")
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// TestPersistedOnlyIsHeldApart: documents refused to a held scope are not
+// stored, cannot evict the trusted ones, and a large manifest loads whole.
+func TestPersistedOnlyIsHeldApart(t *testing.T) {
+	s := storetest.New(t, nil)
+	var ops []map[string]string
+	for i := range 1500 {
+		body := fmt.Sprintf(`query Op%d { areas { id } }`, i)
+		ops = append(ops, map[string]string{"id": hash(body), "name": fmt.Sprintf("Op%d", i), "body": body})
+	}
+	manifest := t.TempDir() + "/manifest.json"
+	m, _ := json.Marshal(map[string]any{"scopes": []string{"public"}, "operations": ops})
+	if err := writeFile(manifest, m); err != nil {
+		t.Fatal(err)
+	}
+	trusted, err := httpapi.LoadManifest(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.New(s, httpapi.Config{Trusted: trusted, RateAnonymous: -1, RateAddress: -1}, quiet())
+	for i := range 1100 {
+		q := fmt.Sprintf(`{ a%d: areas { id } }`, i)
+		full, _ := json.Marshal(map[string]any{"query": q, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash(q)}}})
+		refused(t, do(t, h, "", "", full), "FORBIDDEN", "only trusted documents run")
+	}
+	for _, i := range []int{0, 999, 1499} {
+		byHash, _ := json.Marshal(map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": ops[i]["id"]}}})
+		if r := do(t, h, "", "", byHash); len(r.Errors) > 0 {
+			t.Errorf("trusted operation %d by hash: %+v", i, r.Errors)
+		}
+	}
+}
+
+// TestNoSuggestionsWithoutIntrospection: when not everyone may introspect,
+// errors name no field or value the caller did not send.
+func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
+	s := storetest.New(t, nil)
+	for _, mode := range []string{"off", "authenticated"} {
+		h := httpapi.New(s, httpapi.Config{Introspection: mode}, quiet())
+		for _, q := range []string{`{ person(id: "person:x") { emai } }`, `{ bodies(kind: CABINE) { totalCount } }`} {
+			r := do(t, h, "", "", doc(q))
+			if len(r.Errors) == 0 {
+				t.Fatalf("%s: no error", q)
+			}
+			if m := r.Errors[0].Message; strings.Contains(m, "Did you mean") || strings.Contains(m, "email") || strings.Contains(m, "CABINET") {
+				t.Errorf("introspection %s: %q suggests", mode, m)
+			}
+		}
+	}
+	h := httpapi.New(s, httpapi.Config{}, quiet())
+	if r := do(t, h, "", "", doc(`{ person(id: "person:x") { emai } }`)); len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "Did you mean") {
+		t.Errorf("with introspection on, suggestions help: %+v", r.Errors)
+	}
+}
