@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -59,8 +58,7 @@ func (e extension) InterceptOperation(ctx context.Context, next graphql.Operatio
 	}
 }
 
-// InterceptResponse counts the response's errors by code, and the
-// refusals by the depth and cost limits among them.
+// InterceptResponse counts the response's errors by code.
 func (e extension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp == nil {
@@ -69,15 +67,6 @@ func (e extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	for _, err := range resp.Errors {
 		code, _ := err.Extensions["code"].(string)
 		e.t.m.graphqlErrors.WithLabelValues(knownCode(code)).Inc()
-		// The limits' messages are fixed texts of this service and gqlgen.
-		switch {
-		case strings.HasPrefix(err.Message, "operation has depth "):
-			Refused(ctx, "depth")
-		case strings.HasPrefix(err.Message, "operation has complexity "):
-			Refused(ctx, "cost")
-		case strings.HasPrefix(err.Message, "only trusted documents run"):
-			Refused(ctx, "persisted_only")
-		}
 	}
 	return resp
 }

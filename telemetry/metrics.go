@@ -38,7 +38,7 @@ func newMetrics() metrics {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "councilgraph_requests_refused_total",
-			Help: "Requests refused by a limit, by limit: rate, caller_in_flight, body_size, queue_deadline, depth, cost, persisted_only, database_unreachable.",
+			Help: "Requests refused by a limit, by limit: rate, caller_in_flight, body_size, queue_deadline, depth, fields, cost, persisted_only, database_unreachable.",
 		}, []string{"limit"}),
 		graphqlErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "councilgraph_graphql_errors_total",

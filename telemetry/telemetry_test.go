@@ -110,7 +110,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 	const persisted = `query CabinetMeetings { body(id: "body:cabinet") { name } }`
 	sum := sha256.Sum256([]byte(persisted))
 	tel := telemetry.New(telemetry.Options{Persisted: map[string]string{hex.EncodeToString(sum[:]): "CabinetMeetings"}})
-	h := service(t, tel, httpapi.Config{RateAnonymous: 1})
+	h := service(t, tel, httpapi.Config{RateAnonymous: 1, MaxDepth: 4})
 
 	before := scrape(t, tel)
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "councilgraph_http_requests_in_flight"} {
@@ -139,6 +139,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 		send(query(`{ areas { id } }`), "192.0.2.4:1")
 	}
 	send(`{"query":"`+strings.Repeat("x", httpapi.MaxBodyBytes)+`"}`, "192.0.2.5:1")
+	send(query(`{ organisation(id: "organisation:stockton-on-tees-borough-council") { bodies { organisation { bodies { organisation { name } } } } } }`), "192.0.2.6:1")
 
 	after := scrape(t, tel)
 	checks := []struct {
@@ -154,6 +155,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 		{"councilgraph_graphql_errors_total", map[string]string{"code": "BAD_USER_INPUT"}, 1},
 		{"councilgraph_requests_refused_total", map[string]string{"limit": "rate"}, 1},
 		{"councilgraph_requests_refused_total", map[string]string{"limit": "body_size"}, 1},
+		{"councilgraph_requests_refused_total", map[string]string{"limit": "depth"}, 1},
 		{"councilgraph_mongodb_command_duration_seconds", map[string]string{"command": "find", "collection": "organisations", "outcome": "ok"}, 1},
 		{"councilgraph_mongodb_command_duration_seconds", map[string]string{"collection": "bodies"}, 1},
 		{"councilgraph_loader_batch_keys", map[string]string{"loader": "Body by organisationId"}, 1},
