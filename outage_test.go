@@ -114,7 +114,7 @@ func TestImportWhileServing(t *testing.T) {
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1"}, getenv, io.Discard, &logs)
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1", "--rate-limit-address", "-1", "--max-in-flight-per-caller", "8"}, getenv, io.Discard, &logs)
 	}()
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
 	waitReady(t, base)
@@ -252,7 +252,7 @@ func TestShutdownDrainsWithinItsBound(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1",
-			"--loader-wait", "2s", "--max-in-flight", "1", "--drain-timeout", "500ms"}, func(k string) string { return env[k] }, io.Discard, &logs)
+			"--loader-wait", "2s", "--max-in-flight", "1", "--max-in-flight-per-caller", "6", "--drain-timeout", "500ms"}, func(k string) string { return env[k] }, io.Discard, &logs)
 	}()
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
 	waitReady(t, base)
