@@ -163,6 +163,7 @@ func typeOfID(id string) string {
 // within a store budget of exactly its cost, and fails if any reads more
 // than its cost admitted: the cost must be an upper bound of the work.
 func TestCostBoundsTheWork(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
@@ -189,7 +190,7 @@ func TestCostBoundsTheWork(t *testing.T) {
 	for range 20 {
 		docs = append(docs, randomDoc(r, sch, ids))
 	}
-	for range 200 {
+	for range 150 {
 		docs = append(docs, randomPath(r, sch, ids, 2+r.IntN(5)))
 	}
 	for i, q := range docs {
@@ -206,6 +207,7 @@ func TestCostBoundsTheWork(t *testing.T) {
 // schema has against the data: on the Stockton set, no record's list is
 // longer than the length its cost is reckoned with.
 func TestListCostsHoldTheLongestList(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
