@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -31,6 +33,7 @@ import (
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 // MaxBodyBytes is the largest request body the service reads.
@@ -99,6 +102,18 @@ type Config struct {
 	// StatsMaxAge is how old the store's stats (the sizes costs are
 	// reckoned from) may grow before they are read again (default 5m).
 	StatsMaxAge time.Duration
+
+	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
+	// traces); Extensions are added to the GraphQL server last.
+	Observe    func(http.Handler) http.Handler
+	Extensions []graphql.HandlerExtension
+	// Gate, when set, wraps the GraphQL endpoint before identity and
+	// limits, which may reach the database: it refuses requests while the
+	// database is away.
+	Gate func(http.Handler) http.Handler
+	// Ready says whether the service can answer; /readyz is 503 while it
+	// errs. The default runs a cheap query within 2 s.
+	Ready func(context.Context) error
 }
 
 // withDefaults fills the zero fields of c.
@@ -172,6 +187,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
 	}
+	for _, ext := range cfg.Extensions {
+		gql.Use(ext)
+	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 
 	cors := newCORS(cfg.CORSOrigins)
@@ -183,9 +201,13 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// identity and limits come before the body is read, so that a caller
 	// who may not run anything costs no more than its headers, and the body
 	// is read before an operation slot is taken, so that a slow sender
-	// holds none.
+	// holds none. Observe (metrics, traces) sees every request, refusals
+	// included; Gate refuses at once while the database is away, before
+	// anything (a key lookup) waits on it.
 	api := Chain(gql,
+		optional(cfg.Observe),
 		cors,
+		optional(cfg.Gate),
 		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
 		coarse.middleware,
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
@@ -209,8 +231,16 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	ready := cfg.Ready
+	if ready == nil {
+		ready = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			return s.Check(ctx)
+		}
+	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.Ping(r.Context()); err != nil {
+		if err := ready(r.Context()); err != nil {
 			log.WarnContext(r.Context(), "not ready", "error", err)
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
@@ -276,11 +306,20 @@ func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 	return h
 }
 
+// optional is mw, or no middleware when mw is nil.
+func optional(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	if mw == nil {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	return mw
+}
+
 // limitBody answers 413 to a request body over MaxBodyBytes, whether or not
 // it declares its length.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
+			telemetry.Refused(r.Context(), "body_size")
 			tooLarge(w)
 			return
 		}
@@ -288,6 +327,7 @@ func limitBody(next http.Handler) http.Handler {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
+				telemetry.Refused(r.Context(), "body_size")
 				tooLarge(w)
 				return
 			}
