@@ -68,15 +68,15 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		byID:    map[*store.Kind]*Loader[string, store.Doc]{},
 		byField: map[ref]*Loader[string, []store.Doc]{},
 	}
-	l.MeetingDatesByBody = newLoader(d, many(s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }))
-	l.ReportsByPerson = newLoader(d, many(s.FindReportsByPersonIDs, func(v *store.Report) []string {
+	l.MeetingDatesByBody = newLoader(d, many("MeetingDate by bodyId", s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }))
+	l.ReportsByPerson = newLoader(d, many("Report by person", s.FindReportsByPersonIDs, func(v *store.Report) []string {
 		return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
 	}))
-	l.ObservationsByPeriod = newLoader(d, many(s.FindObservationsByIndicatorPeriods, periodOf))
+	l.ObservationsByPeriod = newLoader(d, many("Observation by period", s.FindObservationsByIndicatorPeriods, periodOf))
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.
-	byIndicator := many(func(ctx context.Context, ids []string) ([]*store.Observation, error) {
+	byIndicator := many("Observation by indicatorId", func(ctx context.Context, ids []string) ([]*store.Observation, error) {
 		return typed[store.Observation](s.FindByRef(ctx, store.KindFor[store.Observation](), "indicatorId", ids))
 	}, func(v *store.Observation) []string { return []string{v.IndicatorID} })
 	l.ObservationsByIndicator = newLoader(d, func(ctx context.Context, keys []string) ([][]*store.Observation, []error) {
@@ -97,7 +97,7 @@ func (l *Loaders) record(k *store.Kind) *Loader[string, store.Doc] {
 	defer l.mu.Unlock()
 	ld, ok := l.byID[k]
 	if !ok {
-		ld = newLoader(l.d, one(func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = newLoader(l.d, one(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByIDs(ctx, k, ids)
 		}, func(d store.Doc) string { return d.Base().ID }))
 		l.byID[k] = ld
@@ -112,7 +112,7 @@ func (l *Loaders) related(k *store.Kind, field string) *Loader[string, []store.D
 	key := ref{k, field}
 	ld, ok := l.byField[key]
 	if !ok {
-		ld = newLoader(l.d, many(func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = newLoader(l.d, many(k.Name+" by "+field, func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByRef(ctx, k, field, ids)
 		}, func(d store.Doc) []string { return store.RefValues(d, field) }))
 		l.byField[key] = ld
