@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -27,7 +28,9 @@ func countedServer(t *testing.T, s *store.Store) http.Handler {
 	h.AddTransport(transport.POST{})
 	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := loaders.New(s, 0)
+		// A ceiling no scheduling delay reaches, however loaded the
+		// machine: only a batch the count never sent waits for it.
+		l := loaders.New(s, 30*time.Second)
 		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), l)))
 		if !l.Counted() {
 			t.Errorf("the operation was not counted to the end: some batch waited for the ceiling")
