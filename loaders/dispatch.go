@@ -118,14 +118,19 @@ func (d *dispatcher) wait(s *signal) {
 	<-s.done
 }
 
-// deliver marks s delivered: its waiters are running again from now on.
-func (d *dispatcher) deliver(s *signal) {
+// deliver marks a batch's signals delivered, all under one lock: their
+// waiters are running again from now on. Then it wakes them.
+func (d *dispatcher) deliver(signals []*signal) {
 	d.mu.Lock()
-	s.delivered = true
-	d.waiting -= s.waiters
-	s.waiters = 0
+	for _, s := range signals {
+		s.delivered = true
+		d.waiting -= s.waiters
+		s.waiters = 0
+	}
 	d.mu.Unlock()
-	close(s.done)
+	for _, s := range signals {
+		close(s.done)
+	}
 }
 
 // readyLocked takes the pending loaders when the operation is counted and

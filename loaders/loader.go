@@ -157,10 +157,14 @@ func (l *Loader[K, V]) run(b *batch[K, V]) {
 	l.deliver(b, vs, errs)
 }
 
-// deliver hands each key of b its value and error: a single error goes to
-// every key.
+// deliver hands each key of b its value and error (a single error goes to
+// every key), and then wakes all of its waiters at once: were they woken
+// key by key, the first woken could see the rest as still waiting and have
+// the next level sent without them.
 func (l *Loader[K, V]) deliver(b *batch[K, V], vs []V, errs []error) {
+	signals := make([]*signal, len(b.res))
 	for i, r := range b.res {
+		signals[i] = r.signal
 		switch {
 		case len(errs) == 1 && errs[0] != nil:
 			r.err = errs[0]
@@ -171,6 +175,6 @@ func (l *Loader[K, V]) deliver(b *batch[K, V], vs []V, errs []error) {
 		default:
 			r.v = vs[i]
 		}
-		l.d.deliver(r.signal)
 	}
+	l.d.deliver(signals)
 }
