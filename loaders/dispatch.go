@@ -19,8 +19,9 @@ package loaders
 // So the count never drops to "everyone waits" while a level is still being
 // spread over goroutines, the gap a count of running resolvers alone would
 // have. A waiter stops counting when its batch is delivered, not when its
-// goroutine next runs, so a slow scheduler cannot make a woken resolver look
-// blocked.
+// goroutine next runs, and all of a batch's waiters stop at once, so that
+// neither a slow scheduler nor a fast first waker can make a woken resolver
+// look blocked.
 //
 // gqlgen resolves an object's plain fields (not resolvers: a connection's
 // edges, an edge's node) one after another in one goroutine, each with its
