@@ -149,6 +149,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rateAddr := fs.Float64("rate-limit-address", 50, "requests a second each address may make before any API key is looked up (bursts of twice as many; -1 for none)")
 	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
+	cacheSize := fs.Int64("response-cache-size", httpapi.DefaultResponseCacheSize, "bytes of answers the response cache may hold (0 turns it off)")
+	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches may keep an anonymous GET answer (Cache-Control max-age)")
+	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -160,6 +163,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
 		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
 		Introspection: *introspection, RateAddress: *rateAddr, MaxInFlightPerCaller: *perCaller,
+		ResponseCacheSize: *cacheSize, CacheMaxAge: *cacheMaxAge, GenerationPoll: *genPoll,
+	}
+	if *cacheSize == 0 {
+		cfg.ResponseCacheSize = -1
+	}
+	if *cacheMaxAge == 0 {
+		cfg.CacheMaxAge = -1
 	}
 	trusted, err := httpapi.ParseTrustedProxies(*proxies)
 	if err != nil {
