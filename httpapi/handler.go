@@ -335,7 +335,7 @@ func withRequestLog(log *slog.Logger, cache *ResponseCache, next http.Handler) h
 		ctx, note := withCacheNote(graph.WithRequestID(r.Context(), id))
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", id}
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", id}
 		if cache != nil {
 			st := cache.Stats()
 			attrs = append(attrs, "cache", note.outcome, "cache_hits", st.Hits, "cache_misses", st.Misses,
