@@ -97,6 +97,10 @@ type Config struct {
 	// ResponseCacheSize bounds the response cache, in bytes (default
 	// DefaultResponseCacheSize; negative turns it off). See ResponseCache.
 	ResponseCacheSize int64
+	// ResponseCache, when set, is the cache to use (made by
+	// NewResponseCache on the same store), so that its owner can read its
+	// Stats, e.g. for metrics; ResponseCacheSize is then ignored.
+	ResponseCache *ResponseCache
 	// CacheMaxAge is the max-age of anonymous GET answers (default 60s;
 	// negative for 0).
 	CacheMaxAge time.Duration
@@ -187,9 +191,11 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(Cost{})
 	}
 	var cache *ResponseCache
-	if cfg.ResponseCacheSize > 0 {
-		s.WatchGeneration(cfg.GenerationPoll)
+	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
 		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", cfg.CacheMaxAge)
+	}
+	if cache != nil {
+		s.WatchGeneration(cfg.GenerationPoll)
 		gql.Use(cache)
 	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
