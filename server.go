@@ -171,7 +171,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
 		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
 		Introspection: *introspection, RateAddress: *rateAddr, MaxInFlightPerCaller: *perCaller,
-		Sources: stocktonSources(),
+		Sources:           stocktonSources(),
 		ResponseCacheSize: *cacheSize, CacheMaxAge: *cacheMaxAge, GenerationPoll: *genPoll,
 	}
 	if *cacheSize == 0 {
