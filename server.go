@@ -235,6 +235,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// whatever still runs stops.
 	base, abort := context.WithCancel(context.Background())
 	defer abort()
+	if cfg.ResponseCacheSize > 0 {
+		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", max(cfg.CacheMaxAge, 0))
+		registerCacheMetrics(obs.tel.Registry(), cfg.ResponseCache)
+	}
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)
 	srv.BaseContext = func(net.Listener) context.Context { return base }
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")
