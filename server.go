@@ -235,6 +235,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// whatever still runs stops.
 	base, abort := context.WithCancel(context.Background())
 	defer abort()
+	registerDataMetrics(obs.tel.Registry(), s)
 	if cfg.ResponseCacheSize > 0 {
 		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", max(cfg.CacheMaxAge, 0))
 		registerCacheMetrics(obs.tel.Registry(), cfg.ResponseCache)

@@ -34,6 +34,8 @@ const (
 // has written or seen, and the watcher that keeps that up to date.
 type generationWatch struct {
 	seen   atomic.Int64
+	// changed is when seen last rose, in Unix nanoseconds (0: never).
+	changed atomic.Int64
 	source atomic.Value // string: "change stream" or "poll"
 	once   sync.Once
 	stop   context.CancelFunc
@@ -45,7 +47,11 @@ type generationWatch struct {
 func (g *generationWatch) note(n int64) {
 	for {
 		old := g.seen.Load()
-		if n <= old || g.seen.CompareAndSwap(old, n) {
+		if n <= old {
+			return
+		}
+		if g.seen.CompareAndSwap(old, n) {
+			g.changed.Store(time.Now().UnixNano())
 			return
 		}
 	}
@@ -82,6 +88,16 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 // seen: what WatchGeneration keeps up to date without reading the database
 // on each call.
 func (s *Store) SeenGeneration() int64 { return s.gen.seen.Load() }
+
+// SeenGenerationAt is when this process last saw the generation rise (its
+// own write, or another process's through the watcher); zero when it has
+// not since it started.
+func (s *Store) SeenGenerationAt() time.Time {
+	if n := s.gen.changed.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
 
 // GenerationSource says how the running watcher learns of new generations:
 // "change stream", "poll", or "" when none runs.
