@@ -30,6 +30,8 @@ type Store struct {
 	clients *mongo.Collection
 	// shape is how batches of keys are sent (shape.go), chosen by Open.
 	shape Shape
+	// gen is the data generation this process knows (generation.go).
+	gen generationWatch
 }
 
 // Options configure Open.
@@ -125,6 +127,7 @@ func (s *Store) Drop(ctx context.Context) error {
 
 // Close disconnects from the database.
 func (s *Store) Close(ctx context.Context) error {
+	s.gen.close()
 	return s.client.Disconnect(ctx)
 }
 
