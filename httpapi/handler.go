@@ -4,18 +4,22 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -150,7 +154,20 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
+	// Subscriptions (the change feed live): server-sent events, and
+	// graphql-ws over WebSocket (same-origin only, coder/websocket's default).
+	gql.AddTransport(transport.SSE{})
+	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second})
 	gql.AddTransport(GraphQLHTTP{})
+	// A subscription's events are resolved with fresh loaders each, so that
+	// a long-lived stream never shows what it cached earlier, and with a
+	// budget each, as one answer would have.
+	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if op := graphql.GetOperationContext(ctx); op.Operation != nil && op.Operation.Operation == ast.Subscription {
+			ctx = store.WithBudget(loaders.With(ctx, loaders.New(s, cfg.LoaderWait)), cfg.MaxRecords)
+		}
+		return next(ctx)
+	})
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(parserTokenLimit)
@@ -329,3 +346,11 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush passes a flush on, for event streams.
+func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
+
+// Hijack passes a hijack on, for WebSockets.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
