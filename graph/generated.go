@@ -3965,6 +3965,7 @@ extend type Query {
   changes(since: String, types: [String!], first: Int): ChangeConnection!
 }
 
+"Live changes, over server-sent events or graphql-ws."
 type Subscription {
   "Changes as they are made, for the types named (all when null)."
   changes(types: [String!]): Change!

@@ -17,6 +17,9 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
 	"councilgraph/auth"
 	"councilgraph/httpapi"
 	"councilgraph/importer"
@@ -350,3 +353,60 @@ func TestChangeSubscription(t *testing.T) {
 		t.Fatal("no event within 10 s of the import")
 	}
 }
+
+// TestChangeSubscriptionOverWebSocket: the same over graphql-ws (the
+// graphql-transport-ws protocol), with a partner's key on the upgrade.
+func TestChangeSubscriptionOverWebSocket(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := storetest.New(t, nil)
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	key, _, err := auth.CreateKey(ctx, s, "partner client", "", []string{auth.ScopePartner}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+		HTTPHeader:   http.Header{"Authorization": {"Bearer " + key}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	send := func(v any) {
+		if err := wsjson.Write(ctx, conn, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func() map[string]any {
+		for {
+			var m map[string]any
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["type"] != "ping" && m["type"] != "pong" {
+				return m
+			}
+		}
+	}
+	send(map[string]any{"type": "connection_init"})
+	if m := recv(); m["type"] != "connection_ack" {
+		t.Fatalf("got %v, want connection_ack", m)
+	}
+	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query": `subscription { changes { kind id record { ... on Person { email } } } }`}})
+	time.Sleep(300 * time.Millisecond)
+	if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:ws", Visibility: store.VisibilityPartner,
+		Sources: []store.Source{{Document: "d.txt"}}}, Name: "W", Email: ptrTo("w@example.org")}); err != nil {
+		t.Fatal(err)
+	}
+	m := recv()
+	b, _ := json.Marshal(m["payload"])
+	if want := `{"data":{"changes":{"id":"person:ws","kind":"UPSERT","record":{"email":"w@example.org"}}}}`; m["type"] != "next" || string(b) != want {
+		t.Errorf("got %v %s, want next %s", m["type"], b, want)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

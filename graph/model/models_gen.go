@@ -300,6 +300,7 @@ type ReportEdge struct {
 	Node *store.Report `json:"node"`
 }
 
+// Live changes, over server-sent events or graphql-ws.
 type Subscription struct {
 }
 
