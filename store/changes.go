@@ -21,11 +21,12 @@ import (
 // importer never hands one to a Writer.
 //
 // FerretDB has no transactions, so a record and its entry cannot be written
-// together. A Writer call therefore writes its entries first, marked
-// pending, then the records, then clears the marks. A reader of the log
-// stops before the first pending entry, so it never passes a change whose
-// record is not yet written. A call that fails, or a process that is
-// stopped, leaves pending entries behind; RecoverChanges (which every
+// together. A Writer call therefore marks the block of numbers it reserved
+// as pending (one document in changesPending), writes its entries, then
+// the records, then removes the mark. A reader of the log stops before the
+// first pending block, so it never passes a change whose record is not yet
+// written. A call that fails, or a process that is stopped, leaves pending
+// blocks behind; RecoverChanges (which every
 // import runs before it writes) settles each against what the database now
 // holds: an upsert of a record that exists, or a deletion of one that is
 // gone, is kept with the record's current level, the others dropped. So
@@ -66,9 +67,15 @@ type ChangeEntry struct {
 	ID   string    `bson:"rid"`
 	// From and To are the record's effective level before and after the
 	// change; "" where there was no record.
-	From    string `bson:"from"`
-	To      string `bson:"to"`
-	Pending bool   `bson:"pending,omitempty"`
+	From string `bson:"from"`
+	To   string `bson:"to"`
+}
+
+// pendingBlock marks the entries First to Last as not yet settled: their
+// records may not all be written.
+type pendingBlock struct {
+	First int64 `bson:"_id"`
+	Last  int64 `bson:"last"`
 }
 
 // Change is one change as a caller of some level may see it.
@@ -96,9 +103,10 @@ func (s *Store) changes() *mongo.Collection { return s.db.Collection("changes") 
 func (s *Store) counters() *mongo.Collection {
 	return s.db.Collection("changeCounters")
 }
+func (s *Store) pendingBlocks() *mongo.Collection { return s.db.Collection("changesPending") }
 
 // changeIndexes are the change log's indexes beyond _id.
-var changeIndexes = [][]string{{"at"}, {"pending"}}
+var changeIndexes = [][]string{{"at"}}
 
 // ensureChangeIndexes creates the change log's indexes where missing.
 func (s *Store) ensureChangeIndexes(ctx context.Context) error {
@@ -170,8 +178,8 @@ func (s *Store) effectiveOf(ctx context.Context, k *Kind, ids []string) (map[str
 
 // logPending appends pending entries for ids, records of kind k, before
 // they are written: kind is the change, from their levels before (nil: none
-// existed) and to their levels after ("" for all when deleted). The
-// entries' numbers join the Writer's pending list, cleared by commit.
+// existed) and to their levels after ("" for all when deleted). The block
+// joins the Writer's pending list, cleared by done.
 func (w *Writer) logPending(ctx context.Context, k *Kind, kind string, ids []string, from map[string]string, to func(i int) string) error {
 	if len(ids) == 0 {
 		return nil
@@ -180,12 +188,14 @@ func (w *Writer) logPending(ctx context.Context, k *Kind, kind string, ids []str
 	if err != nil {
 		return err
 	}
+	if _, err := w.s.pendingBlocks().InsertOne(ctx, pendingBlock{First: first, Last: first + int64(len(ids)) - 1}); err != nil {
+		return dbError("mark changes pending", err)
+	}
+	w.pending = append(w.pending, first)
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	docs := make([]any, len(ids))
 	for i, id := range ids {
-		e := ChangeEntry{Seq: first + int64(i), At: at, Kind: kind, Type: k.Name, ID: id, From: from[id], To: to(i), Pending: true}
-		docs[i] = e
-		w.pending = append(w.pending, e.Seq)
+		docs[i] = ChangeEntry{Seq: first + int64(i), At: at, Kind: kind, Type: k.Name, ID: id, From: from[id], To: to(i)}
 	}
 	if _, err := w.s.changes().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
 		return dbError("append to changes", err)
@@ -231,25 +241,24 @@ func (w *Writer) logMoved(ctx context.Context, k *Kind, ids []string, before map
 	return w.logPending(ctx, k, ChangeUpsert, ids, before, func(int) string { return level })
 }
 
-// done ends a Writer call: on success the pending entries are cleared, on
-// failure settled against what was written (see RecoverChanges). It
-// returns the call's error.
+// done ends a Writer call: on success its pending marks are removed, on
+// failure its entries are settled against what was written (see
+// RecoverChanges). It returns the call's error.
 func (w *Writer) done(ctx context.Context, err error) error {
-	seqs := w.pending
+	blocks := w.pending
 	w.pending = nil
-	if len(seqs) == 0 {
+	if len(blocks) == 0 {
 		return err
 	}
+	sel := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: blocks}}}}
 	if err != nil {
 		// The context may be what failed: settle on a fresh one.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		return errors.Join(err, w.s.settleChanges(rctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: seqs}}}}))
+		return errors.Join(err, w.s.settleChanges(rctx, sel))
 	}
-	_, uerr := w.s.changes().UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: seqs}}}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: "pending", Value: ""}}}})
-	if uerr != nil {
-		return dbError("commit changes", uerr)
+	if _, err := w.s.pendingBlocks().DeleteMany(ctx, sel); err != nil {
+		return dbError("commit changes", err)
 	}
 	return nil
 }
@@ -260,12 +269,27 @@ func (w *Writer) done(ctx context.Context, err error) error {
 // dropped. Run it when no other import is writing: an import runs it
 // before it writes.
 func (s *Store) RecoverChanges(ctx context.Context) error {
-	return s.settleChanges(ctx, bson.D{{Key: "pending", Value: true}})
+	return s.settleChanges(ctx, bson.D{})
 }
 
-// settleChanges settles the pending entries filter selects.
+// settleChanges settles the entries of the pending blocks filter selects,
+// then removes the blocks' marks.
 func (s *Store) settleChanges(ctx context.Context, filter bson.D) error {
-	entries, err := findUnscoped[ChangeEntry](ctx, s.changes(), append(filter, bson.E{Key: "pending", Value: true}))
+	blocks, err := findUnscoped[pendingBlock](ctx, s.pendingBlocks(), filter)
+	if err != nil {
+		return fmt.Errorf("recover changes: %w", err)
+	}
+	for _, b := range blocks {
+		if err := s.settleBlock(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleBlock settles the entries of one pending block.
+func (s *Store) settleBlock(ctx context.Context, b *pendingBlock) error {
+	entries, err := findUnscoped[ChangeEntry](ctx, s.changes(), bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: b.First}, {Key: "$lte", Value: b.Last}}}})
 	if err != nil {
 		return fmt.Errorf("recover changes: %w", err)
 	}
@@ -284,22 +308,29 @@ func (s *Store) settleChanges(ctx context.Context, filter bson.D) error {
 			return fmt.Errorf("recover changes: %w", err)
 		}
 	}
+	var drop []int64
 	for _, e := range entries {
 		level, exists := now[e.Type][e.ID]
-		sel := bson.D{{Key: "_id", Value: e.Seq}}
-		var err error
 		switch {
 		case e.Kind == ChangeDelete && !exists:
-			_, err = s.changes().UpdateOne(ctx, sel, bson.D{{Key: "$unset", Value: bson.D{{Key: "pending", Value: ""}}}})
 		case e.Kind == ChangeUpsert && exists:
-			_, err = s.changes().UpdateOne(ctx, sel, bson.D{{Key: "$set", Value: bson.D{{Key: "to", Value: level}}},
-				{Key: "$unset", Value: bson.D{{Key: "pending", Value: ""}}}})
+			if level != e.To {
+				if _, err := s.changes().UpdateOne(ctx, bson.D{{Key: "_id", Value: e.Seq}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "to", Value: level}}}}); err != nil {
+					return dbError("recover changes", err)
+				}
+			}
 		default:
-			_, err = s.changes().DeleteOne(ctx, sel)
+			drop = append(drop, e.Seq)
 		}
-		if err != nil {
+	}
+	if len(drop) > 0 {
+		if _, err := s.changes().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: drop}}}}); err != nil {
 			return dbError("recover changes", err)
 		}
+	}
+	if _, err := s.pendingBlocks().DeleteOne(ctx, bson.D{{Key: "_id", Value: b.First}}); err != nil {
+		return dbError("recover changes", err)
 	}
 	return nil
 }
@@ -353,12 +384,11 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, limit 
 	}
 	last = since
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: since}}}}
-	var stop ChangeEntry
-	err = s.changes().FindOne(ctx, bson.D{{Key: "pending", Value: true}},
-		options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "_id", Value: 1}})).Decode(&stop)
+	var stop pendingBlock
+	err = s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&stop)
 	switch {
 	case err == nil:
-		filter[0].Value = bson.D{{Key: "$gt", Value: since}, {Key: "$lt", Value: stop.Seq}}
+		filter[0].Value = bson.D{{Key: "$gt", Value: since}, {Key: "$lt", Value: stop.First}}
 	case !errors.Is(err, mongo.ErrNoDocuments):
 		return nil, since, false, dbError("find changes", err)
 	}
@@ -416,16 +446,16 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, limit 
 // LastChange is the number of the newest entry readers may pass (before
 // any pending one): a subscription starts after it.
 func (s *Store) LastChange(ctx context.Context) (int64, error) {
-	var e ChangeEntry
-	opts := options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "_id", Value: 1}})
-	err := s.changes().FindOne(ctx, bson.D{{Key: "pending", Value: true}}, opts).Decode(&e)
+	var b pendingBlock
+	err := s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&b)
 	if err == nil {
-		return e.Seq - 1, nil
+		return b.First - 1, nil
 	}
 	if !errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, dbError("find last change", err)
 	}
-	opts.SetSort(bson.D{{Key: "_id", Value: -1}})
+	var e ChangeEntry
+	opts := options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}}).SetProjection(bson.D{{Key: "_id", Value: 1}})
 	err = s.changes().FindOne(ctx, bson.D{}, opts).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		c, err := s.counter(ctx)
