@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: run test generate check build
+.PHONY: run test generate check build explorer-assets
 
 run:
 	$(GO) run . serve
@@ -17,6 +17,13 @@ test:
 
 generate:
 	$(GO) generate ./...
+
+# explorer-assets rebuilds explorer/static (GraphiQL with its explorer
+# plugin, uPlot, the indicator pages) from the npm packages pinned in
+# explorer/web/package-lock.json; commit what it writes. `make run` needs
+# only Go: the built files are embedded in the binary.
+explorer-assets:
+	cd explorer/web && npm ci --no-audit --no-fund && npm run build
 
 build:
 	$(GO) build -o councilgraph .

@@ -17,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -31,9 +30,13 @@ import (
 	"councilgraph/loaders"
 	"councilgraph/schema"
 	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 func main() {
+	// Every file councilgraph makes (the embedded store's SQLite files
+	// above all, which SQLite creates with the umask) is its user's alone.
+	syscall.Umask(0o077)
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "councilgraph:", err)
 		os.Exit(1)
@@ -77,6 +80,8 @@ type dbConfig struct {
 	URI      string
 	Database string
 	DataDir  string
+	// ConnectTimeout bounds the wait for the database at start.
+	ConnectTimeout time.Duration
 	// Monitor, when set, sees every command the store's client sends.
 	Monitor *event.CommandMonitor
 }
@@ -87,6 +92,7 @@ func dbFlags(fs *flag.FlagSet, getenv func(string) string) *dbConfig {
 	fs.StringVar(&c.URI, "mongodb-uri", getenv("MONGODB_URI"), "MongoDB connection string (env MONGODB_URI); empty starts the embedded store")
 	fs.StringVar(&c.Database, "mongodb-database", envOr(getenv, "MONGODB_DATABASE", "councilgraph"), "database name (env MONGODB_DATABASE)")
 	fs.StringVar(&c.DataDir, "data-dir", envOr(getenv, "DATA_DIR", "./var/db"), "where the embedded store keeps its files (env DATA_DIR)")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "how long to wait at start for the database to answer")
 	return c
 }
 
@@ -116,7 +122,7 @@ func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (
 			log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
 		}
 	}
-	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor})
+	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor, ConnectTimeout: c.ConnectTimeout})
 	if err != nil {
 		if emb != nil {
 			emb.Stop()
@@ -149,6 +155,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rateAddr := fs.Float64("rate-limit-address", 50, "requests a second each address may make before any API key is looked up (bursts of twice as many; -1 for none)")
 	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
+	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
+	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -160,6 +168,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
 		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
 		Introspection: *introspection, RateAddress: *rateAddr, MaxInFlightPerCaller: *perCaller,
+		Sources: stocktonSources(),
 	}
 	trusted, err := httpapi.ParseTrustedProxies(*proxies)
 	if err != nil {
@@ -178,11 +187,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	obs, err := startObservability(ctx, getenv, cfg.Trusted, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	db.Monitor = telemetry.ComposeMonitors(obs.tel.CommandMonitor(), db.Monitor)
 	s, embedded, closeStore, err := openStore(ctx, db, log, false)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	watch, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	obs.wire(watch, s, &cfg)
+	stopDebug, err := obs.serveDebug(*debugAddr)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	if err := seedIfEmpty(ctx, s, embedded, log); err != nil {
 		return err
 	}
@@ -198,7 +221,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	// Requests' contexts end when a shutdown outlasts its bound, so that
+	// whatever still runs stops.
+	base, abort := context.WithCancel(context.Background())
+	defer abort()
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")
 
 	errc := make(chan error, 1)
@@ -208,14 +236,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests for up to 10s")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
+	log.Info("shutting down: draining requests", "bound", drain.String())
+	return shutdown(srv, *drain, abort, log)
 }
 
 func envOr(getenv func(string) string, key, def string) string {

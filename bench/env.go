@@ -11,15 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -98,23 +95,12 @@ func Open(ctx context.Context, scale, dir, uri string, log func(string, ...any))
 // OpenPostgreSQL is Open on FerretDB over the PostgreSQL database at pgURL,
 // run in this process; dir only keeps the marker.
 func OpenPostgreSQL(ctx context.Context, scale, dir, pgURL string, log func(string, ...any)) (*Env, error) {
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:      ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Handler:       "postgresql",
-		PostgreSQLURL: pgURL,
-	})
+	f, err := store.StartFerretDB(ctx, store.FerretConfig{Handler: "postgresql", PostgreSQLURL: pgURL, TCP: "127.0.0.1:0"})
 	if err != nil {
 		return nil, fmt.Errorf("ferretdb over postgresql: %w", err)
 	}
-	fctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(fctx)
-	}()
-	stop := func() { cancel(); <-done }
-	e, err := open(ctx, scale, dir, f.MongoDBURI(), stop, log)
+	stop := f.Stop
+	e, err := open(ctx, scale, dir, f.URI(), stop, log)
 	if err != nil {
 		stop()
 	}

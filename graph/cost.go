@@ -356,6 +356,16 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 	"Indicator.latest":        one("Observation.indicatorId"),
 	"Indicator.priorities":    related("Priority.indicatorIds"),
 	"Observation.comparators": related("Observation.indicatorId"),
+	// The analysts' fields: a trend reads the indicator's figures, and for
+	// its default area their areas and the one chosen; comparisons read the
+	// indicator and the period's figures, one comparison for each.
+	"Indicator.trend": func(w *walk, _ *ast.Field) (int, int) {
+		return add(w.fanout("Observation.indicatorId"), add(3, w.c.Stats.Counts["Area"])), 1
+	},
+	"Observation.comparisons": func(w *walk, _ *ast.Field) (int, int) {
+		n := w.fanout("Observation.indicatorId")
+		return add(n, 2), n
+	},
 
 	"Query.inspections":              page,
 	"Organisation.inspections":       related("Inspection.subjectId"),

@@ -73,6 +73,9 @@ func ErrorPresenter(log *slog.Logger, o ErrorOptions) graphql.ErrorPresenterFunc
 		case errors.Is(err, store.ErrBadCursor):
 			return &gqlerror.Error{Message: "after is not a cursor from this list", Path: path,
 				Extensions: map[string]any{"code": string(apierr.BadUserInput), "argument": "after"}}
+		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
+			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
+				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
 				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}

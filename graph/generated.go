@@ -186,6 +186,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Comparison struct {
+		Assessment func(childComplexity int) int
+		Comparator func(childComplexity int) int
+		Method     func(childComplexity int) int
+	}
+
 	Declaration struct {
 		AgendaItem func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -220,6 +226,7 @@ type ComplexityRoot struct {
 		Priorities   func(childComplexity int) int
 		Sources      func(childComplexity int) int
 		Theme        func(childComplexity int) int
+		Trend        func(childComplexity int, area *string, last *int) int
 		Unit         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 	}
@@ -317,14 +324,19 @@ type ComplexityRoot struct {
 		Approximate func(childComplexity int) int
 		Area        func(childComplexity int) int
 		Comparators func(childComplexity int) int
+		Comparisons func(childComplexity int) int
+		Count       func(childComplexity int) int
+		Denominator func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Indicator   func(childComplexity int) int
+		LowerCI95   func(childComplexity int) int
 		Notes       func(childComplexity int) int
 		Period      func(childComplexity int) int
 		PeriodEnd   func(childComplexity int) int
 		PeriodStart func(childComplexity int) int
 		PublishedOn func(childComplexity int) int
 		Sources     func(childComplexity int) int
+		UpperCI95   func(childComplexity int) int
 		Value       func(childComplexity int) int
 		ValueText   func(childComplexity int) int
 	}
@@ -518,6 +530,14 @@ type ComplexityRoot struct {
 		Changes func(childComplexity int, types []string) int
 	}
 
+	Trend struct {
+		Area       func(childComplexity int) int
+		Assessment func(childComplexity int) int
+		Direction  func(childComplexity int) int
+		Method     func(childComplexity int) int
+		Periods    func(childComplexity int) int
+	}
+
 	_Service struct {
 		SDL func(childComplexity int) int
 	}
@@ -580,6 +600,8 @@ type IndicatorResolver interface {
 	Observations(ctx context.Context, obj *store.Indicator, area *string, from *string, to *string) ([]*store.Observation, error)
 	Latest(ctx context.Context, obj *store.Indicator, area *string) (*store.Observation, error)
 	Priorities(ctx context.Context, obj *store.Indicator) ([]*store.Priority, error)
+
+	Trend(ctx context.Context, obj *store.Indicator, area *string, last *int) (*model.Trend, error)
 }
 type InspectionResolver interface {
 	Inspectorate(ctx context.Context, obj *store.Inspection) (*store.Organisation, error)
@@ -609,6 +631,8 @@ type ObservationResolver interface {
 	Area(ctx context.Context, obj *store.Observation) (*store.Area, error)
 
 	Comparators(ctx context.Context, obj *store.Observation) ([]*store.Observation, error)
+
+	Comparisons(ctx context.Context, obj *store.Observation) ([]*model.Comparison, error)
 }
 type OrganisationResolver interface {
 	People(ctx context.Context, obj *store.Organisation, first *int, after *string) (*model.PersonConnection, error)
@@ -1244,6 +1268,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChangeEdge.Node(childComplexity), true
 
+	case "Comparison.assessment":
+		if e.ComplexityRoot.Comparison.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Assessment(childComplexity), true
+	case "Comparison.comparator":
+		if e.ComplexityRoot.Comparison.Comparator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Comparator(childComplexity), true
+	case "Comparison.method":
+		if e.ComplexityRoot.Comparison.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Method(childComplexity), true
+
 	case "Declaration.agendaItem":
 		if e.ComplexityRoot.Declaration.AgendaItem == nil {
 			break
@@ -1478,6 +1521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Theme(childComplexity), true
+	case "Indicator.trend":
+		if e.ComplexityRoot.Indicator.Trend == nil {
+			break
+		}
+
+		args, err := ec.field_Indicator_trend_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Indicator.Trend(childComplexity, args["area"].(*string), args["last"].(*int)), true
 	case "Indicator.unit":
 		if e.ComplexityRoot.Indicator.Unit == nil {
 			break
@@ -1878,6 +1932,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Comparators(childComplexity), true
+	case "Observation.comparisons":
+		if e.ComplexityRoot.Observation.Comparisons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Comparisons(childComplexity), true
+	case "Observation.count":
+		if e.ComplexityRoot.Observation.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Count(childComplexity), true
+	case "Observation.denominator":
+		if e.ComplexityRoot.Observation.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Denominator(childComplexity), true
 	case "Observation.id":
 		if e.ComplexityRoot.Observation.ID == nil {
 			break
@@ -1890,6 +1962,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Indicator(childComplexity), true
+	case "Observation.lowerCI95":
+		if e.ComplexityRoot.Observation.LowerCI95 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.LowerCI95(childComplexity), true
 	case "Observation.notes":
 		if e.ComplexityRoot.Observation.Notes == nil {
 			break
@@ -1926,6 +2004,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Sources(childComplexity), true
+	case "Observation.upperCI95":
+		if e.ComplexityRoot.Observation.UpperCI95 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.UpperCI95(childComplexity), true
 	case "Observation.value":
 		if e.ComplexityRoot.Observation.Value == nil {
 			break
@@ -2906,6 +2990,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.Changes(childComplexity, args["types"].([]string)), true
 
+	case "Trend.area":
+		if e.ComplexityRoot.Trend.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Area(childComplexity), true
+	case "Trend.assessment":
+		if e.ComplexityRoot.Trend.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Assessment(childComplexity), true
+	case "Trend.direction":
+		if e.ComplexityRoot.Trend.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Direction(childComplexity), true
+	case "Trend.method":
+		if e.ComplexityRoot.Trend.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Method(childComplexity), true
+	case "Trend.periods":
+		if e.ComplexityRoot.Trend.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Periods(childComplexity), true
+
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
 			break
@@ -3727,6 +3842,83 @@ type Observation {
   sources: [Source!]!
 }
 
+# ---------------------------------------------------------------- analysts
+
+"Which way an area's figures have moved over its recent periods."
+enum TrendDirection {
+  "Rising, by the test the method names."
+  INCREASING
+  "Falling, by the test the method names."
+  DECREASING
+  "No change the test finds significant at the 5% level."
+  NO_SIGNIFICANT_CHANGE
+  "Too few figures that can be placed in time, or figures that disagree: the method says which."
+  CANNOT_BE_CALCULATED
+}
+
+"How a figure or a trend reads against the indicator's polarity; HIGHER and LOWER where the indicator has none."
+enum Assessment {
+  "Better than the comparator, or improving, by the indicator's polarity."
+  BETTER
+  "Not different by the rule the method names."
+  SIMILAR
+  "Worse than the comparator, or getting worse, by the indicator's polarity."
+  WORSE
+  "Higher than the comparator, or rising, for an indicator with no polarity."
+  HIGHER
+  "Lower than the comparator, or falling, for an indicator with no polarity."
+  LOWER
+  "The figures cannot be compared (different units or periods) or the trend cannot be calculated."
+  NOT_COMPARED
+}
+
+"An indicator's direction of travel for one area over its most recent periods."
+type Trend {
+  "The direction, or CANNOT_BE_CALCULATED."
+  direction: TrendDirection!
+  "The direction read with the indicator's polarity."
+  assessment: Assessment!
+  "The periods it was computed over, oldest first, as published."
+  periods: [String!]!
+  "How it was computed, in words a reader can check."
+  method: String!
+  "The area it was computed for; null when none was asked for and the indicator has no figures for a single local authority."
+  area: Area
+}
+
+"One figure read against a comparator's figure for the same indicator and period."
+type Comparison {
+  "The comparator's figure."
+  comparator: Observation!
+  "How this figure reads against it."
+  assessment: Assessment!
+  "What the assessment rests on, e.g. 'overlapping 95% confidence intervals' or 'difference under 5% of the comparator'."
+  method: String!
+}
+
+extend type Indicator {
+  "The direction of travel over the last ` + "`" + `last` + "`" + ` periods (default 5) for one area (default: the council's own)."
+  trend(
+    "The area's ID; by default the one local authority the indicator has figures for."
+    area: ID
+    "How many of the latest periods to test: 3 to 20, default 5."
+    last: Int
+  ): Trend!
+}
+
+extend type Observation {
+  "This figure against each comparator's figure for the same period."
+  comparisons: [Comparison!]!
+  "The lower limit of the published 95% confidence interval, where one is published."
+  lowerCI95: Float
+  "The upper limit of the published 95% confidence interval, where one is published."
+  upperCI95: Float
+  "The published numerator (e.g. the number of children) behind a proportion or rate, where published."
+  count: Float
+  "The published denominator (e.g. the population) behind a proportion or rate, where published."
+  denominator: Float
+}
+
 # ---------------------------------------------------------------- inspections
 
 "An inspection of an organisation's services, as the published report gives it."
@@ -4363,6 +4555,18 @@ func (ec *executionContext) childFields_ChangeEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ChangeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Comparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comparator":
+		return ec.fieldContext_Comparison_comparator(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Comparison_assessment(ctx, field)
+	case "method":
+		return ec.fieldContext_Comparison_method(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Comparison", field.Name)
+}
+
 func (ec *executionContext) childFields_Declaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4405,6 +4609,8 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Indicator_updatedAt(ctx, field)
+	case "trend":
+		return ec.fieldContext_Indicator_trend(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
 }
@@ -4609,6 +4815,16 @@ func (ec *executionContext) childFields_Observation(ctx context.Context, field g
 		return ec.fieldContext_Observation_notes(ctx, field)
 	case "sources":
 		return ec.fieldContext_Observation_sources(ctx, field)
+	case "comparisons":
+		return ec.fieldContext_Observation_comparisons(ctx, field)
+	case "lowerCI95":
+		return ec.fieldContext_Observation_lowerCI95(ctx, field)
+	case "upperCI95":
+		return ec.fieldContext_Observation_upperCI95(ctx, field)
+	case "count":
+		return ec.fieldContext_Observation_count(ctx, field)
+	case "denominator":
+		return ec.fieldContext_Observation_denominator(ctx, field)
 	case "valueText":
 		return ec.fieldContext_Observation_valueText(ctx, field)
 	case "approximate":
@@ -4925,6 +5141,22 @@ func (ec *executionContext) childFields_Source(ctx context.Context, field graphq
 		return ec.fieldContext_Source_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Source", field.Name)
+}
+
+func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "direction":
+		return ec.fieldContext_Trend_direction(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Trend_assessment(ctx, field)
+	case "periods":
+		return ec.fieldContext_Trend_periods(ctx, field)
+	case "method":
+		return ec.fieldContext_Trend_method(ctx, field)
+	case "area":
+		return ec.fieldContext_Trend_area(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Trend", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5336,6 +5568,28 @@ func (ec *executionContext) field_Indicator_observations_args(ctx context.Contex
 		return nil, err
 	}
 	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Indicator_trend_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "area",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["area"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg1
 	return args, nil
 }
 
@@ -8504,6 +8758,84 @@ func (ec *executionContext) fieldContext_ChangeEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Comparison_comparator(ctx context.Context, field graphql.CollectedField, obj *model.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_comparator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comparator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Observation) graphql.Marshaler {
+			return ec.marshalNObservation2ᚖcouncilgraphᚋstoreᚐObservation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_comparator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Observation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_assessment(ctx context.Context, field graphql.CollectedField, obj *model.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assessment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2councilgraphᚋgraphᚋmodelᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comparison", field, false, false, "Assessment")
+}
+
+func (ec *executionContext) _Comparison_method(ctx context.Context, field graphql.CollectedField, obj *model.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comparison", field, false, false, "String")
+}
+
 func (ec *executionContext) _Declaration_id(ctx context.Context, field graphql.CollectedField, obj *store.Declaration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9499,6 +9831,50 @@ func (ec *executionContext) _Indicator_updatedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Indicator_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Indicator_trend(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_trend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Indicator().Trend(ctx, obj, fc.Args["area"].(*string), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Trend) graphql.Marshaler {
+			return ec.marshalNTrend2ᚖcouncilgraphᚋgraphᚋmodelᚐTrend(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_trend(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Indicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trend(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Indicator_trend_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _IndicatorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorConnection) (ret graphql.Marshaler) {
@@ -11377,6 +11753,130 @@ func (ec *executionContext) fieldContext_Observation_sources(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Observation_comparisons(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_comparisons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Observation().Comparisons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Comparison) graphql.Marshaler {
+			return ec.marshalNComparison2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐComparisonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_comparisons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Observation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Observation_lowerCI95(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_lowerCI95(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowerCI95, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_lowerCI95(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Observation_upperCI95(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_upperCI95(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpperCI95, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_upperCI95(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Observation_count(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Observation_denominator(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_denominator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Denominator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_denominator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Observation_valueText(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
@@ -15598,6 +16098,130 @@ func (ec *executionContext) fieldContext_Subscription_changes(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Trend_direction(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TrendDirection) graphql.Marshaler {
+			return ec.marshalNTrendDirection2councilgraphᚋgraphᚋmodelᚐTrendDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "TrendDirection")
+}
+
+func (ec *executionContext) _Trend_assessment(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assessment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2councilgraphᚋgraphᚋmodelᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "Assessment")
+}
+
+func (ec *executionContext) _Trend_periods(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_periods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Periods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_periods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trend_method(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trend_area(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Area, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Area) graphql.Marshaler {
+			return ec.marshalOArea2ᚖcouncilgraphᚋstoreᚐArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trend",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Area(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18449,6 +19073,49 @@ func (ec *executionContext) _ChangeEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var comparisonImplementors = []string{"Comparison"}
+
+func (ec *executionContext) _Comparison(ctx context.Context, sel ast.SelectionSet, obj *model.Comparison) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, comparisonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Comparison")
+		case "comparator":
+			out.Values[i] = ec._Comparison_comparator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessment":
+			out.Values[i] = ec._Comparison_assessment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._Comparison_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var declarationImplementors = []string{"Declaration", "ChangeRecord"}
 
 func (ec *executionContext) _Declaration(ctx context.Context, sel ast.SelectionSet, obj *store.Declaration) graphql.Marshaler {
@@ -18686,6 +19353,12 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "trend":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Indicator_trend(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19353,6 +20026,32 @@ func (ec *executionContext) _Observation(ctx context.Context, sel ast.SelectionS
 		case "sources":
 			out.Values[i] = ec._Observation_sources(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comparisons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Observation_comparisons(ctx, field, obj)
+				})
+		case "lowerCI95":
+			out.Values[i] = ec._Observation_lowerCI95(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "upperCI95":
+			out.Values[i] = ec._Observation_upperCI95(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			out.Values[i] = ec._Observation_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "denominator":
+			out.Values[i] = ec._Observation_denominator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "valueText":
@@ -20641,6 +21340,59 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var trendImplementors = []string{"Trend"}
+
+func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, obj *model.Trend) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trendImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Trend")
+		case "direction":
+			out.Values[i] = ec._Trend_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessment":
+			out.Values[i] = ec._Trend_assessment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periods":
+			out.Values[i] = ec._Trend_periods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._Trend_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "area":
+			out.Values[i] = ec._Trend_area(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var _ServiceImplementors = []string{"_Service"}
 
 func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
@@ -21196,6 +21948,16 @@ func (ec *executionContext) marshalNAreaKind2string(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalNAssessment2councilgraphᚋgraphᚋmodelᚐAssessment(ctx context.Context, v any) (model.Assessment, error) {
+	var res model.Assessment
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessment2councilgraphᚋgraphᚋmodelᚐAssessment(ctx context.Context, sel ast.SelectionSet, v model.Assessment) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAttendance2ᚕᚖcouncilgraphᚋstoreᚐAttendanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Attendance) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -21412,6 +22174,30 @@ func (ec *executionContext) unmarshalNChangeKind2councilgraphᚋgraphᚋmodelᚐ
 
 func (ec *executionContext) marshalNChangeKind2councilgraphᚋgraphᚋmodelᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNComparison2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐComparisonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Comparison) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNComparison2ᚖcouncilgraphᚋgraphᚋmodelᚐComparison(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNComparison2ᚖcouncilgraphᚋgraphᚋmodelᚐComparison(ctx context.Context, sel ast.SelectionSet, v *model.Comparison) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Comparison!")
+		return graphql.Null
+	}
+	return ec._Comparison(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDate2string(ctx context.Context, v any) (string, error) {
@@ -22332,6 +23118,24 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNTrend2ᚖcouncilgraphᚋgraphᚋmodelᚐTrend(ctx context.Context, sel ast.SelectionSet, v *model.Trend) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Trend!")
+		return graphql.Null
+	}
+	return ec._Trend(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTrendDirection2councilgraphᚋgraphᚋmodelᚐTrendDirection(ctx context.Context, v any) (model.TrendDirection, error) {
+	var res model.TrendDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTrendDirection2councilgraphᚋgraphᚋmodelᚐTrendDirection(ctx context.Context, sel ast.SelectionSet, v model.TrendDirection) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := graphql.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22916,6 +23720,23 @@ func (ec *executionContext) marshalODecisionOutcome2ᚖstring(ctx context.Contex
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -146,6 +146,11 @@ func (r *indicatorResolver) Priorities(ctx context.Context, obj *store.Indicator
 	return loaders.Related[store.Priority](ctx, "indicatorIds", obj.ID)
 }
 
+// Trend is the resolver for the trend field.
+func (r *indicatorResolver) Trend(ctx context.Context, obj *store.Indicator, area *string, last *int) (*model.Trend, error) {
+	return trend(ctx, obj, area, last)
+}
+
 // Inspectorate is the resolver for the inspectorate field.
 func (r *inspectionResolver) Inspectorate(ctx context.Context, obj *store.Inspection) (*store.Organisation, error) {
 	return loaders.One[store.Organisation](ctx, obj.InspectorateID)
@@ -226,6 +231,11 @@ func (r *observationResolver) Area(ctx context.Context, obj *store.Observation) 
 func (r *observationResolver) Comparators(ctx context.Context, obj *store.Observation) ([]*store.Observation, error) {
 	all, err := loaders.For(ctx).ObservationsByPeriod.Load(ctx, store.IndicatorPeriod{IndicatorID: obj.IndicatorID, Period: obj.Period})
 	return filter(all, func(o *store.Observation) bool { return o.ID != obj.ID }), err
+}
+
+// Comparisons is the resolver for the comparisons field.
+func (r *observationResolver) Comparisons(ctx context.Context, obj *store.Observation) ([]*model.Comparison, error) {
+	return comparisons(ctx, obj)
 }
 
 // People is the resolver for the people field.

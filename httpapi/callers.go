@@ -18,6 +18,9 @@ import (
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
+	"councilgraph/health"
+	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 // How callers are told apart and held to their share.
@@ -160,6 +163,7 @@ func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 		res := lim.ReserveN(now, 1)
 		if delay := res.DelayFrom(now); delay > 0 {
 			res.CancelAt(now)
+			telemetry.Refused(r.Context(), "rate")
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
 			apierr.Writef(w, apierr.RateLimited, "rate limit exceeded: at most %g requests a second; retry after %s",
 				float64(limit), delay.Round(time.Millisecond))
@@ -208,14 +212,27 @@ const queuePerSlot = 2
 func (f *inFlight) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, anonymous := callerKey(r)
+		dequeued := telemetry.Queued(r.Context())
 		release, err := f.acquire(r.Context(), key, anonymous)
+		dequeued()
+		if err == nil && r.Context().Err() != nil {
+			// The slots and the deadline may come together: a request
+			// past its deadline is dropped before it runs.
+			release()
+			err = r.Context().Err()
+		}
 		if err != nil {
-			if err == errBusy {
+			switch {
+			case err == errBusy:
+				telemetry.Refused(r.Context(), "caller_in_flight")
 				w.Header().Set("Retry-After", "1")
 				apierr.Writef(w, apierr.RateLimited, "too many requests at once from this caller: at most %d run and %d wait; retry shortly", f.perCaller, f.perCaller*queuePerSlot)
-				return
+			case errors.Is(context.Cause(r.Context()), store.ErrUnreachable):
+				health.Refuse(w) // stopped by the health gate, not by its deadline
+			default:
+				telemetry.Refused(r.Context(), "queue_deadline")
+				apierr.Write(w, 0, tooLong)
 			}
-			apierr.Write(w, 0, tooLong)
 			return
 		}
 		defer release()

@@ -17,6 +17,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 // CostLimit refuses an operation whose cost (graph.Cost: an upper bound of
@@ -76,10 +77,12 @@ func (c CostLimit) reckon(ctx context.Context, doc *ast.QueryDocument, op string
 	}
 	cost, fields, _ := graph.Cost{Schema: c.Schema, Stats: st}.Of(doc, op, vars)
 	if fields > c.MaxFields {
+		telemetry.Refused(ctx, "fields")
 		return 0, codedError(apierr.BadUserInput, "operation selects %d fields once its fragments are expanded, which exceeds the limit of %d", fields, c.MaxFields)
 	}
 	caller := auth.CallerFrom(ctx)
 	if ceiling := c.Ceilings[caller.Scope]; cost > ceiling {
+		telemetry.Refused(ctx, "cost")
 		return 0, codedError(apierr.BadUserInput, "operation has cost %d, which exceeds the limit of %d for %s callers: ask for fewer records (smaller first), fewer levels or fewer aliases", cost, ceiling, caller.Scope)
 	}
 	return cost, nil

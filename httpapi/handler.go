@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,15 +25,17 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
+	"councilgraph/explorer"
+	"councilgraph/export"
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
+	"councilgraph/telemetry"
 )
 
 // MaxBodyBytes is the largest request body the service reads.
@@ -88,6 +91,9 @@ type Config struct {
 	// CostCeilings are the most one operation may cost, per scope
 	// (default DefaultCostCeilings).
 	CostCeilings map[string]int
+	// Sources holds the published documents records cite, by file name,
+	// for the explorer's line-numbered views at /sources; nil serves none.
+	Sources fs.FS
 	// MaxFields is the most fields an operation may select once its
 	// fragments are expanded (default 5,000).
 	MaxFields int
@@ -98,6 +104,18 @@ type Config struct {
 	// StatsMaxAge is how old the store's stats (the sizes costs are
 	// reckoned from) may grow before they are read again (default 5m).
 	StatsMaxAge time.Duration
+
+	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
+	// traces); Extensions are added to the GraphQL server last.
+	Observe    func(http.Handler) http.Handler
+	Extensions []graphql.HandlerExtension
+	// Gate, when set, wraps the GraphQL endpoint before identity and
+	// limits, which may reach the database: it refuses requests while the
+	// database is away.
+	Gate func(http.Handler) http.Handler
+	// Ready says whether the service can answer; /readyz is 503 while it
+	// errs. The default runs a cheap query within 2 s.
+	Ready func(context.Context) error
 }
 
 // withDefaults fills the zero fields of c.
@@ -147,8 +165,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// New builds the service's HTTP handler: GraphQL at /graphql, GraphiQL
-// at /, and the health checks.
+// New builds the service's HTTP handler: GraphQL at /graphql, the
+// explorer and the indicator pages at / (package explorer), downloads at
+// /export (package export), and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cfg = cfg.withDefaults()
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
@@ -183,6 +202,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
 	}
+	for _, ext := range cfg.Extensions {
+		gql.Use(ext)
+	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 
 	cors := newCORS(cfg.CORSOrigins)
@@ -194,9 +216,13 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// identity and limits come before the body is read, so that a caller
 	// who may not run anything costs no more than its headers, and the body
 	// is read before an operation slot is taken, so that a slow sender
-	// holds none.
+	// holds none. Observe (metrics, traces) sees every request, refusals
+	// included; Gate refuses at once while the database is away, before
+	// anything (a key lookup) waits on it.
 	api := Chain(gql,
+		optional(cfg.Observe),
 		cors,
+		optional(cfg.Gate),
 		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
 		coarse.middleware,
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
@@ -208,15 +234,28 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playground.Handler("councilgraph", "/graphql"))
+	// Downloads pass the same identity and rate limits; they bound how many
+	// stream at once themselves, so that none holds an operation slot.
+	mux.Handle("GET /export/{file}", Chain(export.New(s, export.Config{}, log), cors,
+		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
+		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware))
+	explorer.Mount(mux, cfg.Sources)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierr.Writef(w, apierr.NotFound, "no such path: %s; GraphQL is at /graphql", r.URL.Path)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	ready := cfg.Ready
+	if ready == nil {
+		ready = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			return s.Check(ctx)
+		}
+	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.Ping(r.Context()); err != nil {
+		if err := ready(r.Context()); err != nil {
 			log.WarnContext(r.Context(), "not ready", "error", err)
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
@@ -282,11 +321,20 @@ func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 	return h
 }
 
+// optional is mw, or no middleware when mw is nil.
+func optional(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	if mw == nil {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	return mw
+}
+
 // limitBody answers 413 to a request body over MaxBodyBytes, whether or not
 // it declares its length.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
+			telemetry.Refused(r.Context(), "body_size")
 			tooLarge(w)
 			return
 		}
@@ -294,6 +342,7 @@ func limitBody(next http.Handler) http.Handler {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
+				telemetry.Refused(r.Context(), "body_size")
 				tooLarge(w)
 				return
 			}

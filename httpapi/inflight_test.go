@@ -54,3 +54,23 @@ func TestLimitInFlight(t *testing.T) {
 		t.Errorf("queued request did not run once a slot freed: %q", rec.Body.String())
 	}
 }
+
+// TestLimitInFlightDropsExpiredRequests: a request whose deadline has passed
+// by the time a slot is free is answered SERVICE_UNAVAILABLE and never run,
+// even when the slot is free at once.
+func TestLimitInFlightDropsExpiredRequests(t *testing.T) {
+	ran := 0
+	h := newInFlight(1, 1).middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++ }))
+	for range 50 { // select picks at random between a free slot and a done context
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil).WithContext(ctx))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("expired request: %d, want 503", rec.Code)
+		}
+	}
+	if ran != 0 {
+		t.Errorf("%d expired requests ran", ran)
+	}
+}

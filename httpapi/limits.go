@@ -18,6 +18,7 @@ import (
 	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/graph"
+	"councilgraph/telemetry"
 )
 
 // DefaultCostCeilings are the most a single operation may cost, per scope,
@@ -49,12 +50,13 @@ func (DepthLimit) ExtensionName() string { return "DepthLimit" }
 func (DepthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext measures the operation's depth.
-func (d DepthLimit) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+func (d DepthLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	op := rc.Doc.Operations.ForName(rc.OperationName)
 	if op == nil {
 		return nil
 	}
 	if depth := selectionDepth(op.SelectionSet, rc.Doc.Fragments, 0); depth > d.Max {
+		telemetry.Refused(ctx, "depth")
 		return codedError(apierr.BadUserInput, "operation has depth %d, which exceeds the limit of %d", depth, d.Max)
 	}
 	return nil

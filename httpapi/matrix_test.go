@@ -62,6 +62,7 @@ var seen = map[string]map[string][]string{
 }
 
 func TestVisibilityMatrixOnEveryPath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	protected := os.DirFS("testdata/protected")

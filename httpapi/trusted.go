@@ -13,6 +13,7 @@ import (
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
+	"councilgraph/telemetry"
 )
 
 // Manifest is a trusted-documents manifest: the operations that callers of
@@ -78,6 +79,7 @@ func (t TrustedDocuments) MutateOperationContext(ctx context.Context, rc *graphq
 			return nil
 		}
 	}
+	telemetry.Refused(ctx, "persisted_only")
 	return codedError(apierr.Forbidden, "only trusted documents run for scope %s, and this document (sha256 %s) is not one of them", scope, h)
 }
 

@@ -63,6 +63,7 @@ var protected = fstest.MapFS{
 // TestVisibilityMatrix asks for every protected thing by every path, as
 // every scope, and checks exactly what comes back. One leaking path fails it.
 func TestVisibilityMatrix(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "test"}); err != nil {

@@ -154,5 +154,6 @@ func checkArea(c *checker, d store.Doc) {
 func checkObservation(c *checker, d store.Doc) {
 	v := d.(*store.Observation)
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
+	checkFigures(c, v)
 	checkFigure(c, v)
 }

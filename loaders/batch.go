@@ -7,10 +7,13 @@ import (
 )
 
 // one turns a find by IDs into a loader's fetch: the results come back in key
-// order, nil where a key has no record.
-func one[T any](find func(context.Context, []string) ([]T, error), id func(T) string) func(context.Context, []string) ([]T, []error) {
+// order, nil where a key has no record. name names the loader to a
+// BatchObserver.
+func one[T any](name string, find func(context.Context, []string) ([]T, error), id func(T) string) func(context.Context, []string) ([]T, []error) {
 	return func(ctx context.Context, keys []string) ([]T, []error) {
+		ctx, done := observe(ctx, name, len(keys))
 		found, err := find(ctx, keys)
+		done(err)
 		if err != nil {
 			return nil, []error{err}
 		}
@@ -28,10 +31,12 @@ func one[T any](find func(context.Context, []string) ([]T, error), id func(T) st
 
 // many turns a find by reference into a loader's fetch: for each key, the
 // records whose reference (or one of whose references) is that key, in the
-// order the store returned them.
-func many[K comparable, T any](find func(context.Context, []K) ([]T, error), refs func(T) []K) func(context.Context, []K) ([][]T, []error) {
+// order the store returned them. name names the loader to a BatchObserver.
+func many[K comparable, T any](name string, find func(context.Context, []K) ([]T, error), refs func(T) []K) func(context.Context, []K) ([][]T, []error) {
 	return func(ctx context.Context, keys []K) ([][]T, []error) {
+		ctx, done := observe(ctx, name, len(keys))
 		found, err := find(ctx, keys)
+		done(err)
 		if err != nil {
 			return nil, []error{err}
 		}

@@ -67,15 +67,15 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		byField: map[ref]*dataloadgen.Loader[string, []store.Doc]{},
 	}
 	o := l.opts
-	l.MeetingDatesByBody = dataloadgen.NewLoader(many(s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }), o...)
-	l.ReportsByPerson = dataloadgen.NewLoader(many(s.FindReportsByPersonIDs, func(v *store.Report) []string {
+	l.MeetingDatesByBody = dataloadgen.NewLoader(many("MeetingDate by bodyId", s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }), o...)
+	l.ReportsByPerson = dataloadgen.NewLoader(many("Report by person", s.FindReportsByPersonIDs, func(v *store.Report) []string {
 		return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
 	}), o...)
-	l.ObservationsByPeriod = dataloadgen.NewLoader(many(s.FindObservationsByIndicatorPeriods, periodOf), o...)
+	l.ObservationsByPeriod = dataloadgen.NewLoader(many("Observation by period", s.FindObservationsByIndicatorPeriods, periodOf), o...)
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.
-	byIndicator := many(func(ctx context.Context, ids []string) ([]*store.Observation, error) {
+	byIndicator := many("Observation by indicatorId", func(ctx context.Context, ids []string) ([]*store.Observation, error) {
 		return typed[store.Observation](s.FindByRef(ctx, store.KindFor[store.Observation](), "indicatorId", ids))
 	}, func(v *store.Observation) []string { return []string{v.IndicatorID} })
 	l.ObservationsByIndicator = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([][]*store.Observation, []error) {
@@ -96,7 +96,7 @@ func (l *Loaders) record(k *store.Kind) *dataloadgen.Loader[string, store.Doc] {
 	defer l.mu.Unlock()
 	ld, ok := l.byID[k]
 	if !ok {
-		ld = dataloadgen.NewLoader(one(func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = dataloadgen.NewLoader(one(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByIDs(ctx, k, ids)
 		}, func(d store.Doc) string { return d.Base().ID }), l.opts...)
 		l.byID[k] = ld
@@ -111,7 +111,7 @@ func (l *Loaders) related(k *store.Kind, field string) *dataloadgen.Loader[strin
 	key := ref{k, field}
 	ld, ok := l.byField[key]
 	if !ok {
-		ld = dataloadgen.NewLoader(many(func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = dataloadgen.NewLoader(many(k.Name+" by "+field, func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByRef(ctx, k, field, ids)
 		}, func(d store.Doc) []string { return store.RefValues(d, field) }), l.opts...)
 		l.byField[key] = ld

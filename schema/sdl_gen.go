@@ -718,6 +718,83 @@ type Observation {
   sources: [Source!]!
 }
 
+# ---------------------------------------------------------------- analysts
+
+"Which way an area's figures have moved over its recent periods."
+enum TrendDirection {
+  "Rising, by the test the method names."
+  INCREASING
+  "Falling, by the test the method names."
+  DECREASING
+  "No change the test finds significant at the 5% level."
+  NO_SIGNIFICANT_CHANGE
+  "Too few figures that can be placed in time, or figures that disagree: the method says which."
+  CANNOT_BE_CALCULATED
+}
+
+"How a figure or a trend reads against the indicator's polarity; HIGHER and LOWER where the indicator has none."
+enum Assessment {
+  "Better than the comparator, or improving, by the indicator's polarity."
+  BETTER
+  "Not different by the rule the method names."
+  SIMILAR
+  "Worse than the comparator, or getting worse, by the indicator's polarity."
+  WORSE
+  "Higher than the comparator, or rising, for an indicator with no polarity."
+  HIGHER
+  "Lower than the comparator, or falling, for an indicator with no polarity."
+  LOWER
+  "The figures cannot be compared (different units or periods) or the trend cannot be calculated."
+  NOT_COMPARED
+}
+
+"An indicator's direction of travel for one area over its most recent periods."
+type Trend {
+  "The direction, or CANNOT_BE_CALCULATED."
+  direction: TrendDirection!
+  "The direction read with the indicator's polarity."
+  assessment: Assessment!
+  "The periods it was computed over, oldest first, as published."
+  periods: [String!]!
+  "How it was computed, in words a reader can check."
+  method: String!
+  "The area it was computed for; null when none was asked for and the indicator has no figures for a single local authority."
+  area: Area
+}
+
+"One figure read against a comparator's figure for the same indicator and period."
+type Comparison {
+  "The comparator's figure."
+  comparator: Observation!
+  "How this figure reads against it."
+  assessment: Assessment!
+  "What the assessment rests on, e.g. 'overlapping 95% confidence intervals' or 'difference under 5% of the comparator'."
+  method: String!
+}
+
+extend type Indicator {
+  "The direction of travel over the last ` + "`" + `last` + "`" + ` periods (default 5) for one area (default: the council's own)."
+  trend(
+    "The area's ID; by default the one local authority the indicator has figures for."
+    area: ID
+    "How many of the latest periods to test: 3 to 20, default 5."
+    last: Int
+  ): Trend!
+}
+
+extend type Observation {
+  "This figure against each comparator's figure for the same period."
+  comparisons: [Comparison!]!
+  "The lower limit of the published 95% confidence interval, where one is published."
+  lowerCI95: Float
+  "The upper limit of the published 95% confidence interval, where one is published."
+  upperCI95: Float
+  "The published numerator (e.g. the number of children) behind a proportion or rate, where published."
+  count: Float
+  "The published denominator (e.g. the population) behind a proportion or rate, where published."
+  denominator: Float
+}
+
 # ---------------------------------------------------------------- inspections
 
 "An inspection of an organisation's services, as the published report gives it."

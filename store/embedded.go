@@ -2,33 +2,35 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
-// Embedded is a FerretDB server running in this process on a loopback port,
-// keeping its data in SQLite files under a directory. It is the default
-// database when no MongoDB URI is configured.
+// Embedded is a FerretDB server running in this process, keeping its data in
+// SQLite files under a directory. It is the default database when no MongoDB
+// URI is configured.
+//
+// It listens only on a Unix socket (ferretdb.sock in the directory), and the
+// directory, the socket and the files in it are its owner's alone (0700 and
+// 0600): FerretDB asks no credentials, so the file system is what keeps
+// other local users out.
 //
 // One process at a time serves a directory: it holds a lock on the
 // directory's LOCK file and writes its address to ADDR, so that other
-// commands (import, keys) talk to the running server instead of opening the
-// same files a second time.
+// commands (import, keys) run by the same user talk to the running server
+// instead of opening the same files a second time.
 type Embedded struct {
-	uri  string
+	srv  *FerretServer
 	dir  string
 	lock *os.File
-	stop context.CancelFunc
-	done chan struct{}
 }
 
 // ErrInUse says another process serves the directory; InUseError carries its
@@ -56,10 +58,13 @@ func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("embedded store: create data dir: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(abs, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err := private(abs); err != nil {
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(abs, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
@@ -68,41 +73,87 @@ func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
 		addr, _ := os.ReadFile(filepath.Join(abs, "ADDR"))
 		return nil, &InUseError{Dir: abs, URI: strings.TrimSpace(string(addr))}
 	}
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: (&url.URL{Scheme: "file", Path: abs + "/"}).String(),
-	})
+	sock, err := socketPath(abs)
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &Embedded{dir: abs, lock: lock, stop: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(e.done)
-		_ = f.Run(ctx)
-	}()
-	e.uri = f.MongoDBURI()
-	if err := os.WriteFile(filepath.Join(abs, "ADDR"), []byte(e.uri+"\n"), 0o644); err != nil {
+	_ = os.Remove(sock) // left by a process that was killed; the lock says none runs
+	srv, err := StartFerretDB(context.Background(), FerretConfig{
+		Handler:   "sqlite",
+		SQLiteURL: (&url.URL{Scheme: "file", Path: abs + "/"}).String(),
+		Unix:      sock,
+		Logger:    logger,
+	})
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("embedded store in %s: %w", abs, err)
+	}
+	e := &Embedded{srv: srv, dir: abs, lock: lock}
+	// SQLite makes its files with the process's umask; the directory is
+	// private already, and the files are made so as well.
+	if err := private(abs); err != nil {
+		e.Stop()
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(abs, "ADDR"), []byte(e.URI()+"\n"), 0o600); err != nil {
 		e.Stop()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	return e, nil
 }
 
+// private makes dir 0700 and every file in it 0600.
+func private(dir string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, en := range entries {
+		if en.Type().IsRegular() || en.Type()&os.ModeSocket != 0 {
+			if err := os.Chmod(filepath.Join(dir, en.Name()), 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxSocketPath is the longest Unix socket path Linux accepts, less its
+// terminating NUL.
+const maxSocketPath = 107
+
+// socketPath is where the server of dir listens: ferretdb.sock in dir, or,
+// when that path is too long for a socket, in a private directory of the
+// system's temporary directory named after dir.
+func socketPath(dir string) (string, error) {
+	p := filepath.Join(dir, "ferretdb.sock")
+	if len(p) <= maxSocketPath {
+		return p, nil
+	}
+	sum := sha256.Sum256([]byte(dir))
+	short := filepath.Join(os.TempDir(), "councilgraph-"+hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(short, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(short, 0o700); err != nil {
+		return "", err
+	}
+	return filepath.Join(short, "ferretdb.sock"), nil
+}
+
+func chmodSocket(path string) error { return os.Chmod(path, 0o600) }
+
 // URI is the connection string of the embedded server.
-func (e *Embedded) URI() string { return e.uri }
+func (e *Embedded) URI() string { return e.srv.URI() }
 
 // Stop shuts the embedded server down, waits until its files are closed and
 // releases the directory.
 func (e *Embedded) Stop() {
-	e.stop()
-	<-e.done
+	e.srv.Stop()
 	_ = os.Remove(filepath.Join(e.dir, "ADDR"))
 	_ = e.lock.Close()
 }

@@ -15,6 +15,14 @@ type Observation struct {
 	PeriodStart *string `bson:"periodStart,omitempty" yaml:"periodStart,omitempty"`
 	PeriodEnd   *string `bson:"periodEnd,omitempty" yaml:"periodEnd,omitempty"`
 	Value       float64 `bson:"value" yaml:"value"`
+	// LowerCI95 and UpperCI95 are the published 95% confidence limits,
+	// where the source publishes them.
+	LowerCI95 *float64 `bson:"lowerCI95,omitempty" yaml:"lowerCI95,omitempty"`
+	UpperCI95 *float64 `bson:"upperCI95,omitempty" yaml:"upperCI95,omitempty"`
+	// Count and Denominator are the published numerator and denominator
+	// of a proportion or rate, where the source publishes them.
+	Count       *float64 `bson:"count,omitempty" yaml:"count,omitempty"`
+	Denominator *float64 `bson:"denominator,omitempty" yaml:"denominator,omitempty"`
 	// ValueText is the figure in the published words where they say more
 	// than the number: "over 300", "≈90", "/1000" printed for a rate.
 	ValueText *string `bson:"valueText,omitempty" yaml:"valueText,omitempty"`

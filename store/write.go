@@ -117,7 +117,7 @@ func emptyLists(v reflect.Value) {
 type Writer struct {
 	s  *Store
 	lv *levels
-	// pending lists the change log entries of the call under way (changes.go).
+	// pending lists the change log blocks of the call under way (changes.go).
 	pending []int64
 }
 
@@ -153,8 +153,9 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) erro
 }
 
 // Replace writes records over the stored ones with their IDs (inserting
-// any that have gone), in one unordered bulk write, and moves the levels of
-// the records that depend on those whose level changed.
+// any that have gone), in unordered bulk writes of at most
+// maxReplacesPerCommand records, and moves the levels of the records that
+// depend on those whose level changed.
 func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) error {
 	if len(docs) == 0 {
 		return nil
@@ -177,15 +178,27 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) err
 	if err := w.logDocs(ctx, k, docs, false); err != nil {
 		return w.done(ctx, err)
 	}
-	models := make([]mongo.WriteModel, len(docs))
-	for i, d := range docs {
-		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
-	}
-	if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return w.done(ctx, dbError("replace "+collection, err))
+	for start := 0; start < len(docs); start += maxReplacesPerCommand {
+		batch := docs[start:min(start+maxReplacesPerCommand, len(docs))]
+		models := make([]mongo.WriteModel, len(batch))
+		for i, d := range batch {
+			models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
+		}
+		if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return w.done(ctx, dbError("replace "+collection, err))
+		}
 	}
 	return w.done(ctx, w.lv.propagate(ctx, k, w.lv.wrote(docs, old)))
 }
+
+// maxReplacesPerCommand bounds the statements of one update command.
+// FerretDB on SQLite keeps each statement's query open, holding one of its
+// 100 SQLite connections, until the whole command ends: a command of 100
+// statements that match stored records takes them all and then waits for
+// ever for one more, and with it every other command on that database
+// (an import over a served store wedged it so). 16 leaves room for several
+// writers and every reader.
+const maxReplacesPerCommand = 16
 
 // Delete deletes the records of a collection with the given IDs; what
 // carried a reference to them is then shown to officers only.

@@ -5,6 +5,13 @@
 //
 //	go run ./bench/load -addr 127.0.0.1:8090 -scale M -c 32 -d 60s -pid $(pgrep -n councilgraph)
 //
+// With -soak, it also reads the server's resident memory and goroutines
+// from its debug listener every -sample, and at the end prints them per
+// minute and fails unless there were no errors and both grew less than 10 %
+// from minute 2 to the last minute:
+//
+//	go run ./bench/load -addr 127.0.0.1:8090 -scale S -c 32 -d 10m -soak 127.0.0.1:6060
+//
 // It only talks to loopback addresses.
 package main
 
@@ -56,11 +63,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request deadline; a request over it is an error")
 	pid := fs.Int("pid", 0, "the server's process ID, to read its peak RSS (VmHWM) from /proc")
 	only := fs.String("ops", "", "comma-separated operation name prefixes to run (default: all)")
+	soakAddr := fs.String("soak", "", "the server's debug listener (loopback): sample its memory and goroutines and judge the soak")
+	every := fs.Duration("sample", 5*time.Second, "how often -soak samples the server")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := loopback(*addr); err != nil {
 		return err
+	}
+	if *soakAddr != "" {
+		if err := loopback(*soakAddr); err != nil {
+			return err
+		}
 	}
 	councils, ok := gen.Scales[*scale]
 	if !ok {
@@ -85,7 +99,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	results := make([][]sample, *clients)
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	var c counts
 	start := time.Now()
+	var samples []soakSample
+	var soakErr error
+	if *soakAddr != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			samples, soakErr = soak(ctx, "http://"+*soakAddr+"/metrics", *every, &c, start, stderr)
+		}()
+	}
 	for w := range *clients {
 		wg.Add(1)
 		go func() {
@@ -98,7 +122,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				if ctx.Err() != nil && err != nil {
 					return // cut off by the end of the run, not a server failure
 				}
+				c.requests.Add(1)
 				if err != nil {
+					c.errors.Add(1)
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", ops[i].Name, err))
 				}
 				results[w] = append(results[w], sample{op: i, latency: time.Since(t), failed: err != nil})
@@ -135,6 +161,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		fmt.Fprintf(stdout, "server pid %d peak RSS (VmHWM): %s\n", *pid, peak)
+	}
+	if *soakAddr != "" {
+		if soakErr != nil {
+			return soakErr
+		}
+		if !soakReport(stdout, samples, *duration, c.errors.Load()) {
+			return errors.New("the soak failed")
+		}
 	}
 	return nil
 }

@@ -128,6 +128,16 @@ type ChangeEdge struct {
 	Node *Change `json:"node"`
 }
 
+// One figure read against a comparator's figure for the same indicator and period.
+type Comparison struct {
+	// The comparator's figure.
+	Comparator *store.Observation `json:"comparator"`
+	// How this figure reads against it.
+	Assessment Assessment `json:"assessment"`
+	// What the assessment rests on, e.g. 'overlapping 95% confidence intervals' or 'difference under 5% of the comparator'.
+	Method string `json:"method"`
+}
+
 type IndicatorByIDsInput struct {
 	ID string `json:"ID"`
 }
@@ -304,6 +314,90 @@ type ReportEdge struct {
 type Subscription struct {
 }
 
+// An indicator's direction of travel for one area over its most recent periods.
+type Trend struct {
+	// The direction, or CANNOT_BE_CALCULATED.
+	Direction TrendDirection `json:"direction"`
+	// The direction read with the indicator's polarity.
+	Assessment Assessment `json:"assessment"`
+	// The periods it was computed over, oldest first, as published.
+	Periods []string `json:"periods"`
+	// How it was computed, in words a reader can check.
+	Method string `json:"method"`
+	// The area it was computed for; null when none was asked for and the indicator has no figures for a single local authority.
+	Area *store.Area `json:"area,omitempty"`
+}
+
+// How a figure or a trend reads against the indicator's polarity; HIGHER and LOWER where the indicator has none.
+type Assessment string
+
+const (
+	// Better than the comparator, or improving, by the indicator's polarity.
+	AssessmentBetter Assessment = "BETTER"
+	// Not different by the rule the method names.
+	AssessmentSimilar Assessment = "SIMILAR"
+	// Worse than the comparator, or getting worse, by the indicator's polarity.
+	AssessmentWorse Assessment = "WORSE"
+	// Higher than the comparator, or rising, for an indicator with no polarity.
+	AssessmentHigher Assessment = "HIGHER"
+	// Lower than the comparator, or falling, for an indicator with no polarity.
+	AssessmentLower Assessment = "LOWER"
+	// The figures cannot be compared (different units or periods) or the trend cannot be calculated.
+	AssessmentNotCompared Assessment = "NOT_COMPARED"
+)
+
+var AllAssessment = []Assessment{
+	AssessmentBetter,
+	AssessmentSimilar,
+	AssessmentWorse,
+	AssessmentHigher,
+	AssessmentLower,
+	AssessmentNotCompared,
+}
+
+func (e Assessment) IsValid() bool {
+	switch e {
+	case AssessmentBetter, AssessmentSimilar, AssessmentWorse, AssessmentHigher, AssessmentLower, AssessmentNotCompared:
+		return true
+	}
+	return false
+}
+
+func (e Assessment) String() string {
+	return string(e)
+}
+
+func (e *Assessment) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Assessment(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Assessment", str)
+	}
+	return nil
+}
+
+func (e Assessment) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Assessment) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Assessment) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Whether a change wrote a record or removed it from the caller's view.
 type ChangeKind string
 
@@ -357,6 +451,70 @@ func (e *ChangeKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e ChangeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which way an area's figures have moved over its recent periods.
+type TrendDirection string
+
+const (
+	// Rising, by the test the method names.
+	TrendDirectionIncreasing TrendDirection = "INCREASING"
+	// Falling, by the test the method names.
+	TrendDirectionDecreasing TrendDirection = "DECREASING"
+	// No change the test finds significant at the 5% level.
+	TrendDirectionNoSignificantChange TrendDirection = "NO_SIGNIFICANT_CHANGE"
+	// Too few figures that can be placed in time, or figures that disagree: the method says which.
+	TrendDirectionCannotBeCalculated TrendDirection = "CANNOT_BE_CALCULATED"
+)
+
+var AllTrendDirection = []TrendDirection{
+	TrendDirectionIncreasing,
+	TrendDirectionDecreasing,
+	TrendDirectionNoSignificantChange,
+	TrendDirectionCannotBeCalculated,
+}
+
+func (e TrendDirection) IsValid() bool {
+	switch e {
+	case TrendDirectionIncreasing, TrendDirectionDecreasing, TrendDirectionNoSignificantChange, TrendDirectionCannotBeCalculated:
+		return true
+	}
+	return false
+}
+
+func (e TrendDirection) String() string {
+	return string(e)
+}
+
+func (e *TrendDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TrendDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TrendDirection", str)
+	}
+	return nil
+}
+
+func (e TrendDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TrendDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TrendDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,293 @@
+// Package export owns the downloads: every collection as CSV or NDJSON at
+// /export/<collection>.csv and .ndjson, and observations in one flat
+// analysis layout at /export/observations-analysis.csv and .ndjson. A
+// download shows what the caller could read through the graph and nothing
+// more, because its records come from the store's own scoped, redacted
+// export; it is streamed, so memory stays flat however large the set.
+package export
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"councilgraph/apierr"
+	"councilgraph/graph"
+	"councilgraph/store"
+)
+
+// Collections lists the collections there are downloads of: every kind of
+// record, in the order an import writes them.
+func Collections() []string {
+	var out []string
+	for _, k := range store.Kinds() {
+		out = append(out, k.Collection)
+	}
+	return out
+}
+
+// AnalysisFile names the observations' flat analysis layout.
+const AnalysisFile = "observations-analysis"
+
+// Config bounds the downloads.
+type Config struct {
+	// MaxConcurrent is how many downloads may stream at once (default 2);
+	// more are refused with 503 and Retry-After, so that downloads cannot
+	// crowd out the graph's queries.
+	MaxConcurrent int
+	// Timeout bounds one download (default 2 minutes).
+	Timeout time.Duration
+	// IndicatorsPerRead is how many indicators' figures the analysis layout
+	// reads with one find and holds at once (default 256): the memory it
+	// needs, against the number of scans of the observations on FerretDB.
+	IndicatorsPerRead int
+}
+
+// Handler serves GET /export/{file}.
+type Handler struct {
+	store   *store.Store
+	log     *slog.Logger
+	slots   chan struct{}
+	timeout time.Duration
+	perRead int
+	enums   map[string][]string
+}
+
+// New makes the download handler over s.
+func New(s *store.Store, cfg Config, log *slog.Logger) *Handler {
+	if cfg.MaxConcurrent == 0 {
+		cfg.MaxConcurrent = 2
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Minute
+	}
+	if cfg.IndicatorsPerRead == 0 {
+		cfg.IndicatorsPerRead = 256
+	}
+	enums := map[string][]string{}
+	for name, def := range graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema().Types {
+		for _, v := range def.EnumValues {
+			enums[name] = append(enums[name], v.Name)
+		}
+	}
+	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, perRead: cfg.IndicatorsPerRead, enums: enums}
+}
+
+// ServeHTTP streams one download: the file is named by r's {file} path
+// value, its filters by the query parameters.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	name, format, _ := strings.Cut(file, ".")
+	if format != "csv" && format != "ndjson" {
+		fail(w, http.StatusNotFound, apierr.NotFound, fmt.Sprintf("no download %q: downloads end in .csv or .ndjson", file))
+		return
+	}
+	if name != AnalysisFile && !slices.Contains(Collections(), name) {
+		fail(w, http.StatusNotFound, apierr.NotFound, fmt.Sprintf("no download %q: there is one for each of %s, and %s", file, strings.Join(Collections(), ", "), AnalysisFile))
+		return
+	}
+	q, err := h.parse(r.Context(), name, r.URL.Query())
+	if errors.Is(err, store.ErrDatabase) {
+		h.log.ErrorContext(r.Context(), "download filter failed", "file", file, "error", err)
+		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
+		return
+	}
+	if err != nil {
+		fail(w, http.StatusBadRequest, apierr.BadUserInput, err.Error())
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "too many downloads are running; try again in a few seconds")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+
+	fileName := "councilgraph-" + name + q.suffix + "-" + time.Now().UTC().Format(time.DateOnly) + "." + format
+	hdr := w.Header()
+	if format == "csv" {
+		hdr.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	} else {
+		hdr.Set("Content-Type", "application/x-ndjson; charset=utf-8")
+	}
+	hdr.Set("Content-Disposition", `attachment; filename="`+fileName+`"`)
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+
+	out := &lazyWriter{w: w}
+	buf := bufio.NewWriterSize(out, 32<<10)
+	var enc encoder
+	if format == "csv" {
+		enc = newCSV(buf)
+	} else {
+		enc = ndjson{buf}
+	}
+	if name == AnalysisFile {
+		err = h.analysis(ctx, q, enc)
+	} else {
+		err = h.records(ctx, name, q.filter, enc)
+	}
+	if err == nil {
+		err = enc.close()
+	}
+	if err == nil {
+		err = buf.Flush()
+	}
+	if err != nil {
+		if out.started {
+			// The status and part of the file are sent: end the response
+			// abruptly, so that the client sees a broken download rather
+			// than a short file that looks whole.
+			h.log.ErrorContext(r.Context(), "download failed midway", "file", file, "error", err)
+			panic(http.ErrAbortHandler)
+		}
+		h.log.ErrorContext(r.Context(), "download failed", "file", file, "error", err)
+		hdr.Del("Content-Disposition")
+		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
+	}
+}
+
+// records writes every record of collection that f keeps.
+func (h *Handler) records(ctx context.Context, collection string, f store.Filter, enc encoder) error {
+	cols := columnsOf(reflect.TypeOf(store.KindNamed(collection).New()).Elem())
+	if err := enc.header(names(cols)); err != nil {
+		return err
+	}
+	return h.store.Export(ctx, collection, f, func(d store.Doc) error {
+		v := reflect.ValueOf(d).Elem()
+		return enc.record(cols, v)
+	})
+}
+
+func names(cols []column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// encoder writes a download in one format.
+type encoder interface {
+	// header starts the file with its columns.
+	header(names []string) error
+	// record writes one stored record.
+	record(cols []column, v reflect.Value) error
+	// row writes one row of cells, and obj is the same row as an object.
+	row(cells []string, obj object) error
+	close() error
+}
+
+// csvFile writes RFC 4180 CSV: a header row, CRLF line ends, fields quoted
+// where they must be, UTF-8 without a byte order mark.
+type csvFile struct{ w *csv.Writer }
+
+func newCSV(w io.Writer) *csvFile {
+	c := csv.NewWriter(w)
+	c.UseCRLF = true
+	return &csvFile{c}
+}
+
+func (c *csvFile) header(names []string) error { return c.w.Write(names) }
+
+func (c *csvFile) record(cols []column, v reflect.Value) error {
+	cells := make([]string, len(cols))
+	for i, col := range cols {
+		f := v.FieldByIndex(col.index)
+		cells[i] = cell(f)
+		if isText(f) {
+			cells[i] = defuse(cells[i])
+		}
+	}
+	return c.w.Write(cells)
+}
+
+func (c *csvFile) row(cells []string, _ object) error { return c.w.Write(cells) }
+
+func (c *csvFile) close() error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// isText reports whether a field holds free text (not a number, date or
+// list), which defuse guards.
+func isText(v reflect.Value) bool {
+	t := v.Type()
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.String
+}
+
+// defuse stops a spreadsheet from running text as a formula: text that
+// starts with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe, as OWASP advises for CSV files.
+func defuse(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// ndjson writes one JSON object a line.
+type ndjson struct{ w io.Writer }
+
+func (n ndjson) header([]string) error { return nil }
+
+func (n ndjson) record(cols []column, v reflect.Value) error {
+	return n.row(nil, record(cols, v))
+}
+
+func (n ndjson) row(_ []string, obj object) error {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	_, err = n.w.Write(append(b, '\n'))
+	return err
+}
+
+func (n ndjson) close() error { return nil }
+
+// lazyWriter notes when the first byte goes out, after which the status
+// can no longer change.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	l.started = true
+	n, err := l.w.Write(p)
+	if f, ok := l.w.(http.Flusher); ok && err == nil {
+		f.Flush()
+	}
+	return n, err
+}
+
+// fail answers with an error in the graph's shape.
+func fail(w http.ResponseWriter, status int, code apierr.Code, msg string) {
+	apierr.Write(w, status, apierr.New(code, msg))
+}
+
+// slug keeps letters, digits and hyphens, for file names.
+var notSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	return strings.Trim(notSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}

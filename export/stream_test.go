@@ -1,0 +1,105 @@
+package export_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"time"
+
+	"councilgraph/bench/gen"
+	"councilgraph/export"
+	"councilgraph/store/storetest"
+)
+
+// peakHeap runs f while sampling the heap, and returns the most the heap
+// grew above what it held before f began.
+func peakHeap(f func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(5))
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > base && m.HeapAlloc-base > peak {
+				peak = m.HeapAlloc - base
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	f()
+	close(done)
+	wg.Wait()
+	return peak
+}
+
+// countingWriter is a response writer that keeps only the number of bytes.
+type countingWriter struct {
+	h http.Header
+	n int64
+}
+
+func (c *countingWriter) Header() http.Header         { return c.h }
+func (c *countingWriter) WriteHeader(int)             {}
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// TestStreamingMemory downloads the largest collections of a generated set
+// of one council and of two: the files double, the memory a download holds
+// must not (it holds one batch of records, and for the
+// analysis layout one indicator's figures).
+func TestStreamingMemory(t *testing.T) {
+	sizes := map[int]map[string][2]uint64{} // councils -> file -> bytes, peak
+	for _, councils := range []int{1, 2} {
+		s := storetest.New(t, nil)
+		if _, err := gen.Write(context.Background(), s, gen.Config{Seed: 1, Councils: councils}, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		// Thirty-two indicators a read, so that the analysis layout reads
+		// the larger set in more batches, not in a larger one.
+		mux := http.NewServeMux()
+		mux.Handle("GET /export/{file}", export.New(s, export.Config{IndicatorsPerRead: 32}, quiet()))
+		h := http.Handler(mux)
+		sizes[councils] = map[string][2]uint64{}
+		for _, file := range []string{"agendaItems.csv", "attendance.ndjson", "observations-analysis.csv"} {
+			w := &countingWriter{h: http.Header{}}
+			peak := peakHeap(func() {
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/export/"+file, nil))
+			})
+			sizes[councils][file] = [2]uint64{uint64(w.n), peak}
+			t.Logf("%d councils: %s: %d bytes, heap grew by at most %.1f MiB", councils, file, w.n, float64(peak)/(1<<20))
+		}
+	}
+	for file, small := range sizes[1] {
+		large := sizes[2][file]
+		if float64(large[0]) < 1.7*float64(small[0]) {
+			t.Fatalf("%s: %d bytes at two councils against %d at one: the set did not grow", file, large[0], small[0])
+		}
+		// Twice the records may take half as much memory again at most (and
+		// a few MiB of slack for the driver's and database's buffers): a
+		// download that holds its set takes twice as much.
+		// Before the exports stopped asking for a sort, which FerretDB does
+		// in memory, agendaItems.csv took 8.3 MiB at one council and 30.1
+		// at four.
+		if large[1] > small[1]+small[1]/2+4<<20 {
+			t.Errorf("%s: the heap grew by %.1f MiB at two councils against %.1f MiB at one: memory follows the set's size",
+				file, float64(large[1])/(1<<20), float64(small[1])/(1<<20))
+		}
+	}
+}

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"councilgraph/importer"
+	"councilgraph/store"
+)
+
+// TestServiceSurvivesTheDatabaseGoingAway runs the service on a MongoDB
+// server (a FerretDB this test starts on a loopback port), stops the
+// server, and starts it again: /readyz says 503 within 2 s, requests fail
+// at once with SERVICE_UNAVAILABLE saying the database is unreachable, and
+// within 5 s of the server's return the service answers again, without a
+// restart.
+func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := func() *store.FerretServer {
+		t.Helper()
+		f, err := store.StartFerretDB(ctx, store.FerretConfig{Handler: "sqlite", SQLiteURL: "file:" + dir + "/", TCP: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := start()
+	defer func() { f.Stop() }()
+	s, err := store.Open(ctx, store.Options{URI: f.URI(), Database: "councilgraph"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importer.ImportFS(ctx, s, stocktonSet(), importer.Options{Dataset: "stockton"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close(ctx)
+
+	var logs lockedBuffer
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	env := map[string]string{"MONGODB_URI": f.URI()}
+	go func() {
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &logs)
+	}()
+	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
+	debug := "http://" + waitForLog(t, &logs, done, "debug listening", "addr")
+	waitReady(t, base)
+	if status, body := graphql(t, base, `{ body(id: "body:cabinet") { name } }`); status != 200 || !strings.Contains(body, "Cabinet") {
+		t.Fatalf("before the outage: %d %s", status, body)
+	}
+
+	f.Stop()
+	if !within(2*time.Second, func() bool { return readyz(base) == http.StatusServiceUnavailable }) {
+		t.Fatal("/readyz did not say 503 within 2s of the database stopping")
+	}
+	began := time.Now()
+	status, body := graphql(t, base, `{ body(id: "body:cabinet") { name } }`)
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("a request during the outage took %s; it should fail at once, not wait out its 10s deadline", took)
+	}
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "SERVICE_UNAVAILABLE") || !strings.Contains(body, "database is unreachable") {
+		t.Errorf("during the outage: %d %s, want 503 SERVICE_UNAVAILABLE saying the database is unreachable", status, body)
+	}
+
+	f = start()
+	if !within(5*time.Second, func() bool { return readyz(base) == http.StatusOK }) {
+		t.Fatal("/readyz did not say 200 within 5s of the database's return")
+	}
+	if status, body := graphql(t, base, `{ body(id: "body:cabinet") { name } }`); status != 200 || !strings.Contains(body, "Cabinet") {
+		t.Errorf("after the outage: %d %s", status, body)
+	}
+	metrics := get(t, debug+"/metrics")
+	for _, want := range []string{`councilgraph_requests_refused_total{limit="database_unreachable"}`, "councilgraph_database_up 1"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if strings.Contains(logs.String(), "panic") {
+		t.Errorf("a panic was logged:\n%s", logs.String())
+	}
+}
+
+// TestImportWhileServing imports a data set into the embedded store of a
+// running service while clients query it: the import finishes, every
+// query answers, and the service stays ready. (FerretDB wedged on the
+// import's bulk replaces until they were split.)
+func TestImportWhileServing(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"DATA_DIR": dataDir}
+	getenv := func(k string) string { return env[k] }
+	var logs lockedBuffer
+	sctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1", "--rate-limit-address", "-1", "--max-in-flight-per-caller", "8"}, getenv, io.Discard, &logs)
+	}()
+	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
+	waitReady(t, base)
+
+	// The indicators, their areas and observations under another data
+	// set's name: every one of them is replaced (140 indicators: more than
+	// FerretDB's 100 SQLite connections, in one bulk write before they
+	// were split).
+	copyDir := filepath.Join(t.TempDir(), "stockton-copy")
+	if err := os.Mkdir(copyDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"areas.yaml", "indicators.yaml", "observations.yaml"} {
+		b, err := fs.ReadFile(stocktonSet(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(copyDir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	answered := 0
+	importing := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-importing:
+					return
+				default:
+				}
+				time.Sleep(20 * time.Millisecond)
+				status, body := graphql(t, base, `{ indicators(first: 5) { totalCount edges { node { name } } } }`)
+				mu.Lock()
+				answered++
+				if status != 200 || strings.Contains(body, `"errors"`) {
+					failures = append(failures, body)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	ictx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := run(ictx, []string{"import", copyDir}, getenv, io.Discard, io.Discard)
+	close(importing)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("import while serving: %v", err)
+	}
+	if answered == 0 {
+		t.Error("no query ran during the import")
+	}
+	if len(failures) > 0 {
+		t.Errorf("%d of %d queries failed during the import; first: %s", len(failures), answered, failures[0])
+	}
+	if readyz(base) != http.StatusOK {
+		t.Error("not ready after the import")
+	}
+	if status, body := graphql(t, base, `{ indicators(first: 1) { totalCount } }`); status != 200 || strings.Contains(body, `"errors"`) {
+		t.Errorf("after the import: %d %s", status, body)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func graphql(t *testing.T, base, q string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":`+quote(q)+`}`))
+	if err != nil {
+		t.Errorf("post: %v", err)
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func quote(s string) string {
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+func readyz(base string) int {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(base + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// within polls cond every 50 ms for at most d.
+func within(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestShutdownDrainsWithinItsBound stops the service while requests run
+// and queue (each takes at least its 2 s loader wait; one runs at a time):
+// run returns within the drain bound plus the second it gives stopped
+// requests, and every caller gets an answer or a closed connection, none
+// hangs.
+func TestShutdownDrainsWithinItsBound(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	var logs lockedBuffer
+	sctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1",
+			"--loader-wait", "2s", "--max-in-flight", "1", "--max-in-flight-per-caller", "6", "--drain-timeout", "500ms"}, func(k string) string { return env[k] }, io.Discard, &logs)
+	}()
+	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
+	waitReady(t, base)
+
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := http.Client{Timeout: 30 * time.Second}
+			resp, err := c.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ body(id: \"body:cabinet\") { organisation { name } } }"}`))
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // let them arrive and queue
+	stopped := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of being stopped, with a 500ms drain bound")
+	}
+	took := time.Since(stopped)
+	clients := make(chan struct{})
+	go func() { wg.Wait(); close(clients) }()
+	select {
+	case <-clients:
+	case <-time.After(5 * time.Second):
+		t.Fatal("callers still wait after the service stopped")
+	}
+	if !strings.Contains(logs.String(), "stopping them") {
+		t.Errorf("shutdown took %s and did not stop the requests past its bound:\n%s", took, logs.String())
+	}
+}
