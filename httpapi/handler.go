@@ -182,7 +182,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// a long-lived stream never shows what it cached earlier, and with a
 	// budget each, as one answer would have.
 	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		if op := graphql.GetOperationContext(ctx); op.Operation != nil && op.Operation.Operation == ast.Subscription {
+		if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil && graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
 			ctx = store.WithBudget(loaders.With(ctx, loaders.New(s, cfg.LoaderWait)), cfg.MaxRecords)
 		}
 		return next(ctx)
