@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -114,10 +116,20 @@ func TestImportWhileServing(t *testing.T) {
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1", "--rate-limit-address", "-1", "--max-in-flight-per-caller", "8"}, getenv, io.Discard, &logs)
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--rate-limit", "-1", "--rate-limit-address", "-1", "--max-in-flight-per-caller", "8"}, getenv, io.Discard, &logs)
 	}()
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
+	debug := "http://" + waitForLog(t, &logs, done, "debug listening", "addr")
 	waitReady(t, base)
+	generation := func() int {
+		m := regexp.MustCompile(`(?m)^councilgraph_data_generation (\d+)`).FindStringSubmatch(get(t, debug+"/metrics"))
+		if m == nil {
+			t.Fatal("no councilgraph_data_generation on /metrics")
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	before := generation()
 
 	// The indicators, their areas and observations under another data
 	// set's name: every one of them is replaced (140 indicators: more than
@@ -178,6 +190,11 @@ func TestImportWhileServing(t *testing.T) {
 	}
 	if readyz(base) != http.StatusOK {
 		t.Error("not ready after the import")
+	}
+	// The import ran in a store client of its own, as the command does:
+	// the service learns of its writes within its poll (1 s).
+	if !within(2*time.Second, func() bool { return generation() > before }) {
+		t.Errorf("the data generation on /metrics stayed at %d after the import", before)
 	}
 	if status, body := graphql(t, base, `{ indicators(first: 1) { totalCount } }`); status != 200 || strings.Contains(body, `"errors"`) {
 		t.Errorf("after the import: %d %s", status, body)

@@ -155,6 +155,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rateAddr := fs.Float64("rate-limit-address", 50, "requests a second each address may make before any API key is looked up (bursts of twice as many; -1 for none)")
 	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
+	cacheSize := fs.Int64("response-cache-size", httpapi.DefaultResponseCacheSize, "bytes of answers the response cache may hold (0 turns it off)")
+	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches may keep an anonymous GET answer (Cache-Control max-age)")
+	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
 	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
 	db := dbFlags(fs, getenv)
@@ -168,7 +171,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CORSOrigins: splitList(*origins), LoaderWait: *wait, ExposeCost: *exposeCost,
 		Timeout: *timeout, MaxDepth: *maxDepth, RateAnonymous: *rateAnon, RateKeyed: *rateKeyed,
 		Introspection: *introspection, RateAddress: *rateAddr, MaxInFlightPerCaller: *perCaller,
-		Sources: stocktonSources(),
+		Sources:           stocktonSources(),
+		ResponseCacheSize: *cacheSize, CacheMaxAge: *cacheMaxAge, GenerationPoll: *genPoll,
+	}
+	if *cacheSize == 0 {
+		cfg.ResponseCacheSize = -1
+	}
+	if *cacheMaxAge == 0 {
+		cfg.CacheMaxAge = -1
 	}
 	trusted, err := httpapi.ParseTrustedProxies(*proxies)
 	if err != nil {
@@ -225,6 +235,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// whatever still runs stops.
 	base, abort := context.WithCancel(context.Background())
 	defer abort()
+	registerDataMetrics(obs.tel.Registry(), s)
+	if cfg.ResponseCacheSize > 0 {
+		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", max(cfg.CacheMaxAge, 0))
+		registerCacheMetrics(obs.tel.Registry(), cfg.ResponseCache)
+	}
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)
 	srv.BaseContext = func(net.Listener) context.Context { return base }
 	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")

@@ -103,7 +103,11 @@ func (GraphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeJSON(w, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	if r.Method == http.MethodGet && httpCaching(w, r, media) {
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // negotiate picks the response media type for an Accept header: the

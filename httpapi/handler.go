@@ -104,6 +104,20 @@ type Config struct {
 	// StatsMaxAge is how old the store's stats (the sizes costs are
 	// reckoned from) may grow before they are read again (default 5m).
 	StatsMaxAge time.Duration
+	// ResponseCacheSize bounds the response cache, in bytes (default
+	// DefaultResponseCacheSize; negative turns it off). See ResponseCache.
+	ResponseCacheSize int64
+	// ResponseCache, when set, is the cache to use (made by
+	// NewResponseCache on the same store), so that its owner can read its
+	// Stats, e.g. for metrics; ResponseCacheSize is then ignored.
+	ResponseCache *ResponseCache
+	// CacheMaxAge is the max-age of anonymous GET answers (default 60s;
+	// negative for 0).
+	CacheMaxAge time.Duration
+	// GenerationPoll is how often the data generation is read where the
+	// database offers no change stream (default 1s): the longest a write
+	// by another process (import, keys) leaves cached answers standing.
+	GenerationPoll time.Duration
 
 	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
 	// traces); Extensions are added to the GraphQL server last.
@@ -159,6 +173,16 @@ func (c Config) withDefaults() Config {
 	if c.MaxRecords == 0 {
 		c.MaxRecords = 20_000
 	}
+	if c.ResponseCacheSize == 0 {
+		c.ResponseCacheSize = DefaultResponseCacheSize
+	}
+	if c.CacheMaxAge == 0 {
+		c.CacheMaxAge = time.Minute
+	}
+	c.CacheMaxAge = max(c.CacheMaxAge, 0)
+	if c.GenerationPoll <= 0 {
+		c.GenerationPoll = time.Second
+	}
 	if c.StatsMaxAge == 0 {
 		c.StatsMaxAge = 5 * time.Minute
 	}
@@ -204,6 +228,14 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	}
 	for _, ext := range cfg.Extensions {
 		gql.Use(ext)
+	}
+	var cache *ResponseCache
+	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
+		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", cfg.CacheMaxAge)
+	}
+	if cache != nil {
+		s.WatchGeneration(cfg.GenerationPoll)
+		gql.Use(cache)
 	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 
@@ -262,7 +294,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	return withRequestLog(log, mux)
+	return withRequestLog(log, cache, mux)
 }
 
 // newCORS is the service's cross-origin policy. The public record is
@@ -361,8 +393,9 @@ func tooLarge(w http.ResponseWriter) {
 }
 
 // withRequestLog gives each request an ID (X-Request-Id, generated when
-// absent) and logs one line when it ends.
-func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
+// absent) and logs one line when it ends, with what the response cache
+// did (when one runs) and its counters.
+func withRequestLog(log *slog.Logger, cache *ResponseCache, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -371,10 +404,16 @@ func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(graph.WithRequestID(r.Context(), id)))
-		log.InfoContext(r.Context(), "request",
-			"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", id)
+		ctx, note := withCacheNote(graph.WithRequestID(r.Context(), id))
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", id}
+		if cache != nil {
+			st := cache.Stats()
+			attrs = append(attrs, "cache", note.outcome, "cache_hits", st.Hits, "cache_misses", st.Misses,
+				"cache_evictions", st.Evictions, "cache_bytes", st.Bytes)
+		}
+		log.InfoContext(r.Context(), "request", attrs...)
 	})
 }
 

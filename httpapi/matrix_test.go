@@ -86,7 +86,8 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30 // cost is not what this test is about
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}
+	h := httpapi.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	// Admin sees as officer does (only its cost ceiling differs).
 	callers := map[string]string{"public": ""}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
@@ -122,11 +123,40 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 			})
 		}
 	}
+	// The warm pass asks each query of the battery, on a service with a
+	// cache of its own, as a partner and an officer and then the public,
+	// so that their answers are cached before each public call, then
+	// again, all three answered from the cache; every answer is checked
+	// as the cold pass checks it.
+	warm := func(t *testing.T, phase string) {
+		rec := &logRecorder{}
+		hw := httpapi.New(s, cfg, slog.New(rec))
+		for round := range 2 {
+			for _, q := range battery {
+				for _, scope := range []string{"partner", "officer", "public"} {
+					body := ask(t, hw, callers[scope], q.query)
+					for _, m := range marker.FindAllStringSubmatch(withCursorsDecoded(body), -1) {
+						if !slices.Contains(seen[phase][scope], m[1]) {
+							t.Errorf("%s sees %s through %s (round %d)", scope, m[0], q.name, round)
+						}
+					}
+					checkTotals(t, q.name, body)
+				}
+			}
+		}
+		if n, want := rec.count("request", "cache", "hit"), 3*len(battery); n != want {
+			t.Errorf("the warm pass had %d cache hits, want %d", n, want)
+		}
+	}
 	t.Run("before", func(t *testing.T) { check(t, "before") })
+	t.Run("before/warm", func(t *testing.T) { warm(t, "before") })
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "moved"}); err != nil {
 		t.Fatal(err)
 	}
+	// h's cache holds the answers of before: the import's generation must
+	// retire every one of them.
 	t.Run("after", func(t *testing.T) { check(t, "after") })
+	t.Run("after/warm", func(t *testing.T) { warm(t, "after") })
 
 	// What an exempt item shows others than officers is its number, its
 	// title and that it is exempt.

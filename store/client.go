@@ -21,7 +21,8 @@ type Client struct {
 }
 
 // InsertClient stores a new client.
-func (s *Store) InsertClient(ctx context.Context, c *Client) error {
+func (s *Store) InsertClient(ctx context.Context, c *Client) (err error) {
+	defer s.raiseGeneration(ctx, &err)
 	if _, err := s.clients.InsertOne(ctx, c); err != nil {
 		return dbError("insert client", err)
 	}
@@ -45,7 +46,8 @@ func (s *Store) FindClients(ctx context.Context) ([]*Client, error) {
 
 // RevokeClient marks a client's key revoked at t. It reports false when no
 // such client exists.
-func (s *Store) RevokeClient(ctx context.Context, id string, t time.Time) (bool, error) {
+func (s *Store) RevokeClient(ctx context.Context, id string, t time.Time) (_ bool, err error) {
+	defer s.raiseGeneration(ctx, &err)
 	res, err := s.clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: t.UTC()}}}})
 	if err != nil {
 		return false, dbError("revoke client", err)

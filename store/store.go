@@ -28,6 +28,8 @@ type Store struct {
 	// clients holds the API clients and their key hashes; it is not part
 	// of the data set.
 	clients *mongo.Collection
+	// gen is the data generation this process knows (generation.go).
+	gen generationWatch
 }
 
 // Options configure Open.
@@ -118,6 +120,7 @@ func (s *Store) Drop(ctx context.Context) error {
 
 // Close disconnects from the database.
 func (s *Store) Close(ctx context.Context) error {
+	s.gen.close()
 	return s.client.Disconnect(ctx)
 }
 

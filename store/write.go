@@ -131,10 +131,11 @@ func (s *Store) Writer() *Writer {
 // Insert inserts new records into a collection, in one unordered bulk
 // insert. Inserting is far cheaper than upserting on FerretDB, which looks
 // each upserted ID up first.
-func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) error {
+func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) (err error) {
 	if len(docs) == 0 {
 		return nil
 	}
+	defer w.s.raiseGeneration(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
 		return err
@@ -156,10 +157,11 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) erro
 // any that have gone), in unordered bulk writes of at most
 // maxReplacesPerCommand records, and moves the levels of the records that
 // depend on those whose level changed.
-func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) error {
+func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (err error) {
 	if len(docs) == 0 {
 		return nil
 	}
+	defer w.s.raiseGeneration(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
 		return err
@@ -202,10 +204,11 @@ const maxReplacesPerCommand = 16
 
 // Delete deletes the records of a collection with the given IDs; what
 // carried a reference to them is then shown to officers only.
-func (w *Writer) Delete(ctx context.Context, collection string, ids []string) error {
+func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (err error) {
 	if len(ids) == 0 {
 		return nil
 	}
+	defer w.s.raiseGeneration(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
 		return err

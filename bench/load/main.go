@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request deadline; a request over it is an error")
 	pid := fs.Int("pid", 0, "the server's process ID, to read its peak RSS (VmHWM) from /proc")
 	only := fs.String("ops", "", "comma-separated operation name prefixes to run (default: all)")
+	repeat := fs.Bool("repeat", false, "ask each operation with the same variables every time, as the pages of a front end do (what a response cache serves)")
 	soakAddr := fs.String("soak", "", "the server's debug listener (loopback): sample its memory and goroutines and judge the soak")
 	every := fs.Duration("sample", 5*time.Second, "how often -soak samples the server")
 	if err := fs.Parse(args); err != nil {
@@ -118,7 +119,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				n := int(next.Add(1))
 				i := n % len(ops)
 				t := time.Now()
-				err := post(ctx, client, url, ops[i].Body(n/len(ops)))
+				v := n / len(ops)
+				if *repeat {
+					v = 0
+				}
+				err := post(ctx, client, url, ops[i].Body(v))
 				if ctx.Err() != nil && err != nil {
 					return // cut off by the end of the run, not a server failure
 				}

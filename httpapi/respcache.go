@@ -1,0 +1,310 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+
+	"councilgraph/auth"
+	"councilgraph/store"
+)
+
+// DefaultResponseCacheSize is the response cache's bound unless
+// Config.ResponseCacheSize says otherwise: 64 MiB.
+const DefaultResponseCacheSize = 64 << 20
+
+// entryOverhead is what an entry is reckoned to weigh beyond its key and
+// its answer: the list element, the map slot and the entry itself.
+const entryOverhead = 128
+
+// ResponseCache answers queries it has answered before from memory. An
+// answer is filed under a key made of the document as parsed (re-printed,
+// so that whitespace and comments do not matter), the operation name, the
+// coerced variables, the caller's visibility level and the data
+// generation: a caller is only ever served what a caller of its own level
+// was answered under the generation now in force, and every write starts
+// a new generation (store/generation.go).
+//
+// It is an operation interceptor that runs after every check a request
+// must pass (rate limits, trusted documents, depth, cost, and the
+// operation log, which records keyed calls served from it) and before any
+// resolver, so a hit costs no store work. Only queries are cached, and
+// only answers without errors whose request was not cut short; with
+// introspection restricted, no operation that introspects is cached.
+// No API key setting other than its scopes changes an answer, and scopes
+// are in the key through the level.
+type ResponseCache struct {
+	store *store.Store
+	// introspectionOpen says everyone may introspect.
+	introspectionOpen bool
+	maxAge            time.Duration
+	max               int64
+
+	mu      sync.Mutex
+	entries *simplelru.LRU[string, []byte]
+	bytes   int64
+	// gen is the generation of the entries held: older ones are dropped
+	// when a newer one is seen.
+	gen int64
+
+	docs                    *lru.Cache[[32]byte, [32]byte]
+	hits, misses, evictions atomic.Int64
+}
+
+// CacheStats are the response cache's counters since it started, for the
+// request log and for metrics.
+type CacheStats struct {
+	// Hits and Misses count cacheable queries answered from memory and
+	// run to be stored.
+	Hits, Misses int64
+	// Evictions counts answers dropped to keep within the bound (not those
+	// dropped because the generation moved on).
+	Evictions int64
+	// Bytes is what the entries held weigh now; Entries how many they are.
+	Bytes, Entries int64
+}
+
+// NewResponseCache makes a cache of at most maxBytes for s. maxAge is the
+// HTTP max-age given to anonymous GET answers.
+func NewResponseCache(s *store.Store, maxBytes int64, introspectionOpen bool, maxAge time.Duration) *ResponseCache {
+	c := &ResponseCache{store: s, introspectionOpen: introspectionOpen, maxAge: maxAge, max: maxBytes}
+	// The count bound is never reached: put evicts by bytes itself.
+	c.entries, _ = simplelru.NewLRU[string, []byte](math.MaxInt, func(k string, v []byte) {
+		c.bytes -= weight(k, v)
+	})
+	c.docs, _ = lru.New[[32]byte, [32]byte](1000)
+	return c
+}
+
+func weight(k string, v []byte) int64 { return int64(len(k)+len(v)) + entryOverhead }
+
+// Stats returns the cache's counters.
+func (c *ResponseCache) Stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(), Bytes: c.bytes, Entries: int64(c.entries.Len())}
+}
+
+// ExtensionName names the extension.
+func (*ResponseCache) ExtensionName() string { return "ResponseCache" }
+
+// Validate accepts any schema.
+func (*ResponseCache) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation answers from the cache, or runs the operation and
+// keeps its answer.
+func (c *ResponseCache) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	rc := graphql.GetOperationContext(ctx)
+	note := cacheNoteFrom(ctx)
+	if rc.Operation == nil || rc.Operation.Operation != ast.Query ||
+		(!c.introspectionOpen && introspects(rc.RawQuery)) {
+		return next(ctx)
+	}
+	// The generation is read before the operation runs: records written
+	// later may be read, but are then filed under a generation already
+	// superseded, never the other way about.
+	gen := c.store.SeenGeneration()
+	key, ok := c.key(rc, store.LevelOf(ctx), gen)
+	if !ok {
+		return next(ctx)
+	}
+	if note != nil {
+		note.key, note.keyed, note.maxAge = key, auth.CallerFrom(ctx).Client != nil, c.maxAge
+	}
+	if data, ok := c.get(key, gen); ok {
+		c.hits.Add(1)
+		if note != nil {
+			note.outcome, note.cacheable = "hit", true
+		}
+		return graphql.OneShot(&graphql.Response{Data: data})
+	}
+	c.misses.Add(1)
+	if note != nil {
+		note.outcome = "miss"
+	}
+	h := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp == nil || len(resp.Errors) > 0 || resp.Data == nil || ctx.Err() != nil {
+			return resp
+		}
+		if note != nil {
+			note.cacheable = true
+		}
+		c.put(key, gen, bytes.Clone(resp.Data))
+		return resp
+	}
+}
+
+// key is the operation's cache key, or false when its variables cannot be
+// put in canonical form.
+func (c *ResponseCache) key(rc *graphql.OperationContext, level store.Level, gen int64) (string, bool) {
+	doc := c.docHash(rc)
+	vars, err := json.Marshal(rc.Variables) // map keys sorted: canonical
+	if err != nil {
+		return "", false
+	}
+	h := sha256.New()
+	h.Write(doc[:])
+	var n [8]byte
+	for _, v := range []int64{gen, int64(level), int64(len(rc.OperationName))} {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	h.Write([]byte(rc.OperationName))
+	if rc.DisableIntrospection {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
+	}
+	h.Write(vars)
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+// docHash hashes the document as the formatter prints it, without
+// comments or layout; the printing is remembered by the raw text's hash.
+func (c *ResponseCache) docHash(rc *graphql.OperationContext) [32]byte {
+	raw := sha256.Sum256([]byte(rc.RawQuery))
+	if h, ok := c.docs.Get(raw); ok {
+		return h
+	}
+	var b bytes.Buffer
+	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(rc.Doc)
+	h := sha256.Sum256(b.Bytes())
+	c.docs.Add(raw, h)
+	return h
+}
+
+func (c *ResponseCache) get(key string, gen int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advance(gen)
+	return c.entries.Get(key)
+}
+
+func (c *ResponseCache) put(key string, gen int64, data []byte) {
+	w := weight(key, data)
+	if w > c.max {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advance(gen)
+	if gen != c.gen {
+		return // the generation moved on while this ran
+	}
+	if old, ok := c.entries.Peek(key); ok {
+		c.bytes -= weight(key, old) // Add replaces it without the callback
+	}
+	c.entries.Add(key, data)
+	c.bytes += w
+	for c.bytes > c.max {
+		if _, _, ok := c.entries.RemoveOldest(); !ok {
+			break
+		}
+		c.evictions.Add(1)
+	}
+}
+
+// advance drops every entry once a newer generation is seen.
+func (c *ResponseCache) advance(gen int64) {
+	if gen > c.gen {
+		c.entries.Purge()
+		c.bytes, c.gen = 0, gen
+	}
+}
+
+// introspects says whether a document may select __schema or __type
+// (looked for in its text, so that no fragment hides one).
+func introspects(doc string) bool { return introspectionField.MatchString(doc) }
+
+var introspectionField = regexp.MustCompile(`__(schema|type)\b`)
+
+// cacheNote is what the cache tells the transport (for HTTP caching) and
+// the request log about one request.
+type cacheNote struct {
+	outcome   string // "hit", "miss", or "" when the cache did not apply
+	key       string
+	cacheable bool
+	keyed     bool
+	maxAge    time.Duration
+}
+
+type cacheNoteKey struct{}
+
+func withCacheNote(ctx context.Context) (context.Context, *cacheNote) {
+	n := &cacheNote{}
+	return context.WithValue(ctx, cacheNoteKey{}, n), n
+}
+
+func cacheNoteFrom(ctx context.Context) *cacheNote {
+	n, _ := ctx.Value(cacheNoteKey{}).(*cacheNote)
+	return n
+}
+
+// varyHeaders are the request headers that change a GET's answer.
+const varyHeaders = "Authorization, X-API-Key, Accept"
+
+// httpCaching sets the HTTP caching headers of a GET's answer, once it has
+// run, and writes 304 Not Modified (reporting true) when the request's
+// If-None-Match names the answer's ETag. The ETag is strong: it stands for
+// the cache key (document, operation, variables, level, generation) and
+// the media type, which together fix the answer's bytes. Anonymous
+// answers may be kept by any cache for max-age; keyed ones only by the
+// caller's own, and checked each time. An answer the response cache would
+// not keep (errors, a deadline) is kept by none.
+func httpCaching(w http.ResponseWriter, r *http.Request, media string) bool {
+	n := cacheNoteFrom(r.Context())
+	if n == nil || n.key == "" {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", varyHeaders)
+	if !n.cacheable {
+		h.Set("Cache-Control", "no-store")
+		return false
+	}
+	sum := sha256.Sum256([]byte(n.key + "\x00" + media))
+	etag := `"` + hex.EncodeToString(sum[:20]) + `"`
+	h.Set("ETag", etag)
+	if n.keyed {
+		h.Set("Cache-Control", "private, no-cache")
+	} else {
+		h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(n.maxAge/time.Second)))
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		h.Del("Content-Type")
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
+// etagMatches compares an If-None-Match header with etag, weakly as RFC
+// 9110 says If-None-Match does.
+func etagMatches(header, etag string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if part == "*" || part == etag {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// The data generation is a number that every write through a Writer and
+// every API key change raises, once per write call. It is kept in a
+// collection of its own (meta, one document), so that whichever process
+// writes — the server, `import`, `keys` — raises it for every process
+// reading the same database. Caches key what they hold by it: an answer
+// cached under one generation is never served under another.
+//
+// FerretDB has no transactions, so the generation is raised after the
+// records are written: whoever reads the new generation reads the new
+// records, and an answer read under the old one is only ever filed under
+// the old one.
+
+const (
+	metaCollection = "meta"
+	generationID   = "generation"
+)
+
+// generationWatch is what a Store knows of the generation: the newest it
+// has written or seen, and the watcher that keeps that up to date.
+type generationWatch struct {
+	seen   atomic.Int64
+	// changed is when seen last rose, in Unix nanoseconds (0: never).
+	changed atomic.Int64
+	source atomic.Value // string: "change stream" or "poll"
+	once   sync.Once
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// note records g as seen, if it is newer than what was. Generations never
+// go down: the meta document is only ever raised.
+func (g *generationWatch) note(n int64) {
+	for {
+		old := g.seen.Load()
+		if n <= old {
+			return
+		}
+		if g.seen.CompareAndSwap(old, n) {
+			g.changed.Store(time.Now().UnixNano())
+			return
+		}
+	}
+}
+
+// close stops the watcher, if one runs, and waits for it.
+func (g *generationWatch) close() {
+	if g.stop != nil {
+		g.stop()
+		<-g.done
+	}
+}
+
+func (s *Store) meta() *mongo.Collection { return s.db.Collection(metaCollection) }
+
+// Generation reads the data generation from the database (0 before the
+// first write).
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	err := s.meta().FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbError("read generation", err)
+	}
+	s.gen.note(doc.N)
+	return doc.N, nil
+}
+
+// SeenGeneration is the newest generation this process has written or
+// seen: what WatchGeneration keeps up to date without reading the database
+// on each call.
+func (s *Store) SeenGeneration() int64 { return s.gen.seen.Load() }
+
+// SeenGenerationAt is when this process last saw the generation rise (its
+// own write, or another process's through the watcher); zero when it has
+// not since it started.
+func (s *Store) SeenGenerationAt() time.Time {
+	if n := s.gen.changed.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// GenerationSource says how the running watcher learns of new generations:
+// "change stream", "poll", or "" when none runs.
+func (s *Store) GenerationSource() string {
+	v, _ := s.gen.source.Load().(string)
+	return v
+}
+
+// raiseGeneration raises the generation by one after a write. It runs even
+// when the write failed part way (some records may have been written) and
+// even when ctx is cancelled, so that no cache outlives a write.
+func (s *Store) raiseGeneration(ctx context.Context, errp *error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	err := s.meta().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: generationID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	if err != nil {
+		if *errp == nil {
+			*errp = dbError("raise generation", err)
+		}
+		return
+	}
+	s.gen.note(doc.N)
+}
+
+// WatchGeneration starts (once per Store; later calls do nothing) a
+// watcher that keeps SeenGeneration up to date, stopped by Close: a
+// change stream on the meta collection where the server offers one
+// (MongoDB replica sets), otherwise one read of the generation every poll
+// (FerretDB, standalone MongoDB). poll is therefore the longest a write by
+// another process goes unseen; writes through this Store are seen at once.
+func (s *Store) WatchGeneration(poll time.Duration) {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	s.gen.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.gen.stop, s.gen.done = cancel, make(chan struct{})
+		rctx, rcancel := context.WithTimeout(ctx, poll)
+		_, _ = s.Generation(rctx)
+		rcancel()
+		go func() {
+			defer close(s.gen.done)
+			for ctx.Err() == nil {
+				if err := s.streamGeneration(ctx); err != nil && ctx.Err() == nil {
+					s.gen.source.Store("poll")
+					s.pollGeneration(ctx, poll)
+				}
+			}
+		}()
+	})
+}
+
+// streamGeneration follows the meta collection's change stream until ctx
+// ends or the stream fails; it fails at once where the server has none.
+func (s *Store) streamGeneration(ctx context.Context) error {
+	cs, err := s.meta().Watch(ctx, mongo.Pipeline{})
+	if err != nil {
+		return fmt.Errorf("watch generation: %w", err)
+	}
+	defer cs.Close(context.WithoutCancel(ctx))
+	s.gen.source.Store("change stream")
+	_, _ = s.Generation(ctx) // what was raised before the stream opened
+	for cs.Next(ctx) {
+		if _, err := s.Generation(ctx); err != nil {
+			return err
+		}
+	}
+	if err := cs.Err(); err != nil {
+		return fmt.Errorf("watch generation: %w", err)
+	}
+	return errors.New("watch generation: the stream ended")
+}
+
+// pollGeneration reads the generation every interval until ctx ends.
+func (s *Store) pollGeneration(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx, cancel := context.WithTimeout(ctx, interval)
+			_, _ = s.Generation(rctx)
+			cancel()
+		}
+	}
+}
