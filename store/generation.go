@@ -33,13 +33,13 @@ const (
 // generationWatch is what a Store knows of the generation: the newest it
 // has written or seen, and the watcher that keeps that up to date.
 type generationWatch struct {
-	seen   atomic.Int64
+	seen atomic.Int64
 	// changed is when seen last rose, in Unix nanoseconds (0: never).
 	changed atomic.Int64
-	source atomic.Value // string: "change stream" or "poll"
-	once   sync.Once
-	stop   context.CancelFunc
-	done   chan struct{}
+	source  atomic.Value // string: "change stream" or "poll"
+	once    sync.Once
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
 // note records g as seen, if it is newer than what was. Generations never
