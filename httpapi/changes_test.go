@@ -139,7 +139,7 @@ func TestChangeFeed(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	callers := map[string]string{"public": ""}
 	levels := map[string]store.Level{"public": store.Public, "partner": store.Partner, "officer": store.Officer}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
@@ -297,7 +297,7 @@ func TestChangeFeed(t *testing.T) {
 func TestChangeSubscription(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/protected"), importer.Options{Dataset: "protected"}); err != nil {
@@ -360,7 +360,7 @@ func TestChangeSubscriptionOverWebSocket(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	key, _, err := auth.CreateKey(ctx, s, "partner client", "", []string{auth.ScopePartner}, time.Now())

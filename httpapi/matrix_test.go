@@ -86,7 +86,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30 // cost is not what this test is about
 	}
-	cfg := httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}
+	cfg := httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}
 	h := httpapi.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	// Admin sees as officer does (only its cost ceiling differs).
 	callers := map[string]string{"public": ""}
