@@ -41,6 +41,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	dataset := fs.String("dataset", "", "data set name records are tagged with (default: the folder's name)")
 	prune := fs.Bool("prune", false, "delete records of this data set that the files no longer hold")
 	dryRun := fs.Bool("dry-run", false, "validate and report what would change, writing nothing")
+	keepChanges := fs.Duration("keep-changes", store.DefaultChangeRetention, "how long the change log keeps its entries")
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +65,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer closeStore()
 	summary, err := importer.ImportFS(ctx, s, os.DirFS(dir), importer.Options{
-		Dataset: *dataset, Prune: *prune, DryRun: *dryRun, Progress: stderr,
+		Dataset: *dataset, Prune: *prune, DryRun: *dryRun, Progress: stderr, KeepChanges: *keepChanges,
 	})
 	var problems importer.Problems
 	if errors.As(err, &problems) {

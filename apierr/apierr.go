@@ -39,11 +39,16 @@ const (
 	PersistedQueryNotSupported Code = "PERSISTED_QUERY_NOT_SUPPORTED"
 )
 
+// ChangesExpired: the change feed no longer holds the changes after the
+// cursor given (they are older than its retention); the client must
+// resynchronise from the lists and read the feed from a fresh cursor.
+const ChangesExpired Code = "CHANGES_EXPIRED"
+
 // Known reports whether c is one of the service's codes.
 func Known(c string) bool {
 	switch Code(c) {
 	case BadUserInput, NotFound, Unauthenticated, Forbidden, RateLimited, ServiceUnavailable, Internal,
-		PersistedQueryNotFound, PersistedQueryNotSupported:
+		PersistedQueryNotFound, PersistedQueryNotSupported, ChangesExpired:
 		return true
 	}
 	return false

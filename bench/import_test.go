@@ -38,6 +38,7 @@ func BenchmarkImport(b *testing.B) {
 	ctx := context.Background()
 	records := 0
 	var elapsed time.Duration
+	var stored int64
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -62,9 +63,11 @@ func BenchmarkImport(b *testing.B) {
 		b.StopTimer()
 		_ = st.Close(ctx)
 		emb.Stop()
+		stored += dirSize(b, dir)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(stored)/float64(b.N)/(1<<20), "MiB-stored/op")
 	b.ReportMetric(float64(records)/float64(b.N), "records/op")
 }
 
@@ -128,4 +131,24 @@ func insertMany(ctx context.Context, st *store.Store, docs []store.Doc) error {
 		}
 	}
 	return nil
+}
+
+// dirSize is the size of the files under dir: the embedded store's
+// database files once it has stopped.
+func dirSize(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

@@ -310,6 +310,11 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 		n := w.listLen(f, "representations")
 		return mul(2, n), n
 	},
+	// The page of entries, then one find per type on it, and the records.
+	"Query.changes": func(w *walk, f *ast.Field) (int, int) {
+		n := w.intArg(f, "first", defaultFirst)
+		return add(add(n, 1), len(store.Kinds())), n
+	},
 	"Query.search": func(w *walk, f *ast.Field) (int, int) {
 		first, kinds, scanned := w.intArg(f, "first", defaultFirst), 0, 0
 		for _, k := range store.Kinds() {

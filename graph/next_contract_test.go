@@ -20,8 +20,8 @@ var built = struct {
 	blocks []string
 	roots  map[string][]string
 }{
-	blocks: []string{"the rest of the record", "analysts"},
-	roots:  map[string][]string{"Query": {"inspection", "inspections"}},
+	blocks: []string{"the rest of the record", "analysts", "partners"},
+	roots:  map[string][]string{"Query": {"inspection", "inspections", "changes"}, "Subscription": {"changes"}},
 }
 
 // TestSchemaBuildsTheNextContract checks that the served schema has every

@@ -15,6 +15,9 @@ type Resolver struct {
 	// Now tells the time; memberships are current relative to it. Nil means
 	// the system clock.
 	Now func() time.Time
+	// Poll is how often a subscription reads the change log (PollInterval
+	// when zero).
+	Poll time.Duration
 }
 
 // today is the current day in the UK, as a Date.

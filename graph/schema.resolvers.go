@@ -520,6 +520,11 @@ func (r *queryResolver) Search(ctx context.Context, query string, first *int) ([
 	return r.search(ctx, query, first)
 }
 
+// Changes is the resolver for the changes field.
+func (r *queryResolver) Changes(ctx context.Context, since *string, types []string, first *int) (*model.ChangeConnection, error) {
+	return r.changes(ctx, since, types, first)
+}
+
 // Meeting is the resolver for the meeting field.
 func (r *reportResolver) Meeting(ctx context.Context, obj *store.Report) (*store.Meeting, error) {
 	return loaders.Opt[store.Meeting](ctx, obj.MeetingID)
@@ -548,6 +553,11 @@ func (r *reportResolver) Priorities(ctx context.Context, obj *store.Report) ([]*
 // Indicators is the resolver for the indicators field.
 func (r *reportResolver) Indicators(ctx context.Context, obj *store.Report) ([]*store.Indicator, error) {
 	return loaders.All[store.Indicator](ctx, obj.IndicatorIDs)
+}
+
+// Changes is the resolver for the changes field.
+func (r *subscriptionResolver) Changes(ctx context.Context, types []string) (<-chan *model.Change, error) {
+	return r.subscribe(ctx, types, r.Poll)
 }
 
 // Action returns ActionResolver implementation.
@@ -606,6 +616,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Report returns ReportResolver implementation.
 func (r *Resolver) Report() ReportResolver { return &reportResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	actionResolver                 struct{ *Resolver }
 	agendaItemResolver             struct{ *Resolver }
@@ -625,4 +638,5 @@ type (
 	progressUpdateResolver         struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
 	reportResolver                 struct{ *Resolver }
+	subscriptionResolver           struct{ *Resolver }
 )

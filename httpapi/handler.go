@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -196,7 +198,20 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
+	// Subscriptions (the change feed live): server-sent events, and
+	// graphql-ws over WebSocket (same-origin only, coder/websocket's default).
+	gql.AddTransport(transport.SSE{})
+	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second})
 	gql.AddTransport(GraphQLHTTP{})
+	// A subscription's events are resolved with fresh loaders each, so that
+	// a long-lived stream never shows what it cached earlier, and with a
+	// budget each, as one answer would have.
+	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil && graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
+			ctx = store.WithBudget(loaders.With(ctx, loaders.New(s, cfg.LoaderWait)), cfg.MaxRecords)
+		}
+		return next(ctx)
+	})
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(parserTokenLimit)
@@ -420,3 +435,11 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush passes a flush on, for event streams.
+func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
+
+// Hijack passes a hijack on, for WebSockets.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -141,6 +142,16 @@ func codedError(code apierr.Code, format string, args ...any) *gqlerror.Error {
 // answer gets a SERVICE_UNAVAILABLE error rather than gqlgen's bare null.
 func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isStream(r) {
+			// A subscription lives longer than a request: it gets a
+			// lifetime of its own, and the connection's deadlines go.
+			ctx, cancel := context.WithTimeout(r.Context(), StreamLifetime)
+			defer cancel()
+			rc := http.NewResponseController(w)
+			_, _ = rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		dw := &deadlineWriter{ResponseWriter: w, ctx: ctx, status: http.StatusOK}
@@ -149,6 +160,16 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 			w.WriteHeader(dw.status)
 		}
 	})
+}
+
+// StreamLifetime is how long a subscription (a WebSocket or an event
+// stream) may stay open; the client then reconnects.
+const StreamLifetime = time.Hour
+
+// isStream reports whether r opens a WebSocket or asks for an event stream.
+func isStream(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 // tooLong is the error sent when the deadline stopped an operation.

@@ -26,6 +26,10 @@ type Options struct {
 	BatchSize int
 	// Now stamps changed records' updatedAt (default time.Now).
 	Now func() time.Time
+	// KeepChanges is how long the store's change log keeps its entries
+	// (default store.DefaultChangeRetention); older ones are pruned after
+	// the import.
+	KeepChanges time.Duration
 }
 
 // Counts says what an import did, or would do, to one collection.
@@ -89,6 +93,12 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 	stamp := now().UTC().Truncate(time.Millisecond)
 	total, done := set.Count(), 0
 	var summary Summary
+	if !o.DryRun {
+		// Settle what an interrupted import left of the change log.
+		if err := st.RecoverChanges(ctx); err != nil {
+			return summary, err
+		}
+	}
 	w := st.Writer()
 	for _, k := range store.Kinds() {
 		name := k.Collection
@@ -149,6 +159,11 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			fmt.Fprintf(o.Progress, "%d of %d records checked\n", done, total)
 		}
 		summary = append(summary, counts)
+	}
+	if !o.DryRun {
+		if _, err := st.PruneChanges(ctx, now(), o.KeepChanges); err != nil {
+			return summary, err
+		}
 	}
 	return summary, nil
 }

@@ -988,4 +988,54 @@ type Query {
     first: Int
   ): [SearchHit!]!
 }
+
+# ------------------------------------------------------------ partners
+
+"Whether a change wrote a record or removed it from the caller's view."
+enum ChangeKind {
+  "The record was written, or became visible to the caller."
+  UPSERT
+  "The record was deleted, or became hidden from the caller."
+  DELETE
+}
+
+extend type Attendance {
+  "Stable: the meeting's ID and the person's."
+  id: ID!
+}
+
+"Every stored record type."
+union ChangeRecord = Person | Organisation | Body | Membership | Meeting | Attendance | AgendaItem | Report | Declaration | Plan | Priority | Action | Indicator | Area | Observation | Inspection
+
+"One change to one record, in the order the store made them."
+type Change {
+  "Opaque and ordered: pass it as ` + "`" + `since` + "`" + ` to read what came after."
+  cursor: String!
+  "When the store made the change."
+  at: DateTime!
+  "UPSERT or DELETE, as the caller sees it: a record that became hidden from the caller is a DELETE."
+  kind: ChangeKind!
+  "The record's type name, e.g. 'Meeting'."
+  type: String!
+  "The record's ID."
+  id: ID!
+  "The record as the caller may see it now; null for a deletion."
+  record: ChangeRecord
+}
+
+"One change in the feed."
+type ChangeEdge { "Where this change sits in the feed." cursor: String! "The change." node: Change! }
+"A page of the change feed."
+type ChangeConnection { "The changes on this page." edges: [ChangeEdge!]! "Where the page ends: pass endCursor as ` + "`" + `since` + "`" + ` for the next, even when the page is empty." pageInfo: PageInfo! }
+
+extend type Query {
+  "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first. A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
+  changes(since: String, types: [String!], first: Int): ChangeConnection!
+}
+
+"Live changes, over server-sent events or graphql-ws."
+type Subscription {
+  "Changes as they are made, for the types named (all when null)."
+  changes(types: [String!]): Change!
+}
 `

@@ -13,5 +13,8 @@ func (Record) IsNode() {}
 // IsSearchHit marks a record as something search can return.
 func (Record) IsSearchHit() {}
 
+// IsChangeRecord marks every record as a member of the ChangeRecord union.
+func (Record) IsChangeRecord() {}
+
 // GetID returns the record's ID.
 func (r Record) GetID() string { return r.ID }

@@ -64,6 +64,9 @@ type levels struct {
 	s      *Store
 	passed map[string]string
 	loaded map[*Kind]bool
+	// moved, when set, is told of the records propagate is about to move,
+	// before it moves them (the change log, changes.go).
+	moved func(ctx context.Context, k *Kind, ids []string, before map[string]string, level string) error
 }
 
 // fewIDs is the most IDs levels looks up one by one before it reads a
@@ -199,6 +202,11 @@ func (lv *levels) propagate(ctx context.Context, k *Kind, ids []string) error {
 				}
 			}
 			for level, changedIDs := range byLevel {
+				if lv.moved != nil {
+					if err := lv.moved(ctx, dk, changedIDs, before, level); err != nil {
+						return err
+					}
+				}
 				_, err := lv.s.coll(dk).UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: changedIDs}}}},
 					bson.D{{Key: "$set", Value: bson.D{{Key: "visibility", Value: level}}}})
 				if err != nil {

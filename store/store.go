@@ -168,6 +168,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("create indexes on %s: %w", c.Name(), err))
 		}
 	}
+	errs = append(errs, s.ensureChangeIndexes(ctx))
 	return errors.Join(errs...)
 }
 

@@ -117,11 +117,15 @@ func emptyLists(v reflect.Value) {
 type Writer struct {
 	s  *Store
 	lv *levels
+	// pending lists the change log blocks of the call under way (changes.go).
+	pending []int64
 }
 
 // Writer starts a set of writes.
 func (s *Store) Writer() *Writer {
-	return &Writer{s: s, lv: &levels{s: s, passed: map[string]string{}, loaded: map[*Kind]bool{}}}
+	w := &Writer{s: s, lv: &levels{s: s, passed: map[string]string{}, loaded: map[*Kind]bool{}}}
+	w.lv.moved = w.logMoved
+	return w
 }
 
 // Insert inserts new records into a collection, in one unordered bulk
@@ -139,11 +143,14 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) (err
 	if err := w.lv.settle(ctx, k, docs); err != nil {
 		return err
 	}
+	if err := w.logDocs(ctx, k, docs, true); err != nil {
+		return w.done(ctx, err)
+	}
 	if _, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
-		return dbError("insert "+collection, err)
+		return w.done(ctx, dbError("insert "+collection, err))
 	}
 	w.lv.wrote(docs, nil)
-	return nil
+	return w.done(ctx, nil)
 }
 
 // Replace writes records over the stored ones with their IDs (inserting
@@ -170,6 +177,9 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	if err := w.lv.settle(ctx, k, docs); err != nil {
 		return err
 	}
+	if err := w.logDocs(ctx, k, docs, false); err != nil {
+		return w.done(ctx, err)
+	}
 	for start := 0; start < len(docs); start += maxReplacesPerCommand {
 		batch := docs[start:min(start+maxReplacesPerCommand, len(docs))]
 		models := make([]mongo.WriteModel, len(batch))
@@ -177,10 +187,10 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 			models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.Base().ID}}).SetReplacement(d).SetUpsert(true)
 		}
 		if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-			return dbError("replace "+collection, err)
+			return w.done(ctx, dbError("replace "+collection, err))
 		}
 	}
-	return w.lv.propagate(ctx, k, w.lv.wrote(docs, old))
+	return w.done(ctx, w.lv.propagate(ctx, k, w.lv.wrote(docs, old)))
 }
 
 // maxReplacesPerCommand bounds the statements of one update command.
@@ -207,8 +217,11 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 	if err != nil {
 		return err
 	}
+	if err := w.logDeletes(ctx, k, ids); err != nil {
+		return w.done(ctx, err)
+	}
 	if _, err := c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
-		return dbError("delete "+collection, err)
+		return w.done(ctx, dbError("delete "+collection, err))
 	}
 	var changed []string
 	for _, id := range ids {
@@ -217,7 +230,7 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 		}
 		w.lv.passed[id] = VisibilityOfficer
 	}
-	return w.lv.propagate(ctx, k, changed)
+	return w.done(ctx, w.lv.propagate(ctx, k, changed))
 }
 
 // WriteInBatches inserts and replaces records of one collection in batches

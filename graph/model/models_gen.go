@@ -8,7 +8,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
+
+// Every stored record type.
+type ChangeRecord interface {
+	IsChangeRecord()
+}
 
 // Anything with a stable, type-prefixed ID that `node(id:)` can fetch.
 type Node interface {
@@ -88,6 +94,38 @@ type BodyEdge struct {
 	Cursor string `json:"cursor"`
 	// The body.
 	Node *store.Body `json:"node"`
+}
+
+// One change to one record, in the order the store made them.
+type Change struct {
+	// Opaque and ordered: pass it as `since` to read what came after.
+	Cursor string `json:"cursor"`
+	// When the store made the change.
+	At time.Time `json:"at"`
+	// UPSERT or DELETE, as the caller sees it: a record that became hidden from the caller is a DELETE.
+	Kind ChangeKind `json:"kind"`
+	// The record's type name, e.g. 'Meeting'.
+	Type string `json:"type"`
+	// The record's ID.
+	ID string `json:"id"`
+	// The record as the caller may see it now; null for a deletion.
+	Record ChangeRecord `json:"record,omitempty"`
+}
+
+// A page of the change feed.
+type ChangeConnection struct {
+	// The changes on this page.
+	Edges []*ChangeEdge `json:"edges"`
+	// Where the page ends: pass endCursor as `since` for the next, even when the page is empty.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One change in the feed.
+type ChangeEdge struct {
+	// Where this change sits in the feed.
+	Cursor string `json:"cursor"`
+	// The change.
+	Node *Change `json:"node"`
 }
 
 // One figure read against a comparator's figure for the same indicator and period.
@@ -272,6 +310,10 @@ type ReportEdge struct {
 	Node *store.Report `json:"node"`
 }
 
+// Live changes, over server-sent events or graphql-ws.
+type Subscription struct {
+}
+
 // An indicator's direction of travel for one area over its most recent periods.
 type Trend struct {
 	// The direction, or CANNOT_BE_CALCULATED.
@@ -351,6 +393,64 @@ func (e *Assessment) UnmarshalJSON(b []byte) error {
 }
 
 func (e Assessment) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a change wrote a record or removed it from the caller's view.
+type ChangeKind string
+
+const (
+	// The record was written, or became visible to the caller.
+	ChangeKindUpsert ChangeKind = "UPSERT"
+	// The record was deleted, or became hidden from the caller.
+	ChangeKindDelete ChangeKind = "DELETE"
+)
+
+var AllChangeKind = []ChangeKind{
+	ChangeKindUpsert,
+	ChangeKindDelete,
+}
+
+func (e ChangeKind) IsValid() bool {
+	switch e {
+	case ChangeKindUpsert, ChangeKindDelete:
+		return true
+	}
+	return false
+}
+
+func (e ChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeKind", str)
+	}
+	return nil
+}
+
+func (e ChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,468 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// The change log.
+//
+// Every Writer call appends to the collection changes one entry per record
+// it writes or deletes, and one per record whose effective visibility it
+// moves (see levels.go), each with a sequence number from a counter raised
+// once per call (findAndModify with $inc), so that entries are ordered as
+// the store made the changes. An unchanged record appends nothing: the
+// importer never hands one to a Writer.
+//
+// FerretDB has no transactions, so a record and its entry cannot be written
+// together. A Writer call therefore marks the block of numbers it reserved
+// as pending (one document in changesPending), writes its entries, then
+// the records, then removes the mark. A reader of the log stops before the
+// first pending block, so it never passes a change whose record is not yet
+// written. A call that fails, or a process that is stopped, leaves pending
+// blocks behind; RecoverChanges (which every
+// import runs before it writes) settles each against what the database now
+// holds: an upsert of a record that exists, or a deletion of one that is
+// gone, is kept with the record's current level, the others dropped. So
+// rerunning an interrupted import completes both the records and their
+// entries, and the log holds a change at least once, never one that did not
+// happen.
+//
+// Each entry keeps the record's effective level before and after the change
+// (From, To; "" where there was no record). A caller of level L is shown a
+// change only where the record was visible to L on one side of it: an
+// upsert that leaves it visible, or a change after which it is hidden (a
+// deletion, or a move above L) as a DELETE. So a caller learns the ID of a
+// record only if it could see that record at some time, and a record that
+// becomes hidden to it reaches it as a deletion. (IDs embed names, so the
+// ID of a record the caller never saw is itself withheld.)
+
+// The kinds of change.
+const (
+	ChangeUpsert = "UPSERT"
+	ChangeDelete = "DELETE"
+)
+
+// DefaultChangeRetention is how long PruneChanges keeps entries unless told
+// otherwise.
+const DefaultChangeRetention = 90 * 24 * time.Hour
+
+// ErrChangesExpired is returned for a cursor older than the log's
+// retention: entries after it have been pruned, and the client must
+// resynchronise from the lists.
+var ErrChangesExpired = errors.New("the change log no longer holds the changes after this cursor")
+
+// ChangeEntry is one entry of the change log as stored.
+type ChangeEntry struct {
+	Seq  int64     `bson:"_id"`
+	At   time.Time `bson:"at"`
+	Kind string    `bson:"kind"`
+	Type string    `bson:"type"`
+	ID   string    `bson:"rid"`
+	// From and To are the record's effective level before and after the
+	// change; "" where there was no record.
+	From string `bson:"from"`
+	To   string `bson:"to"`
+}
+
+// pendingBlock marks the entries First to Last as not yet settled: their
+// records may not all be written.
+type pendingBlock struct {
+	First int64 `bson:"_id"`
+	Last  int64 `bson:"last"`
+}
+
+// Change is one change as a caller of some level may see it.
+type Change struct {
+	Seq  int64
+	At   time.Time
+	Kind string
+	Type string
+	ID   string
+	// Record is the record as the caller may see it now; nil for a DELETE.
+	Record Doc
+}
+
+// changeCounter is the counter document: the last sequence number handed
+// out, and the last one pruned.
+type changeCounter struct {
+	ID     string `bson:"_id"`
+	Next   int64  `bson:"next"`
+	Pruned int64  `bson:"pruned"`
+}
+
+const counterID = "changes"
+
+func (s *Store) changes() *mongo.Collection { return s.db.Collection("changes") }
+func (s *Store) counters() *mongo.Collection {
+	return s.db.Collection("changeCounters")
+}
+func (s *Store) pendingBlocks() *mongo.Collection { return s.db.Collection("changesPending") }
+
+// changeIndexes are the change log's indexes beyond _id.
+var changeIndexes = [][]string{{"at"}}
+
+// ensureChangeIndexes creates the change log's indexes where missing.
+func (s *Store) ensureChangeIndexes(ctx context.Context) error {
+	have, err := indexNames(ctx, s.changes())
+	if err != nil {
+		return err
+	}
+	var missing []mongo.IndexModel
+	for _, f := range changeIndexes {
+		if k := keys(f...); !have[indexName(k)] {
+			missing = append(missing, mongo.IndexModel{Keys: k, Options: options.Index().SetName(indexName(k))})
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := s.changes().Indexes().CreateMany(ctx, missing); err != nil {
+		return fmt.Errorf("create indexes on changes: %w", err)
+	}
+	return nil
+}
+
+// reserve hands out n consecutive sequence numbers, returning the first.
+func (s *Store) reserve(ctx context.Context, n int) (int64, error) {
+	var c changeCounter
+	err := s.counters().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: counterID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "next", Value: int64(n)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
+	if err != nil {
+		return 0, dbError("reserve change numbers", err)
+	}
+	return c.Next - int64(n) + 1, nil
+}
+
+// counter reads the counter document (zero when none).
+func (s *Store) counter(ctx context.Context) (changeCounter, error) {
+	var c changeCounter
+	err := s.counters().FindOne(ctx, bson.D{{Key: "_id", Value: counterID}}).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return c, nil
+	}
+	if err != nil {
+		return c, dbError("read change counter", err)
+	}
+	return c, nil
+}
+
+// effectiveOf reads the stored effective level of each of ids, records of
+// kind k; an ID with no record is absent from the map.
+func (s *Store) effectiveOf(ctx context.Context, k *Kind, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	opts := options.Find().SetProjection(bson.D{{Key: "visibility", Value: 1}}).SetBatchSize(oneReply)
+	found, err := findUnscoped[Record](ctx, s.coll(k), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range found {
+		v := r.Effective
+		if v == "" {
+			v = VisibilityPublic
+		}
+		out[r.ID] = v
+	}
+	return out, nil
+}
+
+// logPending appends pending entries for ids, records of kind k, before
+// they are written: kind is the change, from their levels before (nil: none
+// existed) and to their levels after ("" for all when deleted). The block
+// joins the Writer's pending list, cleared by done.
+func (w *Writer) logPending(ctx context.Context, k *Kind, kind string, ids []string, from map[string]string, to func(i int) string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	first, err := w.s.reserve(ctx, len(ids))
+	if err != nil {
+		return err
+	}
+	if _, err := w.s.pendingBlocks().InsertOne(ctx, pendingBlock{First: first, Last: first + int64(len(ids)) - 1}); err != nil {
+		return dbError("mark changes pending", err)
+	}
+	w.pending = append(w.pending, first)
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	docs := make([]any, len(ids))
+	for i, id := range ids {
+		docs[i] = ChangeEntry{Seq: first + int64(i), At: at, Kind: kind, Type: k.Name, ID: id, From: from[id], To: to(i)}
+	}
+	if _, err := w.s.changes().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
+		return dbError("append to changes", err)
+	}
+	return nil
+}
+
+// logDocs appends pending upserts for docs, records of kind k whose levels
+// are settled; fresh says none of them exists yet.
+func (w *Writer) logDocs(ctx context.Context, k *Kind, docs []Doc, fresh bool) error {
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.Base().ID
+	}
+	from := map[string]string{}
+	if !fresh {
+		var err error
+		if from, err = w.s.effectiveOf(ctx, k, ids); err != nil {
+			return err
+		}
+	}
+	return w.logPending(ctx, k, ChangeUpsert, ids, from, func(i int) string { return docs[i].Base().Effective })
+}
+
+// logDeletes appends pending deletions of ids, records of kind k.
+func (w *Writer) logDeletes(ctx context.Context, k *Kind, ids []string) error {
+	from, err := w.s.effectiveOf(ctx, k, ids)
+	if err != nil {
+		return err
+	}
+	var gone []string
+	for _, id := range ids {
+		if _, ok := from[id]; ok {
+			gone = append(gone, id)
+		}
+	}
+	return w.logPending(ctx, k, ChangeDelete, gone, from, func(int) string { return "" })
+}
+
+// logMoved appends pending upserts for records of kind k whose effective
+// level propagate is about to move from before[id] to level.
+func (w *Writer) logMoved(ctx context.Context, k *Kind, ids []string, before map[string]string, level string) error {
+	return w.logPending(ctx, k, ChangeUpsert, ids, before, func(int) string { return level })
+}
+
+// done ends a Writer call: on success its pending marks are removed, on
+// failure its entries are settled against what was written (see
+// RecoverChanges). It returns the call's error.
+func (w *Writer) done(ctx context.Context, err error) error {
+	blocks := w.pending
+	w.pending = nil
+	if len(blocks) == 0 {
+		return err
+	}
+	sel := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: blocks}}}}
+	if err != nil {
+		// The context may be what failed: settle on a fresh one.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return errors.Join(err, w.s.settleChanges(rctx, sel))
+	}
+	if _, err := w.s.pendingBlocks().DeleteMany(ctx, sel); err != nil {
+		return dbError("commit changes", err)
+	}
+	return nil
+}
+
+// RecoverChanges settles the entries an interrupted Writer left pending:
+// an upsert whose record exists, or a deletion whose record is gone, is
+// kept (with the record's level now as its level after), the others are
+// dropped. Run it when no other import is writing: an import runs it
+// before it writes.
+func (s *Store) RecoverChanges(ctx context.Context) error {
+	return s.settleChanges(ctx, bson.D{})
+}
+
+// settleChanges settles the entries of the pending blocks filter selects,
+// then removes the blocks' marks.
+func (s *Store) settleChanges(ctx context.Context, filter bson.D) error {
+	blocks, err := findUnscoped[pendingBlock](ctx, s.pendingBlocks(), filter)
+	if err != nil {
+		return fmt.Errorf("recover changes: %w", err)
+	}
+	for _, b := range blocks {
+		if err := s.settleBlock(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleBlock settles the entries of one pending block.
+func (s *Store) settleBlock(ctx context.Context, b *pendingBlock) error {
+	entries, err := findUnscoped[ChangeEntry](ctx, s.changes(), bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: b.First}, {Key: "$lte", Value: b.Last}}}})
+	if err != nil {
+		return fmt.Errorf("recover changes: %w", err)
+	}
+	byType := map[string][]string{}
+	for _, e := range entries {
+		byType[e.Type] = append(byType[e.Type], e.ID)
+	}
+	now := map[string]map[string]string{}
+	for t, ids := range byType {
+		k := KindNamed(t)
+		if k == nil {
+			now[t] = map[string]string{}
+			continue
+		}
+		if now[t], err = s.effectiveOf(ctx, k, ids); err != nil {
+			return fmt.Errorf("recover changes: %w", err)
+		}
+	}
+	var drop []int64
+	for _, e := range entries {
+		level, exists := now[e.Type][e.ID]
+		switch {
+		case e.Kind == ChangeDelete && !exists:
+		case e.Kind == ChangeUpsert && exists:
+			if level != e.To {
+				if _, err := s.changes().UpdateOne(ctx, bson.D{{Key: "_id", Value: e.Seq}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "to", Value: level}}}}); err != nil {
+					return dbError("recover changes", err)
+				}
+			}
+		default:
+			drop = append(drop, e.Seq)
+		}
+	}
+	if len(drop) > 0 {
+		if _, err := s.changes().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: drop}}}}); err != nil {
+			return dbError("recover changes", err)
+		}
+	}
+	if _, err := s.pendingBlocks().DeleteOne(ctx, bson.D{{Key: "_id", Value: b.First}}); err != nil {
+		return dbError("recover changes", err)
+	}
+	return nil
+}
+
+// PruneChanges deletes the entries made before now-keep (keep 0: the
+// default retention). Cursors from before the last pruned entry then get
+// ErrChangesExpired. The counter is raised before the entries go, so that a
+// reader never silently skips what was pruned.
+func (s *Store) PruneChanges(ctx context.Context, now time.Time, keep time.Duration) (int, error) {
+	if keep <= 0 {
+		keep = DefaultChangeRetention
+	}
+	cutoff := now.Add(-keep)
+	var last ChangeEntry
+	err := s.changes().FindOne(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: cutoff}}}},
+		options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}}).SetProjection(bson.D{{Key: "_id", Value: 1}})).Decode(&last)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbError("prune changes", err)
+	}
+	if _, err := s.counters().UpdateOne(ctx, bson.D{{Key: "_id", Value: counterID}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "pruned", Value: last.Seq}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
+		return 0, dbError("prune changes", err)
+	}
+	res, err := s.changes().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lte", Value: last.Seq}}}})
+	if err != nil {
+		return 0, dbError("prune changes", err)
+	}
+	return int(res.DeletedCount), nil
+}
+
+// visibleAt reports whether a record of effective level v ("" for none) is
+// visible to level l.
+func visibleAt(l Level, v string) bool { return v != "" && rank(v) <= int(l) }
+
+// Changes returns up to limit changes after sequence number since (0: from
+// the start), of the types named (all when empty), as the caller's level
+// may see them (see the rules above), oldest first; last is the number of
+// the last entry read, which the next page starts after even where the
+// caller was shown none of it, and more reports whether entries remain.
+// A since older than the retention is ErrChangesExpired.
+func (s *Store) Changes(ctx context.Context, since int64, types []string, limit int) (out []Change, last int64, more bool, err error) {
+	c, err := s.counter(ctx)
+	if err != nil {
+		return nil, since, false, err
+	}
+	if since > 0 && since < c.Pruned {
+		return nil, since, false, ErrChangesExpired
+	}
+	last = since
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: since}}}}
+	var stop pendingBlock
+	err = s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&stop)
+	switch {
+	case err == nil:
+		filter[0].Value = bson.D{{Key: "$gt", Value: since}, {Key: "$lt", Value: stop.First}}
+	case !errors.Is(err, mongo.ErrNoDocuments):
+		return nil, since, false, dbError("find changes", err)
+	}
+	if len(types) > 0 {
+		filter = append(filter, bson.E{Key: "type", Value: bson.D{{Key: "$in", Value: types}}})
+	}
+	if err := spend(ctx, 1); err != nil {
+		return nil, since, false, err
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit) + 1).SetBatchSize(oneReply)
+	entries, err := findUnscoped[ChangeEntry](ctx, s.changes(), filter, opts)
+	if err != nil {
+		return nil, since, false, err
+	}
+	if len(entries) > limit {
+		entries, more = entries[:limit], true
+	}
+	l := LevelOf(ctx)
+	upserts := map[*Kind][]string{}
+	for _, e := range entries {
+		last = e.Seq
+		if k := KindNamed(e.Type); k != nil && e.Kind == ChangeUpsert && visibleAt(l, e.To) {
+			upserts[k] = append(upserts[k], e.ID)
+		}
+	}
+	// The records as the caller may see them now, one find per kind.
+	records := map[string]Doc{}
+	for k, ids := range upserts {
+		docs, err := s.FindByIDs(ctx, k, ids)
+		if err != nil {
+			return nil, since, false, err
+		}
+		for _, d := range docs {
+			records[d.Base().ID] = d
+		}
+	}
+	for _, e := range entries {
+		ch := Change{Seq: e.Seq, At: e.At, Kind: e.Kind, Type: e.Type, ID: e.ID}
+		switch {
+		case e.Kind == ChangeUpsert && visibleAt(l, e.To):
+			// Hidden or deleted since: a later entry says so.
+			if ch.Record = records[e.ID]; ch.Record == nil {
+				continue
+			}
+		case visibleAt(l, e.From):
+			ch.Kind = ChangeDelete
+		default:
+			continue
+		}
+		out = append(out, ch)
+	}
+	return out, last, more, nil
+}
+
+// LastChange is the number of the newest entry readers may pass (before
+// any pending one): a subscription starts after it.
+func (s *Store) LastChange(ctx context.Context) (int64, error) {
+	var b pendingBlock
+	err := s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&b)
+	if err == nil {
+		return b.First - 1, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, dbError("find last change", err)
+	}
+	var e ChangeEntry
+	opts := options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}}).SetProjection(bson.D{{Key: "_id", Value: 1}})
+	err = s.changes().FindOne(ctx, bson.D{}, opts).Decode(&e)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		c, err := s.counter(ctx)
+		return c.Pruned, err
+	}
+	if err != nil {
+		return 0, dbError("find last change", err)
+	}
+	return e.Seq, nil
+}

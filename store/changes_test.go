@@ -1,0 +1,218 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+// feed reads the whole change log at level l, limit entries a page, and
+// returns it as "KIND id" lines.
+func feed(t *testing.T, s *store.Store, l store.Level, since int64, limit int, types ...string) ([]string, int64) {
+	t.Helper()
+	ctx := store.WithLevel(context.Background(), l)
+	var out []string
+	for {
+		page, last, more, err := s.Changes(ctx, since, types, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > limit {
+			t.Fatalf("page of %d for limit %d", len(page), limit)
+		}
+		for _, c := range page {
+			if (c.Kind == store.ChangeUpsert) != (c.Record != nil) {
+				t.Fatalf("%s %s: record %v", c.Kind, c.ID, c.Record)
+			}
+			if c.Record != nil && c.Record.Base().ID != c.ID {
+				t.Fatalf("entry %s carries record %s", c.ID, c.Record.Base().ID)
+			}
+			out = append(out, c.Kind+" "+c.ID)
+		}
+		since = last
+		if !more {
+			return out, since
+		}
+	}
+}
+
+func wantFeed(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+// TestChangeLogRecordsWritesInOrder: Put, change and delete append one entry
+// per record, in order, read back page by page; the types filter holds.
+func TestChangeLogRecordsWritesInOrder(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
+	b := &store.Organisation{Record: store.Record{ID: "organisation:b", Sources: src()}, Name: "B", Kind: "COUNCIL"}
+	p := &store.Person{Record: store.Record{ID: "person:p", Sources: src()}, Name: "P"}
+	if err := s.Put(ctx, now, a, b, p); err != nil {
+		t.Fatal(err)
+	}
+	got, cur := feed(t, s, store.Public, 0, 2)
+	wantFeed(t, "after the first write", got, "UPSERT person:p", "UPSERT organisation:a", "UPSERT organisation:b")
+
+	b.Name = "B2"
+	if err := s.Put(ctx, now, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteByIDs(ctx, "organisations", []string{"organisation:a", "organisation:gone"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = feed(t, s, store.Public, cur, 1)
+	wantFeed(t, "after the cursor", got, "UPSERT organisation:b", "DELETE organisation:a")
+	got, _ = feed(t, s, store.Officer, 0, 10, "Person")
+	wantFeed(t, "people only", got, "UPSERT person:p")
+	got, _ = feed(t, s, store.Public, 0, 10)
+	// organisation:a's first upsert is left out: the record is gone, and
+	// its deletion follows.
+	wantFeed(t, "the whole log", got, "UPSERT person:p", "UPSERT organisation:b", "UPSERT organisation:b", "DELETE organisation:a")
+}
+
+// TestChangeLogFollowsVisibility: a record moving from PUBLIC to PARTNER,
+// and what depends on it, reaches public callers as deletions and partners
+// as upserts; a record never public is never named to the public.
+func TestChangeLogFollowsVisibility(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	body := &store.Body{Record: store.Record{ID: "body:b", Sources: src()}, Name: "B", Kind: "BOARD"}
+	meeting := &store.Meeting{Record: store.Record{ID: "meeting:b:2023-01-01", Sources: src()}, BodyID: "body:b", Title: "M", Date: "2023-01-01", Status: "HELD"}
+	secret := &store.Person{Record: store.Record{ID: "person:secret", Sources: src(), Visibility: store.VisibilityPartner}, Name: "S"}
+	if err := s.Put(ctx, now, body, meeting, secret); err != nil {
+		t.Fatal(err)
+	}
+	_, pub := feed(t, s, store.Public, 0, 10)
+	_, par := feed(t, s, store.Partner, 0, 10)
+
+	body.Visibility = store.VisibilityPartner
+	if err := s.Put(ctx, now, body); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteByIDs(ctx, "people", []string{secret.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := feed(t, s, store.Public, pub, 10)
+	wantFeed(t, "public", got, "DELETE body:b", "DELETE meeting:b:2023-01-01")
+	got, _ = feed(t, s, store.Partner, par, 10)
+	wantFeed(t, "partner", got, "UPSERT body:b", "UPSERT meeting:b:2023-01-01", "DELETE person:secret")
+	got, _ = feed(t, s, store.Public, 0, 10)
+	wantFeed(t, "public, whole log", got, "DELETE body:b", "DELETE meeting:b:2023-01-01")
+
+	body.Visibility = store.VisibilityPublic
+	if err := s.Put(ctx, now, body); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = feed(t, s, store.Public, pub, 10)
+	wantFeed(t, "public, after the move back", got, "DELETE body:b", "DELETE meeting:b:2023-01-01",
+		"UPSERT body:b", "UPSERT meeting:b:2023-01-01")
+}
+
+// TestChangeLogRetention: pruning removes old entries, and a cursor from
+// before them is refused as expired, while one after them still reads.
+func TestChangeLogRetention(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
+	if err := s.Put(ctx, now, a); err != nil {
+		t.Fatal(err)
+	}
+	_, first := feed(t, s, store.Public, 0, 10)
+	if n, err := s.PruneChanges(ctx, time.Now(), 0); err != nil || n != 0 {
+		t.Fatalf("prune of fresh entries: %d, %v", n, err)
+	}
+	a.Name = "A2"
+	if err := s.Put(ctx, now, a); err != nil {
+		t.Fatal(err)
+	}
+	_, second := feed(t, s, store.Public, 0, 10)
+	n, err := s.PruneChanges(ctx, time.Now().Add(91*24*time.Hour), 0)
+	if err != nil || n != 2 {
+		t.Fatalf("prune after 91 days: %d, %v", n, err)
+	}
+	if _, _, _, err := s.Changes(ctx, first, nil, 10); !errors.Is(err, store.ErrChangesExpired) {
+		t.Errorf("cursor before the pruned entries: %v, want ErrChangesExpired", err)
+	}
+	if _, _, _, err := s.Changes(ctx, second, nil, 10); err != nil {
+		t.Errorf("cursor at the last pruned entry: %v", err)
+	}
+	if err := s.Put(ctx, now, a); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := feed(t, s, store.Public, second, 10)
+	wantFeed(t, "after pruning", got, "UPSERT organisation:a")
+}
+
+// TestChangeLogRecovers: a write that fails leaves no pending entry and no
+// entry for what was not written; a pending entry left by a stopped
+// process holds readers back until RecoverChanges settles it.
+func TestChangeLogRecovers(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
+	if err := s.Put(ctx, now, a); err != nil {
+		t.Fatal(err)
+	}
+	dup := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
+	fresh := &store.Organisation{Record: store.Record{ID: "organisation:b", Sources: src()}, Name: "B", Kind: "COUNCIL"}
+	for _, d := range []store.Doc{dup, fresh} {
+		if err := store.Prepare(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.InsertDocs(ctx, "organisations", []store.Doc{dup, fresh}); err == nil {
+		t.Fatal("inserting a stored ID succeeded")
+	}
+	got, _ := feed(t, s, store.Public, 0, 10)
+	// The duplicate's entry is kept, as an upsert of a record that exists:
+	// at least once, never a change that did not happen.
+	wantFeed(t, "after a failed insert", got, "UPSERT organisation:a", "UPSERT organisation:a", "UPSERT organisation:b")
+
+	raw := storetest.Raw(t, s)
+	var entries []any
+	for i, e := range []store.ChangeEntry{
+		{Seq: 1000, Kind: store.ChangeUpsert, Type: "Organisation", ID: "organisation:a", To: "PARTNER"},
+		{Seq: 1001, Kind: store.ChangeDelete, Type: "Organisation", ID: "organisation:b", From: "PUBLIC"},
+		{Seq: 1002, Kind: store.ChangeUpsert, Type: "Organisation", ID: "organisation:never", To: "PUBLIC"},
+	} {
+		e.At = now.Add(time.Duration(i))
+		entries = append(entries, e)
+	}
+	if _, err := raw.Collection("changesPending").InsertOne(ctx, bson.D{{Key: "_id", Value: int64(1000)}, {Key: "last", Value: int64(1002)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Collection("changes").InsertMany(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	// The stopped process had reserved those numbers.
+	if _, err := raw.Collection("changeCounters").UpdateOne(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "next", Value: int64(1002)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, now, &store.Organisation{Record: store.Record{ID: "organisation:c", Sources: src()}, Name: "C", Kind: "COUNCIL"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = feed(t, s, store.Public, 0, 10)
+	if len(got) != 3 {
+		t.Errorf("a reader passed a pending entry: %q", got)
+	}
+	if err := s.RecoverChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = feed(t, s, store.Public, 0, 10)
+	wantFeed(t, "after recovery", got, "UPSERT organisation:a", "UPSERT organisation:a", "UPSERT organisation:b",
+		"UPSERT organisation:a", "UPSERT organisation:c")
+	if n, err := raw.Collection("changesPending").CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+		t.Errorf("pending blocks after recovery: %d, %v", n, err)
+	}
+}
