@@ -180,12 +180,48 @@ func addressOnly(r *http.Request) (string, bool) {
 	return addr, true
 }
 
-// inFlight holds operations to their share of the slots.
+// inFlight holds operations to their share of the slots. Subscriptions,
+// which stay open for up to StreamLifetime, take no operation slot: they
+// are held to a count of their own (streams), refused at once past it, so
+// that a few open streams cannot leave the store no slot for operations.
 type inFlight struct {
 	all, anonymous chan struct{} // nil: no bound
 	perCaller      int
 	mu             sync.Mutex
 	callers        map[string]*callerSlots
+	streams        streamLimit
+}
+
+// streamLimit bounds the subscriptions open at once: in all, and per caller.
+type streamLimit struct {
+	total, perCaller int
+	mu               sync.Mutex
+	open             int
+	by               map[string]int
+}
+
+// Defaults of the subscriptions that may be open at once.
+const (
+	maxStreams          = 32
+	maxStreamsPerCaller = 2
+)
+
+func (l *streamLimit) acquire(key string) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open >= l.total || l.by[key] >= l.perCaller {
+		return nil, false
+	}
+	l.open++
+	l.by[key]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.open--
+		if l.by[key]--; l.by[key] == 0 {
+			delete(l.by, key)
+		}
+	}, true
 }
 
 type callerSlots struct {
@@ -197,7 +233,8 @@ type callerSlots struct {
 // perCaller for one caller, and all but a quarter of n for anonymous
 // callers together.
 func newInFlight(n, perCaller int) *inFlight {
-	f := &inFlight{perCaller: perCaller, callers: map[string]*callerSlots{}}
+	f := &inFlight{perCaller: perCaller, callers: map[string]*callerSlots{},
+		streams: streamLimit{total: maxStreams, perCaller: maxStreamsPerCaller, by: map[string]int{}}}
 	if n > 0 {
 		f.all = make(chan struct{}, n)
 		f.anonymous = make(chan struct{}, max(1, n-max(1, n/4)))
@@ -212,6 +249,17 @@ const queuePerSlot = 2
 func (f *inFlight) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, anonymous := callerKey(r)
+		if isStream(r) {
+			release, ok := f.streams.acquire(key)
+			if !ok {
+				w.Header().Set("Retry-After", "60")
+				apierr.Writef(w, apierr.RateLimited, "too many subscriptions open: at most %d from one caller and %d in all; close one or retry later", f.streams.perCaller, f.streams.total)
+				return
+			}
+			defer release()
+			next.ServeHTTP(w, r)
+			return
+		}
 		dequeued := telemetry.Queued(r.Context())
 		release, err := f.acquire(r.Context(), key, anonymous)
 		dequeued()

@@ -129,3 +129,47 @@ func TestRateLimiterRemembersCallers(t *testing.T) {
 		t.Errorf("after 20,000 other addresses the limit was forgotten: %d", code)
 	}
 }
+
+// TestStreamsTakeNoOperationSlot: subscriptions are held to a count of
+// their own, refused at once past it, and leave the operation slots free.
+func TestStreamsTakeNoOperationSlot(t *testing.T) {
+	f := newInFlight(1, 1)
+	hold := make(chan struct{})
+	opened := make(chan struct{}, 8)
+	h := f.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isStream(r) {
+			opened <- struct{}{}
+			<-hold
+		}
+	}))
+	stream := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		r.Header.Set("Accept", "text/event-stream")
+		r = r.WithContext(context.WithValue(r.Context(), addrKey{}, "addr:a"))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	done := make(chan *httptest.ResponseRecorder, 2)
+	for range maxStreamsPerCaller {
+		go func() { done <- stream() }()
+		<-opened
+	}
+	if rec := stream(); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("a third stream from one caller: %d, want 429 at once", rec.Code)
+	}
+	// With both of its streams open, the caller's operation still runs.
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	r = r.WithContext(context.WithValue(r.Context(), addrKey{}, "addr:a"))
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r.WithContext(ctx))
+	if rec.Code != http.StatusOK {
+		t.Errorf("an operation beside two open streams: %d", rec.Code)
+	}
+	close(hold)
+	for range maxStreamsPerCaller {
+		<-done
+	}
+}
