@@ -277,31 +277,11 @@ func (s *Store) FindByRef(ctx context.Context, k *Kind, field string, ids []stri
 }
 
 // findKind is find for a kind known only at run time: each document is
-// decoded into the kind's own type.
+// decoded into the kind's own type. It is charged one find against the
+// request's budget, and each record (findKey).
 func findKind(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
 	if err := spend(ctx, 1); err != nil {
 		return nil, err
 	}
-	cur, err := c.Find(ctx, scoped(ctx, filter), opts...)
-	if err != nil {
-		return nil, dbError("find "+c.Name(), err)
-	}
-	defer cur.Close(ctx)
-	l := LevelOf(ctx)
-	var out []Doc
-	for cur.Next(ctx) {
-		if err := spend(ctx, 1); err != nil {
-			return nil, err
-		}
-		d := k.New()
-		if err := cur.Decode(d); err != nil {
-			return nil, dbError("find "+c.Name(), err)
-		}
-		redact(l, d)
-		out = append(out, d)
-	}
-	if err := cur.Err(); err != nil {
-		return nil, dbError("find "+c.Name(), err)
-	}
-	return out, nil
+	return findKey(ctx, c, k, filter, false, opts...)
 }
