@@ -137,7 +137,8 @@ func measure(b *testing.B, e *Env, op, way string, run func(i int) []byte) {
 // (httpapi.New) and through its driver baseline, on the same database.
 func BenchmarkOps(b *testing.B) {
 	e := openEnv(b)
-	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The graph itself, uncached: the response cache has its benchmark (BenchmarkCache).
+	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	for _, op := range Ops(e.Councils) {
 		b.Run(op.Name, func(b *testing.B) {
