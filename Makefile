@@ -11,9 +11,17 @@ run:
 # test runs the Go tests, then the Node checks in conformance/ (Apollo
 # Federation composition and gateway queries, GraphQL-over-HTTP audits),
 # installing their npm packages from the lockfile first.
-test:
+test: chromium
 	$(GO) test ./...
 	cd conformance && npm ci --no-audit --no-fund && npm test
+
+# chromium installs Debian's chromium for the browser checks where it is
+# missing (as root, or through sudo); the checks never download a browser.
+.PHONY: chromium
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 generate:
 	$(GO) generate ./...
