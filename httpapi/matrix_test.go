@@ -25,47 +25,24 @@ import (
 	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
 
-// The full visibility matrix runs on testdata/protected, a data set in
-// which every string of every record carries a marker of the level that
-// may see it (zzpublic01, zzpartner01, zzofficer01), and testdata/moved, a
-// second set that moves records across levels: zzmovex… markers are public
-// until it makes their agenda item exempt, then officers'; zzmovep… are
-// public until it makes their person partners'.
-//
-// For every scope it asks for every field of every record by every path —
+// TestVisibilityMatrixOnEveryPath runs on the marked data sets of package
+// visibilitytest. For every scope it asks for every field of every record by every path —
 // lookups, node, nodes, _entities, every list with totalCount, search, and
 // the relations two levels down from each — and checks that the answers
 // (cursors decoded) hold no marker above the caller's level, every marker
 // of the caller's level, no errors, and a totalCount equal to the records
 // shown. Leaking one field, record or count on one path fails it.
-
-var marker = regexp.MustCompile(`zz(public|partner|officer|movep|movex)[0-9]{2}`)
-
-// seen is what a caller may see of each marker kind, before and after the
-// second set moves records.
-var seen = map[string]map[string][]string{
-	"before": {
-		"public":  {"public", "movep", "movex"},
-		"partner": {"public", "movep", "movex", "partner"},
-		"officer": {"public", "movep", "movex", "partner", "officer"},
-	},
-	"after": {
-		"public":  {"public"},
-		"partner": {"public", "movep", "partner"},
-		"officer": {"public", "movep", "movex", "partner", "officer"},
-	},
-}
-
 func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
-	protected := os.DirFS("testdata/protected")
+	protected := os.DirFS(visibilitytest.Protected())
 	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +50,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	markers := markersIn(t, "testdata/protected", "testdata/moved")
+	markers := visibilitytest.Markers(t)
 	var ids []string
 	for _, items := range set.Items {
 		for _, it := range items {
@@ -101,13 +78,13 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 
 	check := func(t *testing.T, phase string) {
 		for scope, key := range callers {
-			allowed := seen[phase][scope]
+			allowed := visibilitytest.Allowed(phase, scope)
 			t.Run(phase+"/"+scope, func(t *testing.T) {
 				t.Parallel()
 				got := map[string]bool{}
 				for _, q := range battery {
 					body := ask(t, h, key, q.query)
-					for _, m := range marker.FindAllStringSubmatch(withCursorsDecoded(body), -1) {
+					for _, m := range visibilitytest.Marker.FindAllStringSubmatch(withCursorsDecoded(body), -1) {
 						got[m[0]] = true
 						if !slices.Contains(allowed, m[1]) {
 							t.Errorf("%s sees %s through %s", scope, m[0], q.name)
@@ -116,7 +93,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 					checkTotals(t, q.name, body)
 				}
 				for m := range markers {
-					if slices.Contains(allowed, marker.FindStringSubmatch(m)[1]) && !got[m] {
+					if slices.Contains(allowed, visibilitytest.Marker.FindStringSubmatch(m)[1]) && !got[m] {
 						t.Errorf("%s never sees %s, which it may: a path or field is missing from the battery or wrongly hidden", scope, m)
 					}
 				}
@@ -135,8 +112,8 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 			for _, q := range battery {
 				for _, scope := range []string{"partner", "officer", "public"} {
 					body := ask(t, hw, callers[scope], q.query)
-					for _, m := range marker.FindAllStringSubmatch(withCursorsDecoded(body), -1) {
-						if !slices.Contains(seen[phase][scope], m[1]) {
+					for _, m := range visibilitytest.Marker.FindAllStringSubmatch(withCursorsDecoded(body), -1) {
+						if !slices.Contains(visibilitytest.Allowed(phase, scope), m[1]) {
 							t.Errorf("%s sees %s through %s (round %d)", scope, m[0], q.name, round)
 						}
 					}
@@ -150,7 +127,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	}
 	t.Run("before", func(t *testing.T) { check(t, "before") })
 	t.Run("before/warm", func(t *testing.T) { warm(t, "before") })
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "moved"}); err != nil {
+	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
 		t.Fatal(err)
 	}
 	// h's cache holds the answers of before: the import's generation must
@@ -165,33 +142,6 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	if string(item) != want {
 		t.Errorf("the exempt item as the public sees it:\n got %s\nwant %s", item, want)
 	}
-}
-
-// markersIn lists every marker the data set files hold.
-func markersIn(t *testing.T, dirs ...string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			b, err := os.ReadFile(dir + "/" + e.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, line := range strings.Split(string(b), "\n") {
-				if strings.HasPrefix(strings.TrimSpace(line), "#") {
-					continue
-				}
-				for _, m := range marker.FindAllString(line, -1) {
-					out[m] = true
-				}
-			}
-		}
-	}
-	return out
 }
 
 type probe struct{ name, query string }
