@@ -16,20 +16,28 @@ import (
 	"councilgraph/store"
 )
 
-// bundled is the Stockton data set, built into the binary so that a fresh
-// embedded store starts with real data.
+// bundled is the Stockton data set and the published documents it cites,
+// built into the binary so that a fresh embedded store starts with real
+// data and every record's sources link to their lines (/sources).
 //
-//go:embed data/stockton/*.yaml
+//go:embed data/stockton/*.yaml data/stockton/sources/*.txt
 var bundled embed.FS
 
-// stocktonSet is the bundled Stockton data set.
-func stocktonSet() fs.FS {
-	sub, err := fs.Sub(bundled, "data/stockton")
+// bundledDir is one folder of the bundled files.
+func bundledDir(dir string) fs.FS {
+	sub, err := fs.Sub(bundled, dir)
 	if err != nil {
-		panic(err) // the embed pattern guarantees the folder
+		panic(err) // the embed patterns guarantee the folders
 	}
 	return sub
 }
+
+// stocktonSet is the bundled Stockton data set (the importer passes over
+// its sources folder, as it does any folder).
+func stocktonSet() fs.FS { return bundledDir("data/stockton") }
+
+// stocktonSources is the bundled Stockton documents, by file name.
+func stocktonSources() fs.FS { return bundledDir("data/stockton/sources") }
 
 func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
