@@ -129,7 +129,6 @@ const maxBuckets = 100_000
 // rateLimiter gives each caller a token bucket of its own.
 type rateLimiter struct {
 	limit   rate.Limit
-	burst   int
 	buckets *lru.Cache[string, *rate.Limiter]
 	key     func(*http.Request) (string, bool)
 	// keyedLimit is the rate for keyed callers, when it differs.

@@ -102,12 +102,6 @@ func (c *checker) ref(field, collection string, id *string) {
 	c.pending = append(c.pending, pendingRef{at: c.at(field), collection: collection, id: *id})
 }
 
-func (c *checker) refs(field, collection string, ids []string) {
-	for i := range ids {
-		c.ref(field, collection, &ids[i])
-	}
-}
-
 func (c *checker) nested(field string, i int) string {
 	return field + "[" + strconv.Itoa(i) + "]"
 }
