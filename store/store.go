@@ -32,6 +32,8 @@ type Store struct {
 	shape Shape
 	// gen is the data generation this process knows (generation.go).
 	gen generationWatch
+	// searchIdx is what search reads, per generation (searchindex.go).
+	searchIdx searchIndex
 }
 
 // Options configure Open.
