@@ -133,10 +133,12 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id string) (bool, err
 	return res.DeletedCount == 1, nil
 }
 
-// SetWebhookState writes an endpoint's delivery state, provided its epoch
-// is still epoch: it reports false when the endpoint is gone or was
-// replayed or resumed meanwhile, and then writes nothing.
-func (s *Store) SetWebhookState(ctx context.Context, id string, epoch int64, st WebhookState) (bool, error) {
+// SetWebhookState writes endpoint e's delivery state, provided the stored
+// endpoint is still as e has it (its epoch, cursor and batch): it reports
+// false when the endpoint is gone, was replayed or resumed, or was moved
+// on by another delivery meanwhile, and then writes nothing. On success e
+// holds st.
+func (s *Store) SetWebhookState(ctx context.Context, e *WebhookEndpoint, st WebhookState) (bool, error) {
 	set := bson.D{{Key: "cursor", Value: st.Cursor}, {Key: "batchEnd", Value: st.BatchEnd},
 		{Key: "failures", Value: st.Failures}, {Key: "nextAttemptAt", Value: st.NextAttemptAt}}
 	var unset bson.D
@@ -160,11 +162,16 @@ func (s *Store) SetWebhookState(ctx context.Context, id string, epoch int64, st 
 	if len(unset) > 0 {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
-	res, err := s.webhookEndpoints().UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "epoch", Value: epoch}}, update)
+	filter := bson.D{{Key: "_id", Value: e.ID}, {Key: "epoch", Value: e.Epoch}, {Key: "cursor", Value: e.Cursor}, {Key: "batchEnd", Value: e.BatchEnd}}
+	res, err := s.webhookEndpoints().UpdateOne(ctx, filter, update)
 	if err != nil {
 		return false, dbError("set webhook state", err)
 	}
-	return res.MatchedCount == 1, nil
+	if res.MatchedCount != 1 {
+		return false, nil
+	}
+	e.WebhookState = st
+	return true, nil
 }
 
 // RestartWebhook raises an endpoint's epoch and starts its deliveries

@@ -112,17 +112,26 @@ func (w *Worker) build(ctx context.Context, e *store.WebhookEndpoint, c *store.C
 	p.Type, p.Timestamp = PayloadType, now.UTC().Truncate(time.Millisecond)
 	p.Data.Changes = []json.RawMessage{}
 	for _, edge := range page.Changes.Edges {
-		var n struct{ Cursor string }
-		if err := json.Unmarshal(edge.Node, &n); err != nil {
-			return nil, fmt.Errorf("build webhook batch: %w", err)
+		var node map[string]json.RawMessage
+		var cursor string
+		if err := json.Unmarshal(edge.Node, &node); err != nil || json.Unmarshal(node["cursor"], &cursor) != nil {
+			return nil, fmt.Errorf("build webhook batch: a change reads %s", edge.Node)
 		}
-		seq, err := graph.ParseChangeCursor(n.Cursor)
+		seq, err := graph.ParseChangeCursor(cursor)
 		if err != nil {
 			return nil, fmt.Errorf("build webhook batch: change cursor: %w", err)
 		}
-		if seq <= b.End {
-			p.Data.Changes = append(p.Data.Changes, edge.Node)
+		if seq > b.End {
+			continue
 		}
+		if node["record"], err = unalias(node["record"]); err != nil {
+			return nil, fmt.Errorf("build webhook batch: %w", err)
+		}
+		raw, err := json.Marshal(node)
+		if err != nil {
+			return nil, fmt.Errorf("build webhook batch: %w", err)
+		}
+		p.Data.Changes = append(p.Data.Changes, raw)
 	}
 	p.Data.EndCursor, p.Data.HasNextPage = graph.ChangeCursor(b.End), b.More
 	b.Changes = len(p.Data.Changes)

@@ -180,6 +180,12 @@ func (w *Worker) due(ctx context.Context) ([]*store.WebhookEndpoint, error) {
 // a delivery fails, or it has had maxTurn.
 func (w *Worker) turn(ctx context.Context, e *store.WebhookEndpoint) {
 	for range maxTurn {
+		// Read afresh: the list the turn was chosen from may be older
+		// than the last turn's writes.
+		e, err := w.s.FindWebhookEndpoint(ctx, e.ID)
+		if err != nil || e == nil || e.PausedAt != nil {
+			return
+		}
 		more, err := w.deliver(ctx, e)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -188,9 +194,6 @@ func (w *Worker) turn(ctx context.Context, e *store.WebhookEndpoint) {
 			return
 		}
 		if !more || ctx.Err() != nil {
-			return
-		}
-		if e, err = w.s.FindWebhookEndpoint(ctx, e.ID); err != nil || e == nil || e.PausedAt != nil {
 			return
 		}
 	}
@@ -207,6 +210,13 @@ func (w *Worker) deliver(ctx context.Context, e *store.WebhookEndpoint) (more bo
 	if c == nil || c.RevokedAt != nil {
 		return false, w.pause(ctx, e, now, "the client's key was revoked or removed: nothing more is delivered")
 	}
+	// The log's end before the batch is read: when the batch reaches the
+	// end of what it may read, every entry up to this one has been seen,
+	// and the cursor may pass entries of types the endpoint does not take.
+	last, err := w.s.LastChange(ctx)
+	if err != nil {
+		return false, err
+	}
 	b, err := w.build(ctx, e, c, now)
 	if errors.Is(err, errExpired) {
 		return false, w.pause(ctx, e, now, "the change log no longer holds the changes after its cursor: resynchronise from the lists, then replay from a fresh cursor")
@@ -218,14 +228,17 @@ func (w *Worker) deliver(ctx context.Context, e *store.WebhookEndpoint) (more bo
 	if b.Changes == 0 {
 		// Nothing in the range is the client's to see: pass over it.
 		st.Cursor, st.BatchEnd = b.End, 0
-		ok, err := w.s.SetWebhookState(ctx, e.ID, e.Epoch, st)
+		if !b.More {
+			st.Cursor = max(b.End, last)
+		}
+		ok, err := w.s.SetWebhookState(ctx, e, st)
 		return ok && b.More, err
 	}
 	if st.BatchEnd != b.End {
 		// Fix the range before the first attempt, so that a retry after
 		// a restart covers the same changes under the same ID.
 		st.BatchEnd = b.End
-		if ok, err := w.s.SetWebhookState(ctx, e.ID, e.Epoch, st); !ok || err != nil {
+		if ok, err := w.s.SetWebhookState(ctx, e, st); !ok || err != nil {
 			return false, err
 		}
 	}
@@ -255,7 +268,10 @@ func (w *Worker) deliver(ctx context.Context, e *store.WebhookEndpoint) (more bo
 	done := time.Now().UTC().Truncate(time.Millisecond)
 	if perr == nil {
 		st = store.WebhookState{Cursor: b.End, LastSuccessAt: &done}
-		ok, err := w.s.SetWebhookState(ctx, e.ID, e.Epoch, st)
+		if !b.More {
+			st.Cursor = max(b.End, last)
+		}
+		ok, err := w.s.SetWebhookState(ctx, e, st)
 		return ok && b.More, err
 	}
 	st.Failures++
@@ -270,7 +286,7 @@ func (w *Worker) deliver(ctx context.Context, e *store.WebhookEndpoint) (more bo
 	} else {
 		st.NextAttemptAt = done.Add(w.backoff(st.Failures))
 	}
-	_, err = w.s.SetWebhookState(ctx, e.ID, e.Epoch, st)
+	_, err = w.s.SetWebhookState(ctx, e, st)
 	return false, err
 }
 
@@ -291,6 +307,6 @@ func (w *Worker) pause(ctx context.Context, e *store.WebhookEndpoint, now time.T
 	t := now.UTC().Truncate(time.Millisecond)
 	st.PausedAt, st.PauseReason = &t, reason
 	w.log.WarnContext(ctx, "webhook endpoint paused", "endpoint", e.ID, "reason", reason)
-	_, err := w.s.SetWebhookState(ctx, e.ID, e.Epoch, st)
+	_, err := w.s.SetWebhookState(ctx, e, st)
 	return err
 }
