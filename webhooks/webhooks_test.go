@@ -530,3 +530,36 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Errorf("attempts: %+v", attempts)
 	}
 }
+
+// TestSlowReceiverStallsNoOther: an endpoint that never answers in time
+// holds up only itself; another endpoint's deliveries go on.
+func TestSlowReceiverStallsNoOther(t *testing.T) {
+	s := storetest.New(t, nil)
+	stopSlow := make(chan struct{})
+	slow := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int {
+		select {
+		case <-stopSlow:
+		case <-time.After(2 * time.Second):
+		}
+		return 0
+	})
+	defer close(stopSlow)
+	quick := newReceiver(t, nil)
+	id := client(t, s, auth.ScopePublic)
+	es, eq := add(t, s, id, slow.URL), add(t, s, id, quick.URL)
+	cfg := fast()
+	cfg.Concurrency = 2
+	startWorker(t, s, cfg)
+	importDir(t, s, visibilitytest.Protected(), "protected")
+	waitCaughtUp(t, s, eq.ID)
+	e, err := s.FindWebhookEndpoint(context.Background(), es.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.LastSuccessAt != nil || e.Failures == 0 {
+		t.Errorf("the slow endpoint: %+v", e.WebhookState)
+	}
+	if len(quick.accepted()) < 5 {
+		t.Errorf("the quick endpoint got %d deliveries", len(quick.accepted()))
+	}
+}
