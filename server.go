@@ -224,7 +224,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := seedIfEmpty(ctx, s, embedded, log); err != nil {
 		return err
 	}
-	defer hooks.start(ctx, s, log)()
+	stopHooks, err := hooks.start(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer stopHooks()
 
 	cfg.MaxInFlight = *maxInFlight
 	if cfg.MaxInFlight < 0 {

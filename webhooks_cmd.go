@@ -198,13 +198,20 @@ func webhookFlags(fs *flag.FlagSet) *webhookOptions {
 	return o
 }
 
-// start runs the delivery worker until ctx ends; stop waits for it.
-func (o *webhookOptions) start(ctx context.Context, s *store.Store, log *slog.Logger) (stop func()) {
-	if !o.on {
-		return func() {}
-	}
-	if o.cfg.BatchSize < 1 || o.cfg.BatchSize > 100 {
-		o.cfg.BatchSize = 100
+// start runs the delivery worker until ctx ends; stop waits for it. Flags
+// out of their range are an error naming the flag.
+func (o *webhookOptions) start(ctx context.Context, s *store.Store, log *slog.Logger) (stop func(), err error) {
+	switch {
+	case !o.on:
+		return func() {}, nil
+	case o.cfg.BatchSize < 1 || o.cfg.BatchSize > 100:
+		return nil, fmt.Errorf("--webhook-batch must be between 1 and 100, not %d", o.cfg.BatchSize)
+	case o.cfg.Concurrency < 1:
+		return nil, fmt.Errorf("--webhook-concurrency must be at least 1, not %d", o.cfg.Concurrency)
+	case o.cfg.Timeout <= 0:
+		return nil, fmt.Errorf("--webhook-timeout must be more than 0, not %s", o.cfg.Timeout)
+	case o.cfg.PauseAfter <= 0:
+		return nil, fmt.Errorf("--webhook-pause-after must be more than 0, not %s", o.cfg.PauseAfter)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -214,5 +221,5 @@ func (o *webhookOptions) start(ctx context.Context, s *store.Store, log *slog.Lo
 			log.Error("webhook deliveries stopped", "error", err)
 		}
 	}()
-	return func() { cancel(); <-done }
+	return func() { cancel(); <-done }, nil
 }
