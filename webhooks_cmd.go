@@ -137,7 +137,7 @@ func listWebhooks(ctx context.Context, s *store.Store, w io.Writer) error {
 		if e.LastSuccessAt != nil {
 			fmt.Fprintf(w, "  last delivered: %s", e.LastSuccessAt.Format(time.RFC3339))
 		}
-		fmt.Fprintf(w, "  failures since: %d\n", e.Failures)
+		fmt.Fprintf(w, "  failures since the last success: %d\n", e.Failures)
 		attempts, err := s.FindWebhookAttempts(ctx, e.ID, attemptsListed)
 		if err != nil {
 			return err

@@ -102,7 +102,7 @@ func TestWebhooksCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{id, partner.ID, "http://127.0.0.1:9/hooks", "Meeting,Report", "PAUSED since", "failing since then", "msg_x", "500", "answered 500", "failures since: 3"} {
+	for _, want := range []string{id, partner.ID, "http://127.0.0.1:9/hooks", "Meeting,Report", "PAUSED since", "failing since then", "msg_x", "500", "answered 500", "failures since the last success: 3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list does not say %q:\n%s", want, out)
 		}
