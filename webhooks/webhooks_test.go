@@ -366,3 +366,30 @@ func TestSlowReceiverStallsNoOther(t *testing.T) {
 		t.Errorf("the quick endpoint got %d deliveries", len(quick.accepted()))
 	}
 }
+
+// TestExpiredCursorPauses: an endpoint whose cursor is older than the
+// change log's retention is paused, saying so, and sent nothing.
+func TestExpiredCursorPauses(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	rc := newReceiver(t, nil)
+	importDir(t, s, visibilitytest.Protected(), "protected")
+	e := add(t, s, client(t, s, auth.ScopePartner), rc.URL)
+	if err := webhooks.Replay(ctx, s, e.ID, graph.ChangeCursor(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PruneChanges(ctx, time.Now().Add(time.Hour), time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := webhooks.Replay(ctx, s, e.ID, graph.ChangeCursor(1)); err == nil || !strings.Contains(err.Error(), "no longer holds") {
+		t.Errorf("replay from a pruned cursor: %v", err)
+	}
+	startWorker(t, s, fast())
+	p := waitFor(t, s, e.ID, "paused", func(e *store.WebhookEndpoint) bool { return e.PausedAt != nil })
+	if !strings.Contains(p.PauseReason, "no longer holds") {
+		t.Errorf("paused because %q", p.PauseReason)
+	}
+	if n := len(rc.deliveries()); n != 0 {
+		t.Errorf("%d deliveries from an expired cursor", n)
+	}
+}
