@@ -39,9 +39,11 @@ type WebhookEndpoint struct {
 	Secret    string    `bson:"secret"`
 	CreatedAt time.Time `bson:"createdAt"`
 	// Epoch is raised by every replay and resume, so that a delivery
-	// begun before one does not write its state over the new one, and
-	// so that a replayed batch gets a message ID of its own.
+	// begun before one does not write its state over the new one.
 	Epoch int64 `bson:"epoch"`
+	// Replays counts the replays, so that a replayed batch gets a
+	// message ID of its own.
+	Replays int64 `bson:"replays"`
 
 	WebhookState `bson:",inline"`
 }
@@ -174,16 +176,22 @@ func (s *Store) SetWebhookState(ctx context.Context, e *WebhookEndpoint, st Webh
 	return true, nil
 }
 
-// RestartWebhook raises an endpoint's epoch and starts its deliveries
-// again after cursor, unpaused and with its failures forgotten (a replay,
-// or with its own cursor a resume). It reports false when there is no
-// such endpoint.
-func (s *Store) RestartWebhook(ctx context.Context, id string, cursor int64) (bool, error) {
+// RestartWebhook starts an endpoint's deliveries again, unpaused and with
+// its failures forgotten: with a cursor, as a replay (after that cursor,
+// under new message IDs), without one, as a resume (where it stopped, the
+// batch in flight under its ID). Either raises its epoch. It reports false
+// when there is no such endpoint.
+func (s *Store) RestartWebhook(ctx context.Context, id string, cursor *int64) (bool, error) {
+	set := bson.D{{Key: "failures", Value: 0}, {Key: "nextAttemptAt", Value: time.Time{}}}
+	inc := bson.D{{Key: "epoch", Value: int64(1)}}
+	if cursor != nil {
+		set = append(set, bson.E{Key: "cursor", Value: *cursor}, bson.E{Key: "batchEnd", Value: int64(0)})
+		inc = append(inc, bson.E{Key: "replays", Value: int64(1)})
+	}
 	res, err := s.webhookEndpoints().UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{
-		{Key: "$set", Value: bson.D{{Key: "cursor", Value: cursor}, {Key: "batchEnd", Value: int64(0)},
-			{Key: "failures", Value: 0}, {Key: "nextAttemptAt", Value: time.Time{}}}},
+		{Key: "$set", Value: set},
 		{Key: "$unset", Value: bson.D{{Key: "failingSince", Value: ""}, {Key: "pausedAt", Value: ""}, {Key: "pauseReason", Value: ""}}},
-		{Key: "$inc", Value: bson.D{{Key: "epoch", Value: int64(1)}}},
+		{Key: "$inc", Value: inc},
 	})
 	if err != nil {
 		return false, dbError("restart webhook", err)

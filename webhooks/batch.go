@@ -24,9 +24,9 @@ var errExpired = errors.New("the change log no longer holds the changes after th
 // batch is one delivery: the changes after an endpoint's cursor up to
 // end, as its client may see them.
 type batch struct {
-	// ID is the webhook-id: the endpoint, its epoch and the range of the
-	// change log the batch covers, so that a retry carries the same ID
-	// and two batches of different changes never do.
+	// ID is the webhook-id: the endpoint, its replays and the range of
+	// the change log the batch covers, so that a retry carries the same
+	// ID and two batches of different changes never do (nor a replay).
 	ID string
 	// Body is what is posted.
 	Body []byte
@@ -135,7 +135,7 @@ func (w *Worker) build(ctx context.Context, e *store.WebhookEndpoint, c *store.C
 	}
 	p.Data.EndCursor, p.Data.HasNextPage = graph.ChangeCursor(b.End), b.More
 	b.Changes = len(p.Data.Changes)
-	b.ID = fmt.Sprintf("msg_%s_%d_%d_%d", strings.TrimPrefix(e.ID, "webhook:"), e.Epoch, e.Cursor, b.End)
+	b.ID = fmt.Sprintf("msg_%s_%d_%d_%d", strings.TrimPrefix(e.ID, "webhook:"), e.Replays, e.Cursor, b.End)
 	if b.Body, err = json.Marshal(p); err != nil {
 		return nil, fmt.Errorf("build webhook batch: %w", err)
 	}

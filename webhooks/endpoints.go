@@ -104,7 +104,8 @@ func Replay(ctx context.Context, s *store.Store, id, cursor string) error {
 	return restart(ctx, s, id, &seq)
 }
 
-// Resume starts a paused endpoint's deliveries again where they stopped.
+// Resume starts a paused endpoint's deliveries again where they stopped;
+// the batch in flight keeps its message ID.
 func Resume(ctx context.Context, s *store.Store, id string) error {
 	return restart(ctx, s, id, nil)
 }
@@ -112,18 +113,7 @@ func Resume(ctx context.Context, s *store.Store, id string) error {
 // restart restarts endpoint id after seq, or where it stopped when seq
 // is nil.
 func restart(ctx context.Context, s *store.Store, id string, seq *int64) error {
-	e, err := s.FindWebhookEndpoint(ctx, id)
-	if err != nil {
-		return fmt.Errorf("restart webhook: %w", err)
-	}
-	if e == nil {
-		return fmt.Errorf("no webhook endpoint %s; see councilgraph webhooks list", id)
-	}
-	cursor := e.Cursor
-	if seq != nil {
-		cursor = *seq
-	}
-	ok, err := s.RestartWebhook(ctx, id, cursor)
+	ok, err := s.RestartWebhook(ctx, id, seq)
 	if err != nil {
 		return fmt.Errorf("restart webhook: %w", err)
 	}

@@ -257,11 +257,15 @@ func TestPauseReplayResume(t *testing.T) {
 	if len(first) == 0 {
 		t.Fatal("nothing delivered after resume")
 	}
+	// The batch that failed until the pause goes on under its ID.
+	if failed, resumed := rc.deliveries()[n-1].Header.Get("webhook-id"), rc.accepted()[0].Header.Get("webhook-id"); failed != resumed {
+		t.Errorf("the batch in flight was %s before the pause and %s after resume", failed, resumed)
+	}
 
+	k := len(rc.accepted())
 	if err := webhooks.Replay(ctx, s, e.ID, graph.ChangeCursor(e.Cursor)); err != nil {
 		t.Fatal(err)
 	}
-	k := len(rc.accepted())
 	waitFor(t, s, e.ID, "replayed", func(e *store.WebhookEndpoint) bool {
 		return e.Epoch == paused.Epoch+2 && e.BatchEnd == 0 && e.LastSuccessAt != nil
 	})
