@@ -224,11 +224,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := seedIfEmpty(ctx, s, embedded, log); err != nil {
 		return err
 	}
-	stopHooks, err := hooks.start(ctx, s, log)
-	if err != nil {
-		return err
-	}
-	defer stopHooks()
+	defer hooks.start(ctx, s, log)()
 
 	cfg.MaxInFlight = *maxInFlight
 	if cfg.MaxInFlight < 0 {

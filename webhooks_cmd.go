@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -186,32 +187,43 @@ type webhookOptions struct {
 	cfg webhooks.Config
 }
 
-// webhookFlags registers serve's flags for the delivery worker.
+// webhookFlags registers serve's flags for the delivery worker; a value
+// out of its range is refused as the flags are parsed.
 func webhookFlags(fs *flag.FlagSet) *webhookOptions {
-	o := &webhookOptions{}
+	o := &webhookOptions{on: true, cfg: webhooks.Config{Timeout: 10 * time.Second, PauseAfter: 24 * time.Hour, BatchSize: 100, Concurrency: 8}}
 	fs.BoolVar(&o.on, "webhooks", true, "deliver the webhook endpoints' changes (see councilgraph webhooks); false leaves them waiting")
-	fs.DurationVar(&o.cfg.Timeout, "webhook-timeout", 10*time.Second, "longest one webhook delivery attempt may take, answer included")
-	fs.DurationVar(&o.cfg.PauseAfter, "webhook-pause-after", 24*time.Hour, "how long a webhook endpoint may fail without a success before it is paused")
-	fs.IntVar(&o.cfg.BatchSize, "webhook-batch", 100, "most changes one webhook delivery carries (1 to 100)")
-	fs.IntVar(&o.cfg.Concurrency, "webhook-concurrency", 8, "webhook endpoints delivered to at once")
+	positive := func(name, usage string, d *time.Duration) {
+		fs.Func(name, fmt.Sprintf("%s (default %s)", usage, *d), func(v string) error {
+			n, err := time.ParseDuration(v)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("must be a duration above 0, such as 30s or 12h, not %q", v)
+			}
+			*d = n
+			return nil
+		})
+	}
+	between := func(name, usage string, p *int, lo, hi int) {
+		fs.Func(name, fmt.Sprintf("%s (default %d)", usage, *p), func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				return fmt.Errorf("must be a whole number from %d to %d, not %q", lo, hi, v)
+			}
+			*p = n
+			return nil
+		})
+	}
+	positive("webhook-timeout", "longest one webhook delivery attempt may take, answer included", &o.cfg.Timeout)
+	positive("webhook-pause-after", "how long a webhook endpoint may fail without a success before it is paused", &o.cfg.PauseAfter)
+	between("webhook-batch", "most changes one webhook delivery carries", &o.cfg.BatchSize, 1, 100)
+	between("webhook-concurrency", "webhook endpoints delivered to at once", &o.cfg.Concurrency, 1, 1000)
 	fs.BoolVar(&o.cfg.AllowPrivate, "webhook-allow-private", false, "let webhook deliveries reach private network addresses (10/8, 172.16/12, 192.168/16, fc00::/7)")
 	return o
 }
 
-// start runs the delivery worker until ctx ends; stop waits for it. Flags
-// out of their range are an error naming the flag.
-func (o *webhookOptions) start(ctx context.Context, s *store.Store, log *slog.Logger) (stop func(), err error) {
-	switch {
-	case !o.on:
-		return func() {}, nil
-	case o.cfg.BatchSize < 1 || o.cfg.BatchSize > 100:
-		return nil, fmt.Errorf("--webhook-batch must be between 1 and 100, not %d", o.cfg.BatchSize)
-	case o.cfg.Concurrency < 1:
-		return nil, fmt.Errorf("--webhook-concurrency must be at least 1, not %d", o.cfg.Concurrency)
-	case o.cfg.Timeout <= 0:
-		return nil, fmt.Errorf("--webhook-timeout must be more than 0, not %s", o.cfg.Timeout)
-	case o.cfg.PauseAfter <= 0:
-		return nil, fmt.Errorf("--webhook-pause-after must be more than 0, not %s", o.cfg.PauseAfter)
+// start runs the delivery worker until ctx ends; stop waits for it.
+func (o *webhookOptions) start(ctx context.Context, s *store.Store, log *slog.Logger) (stop func()) {
+	if !o.on {
+		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -221,5 +233,5 @@ func (o *webhookOptions) start(ctx context.Context, s *store.Store, log *slog.Lo
 			log.Error("webhook deliveries stopped", "error", err)
 		}
 	}()
-	return func() { cancel(); <-done }, nil
+	return func() { cancel(); <-done }
 }

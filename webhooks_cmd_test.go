@@ -124,3 +124,16 @@ func TestWebhooksCommand(t *testing.T) {
 		t.Errorf("after remove, list says:\n%s", out)
 	}
 }
+
+// TestServeRefusesWebhookFlagsOutOfRange: serve's webhook flags are
+// checked as they are parsed, each error naming its flag.
+func TestServeRefusesWebhookFlagsOutOfRange(t *testing.T) {
+	for flag, value := range map[string]string{
+		"--webhook-batch": "0", "--webhook-concurrency": "-1", "--webhook-timeout": "0s", "--webhook-pause-after": "soon",
+	} {
+		err := run(context.Background(), []string{"serve", flag, value}, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(flag, "--")) || !strings.Contains(err.Error(), value) {
+			t.Errorf("serve %s %s: %v", flag, value, err)
+		}
+	}
+}
