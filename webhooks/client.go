@@ -129,6 +129,10 @@ func post(ctx context.Context, c *http.Client, rawURL string, h http.Header, bod
 	if err != nil {
 		return 0, fmt.Errorf("post: %w", err)
 	}
+	if u.Scheme != "https" && (u.Scheme != "http" || !loopbackHost(u.Hostname())) {
+		// add checked it; the database may have been edited since.
+		return 0, errors.New("only https://, or http:// to loopback, is sent to")
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, loopbackKey{}, loopbackHost(u.Hostname()))

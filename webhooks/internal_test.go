@@ -55,6 +55,11 @@ func TestDialChecksTheAddressConnectedTo(t *testing.T) {
 	if status, err := post(context.Background(), c, srv.URL, http.Header{}, []byte("{}"), time.Second); err != nil || status != 200 {
 		t.Errorf("loopback URL: %d %v", status, err)
 	}
+	for _, u := range []string{"http://partner.example.org/", "ftp://127.0.0.1/", "file:///etc/passwd"} {
+		if _, err := post(context.Background(), c, u, http.Header{}, nil, time.Second); err == nil || !strings.Contains(err.Error(), "only https://") {
+			t.Errorf("post to %s: %v", u, err)
+		}
+	}
 }
 
 func TestSignMatchesTheSpecificationsExample(t *testing.T) {
