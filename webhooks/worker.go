@@ -109,6 +109,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		slots  = make(chan struct{}, w.cfg.Concurrency)
 		tick   = time.NewTicker(w.cfg.Poll)
 		pruned time.Time
+		// start rotates where each tick begins the list, so that with
+		// more endpoints due than slots none waits behind the others
+		// for ever.
+		start int
 	)
 	defer tick.Stop()
 	defer wg.Wait()
@@ -123,7 +127,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			w.log.WarnContext(ctx, "find webhook endpoints", "error", err)
 		}
-		for _, e := range due {
+		start++
+		for i := range due {
+			e := due[(start+i)%len(due)]
 			mu.Lock()
 			if busy[e.ID] {
 				mu.Unlock()
