@@ -135,15 +135,15 @@ func TestDeliveries(t *testing.T) {
 	}
 }
 
-// TestDeliveriesKeepToTheClientsScope: a partner's deliveries carry
-// nothing above partner, a public client's nothing above public, and a
+// TestDeliveriesKeepToTheClientsScope: each client's deliveries (public,
+// partner, officer) carry nothing above its scope, and a
 // record moving from PUBLIC to PARTNER reaches the public client as a
 // DELETE (and the partner as an UPSERT).
 func TestDeliveriesKeepToTheClientsScope(t *testing.T) {
 	s := storetest.New(t, nil)
 	receivers := map[string]*receiver{}
 	endpoints := map[string]*store.WebhookEndpoint{}
-	for _, scope := range []string{auth.ScopePublic, auth.ScopePartner} {
+	for _, scope := range []string{auth.ScopePublic, auth.ScopePartner, auth.ScopeOfficer} {
 		receivers[scope] = newReceiver(t, nil)
 		endpoints[scope] = add(t, s, client(t, s, scope), receivers[scope].URL)
 	}
@@ -177,7 +177,7 @@ func TestDeliveriesKeepToTheClientsScope(t *testing.T) {
 					got = append(got, c.Kind+" "+c.ID)
 				}
 			}
-			level := map[string]store.Level{"public": store.Public, "partner": store.Partner}[scope]
+			level := map[string]store.Level{"public": store.Public, "partner": store.Partner, "officer": store.Officer}[scope]
 			if want := feed(t, s, level, cursors[scope]); !slices.Equal(got, want) {
 				t.Errorf("%s: %s was delivered other than its feed holds (-feed +delivered):\n%s", name, scope, cmp.Diff(want, got))
 			}
