@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -396,4 +397,48 @@ func TestExpiredCursorPauses(t *testing.T) {
 	if n := len(rc.deliveries()); n != 0 {
 		t.Errorf("%d deliveries from an expired cursor", n)
 	}
+}
+
+// TestSecretIsNeverLogged: a worker's logs, through failures and a
+// pause, never hold an endpoint's secret.
+func TestSecretIsNeverLogged(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { return http.StatusBadGateway })
+	e := add(t, s, client(t, s, auth.ScopePartner), rc.URL)
+	var logs lockedBuffer
+	cfg := fast()
+	cfg.PauseAfter = 200 * time.Millisecond
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = webhooks.New(s, cfg, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))).Run(wctx)
+	}()
+	importDir(t, s, visibilitytest.Protected(), "protected")
+	waitFor(t, s, e.ID, "paused", func(e *store.WebhookEndpoint) bool { return e.PausedAt != nil })
+	cancel()
+	<-done
+	key := strings.TrimPrefix(e.Secret, "whsec_")
+	if out := logs.String(); !strings.Contains(out, e.ID) || strings.Contains(out, key) || strings.Contains(out, "whsec_") {
+		t.Errorf("the worker logged (the secret is %s):\n%s", e.Secret, out)
+	}
+}
+
+// lockedBuffer is a buffer safe to write from the worker's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
