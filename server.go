@@ -4,6 +4,7 @@
 //	councilgraph [serve] [flags]   serve the graph (the default)
 //	councilgraph import [flags] DIR  import a data set folder
 //	councilgraph keys ...          create, list and revoke API keys
+//	councilgraph webhooks ...      add, list, remove and replay webhooks
 //	councilgraph schema            print the GraphQL schema
 package main
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args, getenv, stdout, stderr)
+	case "webhooks":
+		return webhooksCmd(ctx, args, getenv, stdout, stderr)
 	case "schema":
 		_, err := io.WriteString(stdout, schema.SDL)
 		return err
@@ -71,6 +74,7 @@ const usage = `usage:
   councilgraph [serve] [flags]      serve the graph (default)
   councilgraph import [flags] DIR   import a data set folder
   councilgraph keys create|list|revoke  manage API keys
+  councilgraph webhooks add|list|remove|replay|resume  manage webhooks
   councilgraph schema               print the GraphQL schema
 Run a command with -h for its flags.
 `
@@ -160,6 +164,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
 	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
+	hooks := webhookFlags(fs)
 	db := dbFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -219,6 +224,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := seedIfEmpty(ctx, s, embedded, log); err != nil {
 		return err
 	}
+	defer hooks.start(ctx, s, log)()
 
 	cfg.MaxInFlight = *maxInFlight
 	if cfg.MaxInFlight < 0 {

@@ -17,8 +17,9 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
  * Builds and starts councilgraph with --expose-cost, so that every response
  * says how many MongoDB commands it took (extensions.cost).
  *
- * @returns {Promise<{url: string, base: string, stop: () => Promise<void>}>}
- *   url is the GraphQL endpoint; stop ends the process and removes its files.
+ * @returns {Promise<{url: string, base: string, stop: () => Promise<void>, bin: string, dataDir: string}>}
+ *   url is the GraphQL endpoint; stop ends the process and removes its files;
+ *   bin and dataDir run the other commands (import, keys, webhooks) on its store.
  */
 export async function startCouncilgraph() {
   const dir = await mkdtemp(join(tmpdir(), 'councilgraph-conformance-'));
@@ -68,7 +69,7 @@ export async function startCouncilgraph() {
     const addr = await listening;
     const base = `http://${addr}`;
     await waitReady(`${base}/readyz`);
-    return { url: `${base}/graphql`, base, stop };
+    return { url: `${base}/graphql`, base, stop, bin, dataDir: join(dir, 'db') };
   } catch (err) {
     await stop();
     throw err;
