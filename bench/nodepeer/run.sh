@@ -1,0 +1,153 @@
+#!/bin/sh
+# bench/nodepeer/run.sh [postgresql] [embedded]: councilgraph against the
+# Node peer (Apollo Server 5 + DataLoader 2, server.mjs) on the same
+# database, for each operation (a)-(c) of bench/ops.go. For each backend
+# named (default: postgresql, then embedded) it
+#
+#   1. makes the benchmark set (bench/dataset): over PostgreSQL, a private
+#      PostgreSQL 15 (bench/pg.sh) and FerretDB 1.24 over it on loopback,
+#      which both servers connect to; embedded, `councilgraph serve
+#      --data-dir var/bench/$SCALE` (its default store, FerretDB on SQLite
+#      in its own process), whose socket the peer connects to;
+#   2. starts councilgraph (response cache off, rate limit off: every
+#      request is answered from the database, as the peer's are) and the
+#      peer on the same database;
+#   3. checks that both answer every operation alike (bench/compare) and
+#      stops, failing, if they do not;
+#   4. drives each operation alone on each server with bench/load, at the
+#      same concurrency for the same time, and prints requests/s, p50 and
+#      p99 for each and the throughput ratio (councilgraph / peer).
+#
+# Settings (environment): SCALE (S), CLIENTS (8), DURATION (30s), OPS
+# ("a- b- c-"), CG_PORT (18081), PEER_PORT (18082), FERRET_PORT (27199),
+# DEBUG_PORT (16061), OUT (where logs and the table go; default a new
+# directory under /tmp). Run from anywhere in the repository; needs go,
+# node and npm, and for postgresql Debian's postgresql-15 (see bench/pg.sh).
+set -eu
+cd "$(dirname "$0")/../.."
+SCALE=${SCALE:-S}
+CLIENTS=${CLIENTS:-8}
+DURATION=${DURATION:-30s}
+OPS=${OPS:-a- b- c-}
+CG_PORT=${CG_PORT:-18081}
+PEER_PORT=${PEER_PORT:-18082}
+FERRET_PORT=${FERRET_PORT:-27199}
+DEBUG_PORT=${DEBUG_PORT:-16061}
+OUT=${OUT:-$(mktemp -d /tmp/nodepeer.XXXXXX)}
+mkdir -p "$OUT"
+BACKENDS=${*:-postgresql embedded}
+
+PIDS=""
+PG_STARTED=""
+stop_all() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	PIDS=""
+}
+cleanup() {
+	stop_all
+	if [ -n "$PG_STARTED" ]; then sh bench/pg.sh stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s\n' "$*" >&2; }
+
+# await_http ADDR: wait until a GraphQL endpoint answers (60 s at most).
+await_http() {
+	i=0
+	until curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+		--data '{"query":"{ __typename }"}' "http://$1/graphql" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ]; then say "run.sh: nothing answers at $1 (logs in $OUT)"; exit 1; fi
+		sleep 0.2
+	done
+}
+
+say "run.sh: building into $OUT"
+go build -o "$OUT/councilgraph" .
+go build -o "$OUT/dataset" ./bench/dataset
+go build -o "$OUT/compare" ./bench/compare
+go build -o "$OUT/load" ./bench/load
+(cd bench/nodepeer && npm ci --no-audit --no-fund --loglevel=error)
+
+TABLE="$OUT/table.md"
+{
+	echo "scale $SCALE, $CLIENTS clients, $DURATION per operation and server, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+	echo
+	echo "| backend | operation | councilgraph req/s | p50 | p99 | errors | peer req/s | p50 | p99 | errors | throughput ratio | load average before |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+} >"$TABLE"
+
+# row LOG OP: "req/s | p50 | p99 | errors" of OP in a bench/load output.
+row() { awk -v op="$2" '$1 ~ "^"op { printf "%s | %s ms | %s ms | %s", $4, $5, $7, $3; exit }' "$1"; }
+rate() { awk -v op="$2" '$1 ~ "^"op { print $4; exit }' "$1"; }
+
+for backend in $BACKENDS; do
+	case $backend in
+	postgresql)
+		if ! sh bench/pg.sh url >/dev/null || ! /usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -p "${PGPORT:-5499}"; then
+			sh bench/pg.sh start >"$OUT/pg.log" 2>&1
+			PG_STARTED=1
+		fi
+		"$OUT/dataset" -scale "$SCALE" -postgresql-url "$(sh bench/pg.sh url)" -addr "127.0.0.1:$FERRET_PORT" \
+			>"$OUT/ferret.uri" 2>"$OUT/ferret.log" &
+		PIDS="$PIDS $!"
+		i=0
+		until [ -s "$OUT/ferret.uri" ]; do
+			i=$((i + 1))
+			if [ "$i" -gt 3000 ] || ! kill -0 "$!" 2>/dev/null; then say "run.sh: FerretDB over PostgreSQL did not start:"; cat "$OUT/ferret.log" >&2; exit 1; fi
+			sleep 0.2
+		done
+		URI=$(cat "$OUT/ferret.uri")
+		"$OUT/councilgraph" serve --mongodb-uri "$URI" --addr "127.0.0.1:$CG_PORT" --rate-limit -1 \
+			--response-cache-size 0 --debug-addr "127.0.0.1:$DEBUG_PORT" >"$OUT/cg-$backend.log" 2>&1 &
+		CG=$!
+		;;
+	embedded)
+		"$OUT/dataset" -scale "$SCALE" 2>"$OUT/dataset.log"
+		rm -f "var/bench/$SCALE/ADDR"
+		"$OUT/councilgraph" serve --data-dir "var/bench/$SCALE" --addr "127.0.0.1:$CG_PORT" --rate-limit -1 \
+			--response-cache-size 0 --debug-addr "127.0.0.1:$DEBUG_PORT" >"$OUT/cg-$backend.log" 2>&1 &
+		CG=$!
+		i=0
+		until [ -s "var/bench/$SCALE/ADDR" ]; do
+			i=$((i + 1))
+			if [ "$i" -gt 300 ]; then say "run.sh: the embedded store did not start:"; cat "$OUT/cg-$backend.log" >&2; exit 1; fi
+			sleep 0.2
+		done
+		URI=$(cat "var/bench/$SCALE/ADDR")
+		;;
+	*)
+		say "run.sh: unknown backend $backend: want postgresql or embedded"
+		exit 2
+		;;
+	esac
+	PIDS="$CG $PIDS"
+	MONGODB_URI="$URI" ADDR="127.0.0.1:$PEER_PORT" NODE_ENV=production node bench/nodepeer/server.mjs >"$OUT/peer-$backend.log" 2>&1 &
+	PEER=$!
+	PIDS="$PEER $PIDS"
+	await_http "127.0.0.1:$CG_PORT"
+	await_http "127.0.0.1:$PEER_PORT"
+
+	say "run.sh: $backend: checking that both answer alike"
+	"$OUT/compare" -a "127.0.0.1:$CG_PORT" -b "127.0.0.1:$PEER_PORT" -scale "$SCALE" -ops "$(echo $OPS | tr ' ' ,)" >&2
+
+	for op in $OPS; do
+		load=$(uptime | sed 's/.*load average: //')
+		say "run.sh: $backend $op: councilgraph"
+		"$OUT/load" -addr "127.0.0.1:$CG_PORT" -scale "$SCALE" -c "$CLIENTS" -d "$DURATION" -ops "$op" -pid "$CG" >"$OUT/load-$backend-$op-cg.txt"
+		say "run.sh: $backend $op: peer"
+		"$OUT/load" -addr "127.0.0.1:$PEER_PORT" -scale "$SCALE" -c "$CLIENTS" -d "$DURATION" -ops "$op" -pid "$PEER" >"$OUT/load-$backend-$op-peer.txt"
+		cg=$(rate "$OUT/load-$backend-$op-cg.txt" "$op")
+		peer=$(rate "$OUT/load-$backend-$op-peer.txt" "$op")
+		ratio=$(awk -v a="$cg" -v b="$peer" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }')
+		name=$(awk -v op="$op" '$1 ~ "^"op { print $1; exit }' "$OUT/load-$backend-$op-cg.txt")
+		echo "| $backend | $name | $(row "$OUT/load-$backend-$op-cg.txt" "$op") | $(row "$OUT/load-$backend-$op-peer.txt" "$op") | $ratio | $load |" >>"$TABLE"
+	done
+	stop_all
+done
+cat "$TABLE"
+say "run.sh: logs and bench/load outputs in $OUT"
