@@ -19,7 +19,9 @@
 #      p99 for each and the throughput ratio (councilgraph / peer).
 #
 # Settings (environment): SCALE (S), CLIENTS (8), DURATION (30s), OPS
-# ("a- b- c-"), CG_PORT (18081), PEER_PORT (18082), FERRET_PORT (27199),
+# ("a- b- c-"), PEER_SHAPE (in: the peer's finds use $in, as Node code
+# does; equality: one find per key, councilgraph's shape over PostgreSQL),
+# CG_PORT (18081), PEER_PORT (18082), FERRET_PORT (27199),
 # DEBUG_PORT (16061), OUT (where logs and the table go; default a new
 # directory under /tmp). Run from anywhere in the repository; needs go,
 # node and npm, and for postgresql Debian's postgresql-15 (see bench/pg.sh).
@@ -36,6 +38,10 @@ DEBUG_PORT=${DEBUG_PORT:-16061}
 OUT=${OUT:-$(mktemp -d /tmp/nodepeer.XXXXXX)}
 mkdir -p "$OUT"
 BACKENDS=${*:-postgresql embedded}
+# Every client of bench/load has the same address: no rate limits, and one
+# caller may run as many operations at once as there are clients. The
+# store's own admission limit (--max-in-flight) keeps its default.
+CG_FLAGS="--rate-limit -1 --rate-limit-address -1 --max-in-flight-per-caller $CLIENTS"
 
 PIDS=""
 PG_STARTED=""
@@ -75,7 +81,7 @@ go build -o "$OUT/load" ./bench/load
 
 TABLE="$OUT/table.md"
 {
-	echo "scale $SCALE, $CLIENTS clients, $DURATION per operation and server, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+	echo "scale $SCALE, $CLIENTS clients, $DURATION per operation and server, peer shape ${PEER_SHAPE:-in}, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
 	echo
 	echo "| backend | operation | councilgraph req/s | p50 | p99 | errors | peer req/s | p50 | p99 | errors | throughput ratio | load average before |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -102,14 +108,14 @@ for backend in $BACKENDS; do
 			sleep 0.2
 		done
 		URI=$(cat "$OUT/ferret.uri")
-		"$OUT/councilgraph" serve --mongodb-uri "$URI" --addr "127.0.0.1:$CG_PORT" --rate-limit -1 \
+		"$OUT/councilgraph" serve --mongodb-uri "$URI" --addr "127.0.0.1:$CG_PORT" $CG_FLAGS \
 			--response-cache-size 0 --debug-addr "127.0.0.1:$DEBUG_PORT" >"$OUT/cg-$backend.log" 2>&1 &
 		CG=$!
 		;;
 	embedded)
 		"$OUT/dataset" -scale "$SCALE" 2>"$OUT/dataset.log"
 		rm -f "var/bench/$SCALE/ADDR"
-		"$OUT/councilgraph" serve --data-dir "var/bench/$SCALE" --addr "127.0.0.1:$CG_PORT" --rate-limit -1 \
+		"$OUT/councilgraph" serve --data-dir "var/bench/$SCALE" --addr "127.0.0.1:$CG_PORT" $CG_FLAGS \
 			--response-cache-size 0 --debug-addr "127.0.0.1:$DEBUG_PORT" >"$OUT/cg-$backend.log" 2>&1 &
 		CG=$!
 		i=0
@@ -143,7 +149,8 @@ for backend in $BACKENDS; do
 		"$OUT/load" -addr "127.0.0.1:$PEER_PORT" -scale "$SCALE" -c "$CLIENTS" -d "$DURATION" -ops "$op" -pid "$PEER" >"$OUT/load-$backend-$op-peer.txt"
 		cg=$(rate "$OUT/load-$backend-$op-cg.txt" "$op")
 		peer=$(rate "$OUT/load-$backend-$op-peer.txt" "$op")
-		ratio=$(awk -v a="$cg" -v b="$peer" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "–" }')
+		errs=$(awk -v op="$op" '$1 ~ "^"op { n += $3 } END { print n + 0 }' "$OUT/load-$backend-$op-cg.txt" "$OUT/load-$backend-$op-peer.txt")
+		ratio=$(awk -v a="$cg" -v b="$peer" -v e="$errs" 'BEGIN { if (e > 0) print "none: errors"; else if (b > 0) printf "%.2f×", a / b; else print "–" }')
 		name=$(awk -v op="$op" '$1 ~ "^"op { print $1; exit }' "$OUT/load-$backend-$op-cg.txt")
 		echo "| $backend | $name | $(row "$OUT/load-$backend-$op-cg.txt" "$op") | $(row "$OUT/load-$backend-$op-peer.txt" "$op") | $ratio | $load |" >>"$TABLE"
 	done

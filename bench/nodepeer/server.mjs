@@ -21,7 +21,10 @@
 //   (the period loader is primed), as councilgraph does.
 //
 // Environment: MONGODB_URI (required), MONGODB_DATABASE (default
-// councilgraph), ADDR (default 127.0.0.1:18082; loopback only).
+// councilgraph), ADDR (default 127.0.0.1:18082; loopback only), PEER_SHAPE:
+// "in" (the default, above) or "equality", one equality find per key, 8 at
+// a time: councilgraph's shape over PostgreSQL, to tell how much of the
+// difference is the query shape and how much the rest.
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import DataLoader from 'dataloader';
@@ -80,6 +83,31 @@ const typeDefs = `#graphql
   type Area { id: ID! name: String! }
 `;
 
+const shape = process.env.PEER_SHAPE ?? 'in';
+if (!['in', 'equality'].includes(shape)) {
+  console.error(`nodepeer: PEER_SHAPE ${shape}: want "in" or "equality"`);
+  process.exit(2);
+}
+
+// find finds the public documents of coll whose field holds one of keys,
+// sorted by sort (when given): one find with $in, or with PEER_SHAPE=equality one find
+// per key, 8 at a time, concatenated in key order.
+async function find(db, coll, field, keys, sort) {
+  const c = db.collection(coll);
+  const sorted = (cur) => (sort ? cur.sort(sort) : cur);
+  if (shape === 'in') return sorted(c.find({ [field]: { $in: keys }, visibility: PUBLIC })).toArray();
+  const per = new Array(keys.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      per[i] = await sorted(c.find({ [field]: keys[i], visibility: PUBLIC })).toArray();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
+  return per.flat();
+}
+
 const byID = { _id: 1 };
 const byDate = { date: 1, _id: 1 };
 
@@ -108,13 +136,13 @@ const agendaKey = (it) => it.number ?? it.minuteRef ?? it._id;
 function loaders(db) {
   // one loads documents of coll by _id.
   const one = (coll) => new DataLoader(async (ids) => {
-    const docs = await db.collection(coll).find({ _id: { $in: ids }, visibility: PUBLIC }).toArray();
+    const docs = await find(db, coll, '_id', ids, null);
     const found = new Map(docs.map((d) => [d._id, d]));
     return ids.map((id) => found.get(id) ?? null);
   });
   // findMany finds the documents of coll whose field holds each key.
   const findMany = (coll, field, sort) => async (keys) => {
-    const docs = await db.collection(coll).find({ [field]: { $in: keys }, visibility: PUBLIC }).sort(sort).toArray();
+    const docs = await find(db, coll, field, keys, sort);
     const groups = new Map(keys.map((k) => [k, []]));
     for (const d of docs) groups.get(d[field])?.push(d);
     return keys.map((k) => groups.get(k));
@@ -221,7 +249,7 @@ const { url } = await startStandaloneServer(server, {
   listen: { host, port: Number(port) },
   context: async () => ({ l: loaders(db) }),
 });
-console.log(`nodepeer: listening at ${url} (database ${db.databaseName})`);
+console.log(`nodepeer: listening at ${url} (database ${db.databaseName}, shape ${shape})`);
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, async () => {
