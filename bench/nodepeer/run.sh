@@ -16,13 +16,17 @@
 #      stops, failing, if they do not;
 #   4. drives each operation alone on each server with bench/load, at the
 #      same concurrency for the same time, and prints requests/s, p50 and
-#      p99 for each and the throughput ratio (councilgraph / peer).
+#      p99 for each and the throughput ratio (councilgraph / peer), then
+#      the CPU time each request cost in each process (the server, FerretDB,
+#      PostgreSQL), read from /proc before and after each run.
 #
 # Settings (environment): SCALE (S), CLIENTS (8), DURATION (30s), OPS
 # ("a- b- c-"), PEER_SHAPE (in: the peer's finds use $in, as Node code
 # does; equality: one find per key, councilgraph's shape over PostgreSQL),
 # CG_PORT (18081), PEER_PORT (18082), FERRET_PORT (27199),
-# DEBUG_PORT (16061), OUT (where logs and the table go; default a new
+# DEBUG_PORT (16061), PROFILE (seconds: take a CPU profile of
+# councilgraph from its debug listener during each of its runs, into
+# $OUT/cg-BACKEND-OP.pprof, for `go tool pprof`), OUT (where logs and the table go; default a new
 # directory under /tmp). Run from anywhere in the repository; needs go,
 # node and npm, and for postgresql Debian's postgresql-15 (see bench/pg.sh).
 set -eu
@@ -61,6 +65,46 @@ trap 'exit 130' INT TERM
 
 say() { printf '%s\n' "$*" >&2; }
 
+# ticks PID...: the CPU time (user + system, in clock ticks) the processes
+# have used so far.
+ticks() {
+	t=0
+	for p in "$@"; do
+		if [ -r "/proc/$p/stat" ]; then t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); fi
+	done
+	echo "$t"
+}
+HZ=$(getconf CLK_TCK)
+# pg_pids: the private PostgreSQL's postmaster and its children (backends
+# that ended during a run are not counted: FerretDB keeps its connections).
+pg_pids() {
+	if [ "$backend" = postgresql ] && [ -r "${PGDIR:-/tmp/councilgraph-bench-pg}/postmaster.pid" ]; then
+		pm=$(head -1 "${PGDIR:-/tmp/councilgraph-bench-pg}/postmaster.pid")
+		echo "$pm" $(ps -o pid= --ppid "$pm")
+	fi
+}
+
+# drive WHO ADDR PID FERRET OP: run bench/load on one server for one
+# operation into $OUT/load-$backend-$OP-WHO.txt, and append the CPU time a
+# request cost in the server (PID), in FerretDB (FERRET, when another
+# process) and in PostgreSQL to $CPU.
+drive() {
+	s0=$(ticks "$3"); f0=$(ticks $4); p0=$(ticks $(pg_pids))
+	prof=""
+	if [ -n "${PROFILE:-}" ] && [ "$1" = cg ]; then
+		curl -fsS -o "$OUT/cg-$backend-$5.pprof" "http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=$PROFILE" &
+		prof=$!
+	fi
+	"$OUT/load" -addr "$2" -scale "$SCALE" -c "$CLIENTS" -d "$DURATION" -ops "$5" -pid "$3" >"$OUT/load-$backend-$5-$1.txt"
+	s1=$(ticks "$3"); f1=$(ticks $4); p1=$(ticks $(pg_pids))
+	if [ -n "$prof" ]; then wait "$prof" || say "run.sh: the profile of $backend $5 failed"; fi
+	n=$(awk -v op="$5" '$1 ~ "^"op { print $2; exit }' "$OUT/load-$backend-$5-$1.txt")
+	awk -v b="$backend" -v op="$5" -v who="$1" -v n="$n" -v hz="$HZ" -v s="$((s1 - s0))" -v f="$((f1 - f0))" -v p="$((p1 - p0))" -v own="$4" '
+		function ms(t) { return sprintf("%.1f", t * 1000 / hz / n) }
+		BEGIN { if (n == 0) n = 1
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, op, who, ms(s), (own == "" ? "(in the server)" : ms(f)), (b == "postgresql" ? ms(p) : "–"), ms(s + f + p) }' >>"$CPU"
+}
+
 # await_http ADDR: wait until a GraphQL endpoint answers (60 s at most).
 await_http() {
 	i=0
@@ -87,6 +131,15 @@ TABLE="$OUT/table.md"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$TABLE"
 
+CPU="$OUT/cpu.md"
+{
+	echo
+	echo "CPU time per request (ms), all processes of one run"
+	echo
+	echo "| backend | operation | server | server process | FerretDB | PostgreSQL | total |"
+	echo "|---|---|---|---:|---:|---:|---:|"
+} >"$CPU"
+
 # row LOG OP: "req/s | p50 | p99 | errors" of OP in a bench/load output.
 row() { awk -v op="$2" '$1 ~ "^"op { printf "%s | %s ms | %s ms | %s", $4, $5, $7, $3; exit }' "$1"; }
 rate() { awk -v op="$2" '$1 ~ "^"op { print $4; exit }' "$1"; }
@@ -100,7 +153,8 @@ for backend in $BACKENDS; do
 		fi
 		"$OUT/dataset" -scale "$SCALE" -postgresql-url "$(sh bench/pg.sh url)" -addr "127.0.0.1:$FERRET_PORT" \
 			>"$OUT/ferret.uri" 2>"$OUT/ferret.log" &
-		PIDS="$PIDS $!"
+		FERRET=$!
+		PIDS="$PIDS $FERRET"
 		i=0
 		until [ -s "$OUT/ferret.uri" ]; do
 			i=$((i + 1))
@@ -108,6 +162,7 @@ for backend in $BACKENDS; do
 			sleep 0.2
 		done
 		URI=$(cat "$OUT/ferret.uri")
+		CG_FERRET=$FERRET
 		"$OUT/councilgraph" serve --mongodb-uri "$URI" --addr "127.0.0.1:$CG_PORT" $CG_FLAGS \
 			--response-cache-size 0 --debug-addr "127.0.0.1:$DEBUG_PORT" >"$OUT/cg-$backend.log" 2>&1 &
 		CG=$!
@@ -118,6 +173,8 @@ for backend in $BACKENDS; do
 		"$OUT/councilgraph" serve --data-dir "var/bench/$SCALE" --addr "127.0.0.1:$CG_PORT" $CG_FLAGS \
 			--response-cache-size 0 --debug-addr "127.0.0.1:$DEBUG_PORT" >"$OUT/cg-$backend.log" 2>&1 &
 		CG=$!
+		FERRET=$CG
+		CG_FERRET=""
 		i=0
 		until [ -s "var/bench/$SCALE/ADDR" ]; do
 			i=$((i + 1))
@@ -144,9 +201,9 @@ for backend in $BACKENDS; do
 	for op in $OPS; do
 		load=$(uptime | sed 's/.*load average: //')
 		say "run.sh: $backend $op: councilgraph"
-		"$OUT/load" -addr "127.0.0.1:$CG_PORT" -scale "$SCALE" -c "$CLIENTS" -d "$DURATION" -ops "$op" -pid "$CG" >"$OUT/load-$backend-$op-cg.txt"
+		drive cg "127.0.0.1:$CG_PORT" "$CG" "$CG_FERRET" "$op"
 		say "run.sh: $backend $op: peer"
-		"$OUT/load" -addr "127.0.0.1:$PEER_PORT" -scale "$SCALE" -c "$CLIENTS" -d "$DURATION" -ops "$op" -pid "$PEER" >"$OUT/load-$backend-$op-peer.txt"
+		drive peer "127.0.0.1:$PEER_PORT" "$PEER" "$FERRET" "$op"
 		cg=$(rate "$OUT/load-$backend-$op-cg.txt" "$op")
 		peer=$(rate "$OUT/load-$backend-$op-peer.txt" "$op")
 		errs=$(awk -v op="$op" '$1 ~ "^"op { n += $3 } END { print n + 0 }' "$OUT/load-$backend-$op-cg.txt" "$OUT/load-$backend-$op-peer.txt")
@@ -156,5 +213,5 @@ for backend in $BACKENDS; do
 	done
 	stop_all
 done
-cat "$TABLE"
+cat "$TABLE" "$CPU"
 say "run.sh: logs and bench/load outputs in $OUT"
