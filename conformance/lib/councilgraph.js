@@ -27,7 +27,9 @@ export async function startCouncilgraph() {
 
   const env = { ...process.env };
   delete env.MONGODB_URI; // always the embedded store, whatever the caller's shell says
-  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', join(dir, 'db'), '--expose-cost'], {
+  // No debug listener: its fixed default port would clash with any other
+  // councilgraph on the machine (make run, another test run).
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--debug-addr', '', '--data-dir', join(dir, 'db'), '--expose-cost'], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
