@@ -68,6 +68,10 @@ const gateways = [
         ],
       },
     },
+    // councilgraph's error on a whole _entities request comes once, at a
+    // path of Apollo's own notation for "every element" (not a path of the
+    // response).
+    refusedPaths: [['citations', '@', '_entities']],
   },
   {
     name: 'Hive Gateway',
@@ -99,6 +103,9 @@ const gateways = [
         { message: 'Unexpected error.', locations: [{ line: 1, column: 45 }], path: ['citations', 1, 'name'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
       ],
     },
+    // The same error comes once for each entity of the request, at the
+    // field's path without the list index (not a path of the response).
+    refusedPaths: [['citations', 'jobTitle'], ['citations', 'jobTitle']],
   },
 ];
 
@@ -326,6 +333,27 @@ for (const gw of gateways) {
           extensions: { argument: 'first', code: 'BAD_USER_INPUT', serviceName: 'councilgraph' },
         }],
       });
+    });
+
+    test("a representation councilgraph refuses: its error is passed on, the batch's fields are null", async () => {
+      const saved = citing.splice(0, citing.length, { __typename: 'Person', id: 'person:karen-agar' }, { __typename: 'Person', id: '' });
+      let res;
+      try {
+        res = await run('{ citations { __typename ... on Person { id jobTitle } } }');
+      } finally {
+        citing.splice(0, citing.length, ...saved);
+      }
+      assert.deepEqual(res.data, {
+        citations: [
+          { __typename: 'Person', id: 'person:karen-agar', jobTitle: null },
+          { __typename: 'Person', id: '', jobTitle: null },
+        ],
+      });
+      assert.deepEqual(res.errors, gw.refusedPaths.map((path) => ({
+        message: 'representations[1]: id must be a non-empty string',
+        path,
+        extensions: { argument: 'representations', code: 'BAD_USER_INPUT', serviceName: 'councilgraph' },
+      })));
     });
 
     test('an entity councilgraph does not have: each gateway says so its own way', async () => {
