@@ -17,8 +17,10 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
  * Builds and starts councilgraph with --expose-cost, so that every response
  * says how many MongoDB commands it took (extensions.cost).
  *
- * @returns {Promise<{url: string, base: string, stop: () => Promise<void>}>}
- *   url is the GraphQL endpoint; stop ends the process and removes its files.
+ * @returns {Promise<{url: string, base: string, createKey: (name: string, scopes: string) => string, stop: () => Promise<void>}>}
+ *   url is the GraphQL endpoint; createKey runs `councilgraph keys create`
+ *   on its store and returns the new key; stop ends the process and removes
+ *   its files.
  */
 export async function startCouncilgraph() {
   const dir = await mkdtemp(join(tmpdir(), 'councilgraph-conformance-'));
@@ -70,7 +72,13 @@ export async function startCouncilgraph() {
     const addr = await listening;
     const base = `http://${addr}`;
     await waitReady(`${base}/readyz`);
-    return { url: `${base}/graphql`, base, stop };
+    const createKey = (name, scopes) => {
+      const out = execFileSync(bin, ['keys', 'create', '--data-dir', join(dir, 'db'), '--name', name, '--scopes', scopes], { env, encoding: 'utf8' });
+      const key = out.match(/^key \(shown once; store it now\): (\S+)$/m)?.[1];
+      if (!key) throw new Error(`councilgraph keys create printed no key:\n${out}`);
+      return key;
+    };
+    return { url: `${base}/graphql`, base, createKey, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -11,7 +11,7 @@ import { once } from 'node:events';
  *
  * @param {string} name the subgraph's name, as recorded
  * @param {string} target the subgraph's GraphQL URL
- * @param {{subgraph: string, query: string, variables: object, extensions: object}[]} sent
+ * @param {{subgraph: string, query: string, variables: object, authorization?: string, extensions: object}[]} sent
  *   where each forwarded request is appended
  * @returns {Promise<{url: string, stop: () => Promise<void>}>}
  */
@@ -24,13 +24,20 @@ export async function startRecorder(name, target, sent) {
       // Kept in the order the gateway sent them; the answer's extensions
       // are filled in when it comes.
       const request = JSON.parse(body);
-      const entry = { subgraph: name, query: request.query, variables: request.variables, extensions: undefined };
+      const entry = {
+        subgraph: name,
+        query: request.query,
+        variables: request.variables,
+        authorization: req.headers.authorization,
+        extensions: undefined,
+      };
       sent.push(entry);
       const upstream = await fetch(target, {
         method: 'POST',
         headers: {
           'content-type': req.headers['content-type'] ?? 'application/json',
           accept: req.headers.accept ?? 'application/json',
+          ...(req.headers.authorization && { authorization: req.headers.authorization }),
         },
         body,
       });

@@ -78,14 +78,7 @@ const gateways = [
     async start(supergraphSdl) {
       const gateway = createHiveGateway(supergraphSdl, { logging: false });
       return {
-        async run(query, variables) {
-          const res = await gateway.fetch('http://gateway.test/graphql', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-            body: JSON.stringify({ query, variables }),
-          });
-          return res.json();
-        },
+        run: (query, variables) => askHive(gateway, query, variables),
         stop: () => gateway[Symbol.asyncDispose](),
       };
     },
@@ -371,6 +364,38 @@ for (const gw of gateways) {
   });
 }
 
+test("with a key, the example's gateway reads councilgraph as that partner, and sends the key to no other subgraph", async () => {
+  const key = cg.createKey('Example supergraph', 'partner');
+  const partner = createHiveGateway(supergraphSdl, { logging: false, councilgraphKey: key });
+  const anonymous = createHiveGateway(supergraphSdl, { logging: false });
+  const query = `{
+    person(id: "person:judy-trainer") { name email }
+    council: organisation(id: "organisation:stockton-on-tees-borough-council") { name nhsTrust { odsCode } }
+  }`;
+  try {
+    sent.length = 0;
+    assert.deepEqual(await askHive(partner, query), {
+      data: {
+        person: { name: 'Judy Trainer', email: 'judy.trainer@stockton.gov.uk' },
+        council: { name: 'Stockton-on-Tees Borough Council', nhsTrust: null },
+      },
+    });
+    assert.deepEqual(sent.map((s) => [s.subgraph, s.authorization]), [['councilgraph', `Bearer ${key}`], ['nhs', undefined]]);
+
+    sent.length = 0;
+    assert.deepEqual(await askHive(anonymous, query), {
+      data: {
+        person: { name: 'Judy Trainer', email: null },
+        council: { name: 'Stockton-on-Tees Borough Council', nhsTrust: null },
+      },
+    });
+    assert.deepEqual(sent.map((s) => [s.subgraph, s.authorization]), [['councilgraph', undefined], ['nhs', undefined]]);
+  } finally {
+    await partner[Symbol.asyncDispose]();
+    await anonymous[Symbol.asyncDispose]();
+  }
+});
+
 test("npm start in examples/supergraph answers the README's two-way query through Hive Gateway", async (t) => {
   // The query as README.md's Federation section gives it.
   const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
@@ -449,6 +474,17 @@ function groupAlive(pid) {
   } catch {
     return false;
   }
+}
+
+// askHive posts a query to a Hive Gateway runtime through its fetch handler
+// and returns the response's JSON body.
+async function askHive(gateway, query, variables) {
+  const res = await gateway.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
 }
 
 // representations returns the _entities representations of the requests, in

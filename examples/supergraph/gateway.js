@@ -9,11 +9,21 @@ import { createGatewayRuntime } from '@graphql-hive/gateway';
  * (http.createServer(runtime)); dispose of it with runtime[Symbol.asyncDispose]().
  *
  * @param {string} supergraphSdl what composeSupergraph returned
- * @param {{logging?: boolean}} [options] logging: whether the gateway logs (default true)
+ * @param {{logging?: boolean, councilgraphKey?: string}} [options]
+ *   logging: whether the gateway logs (default true); councilgraphKey: an API
+ *   key the gateway sends to councilgraph, and to no other subgraph, so that it
+ *   reads as that client (a partner sees PARTNER records and contact details)
+ *   and is rate-limited as one client rather than per address
  */
-export function createGateway(supergraphSdl, { logging = true } = {}) {
+export function createGateway(supergraphSdl, { logging = true, councilgraphKey } = {}) {
   return createGatewayRuntime({
     supergraph: supergraphSdl,
     logging,
+    ...(councilgraphKey && {
+      propagateHeaders: {
+        fromClientToSubgraphs: ({ subgraphName }) =>
+          subgraphName === 'councilgraph' ? { authorization: `Bearer ${councilgraphKey}` } : {},
+      },
+    }),
   });
 }

@@ -1,7 +1,8 @@
 // npm start: the whole supergraph on this machine with one command.
 // councilgraph is built from this repository and run on its embedded store in
 // a fresh data directory, which loads the bundled Stockton data set (or, with
-// COUNCILGRAPH_URL, one already running is used); the NHS trust subgraph
+// COUNCILGRAPH_URL, one already running is used, and with COUNCILGRAPH_KEY
+// the gateway calls it with that API key); the NHS trust subgraph
 // starts beside it; both compose into a supergraph (also written to
 // supergraph.graphql); and Hive Gateway serves it on http://127.0.0.1:4000/graphql
 // (HOST and PORT change that; PORT=0 takes a free port). Ctrl-C stops it all.
@@ -68,7 +69,10 @@ async function main() {
   await writeFile(file, supergraphSdl);
   console.log(`supergraph composed: ${file}`);
 
-  const gateway = createGateway(supergraphSdl, { logging: process.env.GATEWAY_LOGGING !== 'false' });
+  const gateway = createGateway(supergraphSdl, {
+    logging: process.env.GATEWAY_LOGGING !== 'false',
+    councilgraphKey: process.env.COUNCILGRAPH_KEY || undefined,
+  });
   const server = createServer(gateway);
   stops.push(async () => {
     server.closeAllConnections();
