@@ -3,7 +3,7 @@
 // @apollo/composition, and two gateways, @apollo/gateway and Hive Gateway (as
 // the example serves it), run the same queries across both subgraphs, in each
 // direction, with the answers, the subgraph requests and their costs asserted.
-// Where the gateways differ, the table below says how, and the tests hold
+// Where the gateways differ, lib/gateways.js says how, and the tests hold
 // each to its own behaviour.
 
 import assert from 'node:assert/strict';
@@ -14,93 +14,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 
-import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-
 import { composeSupergraph, councilgraphSDL } from '../../examples/supergraph/compose.js';
 import { createGateway as createHiveGateway } from '../../examples/supergraph/gateway.js';
 import { startNHS } from '../../examples/supergraph/nhs.js';
 import { post, repoRoot, startCouncilgraph } from '../lib/councilgraph.js';
+import { askHive, gateways } from '../lib/gateways.js';
 import { startRecorder } from '../lib/recorder.js';
 
 // Every request a gateway sends to a subgraph, as the recorders in front of
 // the subgraphs saw it, with the extensions of the subgraph's answer
 // (councilgraph's extensions.cost among them).
 const sent = [];
-
-// The gateways under test: start(supergraphSdl) returns run(query, variables),
-// which answers with the response's plain JSON body, and stop(). The other
-// fields are what each does differently, asserted below.
-const gateways = [
-  {
-    name: 'Apollo Gateway',
-    async start(supergraphSdl) {
-      const server = new ApolloServer({
-        gateway: new ApolloGateway({ supergraphSdl }),
-        includeStacktraceInErrorResponses: false,
-      });
-      await server.start();
-      return {
-        async run(query, variables) {
-          const res = await server.executeOperation({ query, variables });
-          assert.equal(res.body.kind, 'single');
-          return JSON.parse(JSON.stringify(res.body.singleResult));
-        },
-        stop: () => server.stop(),
-      };
-    },
-    // Each fetch of a query plan is its own request: the trusts'
-    // organisations and their safeguarding leads are two, and so are the
-    // partner's fields on two root fields' organisations.
-    trustsRequests: ['councilgraph', 'councilgraph', 'nhs'],
-    organisationsRequests: ['councilgraph', 'nhs', 'nhs'],
-    // Entities of several types go in one _entities field.
-    entitiesFields: 1,
-    // An entity that councilgraph answers null for (an unknown ID) leaves its
-    // non-null fields null: data is null, and the reasons are only in
-    // extensions.valueCompletion, with no errors at all.
-    unknownEntity: {
-      data: null,
-      extensions: {
-        valueCompletion: [
-          { message: 'Cannot return null for non-nullable field Person.name.', path: ['citations', 1, 'name'], extensions: { code: 'INVALID_GRAPHQL' } },
-          { message: 'Cannot return null for non-nullable field Organisation.name.', path: ['citations', 2, 'name'], extensions: { code: 'INVALID_GRAPHQL' } },
-        ],
-      },
-    },
-    // councilgraph's error on a whole _entities request comes once, at a
-    // path of Apollo's own notation for "every element" (not a path of the
-    // response).
-    refusedPaths: [['citations', '@', '_entities']],
-  },
-  {
-    name: 'Hive Gateway',
-    async start(supergraphSdl) {
-      const gateway = createHiveGateway(supergraphSdl, { logging: false });
-      return {
-        run: (query, variables) => askHive(gateway, query, variables),
-        stop: () => gateway[Symbol.asyncDispose](),
-      };
-    },
-    // Fetches to one subgraph that can go together are merged into one
-    // request, each under an alias (_v0__entities, _v1__entities).
-    trustsRequests: ['councilgraph', 'nhs'],
-    organisationsRequests: ['councilgraph', 'nhs'],
-    // One _entities field per entity type, in the same request.
-    entitiesFields: 3,
-    // The same null is an error, at the first field it reaches, with its
-    // message masked (the gateway's own errors are, by default).
-    unknownEntity: {
-      data: null,
-      errors: [
-        { message: 'Unexpected error.', locations: [{ line: 1, column: 45 }], path: ['citations', 1, 'name'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
-      ],
-    },
-    // The same error comes once for each entity of the request, at the
-    // field's path without the list index (not a path of the response).
-    refusedPaths: [['citations', 'jobTitle'], ['citations', 'jobTitle']],
-  },
-];
 
 // 200 distinct council records for the partner to cite: 100 people, 40
 // organisations and 60 indicators, interleaved, by ID from the data set.
@@ -132,8 +56,8 @@ const unknown = [
 let cg;
 let nhs;
 let cited;
-// What the NHS subgraph's Query.citations answers: the 200 records, but for
-// the one test that swaps in unknown ones.
+// What the NHS subgraph's Query.citations answers: the 200 records (the
+// error tests swap in others for a query, and put them back).
 const citing = [];
 let supergraphSdl;
 const recorders = [];
@@ -474,17 +398,6 @@ function groupAlive(pid) {
   } catch {
     return false;
   }
-}
-
-// askHive posts a query to a Hive Gateway runtime through its fetch handler
-// and returns the response's JSON body.
-async function askHive(gateway, query, variables) {
-  const res = await gateway.fetch('http://gateway.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.json();
 }
 
 // representations returns the _entities representations of the requests, in
