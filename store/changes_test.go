@@ -180,20 +180,21 @@ func TestChangeLogRecovers(t *testing.T) {
 	wantFeed(t, "after a failed insert", got, "UPSERT organisation:a", "UPSERT organisation:a", "UPSERT organisation:b")
 
 	raw := storetest.Raw(t, s)
-	var entries []any
-	for i, e := range []store.ChangeEntry{
-		{Seq: 1000, Kind: store.ChangeUpsert, Type: "Organisation", ID: "organisation:a", To: "PARTNER"},
-		{Seq: 1001, Kind: store.ChangeDelete, Type: "Organisation", ID: "organisation:b", From: "PUBLIC"},
-		{Seq: 1002, Kind: store.ChangeUpsert, Type: "Organisation", ID: "organisation:never", To: "PUBLIC"},
-	} {
-		e.At = now.Add(time.Duration(i))
-		entries = append(entries, e)
-	}
+	// What a process stopped between its entries and its records leaves:
+	// a pending mark, and the log's documents for three entries (one of
+	// two, one of one).
 	if _, err := raw.Collection("changesPending").InsertOne(ctx, bson.D{{Key: "_id", Value: int64(1000)}, {Key: "last", Value: int64(1002)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Collection("changes").InsertMany(ctx, entries); err != nil {
-		t.Fatal(err)
+	for _, b := range []bson.D{
+		{{Key: "_id", Value: int64(1000)}, {Key: "last", Value: int64(1001)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeUpsert}, {Key: "type", Value: "Organisation"},
+			{Key: "ids", Value: bson.A{"organisation:never", "organisation:a"}}, {Key: "from", Value: bson.A{"", ""}}, {Key: "to", Value: bson.A{"PUBLIC", "PARTNER"}}},
+		{{Key: "_id", Value: int64(1002)}, {Key: "last", Value: int64(1002)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeDelete}, {Key: "type", Value: "Organisation"},
+			{Key: "ids", Value: bson.A{"organisation:b"}}, {Key: "from", Value: bson.A{"PUBLIC"}}, {Key: "to", Value: bson.A{""}}},
+	} {
+		if _, err := raw.Collection("changes").InsertOne(ctx, b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The stopped process had reserved those numbers.
 	if _, err := raw.Collection("changeCounters").UpdateOne(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "next", Value: int64(1002)}}}}); err != nil {
@@ -214,5 +215,38 @@ func TestChangeLogRecovers(t *testing.T) {
 		"UPSERT organisation:a", "UPSERT organisation:c")
 	if n, err := raw.Collection("changesPending").CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
 		t.Errorf("pending blocks after recovery: %d, %v", n, err)
+	}
+}
+
+// TestChangeLogUpgradesSingleEntries: entries stored one to a document, as
+// the log first kept them, read back in order after EnsureIndexes rewrites
+// them, beside entries written since.
+func TestChangeLogUpgradesSingleEntries(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	raw := storetest.Raw(t, s)
+	if _, err := raw.Collection("changes").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: int64(1)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeUpsert}, {Key: "type", Value: "Person"}, {Key: "rid", Value: "person:p"}, {Key: "from", Value: ""}, {Key: "to", Value: "PUBLIC"}},
+		bson.D{{Key: "_id", Value: int64(2)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeDelete}, {Key: "type", Value: "Person"}, {Key: "rid", Value: "person:q"}, {Key: "from", Value: "PUBLIC"}, {Key: "to", Value: ""}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Collection("changeCounters").InsertOne(ctx, bson.D{{Key: "_id", Value: "changes"}, {Key: "next", Value: int64(2)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := &store.Person{Record: store.Record{ID: "person:p", Sources: src()}, Name: "P"}
+	if err := s.Put(ctx, now, p); err != nil {
+		t.Fatal(err)
+	}
+	got, last := feed(t, s, store.Public, 0, 1)
+	wantFeed(t, "after the upgrade", got, "UPSERT person:p", "DELETE person:q", "UPSERT person:p")
+	if last != 3 {
+		t.Errorf("last entry %d, want 3", last)
+	}
+	if n, err := raw.Collection("changes").CountDocuments(ctx, bson.D{{Key: "rid", Value: bson.D{{Key: "$exists", Value: true}}}}); err != nil || n != 0 {
+		t.Errorf("entries left in the old form: %d, %v", n, err)
 	}
 }
