@@ -1,7 +1,10 @@
 // The gateway: Hive Gateway's runtime over a composed supergraph, as start.js
-// serves it and as conformance/ queries it.
+// serves it and as conformance/ queries it. It comes from
+// @graphql-hive/gateway-runtime, the package @graphql-hive/gateway (the
+// hive-gateway CLI) runs and re-exports, pinned to the version that CLI
+// installs: importing it alone skips the CLI's plugins, a second at start.
 
-import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
 
 /**
  * Creates a Hive Gateway over the supergraph. The result is a fetch handler
