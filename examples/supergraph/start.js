@@ -47,6 +47,10 @@ async function stopAll(code) {
 }
 
 async function main() {
+  const port = Number(process.env.PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number from 0 to 65535, got ${JSON.stringify(process.env.PORT)}`);
+  }
   let cgURL = process.env.COUNCILGRAPH_URL;
   if (!cgURL) {
     console.log('building and starting councilgraph on its embedded store (the Stockton data set)...');
@@ -79,10 +83,15 @@ async function main() {
     await new Promise((r) => server.close(r));
     await gateway[Symbol.asyncDispose]();
   });
-  server.listen(Number(process.env.PORT ?? 4000), process.env.HOST ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { address, port } = server.address();
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/graphql`;
+  server.listen(port, process.env.HOST ?? '127.0.0.1');
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => {
+      throw new Error(`Hive Gateway cannot listen on ${process.env.HOST ?? '127.0.0.1'}:${port}: ${err.message}`);
+    }),
+  ]);
+  const { address, port: listening } = server.address();
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${listening}/graphql`;
 
   console.log(`\nHive Gateway: ${url}`);
   console.log('The two-way query, councilgraph → NHS trust → councilgraph:\n');
