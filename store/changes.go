@@ -139,7 +139,11 @@ type changeCounter struct {
 
 const counterID = "changes"
 
-func (s *Store) changes() *mongo.Collection { return s.db.Collection("changes") }
+func (s *Store) changes() *mongo.Collection { return s.db.Collection("changeLog") }
+
+// singleChanges is the log as it was first stored, one entry a document;
+// upgradeChanges moves what it holds into changes.
+func (s *Store) singleChanges() *mongo.Collection { return s.db.Collection("changes") }
 func (s *Store) counters() *mongo.Collection {
 	return s.db.Collection("changeCounters")
 }
@@ -149,9 +153,9 @@ func (s *Store) pendingBlocks() *mongo.Collection { return s.db.Collection("chan
 // Readers select by last, pruning by at.
 var changeIndexes = [][]string{{"last"}, {"at"}}
 
-// ensureChangeIndexes creates the change log's indexes where missing, and
-// rewrites entries kept one to a document (as the log first stored them)
-// as documents of one entry each.
+// ensureChangeIndexes moves entries kept one to a document (as the log
+// first stored them) into the log's documents, and creates the log's
+// indexes where missing.
 func (s *Store) ensureChangeIndexes(ctx context.Context) error {
 	if err := s.upgradeChanges(ctx); err != nil {
 		return err
@@ -175,8 +179,11 @@ func (s *Store) ensureChangeIndexes(ctx context.Context) error {
 	return nil
 }
 
-// upgradeChanges rewrites each entry stored alone (with its ID in rid) as a
-// document of the log holding just it.
+// upgradeChanges moves entries stored one to a document (the log's first
+// form, in the collection singleChanges) into the log's documents, a run
+// of entries of one kind, type and time to a document, then drops the old
+// collection. Entries already moved (by a run that was stopped before the
+// drop) are not moved again.
 func (s *Store) upgradeChanges(ctx context.Context) error {
 	type single struct {
 		Seq  int64     `bson:"_id"`
@@ -187,15 +194,42 @@ func (s *Store) upgradeChanges(ctx context.Context) error {
 		From string    `bson:"from"`
 		To   string    `bson:"to"`
 	}
-	old, err := findUnscoped[single](ctx, s.changes(), bson.D{{Key: "rid", Value: bson.D{{Key: "$exists", Value: true}}}})
-	if err != nil {
-		return fmt.Errorf("upgrade the change log: %w", err)
+	old, err := findUnscoped[single](ctx, s.singleChanges(), bson.D{{Key: "rid", Value: bson.D{{Key: "$type", Value: "string"}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil || len(old) == 0 {
+		return err
 	}
+	moved, err := findUnscoped[changeBlock](ctx, s.changes(), bson.D{{Key: "_id", Value: bson.D{{Key: "$lte", Value: old[len(old)-1].Seq}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	done := map[int64]bool{}
+	for _, b := range moved {
+		done[b.First] = true
+	}
+	var blocks []any
+	var b *changeBlock
 	for _, e := range old {
-		b := changeBlock{First: e.Seq, Last: e.Seq, At: e.At, Kind: e.Kind, Type: e.Type, IDs: []string{e.ID}, From: []string{e.From}, To: []string{e.To}}
-		if _, err := s.changes().ReplaceOne(ctx, bson.D{{Key: "_id", Value: e.Seq}}, b); err != nil {
+		if b == nil || e.Seq != b.Last+1 || e.Kind != b.Kind || e.Type != b.Type || !e.At.Equal(b.At) || len(b.IDs) == blockEntries {
+			if b != nil && !done[b.First] {
+				blocks = append(blocks, b)
+			}
+			b = &changeBlock{First: e.Seq, Last: e.Seq - 1, At: e.At, Kind: e.Kind, Type: e.Type}
+		}
+		b.Last++
+		b.IDs, b.From, b.To = append(b.IDs, e.ID), append(b.From, e.From), append(b.To, e.To)
+	}
+	if !done[b.First] {
+		blocks = append(blocks, b)
+	}
+	for start := 0; start < len(blocks); start += 100 {
+		if _, err := s.changes().InsertMany(ctx, blocks[start:min(start+100, len(blocks))]); err != nil {
 			return dbError("upgrade the change log", err)
 		}
+	}
+	if err := s.singleChanges().Drop(ctx); err != nil {
+		return dbError("upgrade the change log", err)
 	}
 	return nil
 }

@@ -192,7 +192,7 @@ func TestChangeLogRecovers(t *testing.T) {
 		{{Key: "_id", Value: int64(1002)}, {Key: "last", Value: int64(1002)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeDelete}, {Key: "type", Value: "Organisation"},
 			{Key: "ids", Value: bson.A{"organisation:b"}}, {Key: "from", Value: bson.A{"PUBLIC"}}, {Key: "to", Value: bson.A{""}}},
 	} {
-		if _, err := raw.Collection("changes").InsertOne(ctx, b); err != nil {
+		if _, err := raw.Collection("changeLog").InsertOne(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -219,19 +219,27 @@ func TestChangeLogRecovers(t *testing.T) {
 }
 
 // TestChangeLogUpgradesSingleEntries: entries stored one to a document, as
-// the log first kept them, read back in order after EnsureIndexes rewrites
-// them, beside entries written since.
+// the log first kept them, read back in order after EnsureIndexes moves
+// them, beside entries written since; the old collection is gone.
 func TestChangeLogUpgradesSingleEntries(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	raw := storetest.Raw(t, s)
 	if _, err := raw.Collection("changes").InsertMany(ctx, []any{
 		bson.D{{Key: "_id", Value: int64(1)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeUpsert}, {Key: "type", Value: "Person"}, {Key: "rid", Value: "person:p"}, {Key: "from", Value: ""}, {Key: "to", Value: "PUBLIC"}},
-		bson.D{{Key: "_id", Value: int64(2)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeDelete}, {Key: "type", Value: "Person"}, {Key: "rid", Value: "person:q"}, {Key: "from", Value: "PUBLIC"}, {Key: "to", Value: ""}},
+		bson.D{{Key: "_id", Value: int64(2)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeUpsert}, {Key: "type", Value: "Person"}, {Key: "rid", Value: "person:p"}, {Key: "from", Value: "PUBLIC"}, {Key: "to", Value: "PUBLIC"}},
+		bson.D{{Key: "_id", Value: int64(3)}, {Key: "at", Value: now}, {Key: "kind", Value: store.ChangeDelete}, {Key: "type", Value: "Person"}, {Key: "rid", Value: "person:q"}, {Key: "from", Value: "PUBLIC"}, {Key: "to", Value: ""}},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Collection("changeCounters").InsertOne(ctx, bson.D{{Key: "_id", Value: "changes"}, {Key: "next", Value: int64(2)}}); err != nil {
+	if _, err := raw.Collection("changeCounters").InsertOne(ctx, bson.D{{Key: "_id", Value: "changes"}, {Key: "next", Value: int64(3)}}); err != nil {
+		t.Fatal(err)
+	}
+	// An upgrade stopped before it dropped the old collection had moved
+	// the first two already.
+	if _, err := raw.Collection("changeLog").InsertOne(ctx, bson.D{{Key: "_id", Value: int64(1)}, {Key: "last", Value: int64(2)}, {Key: "at", Value: now},
+		{Key: "kind", Value: store.ChangeUpsert}, {Key: "type", Value: "Person"}, {Key: "ids", Value: bson.A{"person:p", "person:p"}},
+		{Key: "from", Value: bson.A{"", "PUBLIC"}}, {Key: "to", Value: bson.A{"PUBLIC", "PUBLIC"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.EnsureIndexes(ctx); err != nil {
@@ -242,11 +250,14 @@ func TestChangeLogUpgradesSingleEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, last := feed(t, s, store.Public, 0, 1)
-	wantFeed(t, "after the upgrade", got, "UPSERT person:p", "DELETE person:q", "UPSERT person:p")
-	if last != 3 {
-		t.Errorf("last entry %d, want 3", last)
+	wantFeed(t, "after the upgrade", got, "UPSERT person:p", "UPSERT person:p", "DELETE person:q", "UPSERT person:p")
+	if last != 4 {
+		t.Errorf("last entry %d, want 4", last)
 	}
-	if n, err := raw.Collection("changes").CountDocuments(ctx, bson.D{{Key: "rid", Value: bson.D{{Key: "$exists", Value: true}}}}); err != nil || n != 0 {
-		t.Errorf("entries left in the old form: %d, %v", n, err)
+	if names, err := raw.ListCollectionNames(ctx, bson.D{{Key: "name", Value: "changes"}}); err != nil || len(names) != 0 {
+		t.Errorf("the old collection is left: %q, %v", names, err)
+	}
+	if docs, err := raw.Collection("changeLog").CountDocuments(ctx, bson.D{}); err != nil || docs != 3 {
+		t.Errorf("the log holds %d documents (%v), want 3: the two old upserts in one, the deletion, the new upsert", docs, err)
 	}
 }

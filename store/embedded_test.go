@@ -44,7 +44,7 @@ func TestEmbeddedStoreIsPrivate(t *testing.T) {
 	}
 	defer e.Stop()
 
-	if want := "mongodb://" + strings.ReplaceAll(filepath.Join(dir, "ferretdb.sock"), "/", "%2F") + "/"; e.URI() != want {
+	if want := "mongodb://" + strings.ReplaceAll(filepath.Join(dir, "ferretdb.sock"), "/", "%2F") + "/?maxPoolSize=8"; e.URI() != want {
 		t.Errorf("URI = %s, want the socket in the data dir, %s", e.URI(), want)
 	}
 	info, err := os.Stat(dir)
@@ -91,7 +91,8 @@ func TestEmbeddedStoreSocketOfALongPath(t *testing.T) {
 		t.Fatalf("open %s: %v", e.URI(), err)
 	}
 	_ = s.Close(context.Background())
-	sock := strings.TrimSuffix(strings.ReplaceAll(strings.TrimPrefix(e.URI(), "mongodb://"), "%2F", "/"), "/")
+	addr, _, _ := strings.Cut(e.URI(), "?")
+	sock := strings.TrimSuffix(strings.ReplaceAll(strings.TrimPrefix(addr, "mongodb://"), "%2F", "/"), "/")
 	info, err := os.Stat(filepath.Dir(sock))
 	if err != nil {
 		t.Fatal(err)
