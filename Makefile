@@ -8,11 +8,13 @@ GO ?= go
 run:
 	$(GO) run . serve
 
-# test runs the Go tests, then the Node checks in conformance/ (Apollo
-# Federation composition and gateway queries, GraphQL-over-HTTP audits),
-# installing their npm packages from the lockfile first.
+# test runs the Go tests, then the Node checks in conformance/ (the example
+# supergraph of examples/supergraph through Apollo Gateway and Hive Gateway,
+# GraphQL-over-HTTP audits), installing the npm packages of both from their
+# lockfiles first.
 test: chromium
 	$(GO) test ./...
+	cd examples/supergraph && npm ci --no-audit --no-fund
 	cd conformance && npm ci --no-audit --no-fund && npm test
 
 # chromium installs Debian's chromium for the browser checks where it is

@@ -17,9 +17,11 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
  * Builds and starts councilgraph with --expose-cost, so that every response
  * says how many MongoDB commands it took (extensions.cost).
  *
- * @returns {Promise<{url: string, base: string, stop: () => Promise<void>, bin: string, dataDir: string}>}
- *   url is the GraphQL endpoint; stop ends the process and removes its files;
- *   bin and dataDir run the other commands (import, keys, webhooks) on its store.
+ * @returns {Promise<{url: string, base: string, createKey: (name: string, scopes: string) => string, stop: () => Promise<void>, bin: string, dataDir: string}>}
+ *   url is the GraphQL endpoint; createKey runs `councilgraph keys create`
+ *   on its store and returns the new key; stop ends the process and removes
+ *   its files; bin and dataDir run the other commands (import, keys,
+ *   webhooks) on its store.
  */
 export async function startCouncilgraph() {
   const dir = await mkdtemp(join(tmpdir(), 'councilgraph-conformance-'));
@@ -28,7 +30,9 @@ export async function startCouncilgraph() {
 
   const env = { ...process.env };
   delete env.MONGODB_URI; // always the embedded store, whatever the caller's shell says
-  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', join(dir, 'db'), '--expose-cost'], {
+  // No debug listener: its fixed default port would clash with any other
+  // councilgraph on the machine (make run, another test run).
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--debug-addr', '', '--data-dir', join(dir, 'db'), '--expose-cost'], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -69,7 +73,13 @@ export async function startCouncilgraph() {
     const addr = await listening;
     const base = `http://${addr}`;
     await waitReady(`${base}/readyz`);
-    return { url: `${base}/graphql`, base, stop, bin, dataDir: join(dir, 'db') };
+    const createKey = (name, scopes) => {
+      const out = execFileSync(bin, ['keys', 'create', '--data-dir', join(dir, 'db'), '--name', name, '--scopes', scopes], { env, encoding: 'utf8' });
+      const key = out.match(/^key \(shown once; store it now\): (\S+)$/m)?.[1];
+      if (!key) throw new Error(`councilgraph keys create printed no key:\n${out}`);
+      return key;
+    };
+    return { url: `${base}/graphql`, base, createKey, stop, bin, dataDir: join(dir, 'db') };
   } catch (err) {
     await stop();
     throw err;

@@ -2,7 +2,9 @@
 // @apollo/subgraph: its own Trust entity, a field of its own on councilgraph's
 // Organisation (nhsTrust), and references to councilgraph's Person,
 // Organisation and Indicator that the gateway resolves through councilgraph's
-// _entities. Its data are test fixtures keyed by real IDs from data/stockton/.
+// _entities. Its data are example records keyed by real IDs from
+// data/stockton/. start.js runs it in the supergraph; conformance/ tests it
+// through Apollo Gateway and Hive Gateway.
 
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -91,6 +93,9 @@ export async function startNHS(citations = []) {
   const server = new ApolloServer({
     schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
     plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // Whoever started it stops it (start.js on Ctrl-C, the tests when done):
+    // Apollo Server's own signal handler would end the process first.
+    stopOnTerminationSignals: false,
   });
   const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: 0 } });
   return { url, stop: () => server.stop() };
