@@ -356,6 +356,7 @@ type ComplexityRoot struct {
 
 	OrganisationAttendance struct {
 		Attendees    func(childComplexity int) int
+		ID           func(childComplexity int) int
 		Meeting      func(childComplexity int) int
 		Notes        func(childComplexity int) int
 		Organisation func(childComplexity int) int
@@ -2095,6 +2096,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganisationAttendance.Attendees(childComplexity), true
+	case "OrganisationAttendance.id":
+		if e.ComplexityRoot.OrganisationAttendance.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.ID(childComplexity), true
 	case "OrganisationAttendance.meeting":
 		if e.ComplexityRoot.OrganisationAttendance.Meeting == nil {
 			break
@@ -3963,6 +3970,8 @@ type Judgement {
 
 "An organisation's attendance at a meeting where the record counts organisations, not people (an attendance matrix)."
 type OrganisationAttendance {
+  "Stable: the meeting's body and date, and the organisation."
+  id: ID!
   "The organisation whose representatives attended."
   organisation: Organisation!
   "The meeting."
@@ -4129,7 +4138,7 @@ extend type Attendance {
 }
 
 "Every stored record type."
-union ChangeRecord = Person | Organisation | Body | Membership | Meeting | Attendance | AgendaItem | Report | Declaration | Plan | Priority | Action | Indicator | Area | Observation | Inspection
+union ChangeRecord = Person | Organisation | Body | Membership | Meeting | Attendance | AgendaItem | Report | Declaration | Plan | Priority | Action | Indicator | Area | Observation | Inspection | OrganisationAttendance
 
 "One change to one record, in the order the store made them."
 type Change {
@@ -4863,6 +4872,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 
 func (ec *executionContext) childFields_OrganisationAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrganisationAttendance_id(ctx, field)
 	case "organisation":
 		return ec.fieldContext_OrganisationAttendance_organisation(ctx, field)
 	case "meeting":
@@ -12226,6 +12237,29 @@ func (ec *executionContext) fieldContext_Organisation_inspections(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _OrganisationAttendance_id(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationAttendance", field, false, false, "ID")
+}
+
 func (ec *executionContext) _OrganisationAttendance_organisation(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17914,6 +17948,13 @@ func (ec *executionContext) _ChangeRecord(ctx context.Context, sel ast.Selection
 			return graphql.Null
 		}
 		return ec._Action(ctx, sel, obj)
+	case store.OrganisationAttendance:
+		return ec._OrganisationAttendance(ctx, sel, &obj)
+	case *store.OrganisationAttendance:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrganisationAttendance(ctx, sel, obj)
 	case store.Observation:
 		return ec._Observation(ctx, sel, &obj)
 	case *store.Observation:
@@ -20167,7 +20208,7 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var organisationAttendanceImplementors = []string{"OrganisationAttendance"}
+var organisationAttendanceImplementors = []string{"OrganisationAttendance", "ChangeRecord"}
 
 func (ec *executionContext) _OrganisationAttendance(ctx context.Context, sel ast.SelectionSet, obj *store.OrganisationAttendance) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationAttendanceImplementors)
@@ -20178,6 +20219,11 @@ func (ec *executionContext) _OrganisationAttendance(ctx context.Context, sel ast
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OrganisationAttendance")
+		case "id":
+			out.Values[i] = ec._OrganisationAttendance_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "organisation":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

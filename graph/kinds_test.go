@@ -16,7 +16,8 @@ import (
 // and are federation entities, and every Node type is a Node kind; each
 // reference field has its relation field (bodyId: body, priorityIds:
 // priorities) of the referred kind's type; searchable kinds are exactly the
-// members of SearchHit.
+// members of SearchHit; every kind has an id and is a member of
+// ChangeRecord.
 func TestKindsMatchTheSchema(t *testing.T) {
 	served := graph.NewExecutableSchema(graph.Config{}).Schema()
 	kinds := map[string]*store.Kind{}
@@ -68,6 +69,20 @@ func TestKindsMatchTheSchema(t *testing.T) {
 	slices.Sort(searchable)
 	if !slices.Equal(hits, searchable) {
 		t.Errorf("SearchHit has %v; the searchable kinds are %v", hits, searchable)
+	}
+	// The change feed carries every kind: its types are ChangeRecord's.
+	var all []string
+	for _, k := range store.Kinds() {
+		all = append(all, k.Name)
+		if f := served.Types[k.Name].Fields.ForName("id"); f == nil {
+			t.Errorf("kind %s has no id field: a change to it cannot be named", k.Name)
+		}
+	}
+	changes := slices.Clone(served.Types["ChangeRecord"].Types)
+	slices.Sort(changes)
+	slices.Sort(all)
+	if !slices.Equal(changes, all) {
+		t.Errorf("ChangeRecord has %v; the kinds are %v", changes, all)
 	}
 }
 

@@ -839,6 +839,8 @@ type Judgement {
 
 "An organisation's attendance at a meeting where the record counts organisations, not people (an attendance matrix)."
 type OrganisationAttendance {
+  "Stable: the meeting's body and date, and the organisation."
+  id: ID!
   "The organisation whose representatives attended."
   organisation: Organisation!
   "The meeting."
@@ -1005,7 +1007,7 @@ extend type Attendance {
 }
 
 "Every stored record type."
-union ChangeRecord = Person | Organisation | Body | Membership | Meeting | Attendance | AgendaItem | Report | Declaration | Plan | Priority | Action | Indicator | Area | Observation | Inspection
+union ChangeRecord = Person | Organisation | Body | Membership | Meeting | Attendance | AgendaItem | Report | Declaration | Plan | Priority | Action | Indicator | Area | Observation | Inspection | OrganisationAttendance
 
 "One change to one record, in the order the store made them."
 type Change {
