@@ -234,8 +234,10 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
 		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", cfg.CacheMaxAge)
 	}
+	// The generation keys the response cache and the store's search index,
+	// and is on /metrics: follow it whether or not the cache is on.
+	s.WatchGeneration(cfg.GenerationPoll)
 	if cache != nil {
-		s.WatchGeneration(cfg.GenerationPoll)
 		gql.Use(cache)
 	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})

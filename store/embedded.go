@@ -82,7 +82,7 @@ func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
 	_ = os.Remove(sock) // left by a process that was killed; the lock says none runs
 	srv, err := StartFerretDB(context.Background(), FerretConfig{
 		Handler:   "sqlite",
-		SQLiteURL: (&url.URL{Scheme: "file", Path: abs + "/", RawQuery: sqlitePragmas}).String(),
+		SQLiteURL: (&url.URL{Scheme: "file", Path: abs + "/"}).String(),
 		Unix:      sock,
 		Logger:    logger,
 	})
@@ -126,17 +126,6 @@ func private(dir string) error {
 // maxSocketPath is the longest Unix socket path Linux accepts, less its
 // terminating NUL.
 const maxSocketPath = 107
-
-// sqlitePragmas are the embedded store's SQLite settings beyond FerretDB's
-// own (WAL, a 10 s busy timeout). synchronous(normal) is SQLite's advice
-// for WAL: a commit is not flushed to disk on its own, only at checkpoints,
-// so a power cut (not a crash of the process) may lose the last commits,
-// never the database. The loss is of a suffix: the WAL is replayed in
-// order, so a write that survives has every write before it (the change
-// log's entries before their records, see changes.go). Every write command
-// is a commit, and an import's flushes were a third of its time (an import
-// of 100,000 records, see BENCHMARKS.md).
-const sqlitePragmas = "_pragma=synchronous(normal)"
 
 // socketPath is where the server of dir listens: ferretdb.sock in dir, or,
 // when that path is too long for a socket, in a private directory of the
