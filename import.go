@@ -66,8 +66,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		abs, _ := filepath.Abs(dir)
 		*dataset = filepath.Base(abs)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, _, closeStore, err := openStore(ctx, db, log, true)
+	s, closeStore, err := openForCommand(ctx, db, stderr)
 	if err != nil {
 		return err
 	}

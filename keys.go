@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,8 +36,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, _, closeStore, err := openStore(ctx, db, log, true)
+	s, closeStore, err := openForCommand(ctx, db, stderr)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,15 @@ func dbFlags(fs *flag.FlagSet, getenv func(string) string) *dbConfig {
 	return c
 }
 
+// openForCommand opens the store for a command other than serve (import,
+// keys, webhooks): shared with a running service, logging warnings and
+// errors to stderr.
+func openForCommand(ctx context.Context, c *dbConfig, stderr io.Writer) (*store.Store, func(), error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, _, closeStore, err := openStore(ctx, c, log, true)
+	return s, closeStore, err
+}
+
 // openStore connects to the configured MongoDB, or starts the embedded store
 // when none is configured. close releases both.
 //

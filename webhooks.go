@@ -69,8 +69,7 @@ func webhooksCmd(ctx context.Context, args []string, getenv func(string) string,
 	case len(ids) != 1:
 		return fmt.Errorf("webhooks %s needs one endpoint ID, e.g. webhook:0123abcd4567 (see webhooks list)", sub)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, _, closeStore, err := openStore(ctx, db, log, true)
+	s, closeStore, err := openForCommand(ctx, db, stderr)
 	if err != nil {
 		return err
 	}
