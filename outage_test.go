@@ -257,7 +257,7 @@ func within(d time.Duration, cond func() bool) bool {
 }
 
 // TestShutdownDrainsWithinItsBound stops the service while requests run
-// and queue (each takes at least its 2 s loader wait; one runs at a time):
+// and queue (one runs at a time, eight in all, over a second of work):
 // run returns within the drain bound plus the second it gives stopped
 // requests, and every caller gets an answer or a closed connection, none
 // hangs.
@@ -271,29 +271,31 @@ func TestShutdownDrainsWithinItsBound(t *testing.T) {
 		// No response cache: the six callers' questions must each run, not
 		// be answered from memory once the first has.
 		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1",
-			"--loader-wait", "2s", "--max-in-flight", "1", "--max-in-flight-per-caller", "6", "--drain-timeout", "500ms",
+			"--loader-wait", "2s", "--max-in-flight", "1", "--max-in-flight-per-caller", "8", "--drain-timeout", "500ms",
 			"--response-cache-size", "0"}, func(k string) string { return env[k] }, io.Discard, &logs)
 	}()
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
 	waitReady(t, base)
 
 	var wg sync.WaitGroup
-	for range 6 {
+	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := http.Client{Timeout: 30 * time.Second}
-			// Three searches, each ten scans: slow enough that six of
-			// them, one at a time, outlast the drain bound (a loader's
-			// wait no longer holds a request: batches go when ready).
-			resp, err := c.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ a: search(query: \"council\") { __typename } b: search(query: \"children\") { __typename } c: search(query: \"meeting\") { __typename } }"}`))
+			// Five lists with their relations, about a dozen scans (130 ms
+			// on a quiet machine): slow enough that eight of them, one at
+			// a time, outlast the drain bound (a loader's wait no longer
+			// holds a request: batches go when ready; search reads an
+			// index).
+			resp, err := c.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ a: meetings(first: 100) { totalCount edges { node { title agendaItems { title } attendance { status } } } } b: indicators(first: 100) { totalCount edges { node { name observations { value } } } } c: people(first: 100) { totalCount edges { node { name memberships { role body { name } } } } } d: reports(first: 100) { totalCount edges { node { title } } } e: organisations(first: 100) { totalCount edges { node { name } } } }"}`))
 			if err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // let them arrive and queue
+	time.Sleep(150 * time.Millisecond) // let them arrive and queue
 	stopped := time.Now()
 	stop()
 	select {
