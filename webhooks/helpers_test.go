@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 type delivery struct {
 	Header http.Header
 	Body   []byte
-	// Status is what the receiver answered.
+	// Status is what the receiver answered; 0 while it has not yet.
 	Status int
 }
 
@@ -66,9 +66,13 @@ func newReceiver(t testing.TB, answer func(n int, w http.ResponseWriter, r *http
 	rc := &receiver{answer: answer}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		// Kept in the order they arrived, the moment they arrive (Status
+		// 0 until answered): a request the worker gave up on is answered
+		// after later ones.
 		rc.mu.Lock()
 		n := rc.arrived
 		rc.arrived++
+		rc.got = append(rc.got, delivery{Header: r.Header.Clone(), Body: body})
 		rc.mu.Unlock()
 		status := 0
 		if rc.answer != nil {
@@ -78,7 +82,7 @@ func newReceiver(t testing.TB, answer func(n int, w http.ResponseWriter, r *http
 			status = http.StatusNoContent
 		}
 		rc.mu.Lock()
-		rc.got = append(rc.got, delivery{Header: r.Header.Clone(), Body: body, Status: status})
+		rc.got[n].Status = status
 		rc.mu.Unlock()
 		w.WriteHeader(status)
 	}))
