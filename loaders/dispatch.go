@@ -53,6 +53,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"councilgraph/store"
 )
 
 // flusher is a loader with a batch waiting to be sent.
@@ -326,6 +328,9 @@ func (x *Dispatch) InterceptField(ctx context.Context, next graphql.Resolver) (r
 	d.began(fc)
 	var kids []objectFields
 	defer func() { d.finished(fc, kids) }()
+	if fc.Object == "Query" && fc.Field.Name == "_entities" {
+		enqueueRepresentations(ctx, fc.Args["representations"])
+	}
 	res, err = next(ctx)
 	if err == nil && fc.Field.Definition != nil {
 		x.children(graphql.GetOperationContext(ctx), fc.Field.Selections, fc.Field.Definition.Type, reflect.ValueOf(res), "", &kids)
@@ -425,4 +430,26 @@ func (l *Loaders) Counted() bool {
 	l.d.mu.Lock()
 	defer l.d.mu.Unlock()
 	return l.d.even && !l.d.ceiling
+}
+
+// enqueueRepresentations adds the key of every representation to its
+// kind's loader before _entities resolves them. gqlgen's federation code
+// resolves each type's representations in a goroutine of its own, which the
+// count does not see (they are one field, _entities): without this, the
+// first type to wait on its loader would send the other types' batches
+// before they had all their keys, and one batch a type would be a matter of
+// scheduling.
+func enqueueRepresentations(ctx context.Context, reps any) {
+	list, _ := reps.([]map[string]any)
+	if len(list) == 0 {
+		return
+	}
+	ls := For(ctx)
+	for _, r := range list {
+		name, _ := r["__typename"].(string)
+		id, _ := r["id"].(string)
+		if k := store.KindNamed(name); k != nil && k.Node && id != "" {
+			ls.record(k).add(ctx, id)
+		}
+	}
 }
