@@ -104,10 +104,8 @@ func (s *Store) Search(ctx context.Context, query string, first int) ([]Searchab
 	filter := bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}}
 	opts := options.Find().SetLimit(int64(first)).SetSort(byID.sort())
 	var searches []func(context.Context) ([]Searchable, error)
-	for _, k := range kinds {
-		if k.Searchable() {
-			searches = append(searches, s.searchIn(k, filter, opts))
-		}
+	for _, k := range searchable() {
+		searches = append(searches, s.searchIn(k, filter, opts))
 	}
 	found := make([][]Searchable, len(searches))
 	g, gctx := errgroup.WithContext(ctx)

@@ -46,14 +46,13 @@ type searchEntry struct {
 
 // searchIndex is the index of one generation.
 type searchIndex struct {
-	mu  sync.Mutex
-	gen int64
-	// built says entries are of generation gen; tooBig that gen's records
-	// were too many to hold.
-	built, tooBig bool
-	// entries holds each searchable kind's records, in ID order, in the
-	// order of kinds.
-	entries [][]searchEntry
+	mu sync.Mutex
+	// ready says entries are of generation gen: each searchable kind's
+	// records in ID order, in the order of kinds, or nil when that
+	// generation's records were too many to hold.
+	ready   bool
+	gen     int64
+	entries [][]*searchEntry
 }
 
 // searchable is the searchable kinds, in the table's order.
@@ -69,7 +68,7 @@ func searchable() []*Kind {
 
 // indexed returns the index of the store's current generation, building
 // it if needed, or nil where it does not apply (see above).
-func (s *Store) indexed(ctx context.Context) ([][]searchEntry, error) {
+func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 	if s.GenerationSource() == "" {
 		return nil, nil
 	}
@@ -80,14 +79,11 @@ func (s *Store) indexed(ctx context.Context) ([][]searchEntry, error) {
 	// again, so the index is never filed under a generation it is older
 	// than.
 	gen := s.SeenGeneration()
-	if x.gen == gen && (x.built || x.tooBig) {
-		if x.tooBig {
-			return nil, nil
-		}
+	if x.ready && x.gen == gen {
 		return x.entries, nil
 	}
-	x.built, x.tooBig, x.entries = false, false, nil
-	var entries [][]searchEntry
+	x.ready = false
+	var entries [][]*searchEntry
 	total := 0
 	proj := options.Find().SetProjection(bson.D{{Key: "search", Value: 1}, {Key: "visibility", Value: 1}}).
 		SetSort(byID.sort()).SetBatchSize(oneReply)
@@ -99,56 +95,45 @@ func (s *Store) indexed(ctx context.Context) ([][]searchEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		list := make([]searchEntry, len(found))
-		for i, e := range found {
-			list[i] = *e
+		if total += len(found); total > searchIndexMax {
+			entries = nil
+			break
 		}
-		if total += len(list); total > searchIndexMax {
-			x.gen, x.tooBig = gen, true
-			return nil, nil
-		}
-		entries = append(entries, list)
+		entries = append(entries, found)
 	}
-	x.gen, x.built, x.entries = gen, true, entries
+	x.ready, x.gen, x.entries = true, gen, entries
 	return entries, nil
 }
 
 // searchIndexed is Search answered from the index: per kind, the first
 // matches in ID order that the caller's level admits, ranked as Search
 // ranks them, then read under the caller's level.
-func (s *Store) searchIndexed(ctx context.Context, entries [][]searchEntry, q string, first int) ([]Searchable, error) {
+func (s *Store) searchIndexed(ctx context.Context, entries [][]*searchEntry, q string, first int) ([]Searchable, error) {
 	l := LevelOf(ctx)
-	visible := visibleTo(min(l, Officer))
 	kinds := searchable()
-	var hits []Hit
-	type ref struct {
-		k  *Kind
-		id string
+	type hit struct {
+		k    *Kind
+		id   string
+		rank int
 	}
-	var refs []ref
+	var hits []hit
 	for i, list := range entries {
 		n := 0
 		for _, e := range list {
 			if n == first {
 				break
 			}
-			if !strings.Contains(e.Search, q) || (l < Officer && !slices.Contains(visible, e.Visibility)) {
-				continue
+			if strings.Contains(e.Search, q) && admitsLevel(l, e.Visibility) {
+				n++
+				hits = append(hits, hit{kinds[i], e.ID, Rank(e.Search, q)})
 			}
-			n++
-			hits = append(hits, Hit{rank: Rank(e.Search, q), order: len(hits)})
-			refs = append(refs, ref{kinds[i], e.ID})
 		}
 	}
-	order := make([]int, len(hits))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return hits[a].rank - hits[b].rank })
-	order = order[:min(first, len(order))]
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.rank - b.rank })
+	hits = hits[:min(first, len(hits))]
 	want := map[*Kind][]string{}
-	for _, i := range order {
-		want[refs[i].k] = append(want[refs[i].k], refs[i].id)
+	for _, h := range hits {
+		want[h.k] = append(want[h.k], h.id)
 	}
 	found := map[string]Doc{}
 	for _, k := range kinds {
@@ -163,9 +148,9 @@ func (s *Store) searchIndexed(ctx context.Context, entries [][]searchEntry, q st
 			found[d.Base().ID] = d
 		}
 	}
-	out := make([]Searchable, 0, len(order))
-	for _, i := range order {
-		if d, ok := found[refs[i].id]; ok {
+	out := make([]Searchable, 0, len(hits))
+	for _, h := range hits {
+		if d, ok := found[h.id]; ok {
 			out = append(out, d.(Searchable))
 		}
 	}

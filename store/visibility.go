@@ -93,6 +93,9 @@ func (a *AgendaItem) redact(l Level) {
 // admits reports whether level l may see record d: the rule scoped sends to
 // the server (on the stored visibility, d's Effective level), for the finds
 // that must send a bare filter (shape.go).
-func admits(l Level, d Doc) bool {
-	return l >= Officer || slices.Contains(visibleTo(l), d.Base().Effective)
+func admits(l Level, d Doc) bool { return admitsLevel(l, d.Base().Effective) }
+
+// admitsLevel is admits for a record whose stored visibility is v.
+func admitsLevel(l Level, v string) bool {
+	return l >= Officer || slices.Contains(visibleTo(l), v)
 }
