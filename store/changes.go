@@ -67,8 +67,8 @@ const DefaultChangeRetention = 90 * 24 * time.Hour
 // resynchronise from the lists.
 var ErrChangesExpired = errors.New("the change log no longer holds the changes after this cursor")
 
-// ChangeEntry is one entry of the change log.
-type ChangeEntry struct {
+// changeEntry is one entry of the change log, as read from its block.
+type changeEntry struct {
 	Seq  int64
 	At   time.Time
 	Kind string
@@ -100,8 +100,8 @@ type changeBlock struct {
 }
 
 // entry is the block's ith entry.
-func (b *changeBlock) entry(i int) ChangeEntry {
-	return ChangeEntry{Seq: b.First + int64(i), At: b.At, Kind: b.Kind, Type: b.Type, ID: b.IDs[i], From: nth(b.From, i), To: nth(b.To, i)}
+func (b *changeBlock) entry(i int) changeEntry {
+	return changeEntry{Seq: b.First + int64(i), At: b.At, Kind: b.Kind, Type: b.Type, ID: b.IDs[i], From: nth(b.From, i), To: nth(b.To, i)}
 }
 
 func nth(s []string, i int) string {
@@ -577,7 +577,7 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, limit 
 // documents of the log filter selects, oldest first. Every document after
 // the first holds at least one entry, so n+1 documents are the most it
 // reads; it stops as soon as it has n entries.
-func (s *Store) entriesAfter(ctx context.Context, since int64, filter bson.D, n int) ([]ChangeEntry, error) {
+func (s *Store) entriesAfter(ctx context.Context, since int64, filter bson.D, n int) ([]changeEntry, error) {
 	// A reply of a few documents: each holds up to blockEntries entries.
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(n) + 1).SetBatchSize(4)
 	cur, err := s.changes().Find(ctx, filter, opts)
@@ -585,7 +585,7 @@ func (s *Store) entriesAfter(ctx context.Context, since int64, filter bson.D, n 
 		return nil, dbError("find changes", err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	var out []ChangeEntry
+	var out []changeEntry
 	for len(out) < n && cur.Next(ctx) {
 		var b changeBlock
 		if err := cur.Decode(&b); err != nil {
