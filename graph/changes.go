@@ -45,10 +45,7 @@ func parseChangeCursor(s string) (int64, error) {
 // changeTypes checks the types argument against ChangeRecord's members and
 // returns the types to read: those named, or every member when none are.
 func changeTypes(types []string) ([]string, error) {
-	var members []string
-	for _, t := range parsedSchema.Types["ChangeRecord"].Types {
-		members = append(members, t)
-	}
+	members := ChangeRecordTypes()
 	if types == nil {
 		return members, nil
 	}

@@ -10,18 +10,35 @@ import (
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler"
 
 	"councilgraph/loaders"
 	"councilgraph/store"
 )
 
-// Configure gives a gqlgen server the graph's error handling (the error
-// presenter, panic recovery, checks of federation representations) and the
-// loaders' dispatcher, which sends each level's batches when the level is
-// complete (loaders/dispatch.go). The dispatcher's field middleware comes
-// first, so that it sees every field, including those refused after it.
-func Configure(h *handler.Server, log *slog.Logger, o ErrorOptions) {
+// Configurable is what Configure sets up: a gqlgen server (handler.Server)
+// or an executor without HTTP (executor.Executor).
+type Configurable interface {
+	Use(graphql.HandlerExtension)
+	SetErrorPresenter(graphql.ErrorPresenterFunc)
+	SetDisableSuggestion(bool)
+	SetRecoverFunc(graphql.RecoverFunc)
+	AroundFields(graphql.FieldMiddleware)
+}
+
+var (
+	_ Configurable = (*handler.Server)(nil)
+	_ Configurable = (*executor.Executor)(nil)
+)
+
+// Configure gives a gqlgen server or executor the graph's error handling
+// (the error presenter, panic recovery, checks of federation
+// representations) and the loaders' dispatcher, which sends each level's
+// batches when the level is complete (loaders/dispatch.go). The
+// dispatcher's field middleware comes first, so that it sees every field,
+// including those refused after it.
+func Configure(h Configurable, log *slog.Logger, o ErrorOptions) {
 	h.Use(&loaders.Dispatch{})
 	h.SetErrorPresenter(loaders.Presenter(ErrorPresenter(log, o)))
 	h.SetDisableSuggestion(o.HideSuggestions)

@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"councilgraph/loaders"
 	"councilgraph/store"
 )
 
@@ -36,9 +35,6 @@ func ChangeRecordTypes() []string {
 func NewExecutor(s *store.Store, log *slog.Logger) *executor.Executor {
 	e := executor.New(NewExecutableSchema(Config{Resolvers: &Resolver{Store: s}}))
 	e.SetQueryCache(lru.New[*ast.QueryDocument](16))
-	e.Use(&loaders.Dispatch{})
-	e.SetErrorPresenter(loaders.Presenter(ErrorPresenter(log, ErrorOptions{})))
-	e.SetRecoverFunc(RecoverFunc(log))
-	e.AroundFields(stopAtDeadline)
+	Configure(e, log, ErrorOptions{})
 	return e
 }
