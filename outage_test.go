@@ -268,11 +268,11 @@ func TestShutdownDrainsWithinItsBound(t *testing.T) {
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		// No response cache: the six callers' questions must each run, not
-		// be answered from memory once the first has.
+		// No response cache and no snapshot: the six callers' questions
+		// must each run on the database, not be answered from memory.
 		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "", "--rate-limit", "-1",
 			"--loader-wait", "2s", "--max-in-flight", "1", "--max-in-flight-per-caller", "8", "--drain-timeout", "500ms",
-			"--response-cache-size", "0"}, func(k string) string { return env[k] }, io.Discard, &logs)
+			"--response-cache-size", "0", "--snapshot-size", "0"}, func(k string) string { return env[k] }, io.Discard, &logs)
 	}()
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
 	waitReady(t, base)

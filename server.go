@@ -170,6 +170,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
 	cacheSize := fs.Int64("response-cache-size", httpapi.DefaultResponseCacheSize, "bytes of answers the response cache may hold (0 turns it off)")
 	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches may keep an anonymous GET answer (Cache-Control max-age)")
+	snapSize := fs.Int64("snapshot-size", store.DefaultSnapshotSize, "bytes of documents kept in memory to answer reads from, per data generation; a larger data set is read from the database (0 turns it off)")
 	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
 	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
@@ -187,6 +188,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Introspection: *introspection, RateAddress: *rateAddr, MaxInFlightPerCaller: *perCaller,
 		Sources:           stocktonSources(),
 		ResponseCacheSize: *cacheSize, CacheMaxAge: *cacheMaxAge, GenerationPoll: *genPoll,
+		SnapshotSize: *snapSize,
+	}
+	if *snapSize == 0 {
+		cfg.SnapshotSize = -1
 	}
 	if *cacheSize == 0 {
 		cfg.ResponseCacheSize = -1

@@ -61,8 +61,9 @@ func TestExposeCost(t *testing.T) {
 			want:  &httpapi.CostReport{MongoRoundTrips: 0, MongoCommands: map[string]int{}},
 		},
 	}
+	// The database's round trips: with the snapshot off, every read is one.
 	for _, expose := range []bool{true, false} {
-		h := httpapi.New(s, httpapi.Config{ExposeCost: expose}, quiet)
+		h := httpapi.New(s, httpapi.Config{ExposeCost: expose, SnapshotSize: -1}, quiet)
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s, exposed %v", tt.name, expose), func(t *testing.T) {
 				body, _ := json.Marshal(map[string]any{"query": tt.query, "variables": tt.vars})
@@ -88,6 +89,38 @@ func TestExposeCost(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExposeCostOfTheSnapshot: once the snapshot of the current data is
+// ready, record reads send the database nothing, and the cost says so.
+func TestExposeCostOfTheSnapshot(t *testing.T) {
+	s := storetest.New(t, httpapi.CostMonitor())
+	org := "organisation:north-tees"
+	if err := s.Put(context.Background(), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		&store.Organisation{Record: record(org), Name: "North Tees", Kind: "NHS_TRUST"},
+		&store.Person{Record: record("person:a"), Name: "A", OrganisationID: &org}); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.New(s, httpapi.Config{ExposeCost: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !s.WaitSnapshot(context.Background()) {
+		t.Fatal("no snapshot of two records")
+	}
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ people(first: 10) { edges { node { name organisation { name } } } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var resp struct {
+		Data       json.RawMessage `json:"data"`
+		Extensions struct {
+			Cost *httpapi.CostReport `json:"cost"`
+		} `json:"extensions"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || !strings.Contains(string(resp.Data), `"North Tees"`) {
+		t.Fatalf("POST = %d %s (%v)", rec.Code, rec.Body.String(), err)
+	}
+	if want := (&httpapi.CostReport{MongoRoundTrips: 0, MongoCommands: map[string]int{}}); !cmp.Equal(want, resp.Extensions.Cost) {
+		t.Errorf("extensions.cost = %+v, want none sent", resp.Extensions.Cost)
 	}
 }
 

@@ -115,6 +115,11 @@ type Config struct {
 	// CacheMaxAge is the max-age of anonymous GET answers (default 60s;
 	// negative for 0).
 	CacheMaxAge time.Duration
+	// SnapshotSize is the most bytes of documents the store keeps in
+	// memory to answer record reads from, per data generation (default
+	// store.DefaultSnapshotSize; negative turns it off): a larger data set
+	// is read from the database. See store.KeepSnapshot.
+	SnapshotSize int64
 	// GenerationPoll is how often the data generation is read where the
 	// database offers no change stream (default 1s): the longest a write
 	// by another process (import, keys) leaves cached answers standing.
@@ -181,6 +186,9 @@ func (c Config) withDefaults() Config {
 		c.CacheMaxAge = time.Minute
 	}
 	c.CacheMaxAge = max(c.CacheMaxAge, 0)
+	if c.SnapshotSize == 0 {
+		c.SnapshotSize = store.DefaultSnapshotSize
+	}
 	if c.GenerationPoll <= 0 {
 		c.GenerationPoll = time.Second
 	}
@@ -234,9 +242,10 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
 		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", cfg.CacheMaxAge)
 	}
-	// The generation keys the response cache and the store's search index,
-	// and is on /metrics: follow it whether or not the cache is on.
+	// The generation keys the response cache, the store's search index and
+	// its snapshot, and is on /metrics: follow it whether or not they are on.
 	s.WatchGeneration(cfg.GenerationPoll)
+	s.KeepSnapshot(cfg.SnapshotSize, log)
 	if cache != nil {
 		gql.Use(cache)
 	}

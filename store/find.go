@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -67,7 +66,7 @@ type Result[T any] struct {
 
 // find runs one find command for the records the caller may see and
 // decodes them, blanking the fields the caller may not see.
-func find[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+func find[T any](ctx context.Context, c source, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
 	if err := spend(ctx, 1); err != nil {
 		return nil, err
 	}
@@ -84,7 +83,7 @@ func find[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts .
 
 // findUnscoped runs one find command as it is, for the store's own
 // bookkeeping (import stamps, reference checks), never for a caller.
-func findUnscoped[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+func findUnscoped[T any](ctx context.Context, c source, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
 	cur, err := c.Find(ctx, filter, opts...)
 	if err != nil {
 		return nil, dbError("find "+c.Name(), err)
@@ -109,7 +108,7 @@ const oneReply = 1 << 14
 const oneKeyReply = 1 << 10
 
 // count counts the documents matching filter that the caller may see.
-func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error) {
+func count(ctx context.Context, c source, filter bson.D) (int, error) {
 	if err := spend(ctx, 1); err != nil {
 		return 0, err
 	}
@@ -122,7 +121,7 @@ func count(ctx context.Context, c *mongo.Collection, filter bson.D) (int, error)
 
 // findPage returns one page of the documents matching filter in order o,
 // fetching one more than asked to learn whether another page follows.
-func findPage[T any](ctx context.Context, c *mongo.Collection, filter bson.D, o Order, p Page) (*Result[T], error) {
+func findPage[T any](ctx context.Context, c source, filter bson.D, o Order, p Page) (*Result[T], error) {
 	if p.After != "" {
 		after, err := decodeCursor(c.Name(), p.After, len(o))
 		if err != nil {
@@ -279,7 +278,7 @@ func (s *Store) FindByRef(ctx context.Context, k *Kind, field string, ids []stri
 // findKind is find for a kind known only at run time: each document is
 // decoded into the kind's own type. It is charged one find against the
 // request's budget, and each record (findKey).
-func findKind(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
+func findKind(ctx context.Context, c source, k *Kind, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
 	if err := spend(ctx, 1); err != nil {
 		return nil, err
 	}

@@ -37,9 +37,11 @@ type generationWatch struct {
 	// changed is when seen last rose, in Unix nanoseconds (0: never).
 	changed atomic.Int64
 	source  atomic.Value // string: "change stream" or "poll"
-	once    sync.Once
-	stop    context.CancelFunc
-	done    chan struct{}
+	// watching says WatchGeneration was called.
+	watching atomic.Bool
+	once     sync.Once
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // note records g as seen, if it is newer than what was. Generations never
@@ -138,6 +140,7 @@ func (s *Store) WatchGeneration(poll time.Duration) {
 		poll = time.Second
 	}
 	s.gen.once.Do(func() {
+		s.gen.watching.Store(true)
 		ctx, cancel := context.WithCancel(context.Background())
 		s.gen.stop, s.gen.done = cancel, make(chan struct{})
 		rctx, rcancel := context.WithTimeout(ctx, poll)

@@ -115,7 +115,7 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	c := s.coll(k)
+	c := s.read(k)
 	var out []Doc
 	var err error
 	bareIDs := s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs
@@ -148,7 +148,7 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 
 // findIn is one find with $in over keys, an equality for one key, in one
 // reply.
-func findIn(ctx context.Context, c *mongo.Collection, k *Kind, field string, keys []string, o Order) ([]Doc, error) {
+func findIn(ctx context.Context, c source, k *Kind, field string, keys []string, o Order) ([]Doc, error) {
 	opts := options.Find().SetBatchSize(oneReply)
 	if o != nil {
 		opts.SetSort(o.sort())
@@ -165,7 +165,7 @@ func findIn(ctx context.Context, c *mongo.Collection, k *Kind, field string, key
 // With bare set, the filter goes as it is, the only filter FerretDB's
 // SQLite backend answers without a scan ({_id: id}), and the caller's
 // visibility is then kept here, as scoped would have kept it.
-func findKey(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, bare bool, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
+func findKey(ctx context.Context, c source, k *Kind, filter bson.D, bare bool, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
 	if !bare {
 		filter = scoped(ctx, filter)
 	}

@@ -34,6 +34,8 @@ type Store struct {
 	gen generationWatch
 	// searchIdx is what search reads, per generation (searchindex.go).
 	searchIdx searchIndex
+	// snap is the records in memory, per generation (snapshot.go).
+	snap snapshotKeeper
 }
 
 // Options configure Open.
@@ -129,6 +131,7 @@ func (s *Store) Drop(ctx context.Context) error {
 
 // Close disconnects from the database.
 func (s *Store) Close(ctx context.Context) error {
+	s.snap.close()
 	s.gen.close()
 	return s.client.Disconnect(ctx)
 }

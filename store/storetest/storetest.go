@@ -251,3 +251,6 @@ func Count(t testing.TB, s *store.Store, collection string) int {
 	}
 	return int(n)
 }
+
+// URI is the server's connection string.
+func (sv Server) URI() string { return sv.uri }

@@ -1,0 +1,540 @@
+package store
+
+// The snapshot.
+//
+// A council's record is small and changes only when it is imported, while
+// FerretDB answers most finds by decoding every document of a collection
+// (shape.go): on its SQLite backend a committee page is a few hundred
+// milliseconds of scanning, and over PostgreSQL each equality is a table
+// scan that grows with the data. So a server keeps, per data generation, a
+// copy of every kind's documents in memory, as the BSON the server sent,
+// with a map from each reference field's (and _id's) values to the
+// documents holding them, and answers the record reads of requests from it
+// instead of asking: the fastest query is the one not sent.
+//
+// What is kept is everything, every level's records; what a read returns
+// is exactly what the server would: the read's own filter, the caller's
+// visibility condition included, is evaluated on the documents as MongoDB
+// evaluates it (match.go), then sorted, limited and projected, and decoded
+// into fresh values per read, so redaction never touches the copy. A read
+// whose filter or options fall outside what match.go evaluates is sent to
+// the server as before. TestSnapshotAnswersAsTheServer holds the two to the
+// same answers at every level.
+//
+// A snapshot is used only for the generation it was read under, and only
+// where the store learns of every write (WatchGeneration runs): a write
+// through this Store raises the generation at once, and another process's
+// within the poll, so a read never sees an older generation than its cache
+// would. It is built in the background, one build at a time, when a read
+// finds none for the current generation; until it is ready, reads go to the
+// server. A data set whose documents exceed the size given to KeepSnapshot
+// is not kept (reads go to the server as before), and the build stops as
+// soon as it passes that size.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// DefaultSnapshotSize is the snapshot's bound unless configured: the
+// bundled Stockton set is under 2 MiB, a benchmark council (10,000
+// records) about 6 MiB.
+const DefaultSnapshotSize = 256 << 20
+
+// source is what a read asks: a kind's collection on the server, or its
+// copy in the current snapshot.
+type source interface {
+	Name() string
+	Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error)
+	CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error)
+}
+
+// snapshot is one generation's documents.
+type snapshot struct {
+	gen   int64
+	bytes int64
+	colls map[string]*snapColl
+	built time.Duration
+}
+
+// snapColl is one collection's documents and the maps into them.
+type snapColl struct {
+	db   *mongo.Collection
+	docs []bson.Raw
+	// index maps a field's string values (each element of a list) to the
+	// positions in docs of the documents holding them, ascending.
+	index map[string]map[string][]int32
+	// fallbacks counts the reads sent to the server instead.
+	fallbacks *atomic.Int64
+}
+
+// snapshotKeeper is a Store's snapshot and its builds.
+type snapshotKeeper struct {
+	// max is the most document bytes kept; 0 keeps none.
+	max     atomic.Int64
+	cur     atomic.Pointer[snapshot]
+	mu      sync.Mutex
+	running bool
+	// tooBig is the generation found too large to keep (-1: none).
+	tooBig    int64
+	fallbacks atomic.Int64
+	log       *slog.Logger
+	ctx       context.Context
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// KeepSnapshot has the store answer record reads from a snapshot in
+// memory (see above) while the data set's documents come to at most
+// maxBytes; 0 or less turns it off. It applies only once WatchGeneration
+// runs, and starts the first build at once.
+func (s *Store) KeepSnapshot(maxBytes int64, log *slog.Logger) {
+	x := &s.snap
+	x.mu.Lock()
+	if x.ctx == nil {
+		x.ctx, x.stop = context.WithCancel(context.Background())
+		x.tooBig = -1
+	}
+	x.log = log
+	x.mu.Unlock()
+	x.max.Store(max(maxBytes, 0))
+	if maxBytes > 0 && s.gen.watching.Load() {
+		s.startSnapshot()
+	}
+}
+
+// SnapshotStats says what the current snapshot holds.
+type SnapshotStats struct {
+	// Generation is the data generation it was read under; Bytes its
+	// documents' size; Records how many; BuildTime how long it took to
+	// read. All zero while no snapshot is in use.
+	Generation, Bytes, Records int64
+	BuildTime                  time.Duration
+	// Fallbacks counts reads sent to the server because their filter was
+	// one the snapshot does not evaluate.
+	Fallbacks int64
+}
+
+// SnapshotStats reports the snapshot in use, if any.
+func (s *Store) SnapshotStats() SnapshotStats {
+	st := SnapshotStats{Fallbacks: s.snap.fallbacks.Load()}
+	if sn := s.currentSnapshot(); sn != nil {
+		st.Generation, st.Bytes, st.BuildTime = sn.gen, sn.bytes, sn.built
+		for _, c := range sn.colls {
+			st.Records += int64(len(c.docs))
+		}
+	}
+	return st
+}
+
+// currentSnapshot is the snapshot of the generation the store has seen, or
+// nil.
+func (s *Store) currentSnapshot() *snapshot {
+	if s.snap.max.Load() == 0 || !s.gen.watching.Load() {
+		return nil
+	}
+	if sn := s.snap.cur.Load(); sn != nil && sn.gen == s.SeenGeneration() {
+		return sn
+	}
+	return nil
+}
+
+// read is the source of kind k's record reads for a caller: the current
+// snapshot's copy, or the server's collection (starting a build of the
+// current generation's snapshot where one is wanted).
+func (s *Store) read(k *Kind) source {
+	if sn := s.currentSnapshot(); sn != nil {
+		return sn.colls[k.Collection]
+	}
+	if s.snap.max.Load() > 0 && s.gen.watching.Load() {
+		s.startSnapshot()
+	}
+	return s.coll(k)
+}
+
+// readOf is read for document type T.
+func readOf[T any](s *Store) source { return s.read(kindFor[T]()) }
+
+// startSnapshot starts a build of the current generation's snapshot
+// unless one runs, the current one is of it, or it was found too large.
+func (s *Store) startSnapshot() {
+	x := &s.snap
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	gen := s.SeenGeneration()
+	if x.running || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen {
+		return
+	}
+	if sn := x.cur.Load(); sn != nil && sn.gen == gen {
+		return
+	}
+	x.running = true
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		sn, err := s.buildSnapshot(x.ctx, x.max.Load())
+		x.mu.Lock()
+		x.running = false
+		log := x.log
+		switch {
+		case errors.Is(err, errTooBig):
+			x.tooBig = sn.gen
+			x.cur.Store(nil)
+		case err == nil:
+			x.cur.Store(sn)
+		}
+		x.mu.Unlock()
+		if log != nil {
+			switch {
+			case errors.Is(err, errTooBig):
+				log.Info("the data set is larger than the snapshot may hold: reads go to the database", "generation", sn.gen, "max_bytes", x.max.Load())
+			case err != nil && x.ctx.Err() == nil:
+				log.Warn("snapshot build failed: reads go to the database", "err", err)
+			case err == nil:
+				log.Debug("snapshot built", "generation", sn.gen, "bytes", sn.bytes, "took", sn.built)
+			}
+		}
+		// A write during the build left it behind: build again for the
+		// newer generation, which reads will not wait for.
+		if err == nil && sn.gen != s.SeenGeneration() {
+			s.startSnapshot()
+		}
+	}()
+}
+
+var errTooBig = errors.New("the data set is larger than the snapshot may hold")
+
+// close stops a build in progress and waits for it.
+func (x *snapshotKeeper) close() {
+	x.mu.Lock()
+	if x.stop != nil {
+		x.stop()
+	}
+	x.mu.Unlock()
+	x.wg.Wait()
+}
+
+// buildSnapshot reads every kind's documents, under the generation seen
+// before the first is read (so a write during the build files it under an
+// older generation than the write's, which no read then uses).
+func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, error) {
+	start := time.Now()
+	sn := &snapshot{gen: s.SeenGeneration(), colls: map[string]*snapColl{}}
+	for _, k := range kinds {
+		c := &snapColl{db: s.coll(k), index: map[string]map[string][]int32{}, fallbacks: &s.snap.fallbacks}
+		cur, err := c.db.Find(ctx, bson.D{}, options.Find().SetBatchSize(oneReply))
+		if err != nil {
+			return sn, dbError("snapshot "+k.Collection, err)
+		}
+		for cur.Next(ctx) {
+			if sn.bytes += int64(len(cur.Current)); sn.bytes > maxBytes {
+				_ = cur.Close(ctx)
+				return sn, errTooBig
+			}
+			c.docs = append(c.docs, slices.Clone(cur.Current))
+		}
+		err = cur.Err()
+		_ = cur.Close(ctx)
+		if err != nil {
+			return sn, dbError("snapshot "+k.Collection, err)
+		}
+		c.indexFields(k)
+		sn.colls[k.Collection] = c
+	}
+	sn.built = time.Since(start)
+	return sn, nil
+}
+
+// indexFields maps _id and every reference field of k, and the first
+// field of each of its indexes, to the documents holding each value.
+func (c *snapColl) indexFields(k *Kind) {
+	fields := []string{"_id"}
+	for _, r := range k.Refs {
+		fields = append(fields, r.Field)
+	}
+	for _, ix := range k.Indexes {
+		fields = append(fields, ix[0])
+	}
+	for _, f := range fields {
+		if c.index[f] != nil {
+			continue
+		}
+		m := map[string][]int32{}
+		for i, d := range c.docs {
+			v, err := d.LookupErr(f)
+			if err != nil {
+				continue
+			}
+			if str, ok := v.StringValueOK(); ok {
+				m[str] = append(m[str], int32(i))
+			} else if arr, ok := v.ArrayOK(); ok {
+				vals, _ := arr.Values()
+				for _, e := range vals {
+					if str, ok := e.StringValueOK(); ok {
+						if l := m[str]; len(l) == 0 || l[len(l)-1] != int32(i) {
+							m[str] = append(l, int32(i))
+						}
+					}
+				}
+			}
+		}
+		c.index[f] = m
+	}
+}
+
+func (c *snapColl) Name() string { return c.db.Name() }
+
+// Find answers a find from memory, or sends it to the server where the
+// matcher does not evaluate its filter or options.
+func (c *snapColl) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, dbError("find "+c.Name(), err)
+	}
+	var o options.FindOptions
+	for _, l := range opts {
+		for _, set := range l.List() {
+			if err := set(&o); err != nil {
+				return nil, err
+			}
+		}
+	}
+	docs, err := c.find(filter, o)
+	if errors.Is(err, errUnsupported) {
+		c.fallbacks.Add(1)
+		return c.db.Find(ctx, filter, opts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		out[i] = d
+	}
+	return mongo.NewCursorFromDocuments(out, nil, nil)
+}
+
+// CountDocuments counts from memory, as Find finds.
+func (c *snapColl) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, dbError("count "+c.Name(), err)
+	}
+	var o options.CountOptions
+	for _, l := range opts {
+		for _, set := range l.List() {
+			if err := set(&o); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if o.Collation != nil || o.Hint != nil {
+		c.fallbacks.Add(1)
+		return c.db.CountDocuments(ctx, filter, opts...)
+	}
+	docs, err := c.find(filter, options.FindOptions{Skip: o.Skip, Limit: o.Limit})
+	if errors.Is(err, errUnsupported) {
+		c.fallbacks.Add(1)
+		return c.db.CountDocuments(ctx, filter, opts...)
+	}
+	return int64(len(docs)), err
+}
+
+// find is the documents matching filter, sorted, skipped, limited and
+// projected as o says.
+func (c *snapColl) find(filter any, o options.FindOptions) ([]bson.Raw, error) {
+	if o.Collation != nil || o.Hint != nil || o.Min != nil || o.Max != nil || o.Let != nil ||
+		(o.ReturnKey != nil && *o.ReturnKey) || (o.ShowRecordID != nil && *o.ShowRecordID) {
+		return nil, unsupported("find options")
+	}
+	if filter == nil {
+		filter = bson.D{}
+	}
+	raw, err := bson.Marshal(filter)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := sortSpec(o.Sort)
+	if err != nil {
+		return nil, err
+	}
+	fields, id, err := projection(o.Projection)
+	if err != nil {
+		return nil, err
+	}
+	var out []bson.Raw
+	visit := func(d bson.Raw) error {
+		ok, err := matches(d, raw)
+		if ok {
+			out = append(out, d)
+		}
+		return err
+	}
+	if pos, ok := c.candidates(raw); ok {
+		for _, p := range pos {
+			if err := visit(c.docs[p]); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for _, d := range c.docs {
+			if err := visit(d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if keys != nil {
+		var cmpErr error
+		slices.SortStableFunc(out, func(a, b bson.Raw) int {
+			n, err := compareDocs(a, b, keys)
+			cmpErr = cmp.Or(cmpErr, err)
+			return n
+		})
+		if cmpErr != nil {
+			return nil, cmpErr
+		}
+	}
+	if o.Skip != nil {
+		out = out[min(int(max(*o.Skip, 0)), len(out)):]
+	}
+	if o.Limit != nil && *o.Limit != 0 {
+		n := *o.Limit
+		if n < 0 {
+			n = -n
+		}
+		out = out[:min(int(n), len(out))]
+	}
+	if fields != nil {
+		for i, d := range out {
+			if out[i], err = project(d, fields, id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// candidates narrows a filter to the documents its equalities on mapped
+// fields allow, in document order: the smallest set any top-level
+// condition gives, or the union of an $or's when each branch gives one.
+// false means every document must be tested.
+func (c *snapColl) candidates(filter bson.Raw) ([]int32, bool) {
+	elems, err := filter.Elements()
+	if err != nil {
+		return nil, false
+	}
+	var best []int32
+	found := false
+	for _, e := range elems {
+		var pos []int32
+		ok := false
+		if e.Key() == "$or" {
+			pos, ok = c.orCandidates(e.Value())
+		} else if m := c.index[e.Key()]; m != nil {
+			var keys []string
+			if keys, ok = stringKeys(e.Value()); ok {
+				pos = union(m, keys)
+			}
+		}
+		if ok && (!found || len(pos) < len(best)) {
+			best, found = pos, true
+		}
+	}
+	return best, found
+}
+
+func (c *snapColl) orCandidates(v bson.RawValue) ([]int32, bool) {
+	branches, err := subFilters(v)
+	if err != nil {
+		return nil, false
+	}
+	var all []int32
+	for _, b := range branches {
+		pos, ok := c.candidates(b)
+		if !ok {
+			return nil, false
+		}
+		all = append(all, pos...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all), true
+}
+
+// stringKeys are the strings an equality or $in condition (alone) admits.
+func stringKeys(v bson.RawValue) ([]string, bool) {
+	if s, ok := v.StringValueOK(); ok {
+		return []string{s}, true
+	}
+	ops, ok := operators(v)
+	if !ok || len(ops) != 1 {
+		return nil, false
+	}
+	arg := ops[0].Value()
+	switch ops[0].Key() {
+	case "$eq":
+		s, ok := arg.StringValueOK()
+		return []string{s}, ok
+	case "$in":
+		arr, ok := arg.ArrayOK()
+		if !ok {
+			return nil, false
+		}
+		vals, err := arr.Values()
+		if err != nil {
+			return nil, false
+		}
+		out := make([]string, len(vals))
+		for i, e := range vals {
+			if out[i], ok = e.StringValueOK(); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// union is the positions holding any of keys, ascending, each once.
+func union(m map[string][]int32, keys []string) []int32 {
+	if len(keys) == 1 {
+		return m[keys[0]]
+	}
+	var out []int32
+	for _, k := range keys {
+		out = append(out, m[k]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// WaitSnapshot waits until reads are answered from a snapshot of the
+// current generation, and reports whether they are: false at once when no
+// snapshot is kept, or when the data set is too large for one.
+func (s *Store) WaitSnapshot(ctx context.Context) bool {
+	for {
+		if s.currentSnapshot() != nil {
+			return true
+		}
+		x := &s.snap
+		x.mu.Lock()
+		off := x.max.Load() == 0 || !s.gen.watching.Load() || x.tooBig == s.SeenGeneration() || x.ctx == nil
+		x.mu.Unlock()
+		if off {
+			return false
+		}
+		s.startSnapshot()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
