@@ -26,7 +26,11 @@ func registerCacheMetrics(reg *prometheus.Registry, c *httpapi.ResponseCache) {
 
 // registerDataMetrics exports what the service knows of its data: the
 // generation (raised by every write, whichever process made it) and when
-// it last rose, so that an alert can ask how long since the last import.
+// it last rose, so that an alert can ask how long since the last import;
+// and the snapshot reads are answered from (store/snapshot.go): which
+// generation it holds (behind the data generation while it is rebuilt, 0
+// when the data set is too large for it), its size, and the reads it sent
+// to the database instead.
 func registerDataMetrics(reg *prometheus.Registry, s *store.Store) {
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_data_generation", Help: "The data generation this process has seen: raised by every write to the data and by key changes."},
@@ -39,5 +43,15 @@ func registerDataMetrics(reg *prometheus.Registry, s *store.Store) {
 				}
 				return float64(at.UnixNano()) / 1e9
 			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_generation", Help: "The data generation whose snapshot answers reads (0: none; reads go to the database)."},
+			func() float64 { return float64(s.SnapshotStats().Generation) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_bytes", Help: "What the documents of the snapshot in use weigh, as BSON."},
+			func() float64 { return float64(s.SnapshotStats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_records", Help: "The records the snapshot in use holds."},
+			func() float64 { return float64(s.SnapshotStats().Records) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_build_seconds", Help: "How long the snapshot in use took to read."},
+			func() float64 { return s.SnapshotStats().BuildTime.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "councilgraph_snapshot_fallbacks_total", Help: "Reads sent to the database because the snapshot does not evaluate their filter."},
+			func() float64 { return float64(s.SnapshotStats().Fallbacks) }),
 	)
 }

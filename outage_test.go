@@ -121,14 +121,15 @@ func TestImportWhileServing(t *testing.T) {
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
 	debug := "http://" + waitForLog(t, &logs, done, "debug listening", "addr")
 	waitReady(t, base)
-	generation := func() int {
-		m := regexp.MustCompile(`(?m)^councilgraph_data_generation (\d+)`).FindStringSubmatch(get(t, debug+"/metrics"))
+	metric := func(name string) int {
+		m := regexp.MustCompile(`(?m)^`+name+` (\d+)`).FindStringSubmatch(get(t, debug+"/metrics"))
 		if m == nil {
-			t.Fatal("no councilgraph_data_generation on /metrics")
+			t.Fatalf("no %s on /metrics", name)
 		}
 		n, _ := strconv.Atoi(m[1])
 		return n
 	}
+	generation := func() int { return metric("councilgraph_data_generation") }
 	before := generation()
 
 	// The indicators, their areas and observations under another data
@@ -195,6 +196,14 @@ func TestImportWhileServing(t *testing.T) {
 	// the service learns of its writes within its poll (1 s).
 	if !within(2*time.Second, func() bool { return generation() > before }) {
 		t.Errorf("the data generation on /metrics stayed at %d after the import", before)
+	}
+	// Reads went to the database meanwhile; the snapshot of the imported
+	// data follows once it is read.
+	if !within(10*time.Second, func() bool {
+		graphql(t, base, `{ indicators(first: 1) { totalCount } }`)
+		return metric("councilgraph_snapshot_generation") == generation()
+	}) {
+		t.Errorf("the snapshot stayed at generation %d after the import, the data is at %d", metric("councilgraph_snapshot_generation"), generation())
 	}
 	if status, body := graphql(t, base, `{ indicators(first: 1) { totalCount } }`); status != 200 || strings.Contains(body, `"errors"`) {
 		t.Errorf("after the import: %d %s", status, body)

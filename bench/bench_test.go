@@ -23,6 +23,7 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/loaders"
+	"councilgraph/store"
 )
 
 // Settings, from the environment so that `go test -bench` needs no flags:
@@ -134,17 +135,26 @@ func measure(b *testing.B, e *Env, op, way string, run func(i int) []byte) {
 }
 
 // BenchmarkOps runs each operation through the full HTTP handler
-// (httpapi.New) and through its driver baseline, on the same database.
+// (httpapi.New) on the database ("graphql") and from the store's snapshot
+// ("snapshot", what a server with the default configuration does for a
+// data set of this size), and through its driver baseline, on the same
+// database.
 func BenchmarkOps(b *testing.B) {
 	e := openEnv(b)
 	// The graph itself, uncached: the response cache has its benchmark (BenchmarkCache).
-	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1, SnapshotSize: -1, Timeout: 2 * time.Minute,
+		RateAnonymous: -1, RateAddress: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	for _, op := range Ops(e.Councils) {
 		b.Run(op.Name, func(b *testing.B) {
 			checkSame(b, e, h, op)
 			b.Run("graphql", func(b *testing.B) {
 				measure(b, e, op.Name, "graphql", func(i int) []byte { return post(b, h, op.Body(i)) })
+			})
+			b.Run("snapshot", func(b *testing.B) {
+				withSnapshot(b, e, func() {
+					measure(b, e, op.Name, "snapshot", func(i int) []byte { return post(b, h, op.Body(i)) })
+				})
 			})
 			b.Run("driver", func(b *testing.B) {
 				measure(b, e, op.Name, "driver", func(i int) []byte {
@@ -159,19 +169,41 @@ func BenchmarkOps(b *testing.B) {
 	}
 }
 
+var snapshotOnce sync.Once
+
+// withSnapshot runs f with the store answering from its snapshot (built
+// first, untimed), then turns it off again.
+func withSnapshot(b testing.TB, e *Env, f func()) {
+	b.Helper()
+	e.Store.KeepSnapshot(store.DefaultSnapshotSize, nil)
+	defer e.Store.KeepSnapshot(0, nil)
+	if !e.Store.WaitSnapshot(context.Background()) {
+		b.Fatalf("no snapshot of scale %s within %d bytes", scale(), store.DefaultSnapshotSize)
+	}
+	st := e.Store.SnapshotStats()
+	snapshotOnce.Do(func() {
+		fmt.Fprintf(os.Stderr, "snapshot: %d records, %.1f MiB of documents, read in %v\n", st.Records, float64(st.Bytes)/(1<<20), st.BuildTime.Round(time.Millisecond))
+	})
+	f()
+}
+
 // TestGraphQLAnswersAsTheBaseline checks, on a freshly generated set of
 // scale S, that every operation's GraphQL answer is exactly its driver
-// baseline's: the benchmarks compare like with like, and the graph answers
-// what plain driver code reading the collections answers.
+// baseline's, on the database and from the snapshot: the benchmarks
+// compare like with like, and the graph answers what plain driver code
+// reading the collections answers.
 func TestGraphQLAnswersAsTheBaseline(t *testing.T) {
 	e, err := Open(context.Background(), "S", t.TempDir(), "", t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	h := httpapi.New(e.Store, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapi.New(e.Store, httpapi.Config{SnapshotSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, op := range Ops(e.Councils) {
-		t.Run(op.Name, func(t *testing.T) { checkSame(t, e, h, op) })
+		t.Run(op.Name, func(t *testing.T) {
+			checkSame(t, e, h, op)
+			withSnapshot(t, e, func() { checkSame(t, e, h, op) })
+		})
 	}
 }
 
@@ -223,8 +255,8 @@ func writeSummary() {
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n%s, scale %s (%d records), loader wait %v, %s\n\n", storeLabel(), scale(), env.e.Marker.Records, loaderWaitLabel(), time.Now().UTC().Format(time.RFC3339))
-	sb.WriteString("| operation | GraphQL p50 | driver p50 | ratio (p50) | GraphQL mean | driver mean | round trips GraphQL / driver | allocs/op GraphQL / driver | response bytes |\n")
-	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	sb.WriteString("| operation | GraphQL p50 | driver p50 | ratio (p50) | GraphQL mean | driver mean | round trips GraphQL / driver | allocs/op GraphQL / driver | response bytes | snapshot p50 | snapshot / driver | snapshot round trips |\n")
+	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	names := make([]string, 0, len(results))
 	for n := range results {
 		names = append(names, n)
@@ -237,8 +269,12 @@ func writeSummary() {
 			continue
 		}
 		ratio := fmt.Sprintf("%.2f×", float64(g.median)/float64(d.median))
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %.1f / %.1f | %.0f / %.0f | %d |\n", n, ms(g.median), ms(d.median), ratio,
-			ms(g.mean), ms(d.mean), g.trips, d.trips, g.allocs, d.allocs, g.bytes)
+		snap, snapRatio, snapTrips := "–", "–", "–"
+		if sn, ok := results[n]["snapshot"]; ok {
+			snap, snapRatio, snapTrips = ms(sn.median), fmt.Sprintf("%.3f×", float64(sn.median)/float64(d.median)), fmt.Sprintf("%.1f", sn.trips)
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %.1f / %.1f | %.0f / %.0f | %d | %s | %s | %s |\n", n, ms(g.median), ms(d.median), ratio,
+			ms(g.mean), ms(d.mean), g.trips, d.trips, g.allocs, d.allocs, g.bytes, snap, snapRatio, snapTrips)
 	}
 	fmt.Print(sb.String())
 	if path := os.Getenv("BENCH_SUMMARY"); path != "" {

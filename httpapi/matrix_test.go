@@ -76,7 +76,14 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	}
 	battery := queries(ids)
 
-	check := func(t *testing.T, phase string) {
+	// The snapshot pass's service has no response cache, so that its
+	// answers come from the snapshot, not from the answers of the database
+	// pass. (Both services share the store, whose snapshot each pass turns
+	// on or off.)
+	noCache := cfg
+	noCache.ResponseCacheSize = -1
+	hs := httpapi.New(s, noCache, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	check := func(t *testing.T, phase string, h http.Handler) {
 		for scope, key := range callers {
 			allowed := visibilitytest.Allowed(phase, scope)
 			t.Run(phase+"/"+scope, func(t *testing.T) {
@@ -125,14 +132,25 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 			t.Errorf("the warm pass had %d cache hits, want %d", n, want)
 		}
 	}
-	t.Run("before", func(t *testing.T) { check(t, "before") })
+	// Every phase is checked on the database and from the store's
+	// snapshot of the same data.
+	paths := func(phase string) {
+		s.KeepSnapshot(-1, nil)
+		t.Run(phase+"/database", func(t *testing.T) { check(t, phase, h) })
+		s.KeepSnapshot(store.DefaultSnapshotSize, nil)
+		if !s.WaitSnapshot(ctx) {
+			t.Fatal("no snapshot of the marked sets")
+		}
+		t.Run(phase+"/snapshot", func(t *testing.T) { check(t, phase, hs) })
+	}
+	paths("before")
 	t.Run("before/warm", func(t *testing.T) { warm(t, "before") })
 	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
 		t.Fatal(err)
 	}
 	// h's cache holds the answers of before: the import's generation must
 	// retire every one of them.
-	t.Run("after", func(t *testing.T) { check(t, "after") })
+	paths("after")
 	t.Run("after/warm", func(t *testing.T) { warm(t, "after") })
 
 	// What an exempt item shows others than officers is its number, its

@@ -377,30 +377,7 @@ func sortSpec(sort any) ([]sortKey, error) {
 	return out, nil
 }
 
-// compareDocs orders two documents by a sort: a missing field as null,
-// first; an array or document in a sort field is unsupported.
-func compareDocs(a, b bson.Raw, keys []sortKey) (int, error) {
-	for _, k := range keys {
-		x, y := sortValue(a, k.field), sortValue(b, k.field)
-		for _, v := range []bson.RawValue{x, y} {
-			if v.Type == bson.TypeArray || v.Type == bson.TypeEmbeddedDocument {
-				return 0, unsupported("sort on the %s %s", v.Type, k.field)
-			}
-		}
-		c, err := compareValues(x, y)
-		if err != nil {
-			return 0, err
-		}
-		if k.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c, nil
-		}
-	}
-	return 0, nil
-}
-
+// sortValue is a document's value of a sort field, null when missing.
 func sortValue(d bson.Raw, field string) bson.RawValue {
 	v, err := d.LookupErr(field)
 	if err != nil {

@@ -46,9 +46,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// DefaultSnapshotSize is the snapshot's bound unless configured: the
-// bundled Stockton set is under 2 MiB, a benchmark council (10,000
-// records) about 6 MiB.
+// DefaultSnapshotSize is the snapshot's bound unless configured: a
+// benchmark council's 9,954 records are 4.7 MiB of documents, ten
+// councils' 47 MiB (BENCHMARKS.md, round 5).
 const DefaultSnapshotSize = 256 << 20
 
 // source is what a read asks: a kind's collection on the server, or its
@@ -86,7 +86,9 @@ type snapshotKeeper struct {
 	mu      sync.Mutex
 	running bool
 	// tooBig is the generation found too large to keep (-1: none).
-	tooBig    int64
+	tooBig int64
+	// retryAt is when a build that failed may be tried again.
+	retryAt   time.Time
 	fallbacks atomic.Int64
 	log       *slog.Logger
 	ctx       context.Context
@@ -106,8 +108,10 @@ func (s *Store) KeepSnapshot(maxBytes int64, log *slog.Logger) {
 		x.tooBig = -1
 	}
 	x.log = log
-	x.mu.Unlock()
+	// A new bound may hold what the old did not.
+	x.tooBig = -1
 	x.max.Store(max(maxBytes, 0))
+	x.mu.Unlock()
 	if maxBytes > 0 && s.gen.watching.Load() {
 		s.startSnapshot()
 	}
@@ -143,7 +147,7 @@ func (s *Store) currentSnapshot() *snapshot {
 	if s.snap.max.Load() == 0 || !s.gen.watching.Load() {
 		return nil
 	}
-	if sn := s.snap.cur.Load(); sn != nil && sn.gen == s.SeenGeneration() {
+	if sn := s.snap.cur.Load(); sn != nil && sn.gen == s.SeenGeneration() && sn.bytes <= s.snap.max.Load() {
 		return sn
 	}
 	return nil
@@ -171,8 +175,8 @@ func (s *Store) startSnapshot() {
 	x := &s.snap
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	gen := s.SeenGeneration()
-	if x.running || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen {
+	gen, bound := s.SeenGeneration(), x.max.Load()
+	if x.running || bound == 0 || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen || time.Now().Before(x.retryAt) {
 		return
 	}
 	if sn := x.cur.Load(); sn != nil && sn.gen == gen {
@@ -182,35 +186,46 @@ func (s *Store) startSnapshot() {
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
-		sn, err := s.buildSnapshot(x.ctx, x.max.Load())
+		sn, err := s.buildSnapshot(x.ctx, bound)
 		x.mu.Lock()
 		x.running = false
 		log := x.log
 		switch {
-		case errors.Is(err, errTooBig):
+		case errors.Is(err, errTooBig) && bound == x.max.Load():
 			x.tooBig = sn.gen
 			x.cur.Store(nil)
+		case errors.Is(err, errTooBig):
+			// The bound changed during the build: judge again.
 		case err == nil:
 			x.cur.Store(sn)
+		default:
+			// The database failed (or the store is closing): reads go to it
+			// meanwhile, and a build is tried again after a pause, not by
+			// every read.
+			x.retryAt = time.Now().Add(snapshotRetry)
 		}
 		x.mu.Unlock()
 		if log != nil {
 			switch {
 			case errors.Is(err, errTooBig):
-				log.Info("the data set is larger than the snapshot may hold: reads go to the database", "generation", sn.gen, "max_bytes", x.max.Load())
+				log.Info("the data set is larger than the snapshot may hold: reads go to the database", "generation", sn.gen, "max_bytes", bound)
 			case err != nil && x.ctx.Err() == nil:
 				log.Warn("snapshot build failed: reads go to the database", "err", err)
 			case err == nil:
 				log.Debug("snapshot built", "generation", sn.gen, "bytes", sn.bytes, "took", sn.built)
 			}
 		}
-		// A write during the build left it behind: build again for the
-		// newer generation, which reads will not wait for.
-		if err == nil && sn.gen != s.SeenGeneration() {
+		// A write during the build left it behind (or the bound changed):
+		// build again for the newer generation, which reads will not wait
+		// for.
+		if (err == nil && sn.gen != s.SeenGeneration()) || (errors.Is(err, errTooBig) && bound != x.max.Load()) {
 			s.startSnapshot()
 		}
 	}()
 }
+
+// snapshotRetry is how long after a failed build the next may start.
+const snapshotRetry = time.Second
 
 var errTooBig = errors.New("the data set is larger than the snapshot may hold")
 
@@ -392,14 +407,8 @@ func (c *snapColl) find(filter any, o options.FindOptions) ([]bson.Raw, error) {
 		}
 	}
 	if keys != nil {
-		var cmpErr error
-		slices.SortStableFunc(out, func(a, b bson.Raw) int {
-			n, err := compareDocs(a, b, keys)
-			cmpErr = cmp.Or(cmpErr, err)
-			return n
-		})
-		if cmpErr != nil {
-			return nil, cmpErr
+		if out, err = sortDocs(out, keys); err != nil {
+			return nil, err
 		}
 	}
 	if o.Skip != nil {
@@ -420,6 +429,44 @@ func (c *snapColl) find(filter any, o options.FindOptions) ([]bson.Raw, error) {
 		}
 	}
 	return out, nil
+}
+
+// sortDocs sorts docs by keys, stably, reading each document's sort
+// values once.
+func sortDocs(docs []bson.Raw, keys []sortKey) ([]bson.Raw, error) {
+	type row struct {
+		doc  bson.Raw
+		vals []bson.RawValue
+	}
+	rows := make([]row, len(docs))
+	for i, d := range docs {
+		rows[i] = row{d, make([]bson.RawValue, len(keys))}
+		for j, k := range keys {
+			v := sortValue(d, k.field)
+			if v.Type == bson.TypeArray || v.Type == bson.TypeEmbeddedDocument {
+				return nil, unsupported("sort on the %s %s", v.Type, k.field)
+			}
+			rows[i].vals[j] = v
+		}
+	}
+	var cmpErr error
+	slices.SortStableFunc(rows, func(a, b row) int {
+		for j, k := range keys {
+			c, err := compareValues(a.vals[j], b.vals[j])
+			cmpErr = cmp.Or(cmpErr, err)
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	for i, r := range rows {
+		docs[i] = r.doc
+	}
+	return docs, cmpErr
 }
 
 // candidates narrows a filter to the documents its equalities on mapped

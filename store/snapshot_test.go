@@ -105,7 +105,7 @@ func TestSnapshotAnswersAsTheServer(t *testing.T) {
 }
 
 // TestSnapshotTooLargeIsNotKept: a data set larger than the snapshot may
-// hold is read from the server.
+// hold is read from the server, and the bound can change while serving.
 func TestSnapshotTooLargeIsNotKept(t *testing.T) {
 	ctx := context.Background()
 	counter := &storetest.Counter{}
@@ -128,6 +128,18 @@ func TestSnapshotTooLargeIsNotKept(t *testing.T) {
 	}
 	if st := s.SnapshotStats(); st.Records != 0 {
 		t.Errorf("stats %+v, want none kept", st)
+	}
+	// A larger bound keeps it; a smaller one again stops its use at once.
+	s.KeepSnapshot(64<<20, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot within 64 MiB")
+	}
+	if st := s.SnapshotStats(); st.Records < 1000 || st.Bytes > 64<<20 || st.Generation != s.SeenGeneration() {
+		t.Errorf("stats %+v", st)
+	}
+	s.KeepSnapshot(64<<10, nil)
+	if st := s.SnapshotStats(); st.Records != 0 {
+		t.Errorf("stats %+v under a bound it exceeds, want none in use", st)
 	}
 }
 

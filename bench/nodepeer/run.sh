@@ -9,9 +9,11 @@
 #      which both servers connect to; embedded, `councilgraph serve
 #      --data-dir var/bench/$SCALE` (its default store, FerretDB on SQLite
 #      in its own process), whose socket the peer connects to;
-#   2. starts councilgraph (response cache off, rate limit off: every
-#      request is answered from the database, as the peer's are) and the
-#      peer on the same database;
+#   2. starts councilgraph (response cache off, rate limit off; its
+#      snapshot on, as a server of this data set runs by default, and
+#      waits until the snapshot answers, or off with SNAPSHOT=off, when
+#      every request is answered from the database, as the peer's are) and
+#      the peer on the same database;
 #   3. checks that both answer every operation alike (bench/compare) and
 #      stops, failing, if they do not;
 #   4. drives each operation alone on each server with bench/load, at the
@@ -20,7 +22,8 @@
 #      the CPU time each request cost in each process (the server, FerretDB,
 #      PostgreSQL), read from /proc before and after each run.
 #
-# Settings (environment): SCALE (S), CLIENTS (8), DURATION (30s), OPS
+# Settings (environment): SCALE (S), CLIENTS (8), DURATION (30s), SNAPSHOT
+# (on, or off: councilgraph's --snapshot-size 0), OPS
 # ("a- b- c-"), PEER_SHAPE (in: the peer's finds use $in, as Node code
 # does; equality: one find per key, councilgraph's shape over PostgreSQL),
 # CG_PORT (18081), PEER_PORT (18082), FERRET_PORT (27199),
@@ -46,6 +49,12 @@ BACKENDS=${*:-postgresql embedded}
 # caller may run as many operations at once as there are clients. The
 # store's own admission limit (--max-in-flight) keeps its default.
 CG_FLAGS="--rate-limit -1 --rate-limit-address -1 --max-in-flight-per-caller $CLIENTS"
+SNAPSHOT=${SNAPSHOT:-on}
+case "$SNAPSHOT" in
+on) ;;
+off) CG_FLAGS="$CG_FLAGS --snapshot-size 0" ;;
+*) echo "run.sh: SNAPSHOT is $SNAPSHOT: want on or off" >&2; exit 2 ;;
+esac
 
 PIDS=""
 PG_STARTED=""
@@ -116,6 +125,19 @@ await_http() {
 	done
 }
 
+# await_snapshot DEBUG_ADDR: wait until councilgraph's snapshot of the
+# current data generation answers reads (its /metrics say so).
+await_snapshot() {
+	i=0
+	until curl -fsS "http://$1/metrics" 2>/dev/null | awk '
+		/^councilgraph_data_generation / { g = $2 } /^councilgraph_snapshot_generation / { s = $2 }
+		/^councilgraph_snapshot_records / { r = $2 } END { exit !(r > 0 && s == g) }'; do
+		i=$((i + 1))
+		if [ "$i" -gt 600 ]; then say "run.sh: councilgraph's snapshot was not ready within 2 minutes (logs in $OUT)"; exit 1; fi
+		sleep 0.2
+	done
+}
+
 say "run.sh: building into $OUT"
 go build -o "$OUT/councilgraph" .
 go build -o "$OUT/dataset" ./bench/dataset
@@ -125,7 +147,7 @@ go build -o "$OUT/load" ./bench/load
 
 TABLE="$OUT/table.md"
 {
-	echo "scale $SCALE, $CLIENTS clients, $DURATION per operation and server, peer shape ${PEER_SHAPE:-in}, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+	echo "scale $SCALE, $CLIENTS clients, $DURATION per operation and server, peer shape ${PEER_SHAPE:-in}, councilgraph's snapshot $SNAPSHOT, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
 	echo
 	echo "| backend | operation | councilgraph req/s | p50 | p99 | errors | peer req/s | p50 | p99 | errors | throughput ratio | load average before |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -194,6 +216,9 @@ for backend in $BACKENDS; do
 	PIDS="$PEER $PIDS"
 	await_http "127.0.0.1:$CG_PORT"
 	await_http "127.0.0.1:$PEER_PORT"
+	if [ "$SNAPSHOT" = on ]; then
+		await_snapshot "127.0.0.1:$DEBUG_PORT"
+	fi
 
 	say "run.sh: $backend: checking that both answer alike"
 	"$OUT/compare" -a "127.0.0.1:$CG_PORT" -b "127.0.0.1:$PEER_PORT" -scale "$SCALE" -ops "$(echo $OPS | tr ' ' ,)" >&2
