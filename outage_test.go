@@ -122,7 +122,7 @@ func TestImportWhileServing(t *testing.T) {
 	debug := "http://" + waitForLog(t, &logs, done, "debug listening", "addr")
 	waitReady(t, base)
 	metric := func(name string) int {
-		m := regexp.MustCompile(`(?m)^`+name+` (\d+)`).FindStringSubmatch(get(t, debug+"/metrics"))
+		m := regexp.MustCompile(`(?m)^` + name + ` (\d+)`).FindStringSubmatch(get(t, debug+"/metrics"))
 		if m == nil {
 			t.Fatalf("no %s on /metrics", name)
 		}
