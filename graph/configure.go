@@ -25,6 +25,7 @@ type Configurable interface {
 	SetDisableSuggestion(bool)
 	SetRecoverFunc(graphql.RecoverFunc)
 	AroundFields(graphql.FieldMiddleware)
+	AroundOperations(graphql.OperationMiddleware)
 }
 
 var (
@@ -45,6 +46,24 @@ func Configure(h Configurable, log *slog.Logger, o ErrorOptions) {
 	h.SetRecoverFunc(RecoverFunc(log))
 	h.AroundFields(stopAtDeadline)
 	h.AroundFields(checkRepresentations)
+	h.AroundOperations(feedFromDatabase)
+}
+
+// feedFromDatabase has an operation that reads the change feed (the query
+// or the subscription `changes`) read everything from the database, not
+// the store's snapshot: a change another process logged is read before
+// this process has seen its generation, and the relations of the records
+// it names must be as new as they are (store.FromDatabase).
+func feedFromDatabase(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil {
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query", "Subscription"}) {
+			if f.Name == "changes" {
+				ctx = store.FromDatabase(ctx)
+				break
+			}
+		}
+	}
+	return next(ctx)
 }
 
 // stopAtDeadline resolves no field once the request's deadline has passed

@@ -410,3 +410,52 @@ func TestChangeSubscriptionOverWebSocket(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestFeedReadsAsNewAsTheLog: another process's write extends the change
+// log before this process has seen its generation, so the snapshot still
+// holds the old records. A plain lookup then answers from the snapshot
+// (the old name: what the poll's bound allows), while the feed, which has
+// read the new entries, answers their records and their relations from the
+// database: the new name and the new organisation's name.
+func TestFeedReadsAsNewAsTheLog(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	org, person := "organisation:feed-org", "person:feed-person"
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	write := func(st *store.Store, at time.Time, name string) {
+		t.Helper()
+		if err := st.Put(ctx, at, &store.Organisation{Record: record(org), Name: name + " Org", Kind: "NHS_TRUST"},
+			&store.Person{Record: record(person), Name: name, OrganisationID: &org}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(s, at, "Old")
+	// The poll never comes within the test: the other process's write is
+	// unseen, as it is for up to a poll in service.
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1, ResponseCacheSize: -1, GenerationPoll: time.Hour},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	other, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: s.DatabaseName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	write(other, at.Add(time.Hour), "New")
+
+	data, errs := postVars(t, h, "", `{ person(id: "`+person+`") { name } }`, nil)
+	if len(errs) > 0 || !strings.Contains(string(data), `"Old"`) {
+		t.Fatalf("the lookup answered %s %v; want the snapshot's old name, or the test shows nothing", data, errs)
+	}
+	q := `{ changes(first: 100) { edges { node { id record { ... on Person { name organisation { name } } } } } } }`
+	data, errs = postVars(t, h, "", q, nil)
+	if len(errs) > 0 || !strings.Contains(string(data), `{"name":"New","organisation":{"name":"New Org"}}`) || strings.Contains(string(data), `"Old`) {
+		t.Errorf("the feed answered %s %v; want the new records", data, errs)
+	}
+	// So does a query whose feed comes through a fragment.
+	data, errs = postVars(t, h, "", `{ ...F } fragment F on Query { changes(first: 100) { edges { node { record { ... on Person { organisation { name } } } } } } }`, nil)
+	if len(errs) > 0 || !strings.Contains(string(data), `"New Org"`) || strings.Contains(string(data), `"Old`) {
+		t.Errorf("the feed through a fragment answered %s %v", data, errs)
+	}
+}

@@ -44,10 +44,10 @@ func (f ActionFilter) bson() bson.D {
 
 // FindActions returns one page of actions, by ID.
 func (s *Store) FindActions(ctx context.Context, f ActionFilter, p Page) (*Result[Action], error) {
-	return findPage[Action](ctx, readOf[Action](s), f.bson(), byID, p)
+	return findPage[Action](ctx, readOf[Action](ctx, s), f.bson(), byID, p)
 }
 
 // CountActions counts the actions that match f.
 func (s *Store) CountActions(ctx context.Context, f ActionFilter) (int, error) {
-	return count(ctx, readOf[Action](s), f.bson())
+	return count(ctx, readOf[Action](ctx, s), f.bson())
 }

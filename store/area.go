@@ -17,5 +17,5 @@ type Area struct {
 
 // FindAreas returns every area, by name. Areas are few.
 func (s *Store) FindAreas(ctx context.Context) ([]*Area, error) {
-	return find[Area](ctx, readOf[Area](s), bson.D{}, sortBy(byName))
+	return find[Area](ctx, readOf[Area](ctx, s), bson.D{}, sortBy(byName))
 }

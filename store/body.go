@@ -32,10 +32,10 @@ func (f BodyFilter) bson() bson.D {
 
 // FindBodies returns one page of bodies, by name.
 func (s *Store) FindBodies(ctx context.Context, f BodyFilter, p Page) (*Result[Body], error) {
-	return findPage[Body](ctx, readOf[Body](s), f.bson(), byName, p)
+	return findPage[Body](ctx, readOf[Body](ctx, s), f.bson(), byName, p)
 }
 
 // CountBodies counts the bodies that match f.
 func (s *Store) CountBodies(ctx context.Context, f BodyFilter) (int, error) {
-	return count(ctx, readOf[Body](s), f.bson())
+	return count(ctx, readOf[Body](ctx, s), f.bson())
 }

@@ -544,10 +544,11 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, limit 
 			upserts[k] = append(upserts[k], e.ID)
 		}
 	}
-	// The records as the caller may see them now, one find per kind.
+	// The records as the caller may see them now, one find per kind, from
+	// the database: the log can be newer than the snapshot (FromDatabase).
 	records := map[string]Doc{}
 	for k, ids := range upserts {
-		docs, err := s.FindByIDs(ctx, k, ids)
+		docs, err := s.FindByIDs(FromDatabase(ctx), k, ids)
 		if err != nil {
 			return nil, since, false, err
 		}

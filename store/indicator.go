@@ -29,10 +29,10 @@ func (f IndicatorFilter) bson() bson.D {
 
 // FindIndicators returns one page of indicators, by name.
 func (s *Store) FindIndicators(ctx context.Context, f IndicatorFilter, p Page) (*Result[Indicator], error) {
-	return findPage[Indicator](ctx, readOf[Indicator](s), f.bson(), byName, p)
+	return findPage[Indicator](ctx, readOf[Indicator](ctx, s), f.bson(), byName, p)
 }
 
 // CountIndicators counts the indicators that match f.
 func (s *Store) CountIndicators(ctx context.Context, f IndicatorFilter) (int, error) {
-	return count(ctx, readOf[Indicator](s), f.bson())
+	return count(ctx, readOf[Indicator](ctx, s), f.bson())
 }

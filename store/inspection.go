@@ -44,10 +44,10 @@ func (f InspectionFilter) bson() bson.D {
 
 // FindInspections returns one page of inspections, by ID.
 func (s *Store) FindInspections(ctx context.Context, f InspectionFilter, p Page) (*Result[Inspection], error) {
-	return findPage[Inspection](ctx, readOf[Inspection](s), f.bson(), byID, p)
+	return findPage[Inspection](ctx, readOf[Inspection](ctx, s), f.bson(), byID, p)
 }
 
 // CountInspections counts the inspections that match f.
 func (s *Store) CountInspections(ctx context.Context, f InspectionFilter) (int, error) {
-	return count(ctx, readOf[Inspection](s), f.bson())
+	return count(ctx, readOf[Inspection](ctx, s), f.bson())
 }

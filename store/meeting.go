@@ -64,15 +64,15 @@ type MeetingDate struct {
 // given bodies, by date: enough to find a meeting's neighbours.
 func (s *Store) FindMeetingDatesByBodyIDs(ctx context.Context, ids []string) ([]*MeetingDate, error) {
 	opts := sortBy(byDate).SetProjection(bson.D{{Key: "bodyId", Value: 1}, {Key: "date", Value: 1}})
-	return find[MeetingDate](ctx, readOf[Meeting](s), bson.D{{Key: "bodyId", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	return find[MeetingDate](ctx, readOf[Meeting](ctx, s), bson.D{{Key: "bodyId", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
 }
 
 // FindMeetings returns one page of meetings, by date.
 func (s *Store) FindMeetings(ctx context.Context, f MeetingFilter, p Page) (*Result[Meeting], error) {
-	return findPage[Meeting](ctx, readOf[Meeting](s), f.bson(), byDate, p)
+	return findPage[Meeting](ctx, readOf[Meeting](ctx, s), f.bson(), byDate, p)
 }
 
 // CountMeetings counts the meetings that match f.
 func (s *Store) CountMeetings(ctx context.Context, f MeetingFilter) (int, error) {
-	return count(ctx, readOf[Meeting](s), f.bson())
+	return count(ctx, readOf[Meeting](ctx, s), f.bson())
 }

@@ -45,5 +45,5 @@ func (s *Store) FindObservationsByIndicatorPeriods(ctx context.Context, keys []I
 	for i, k := range keys {
 		or[i] = bson.D{{Key: "indicatorId", Value: k.IndicatorID}, {Key: "period", Value: k.Period}}
 	}
-	return find[Observation](ctx, readOf[Observation](s), bson.D{{Key: "$or", Value: or}}, sortBy(byID))
+	return find[Observation](ctx, readOf[Observation](ctx, s), bson.D{{Key: "$or", Value: or}}, sortBy(byID))
 }

@@ -30,10 +30,10 @@ func (f OrganisationFilter) bson() bson.D {
 
 // FindOrganisations returns one page of organisations, by name.
 func (s *Store) FindOrganisations(ctx context.Context, f OrganisationFilter, p Page) (*Result[Organisation], error) {
-	return findPage[Organisation](ctx, readOf[Organisation](s), f.bson(), byName, p)
+	return findPage[Organisation](ctx, readOf[Organisation](ctx, s), f.bson(), byName, p)
 }
 
 // CountOrganisations counts the organisations that match f.
 func (s *Store) CountOrganisations(ctx context.Context, f OrganisationFilter) (int, error) {
-	return count(ctx, readOf[Organisation](s), f.bson())
+	return count(ctx, readOf[Organisation](ctx, s), f.bson())
 }

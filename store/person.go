@@ -39,10 +39,10 @@ func (f PersonFilter) bson() bson.D {
 
 // FindPeople returns one page of people, by name.
 func (s *Store) FindPeople(ctx context.Context, f PersonFilter, p Page) (*Result[Person], error) {
-	return findPage[Person](ctx, readOf[Person](s), f.bson(), byName, p)
+	return findPage[Person](ctx, readOf[Person](ctx, s), f.bson(), byName, p)
 }
 
 // CountPeople counts the people that match f.
 func (s *Store) CountPeople(ctx context.Context, f PersonFilter) (int, error) {
-	return count(ctx, readOf[Person](s), f.bson())
+	return count(ctx, readOf[Person](ctx, s), f.bson())
 }

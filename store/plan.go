@@ -25,10 +25,10 @@ type PlanFilter struct {
 
 // FindPlans returns one page of plans, by ID.
 func (s *Store) FindPlans(ctx context.Context, f PlanFilter, p Page) (*Result[Plan], error) {
-	return findPage[Plan](ctx, readOf[Plan](s), since(bson.D{}, f.UpdatedSince), byID, p)
+	return findPage[Plan](ctx, readOf[Plan](ctx, s), since(bson.D{}, f.UpdatedSince), byID, p)
 }
 
 // CountPlans counts the plans that match f.
 func (s *Store) CountPlans(ctx context.Context, f PlanFilter) (int, error) {
-	return count(ctx, readOf[Plan](s), since(bson.D{}, f.UpdatedSince))
+	return count(ctx, readOf[Plan](ctx, s), since(bson.D{}, f.UpdatedSince))
 }

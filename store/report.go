@@ -46,13 +46,13 @@ func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Re
 		bson.D{{Key: "authorId", Value: in}},
 		bson.D{{Key: "leadMemberId", Value: in}},
 	}}}
-	return find[Report](ctx, readOf[Report](s), filter, sortBy(byID))
+	return find[Report](ctx, readOf[Report](ctx, s), filter, sortBy(byID))
 }
 
 // MeetingIDsOfBody lists the IDs of a body's meetings. (A find of the IDs
 // rather than distinct, whose reply FerretDB's SQLite backend garbles.)
 func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, error) {
-	found, err := find[Stamp](ctx, readOf[Meeting](s), bson.D{{Key: "bodyId", Value: bodyID}},
+	found, err := find[Stamp](ctx, readOf[Meeting](ctx, s), bson.D{{Key: "bodyId", Value: bodyID}},
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(oneReply))
 	if err != nil {
 		return nil, err
@@ -66,10 +66,10 @@ func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, 
 
 // FindReports returns one page of reports, by ID.
 func (s *Store) FindReports(ctx context.Context, f ReportFilter, p Page) (*Result[Report], error) {
-	return findPage[Report](ctx, readOf[Report](s), f.bson(), byID, p)
+	return findPage[Report](ctx, readOf[Report](ctx, s), f.bson(), byID, p)
 }
 
 // CountReports counts the reports that match f.
 func (s *Store) CountReports(ctx context.Context, f ReportFilter) (int, error) {
-	return count(ctx, readOf[Report](s), f.bson())
+	return count(ctx, readOf[Report](ctx, s), f.bson())
 }

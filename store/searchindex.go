@@ -91,7 +91,7 @@ func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 		if err := spend(ctx, 1); err != nil {
 			return nil, err
 		}
-		found, err := findUnscoped[searchEntry](ctx, s.read(k), bson.D{}, proj)
+		found, err := findUnscoped[searchEntry](ctx, s.read(ctx, k), bson.D{}, proj)
 		if err != nil {
 			return nil, err
 		}

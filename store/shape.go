@@ -115,7 +115,7 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	c := s.read(k)
+	c := s.read(ctx, k)
 	var out []Doc
 	var err error
 	bareIDs := s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs

@@ -155,8 +155,12 @@ func (s *Store) currentSnapshot() *snapshot {
 
 // read is the source of kind k's record reads for a caller: the current
 // snapshot's copy, or the server's collection (starting a build of the
-// current generation's snapshot where one is wanted).
-func (s *Store) read(k *Kind) source {
+// current generation's snapshot where one is wanted); the collection
+// always for a context from FromDatabase.
+func (s *Store) read(ctx context.Context, k *Kind) source {
+	if fromDatabase(ctx) {
+		return s.coll(k)
+	}
 	if sn := s.currentSnapshot(); sn != nil {
 		return sn.colls[k.Collection]
 	}
@@ -167,7 +171,22 @@ func (s *Store) read(k *Kind) source {
 }
 
 // readOf is read for document type T.
-func readOf[T any](s *Store) source { return s.read(kindFor[T]()) }
+func readOf[T any](ctx context.Context, s *Store) source { return s.read(ctx, kindFor[T]()) }
+
+type databaseKey struct{}
+
+// FromDatabase returns a context whose reads go to the database, never to
+// the snapshot. The change feed reads so: it reads the log, which a write
+// in another process extends before this process has seen the write's
+// generation, and the records it names must be read as new as the log.
+func FromDatabase(ctx context.Context) context.Context {
+	return context.WithValue(ctx, databaseKey{}, true)
+}
+
+func fromDatabase(ctx context.Context) bool {
+	v, _ := ctx.Value(databaseKey{}).(bool)
+	return v
+}
 
 // startSnapshot starts a build of the current generation's snapshot
 // unless one runs, the current one is of it, or it was found too large.

@@ -15,15 +15,17 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 
 /**
  * Builds and starts councilgraph with --expose-cost, so that every response
- * says how many MongoDB commands it took (extensions.cost).
+ * says how many MongoDB commands it took (extensions.cost), and any further
+ * serve flags given.
  *
+ * @param {string[]} [flags] more flags for `councilgraph serve`
  * @returns {Promise<{url: string, base: string, createKey: (name: string, scopes: string) => string, stop: () => Promise<void>, bin: string, dataDir: string}>}
  *   url is the GraphQL endpoint; createKey runs `councilgraph keys create`
  *   on its store and returns the new key; stop ends the process and removes
  *   its files; bin and dataDir run the other commands (import, keys,
  *   webhooks) on its store.
  */
-export async function startCouncilgraph() {
+export async function startCouncilgraph(flags = []) {
   const dir = await mkdtemp(join(tmpdir(), 'councilgraph-conformance-'));
   const bin = join(dir, 'councilgraph');
   execFileSync('go', ['build', '-o', bin, '.'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -32,7 +34,7 @@ export async function startCouncilgraph() {
   delete env.MONGODB_URI; // always the embedded store, whatever the caller's shell says
   // No debug listener: its fixed default port would clash with any other
   // councilgraph on the machine (make run, another test run).
-  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--debug-addr', '', '--data-dir', join(dir, 'db'), '--expose-cost'], {
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--debug-addr', '', '--data-dir', join(dir, 'db'), '--expose-cost', ...flags], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
