@@ -28,7 +28,8 @@ func registerCacheMetrics(reg *prometheus.Registry, c *httpapi.ResponseCache) {
 // generation (raised by every write, whichever process made it) and when
 // it last rose, so that an alert can ask how long since the last import;
 // and the snapshot reads are answered from (store/snapshot.go): which
-// generation it holds (behind the data generation while it is rebuilt, 0
+// records' generation it holds (behind councilgraph_records_generation
+// while it is rebuilt, 0
 // when the data set is too large for it), its size, and the reads it sent
 // to the database instead.
 func registerDataMetrics(reg *prometheus.Registry, s *store.Store) {
@@ -43,7 +44,9 @@ func registerDataMetrics(reg *prometheus.Registry, s *store.Store) {
 				}
 				return float64(at.UnixNano()) / 1e9
 			}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_generation", Help: "The data generation whose snapshot answers reads (0: none; reads go to the database)."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_records_generation", Help: "The records' generation this process has seen: the data generation less its raises by key changes."},
+			func() float64 { return float64(s.SeenRecordsGeneration()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_generation", Help: "The records' generation whose snapshot answers reads (0: none; reads go to the database)."},
 			func() float64 { return float64(s.SnapshotStats().Generation) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_bytes", Help: "What the documents of the snapshot in use weigh, as BSON."},
 			func() float64 { return float64(s.SnapshotStats().Bytes) }),

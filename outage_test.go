@@ -201,9 +201,9 @@ func TestImportWhileServing(t *testing.T) {
 	// data follows once it is read.
 	if !within(10*time.Second, func() bool {
 		graphql(t, base, `{ indicators(first: 1) { totalCount } }`)
-		return metric("councilgraph_snapshot_generation") == generation()
+		return metric("councilgraph_snapshot_generation") == metric("councilgraph_records_generation")
 	}) {
-		t.Errorf("the snapshot stayed at generation %d after the import, the data is at %d", metric("councilgraph_snapshot_generation"), generation())
+		t.Errorf("the snapshot stayed at generation %d after the import, the records are at %d", metric("councilgraph_snapshot_generation"), metric("councilgraph_records_generation"))
 	}
 	if status, body := graphql(t, base, `{ indicators(first: 1) { totalCount } }`); status != 200 || strings.Contains(body, `"errors"`) {
 		t.Errorf("after the import: %d %s", status, body)

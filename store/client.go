@@ -22,7 +22,7 @@ type Client struct {
 
 // InsertClient stores a new client.
 func (s *Store) InsertClient(ctx context.Context, c *Client) (err error) {
-	defer s.raiseGeneration(ctx, &err)
+	defer s.raiseKeysGeneration(ctx, &err)
 	if _, err := s.clients.InsertOne(ctx, c); err != nil {
 		return dbError("insert client", err)
 	}
@@ -47,7 +47,7 @@ func (s *Store) FindClients(ctx context.Context) ([]*Client, error) {
 // RevokeClient marks a client's key revoked at t. It reports false when no
 // such client exists.
 func (s *Store) RevokeClient(ctx context.Context, id string, t time.Time) (_ bool, err error) {
-	defer s.raiseGeneration(ctx, &err)
+	defer s.raiseKeysGeneration(ctx, &err)
 	res, err := s.clients.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: t.UTC()}}}})
 	if err != nil {
 		return false, dbError("revoke client", err)

@@ -30,10 +30,20 @@ const (
 	generationID   = "generation"
 )
 
+// Key changes raise the generation too (an answer cached for a key must
+// not outlive its revocation), and count themselves in the meta document's
+// keys field, in the same update. The records' generation, n - keys, is
+// therefore raised by every write of records and by nothing else, whatever
+// the version of the process that wrote (one that counted no keys raised n
+// alone): what keys the snapshot, which holds records only, so that a key
+// change does not cost a rebuild.
+
 // generationWatch is what a Store knows of the generation: the newest it
 // has written or seen, and the watcher that keeps that up to date.
 type generationWatch struct {
 	seen atomic.Int64
+	// records is the newest records' generation seen (n - keys).
+	records atomic.Int64
 	// changed is when seen last rose, in Unix nanoseconds (0: never).
 	changed atomic.Int64
 	source  atomic.Value // string: "change stream" or "poll"
@@ -44,9 +54,11 @@ type generationWatch struct {
 	done     chan struct{}
 }
 
-// note records g as seen, if it is newer than what was. Generations never
-// go down: the meta document is only ever raised.
-func (g *generationWatch) note(n int64) {
+// note records the generation n, with keys of its raises by key changes,
+// as seen, where they are newer than what was. Generations never go down:
+// the meta document is only ever raised.
+func (g *generationWatch) note(n, keys int64) {
+	raise(&g.records, n-keys)
 	for {
 		old := g.seen.Load()
 		if n <= old {
@@ -54,6 +66,16 @@ func (g *generationWatch) note(n int64) {
 		}
 		if g.seen.CompareAndSwap(old, n) {
 			g.changed.Store(time.Now().UnixNano())
+			return
+		}
+	}
+}
+
+// raise sets v to n where n is larger.
+func raise(v *atomic.Int64, n int64) {
+	for {
+		old := v.Load()
+		if n <= old || v.CompareAndSwap(old, n) {
 			return
 		}
 	}
@@ -73,7 +95,8 @@ func (s *Store) meta() *mongo.Collection { return s.db.Collection(metaCollection
 // first write).
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var doc struct {
-		N int64 `bson:"n"`
+		N    int64 `bson:"n"`
+		Keys int64 `bson:"keys"`
 	}
 	err := s.meta().FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -82,7 +105,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, dbError("read generation", err)
 	}
-	s.gen.note(doc.N)
+	s.gen.note(doc.N, doc.Keys)
 	return doc.N, nil
 }
 
@@ -90,6 +113,10 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 // seen: what WatchGeneration keeps up to date without reading the database
 // on each call.
 func (s *Store) SeenGeneration() int64 { return s.gen.seen.Load() }
+
+// SeenRecordsGeneration is the newest records' generation this process
+// has written or seen: raised by writes of records, not by key changes.
+func (s *Store) SeenRecordsGeneration() int64 { return s.gen.records.Load() }
 
 // SeenGenerationAt is when this process last saw the generation rise (its
 // own write, or another process's through the watcher); zero when it has
@@ -108,17 +135,29 @@ func (s *Store) GenerationSource() string {
 	return v
 }
 
-// raiseGeneration raises the generation by one after a write. It runs even
-// when the write failed part way (some records may have been written) and
-// even when ctx is cancelled, so that no cache outlives a write.
+// raiseGeneration raises the generation by one after a write of records.
+// It runs even when the write failed part way (some records may have been
+// written) and even when ctx is cancelled, so that no cache outlives a
+// write.
 func (s *Store) raiseGeneration(ctx context.Context, errp *error) {
+	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}})
+}
+
+// raiseKeysGeneration is raiseGeneration after a key change, counted as
+// one (see above).
+func (s *Store) raiseKeysGeneration(ctx context.Context, errp *error) {
+	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}, {Key: "keys", Value: int64(1)}})
+}
+
+func (s *Store) raise(ctx context.Context, errp *error, inc bson.D) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var doc struct {
-		N int64 `bson:"n"`
+		N    int64 `bson:"n"`
+		Keys int64 `bson:"keys"`
 	}
 	err := s.meta().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: generationID}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
+		bson.D{{Key: "$inc", Value: inc}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
 	if err != nil {
 		if *errp == nil {
@@ -126,7 +165,7 @@ func (s *Store) raiseGeneration(ctx context.Context, errp *error) {
 		}
 		return
 	}
-	s.gen.note(doc.N)
+	s.gen.note(doc.N, doc.Keys)
 }
 
 // WatchGeneration starts (once per Store; later calls do nothing) a

@@ -78,7 +78,7 @@ func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 	// Read before the records: a write after this raises the generation
 	// again, so the index is never filed under a generation it is older
 	// than.
-	gen := s.SeenGeneration()
+	gen := s.SeenRecordsGeneration()
 	if x.ready && x.gen == gen {
 		return x.entries, nil
 	}

@@ -21,7 +21,9 @@ package store
 // the server as before. TestSnapshotAnswersAsTheServer holds the two to the
 // same answers at every level.
 //
-// A snapshot is used only for the generation it was read under, and only
+// A snapshot is used only for the records' generation it was read under
+// (generation.go: raised by every write of records, not by key changes),
+// and only
 // where the store learns of every write (WatchGeneration runs): a write
 // through this Store raises the generation at once, and another process's
 // within the poll, so a read never sees an older generation than its cache
@@ -119,7 +121,7 @@ func (s *Store) KeepSnapshot(maxBytes int64, log *slog.Logger) {
 
 // SnapshotStats says what the current snapshot holds.
 type SnapshotStats struct {
-	// Generation is the data generation it was read under; Bytes its
+	// Generation is the records' generation it was read under; Bytes its
 	// documents' size; Records how many; BuildTime how long it took to
 	// read. All zero while no snapshot is in use.
 	Generation, Bytes, Records int64
@@ -147,7 +149,7 @@ func (s *Store) currentSnapshot() *snapshot {
 	if s.snap.max.Load() == 0 || !s.gen.watching.Load() {
 		return nil
 	}
-	if sn := s.snap.cur.Load(); sn != nil && sn.gen == s.SeenGeneration() && sn.bytes <= s.snap.max.Load() {
+	if sn := s.snap.cur.Load(); sn != nil && sn.gen == s.SeenRecordsGeneration() && sn.bytes <= s.snap.max.Load() {
 		return sn
 	}
 	return nil
@@ -194,7 +196,7 @@ func (s *Store) startSnapshot() {
 	x := &s.snap
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	gen, bound := s.SeenGeneration(), x.max.Load()
+	gen, bound := s.SeenRecordsGeneration(), x.max.Load()
 	if x.running || bound == 0 || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen || time.Now().Before(x.retryAt) {
 		return
 	}
@@ -237,7 +239,7 @@ func (s *Store) startSnapshot() {
 		// A write during the build left it behind (or the bound changed):
 		// build again for the newer generation, which reads will not wait
 		// for.
-		if (err == nil && sn.gen != s.SeenGeneration()) || (errors.Is(err, errTooBig) && bound != x.max.Load()) {
+		if (err == nil && sn.gen != s.SeenRecordsGeneration()) || (errors.Is(err, errTooBig) && bound != x.max.Load()) {
 			s.startSnapshot()
 		}
 	}()
@@ -263,7 +265,7 @@ func (x *snapshotKeeper) close() {
 // older generation than the write's, which no read then uses).
 func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, error) {
 	start := time.Now()
-	sn := &snapshot{gen: s.SeenGeneration(), colls: map[string]*snapColl{}}
+	sn := &snapshot{gen: s.SeenRecordsGeneration(), colls: map[string]*snapColl{}}
 	for _, k := range kinds {
 		c := &snapColl{db: s.coll(k), index: map[string]map[string][]int32{}, fallbacks: &s.snap.fallbacks}
 		cur, err := c.db.Find(ctx, bson.D{}, options.Find().SetBatchSize(oneReply))
@@ -591,7 +593,7 @@ func (s *Store) WaitSnapshot(ctx context.Context) bool {
 		}
 		x := &s.snap
 		x.mu.Lock()
-		off := x.max.Load() == 0 || !s.gen.watching.Load() || x.tooBig == s.SeenGeneration() || x.ctx == nil
+		off := x.max.Load() == 0 || !s.gen.watching.Load() || x.tooBig == s.SeenRecordsGeneration() || x.ctx == nil
 		x.mu.Unlock()
 		if off {
 			return false

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
@@ -412,5 +415,56 @@ func pages(put func(string, any, error), name string, page func(store.Page) (any
 			return
 		}
 		p.After = cursors[len(cursors)-1]
+	}
+}
+
+// TestSnapshotOutlivesKeyChanges: a key change raises the generation (the
+// response cache must forget), not the records', so the snapshot stays in
+// use without a rebuild; a raise of the generation alone by a writer that
+// counts no key changes (an older version's import) is a change of the
+// records, and retires it.
+func TestSnapshotOutlivesKeyChanges(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(time.Hour)
+	s.KeepSnapshot(1<<30, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	before, records := s.SnapshotStats(), s.SeenRecordsGeneration()
+	gen := s.SeenGeneration()
+	if err := s.InsertClient(ctx, &store.Client{ID: "client:test", Name: "test", KeyHash: "hash", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeClient(ctx, "client:test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s.SeenGeneration() != gen+2 || s.SeenRecordsGeneration() != records {
+		t.Fatalf("after two key changes: generation %d (was %d), records' %d (was %d)", s.SeenGeneration(), gen, s.SeenRecordsGeneration(), records)
+	}
+	if after := s.SnapshotStats(); after.Generation != before.Generation || after.Records == 0 || after.BuildTime != before.BuildTime {
+		t.Errorf("the snapshot after key changes: %+v, before %+v", after, before)
+	}
+
+	client, err := mongo.Connect(options.Client().ApplyURI(storetest.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	if _, err := client.Database(s.DatabaseName()).Collection("meta").UpdateOne(ctx, bson.D{{Key: "_id", Value: "generation"}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Generation(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.SeenRecordsGeneration() != records+1 {
+		t.Fatalf("records' generation %d after a raise of n alone, want %d", s.SeenRecordsGeneration(), records+1)
+	}
+	if st := s.SnapshotStats(); st.Records != 0 {
+		t.Errorf("the snapshot of the older records is still in use: %+v", st)
 	}
 }

@@ -130,7 +130,7 @@ await_http() {
 await_snapshot() {
 	i=0
 	until curl -fsS "http://$1/metrics" 2>/dev/null | awk '
-		/^councilgraph_data_generation / { g = $2 } /^councilgraph_snapshot_generation / { s = $2 }
+		/^councilgraph_records_generation / { g = $2 } /^councilgraph_snapshot_generation / { s = $2 }
 		/^councilgraph_snapshot_records / { r = $2 } END { exit !(r > 0 && s == g) }'; do
 		i=$((i + 1))
 		if [ "$i" -gt 600 ]; then say "run.sh: councilgraph's snapshot was not ready within 2 minutes (logs in $OUT)"; exit 1; fi
