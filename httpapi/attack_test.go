@@ -128,7 +128,19 @@ func refused(t *testing.T, r result, code, msg string) {
 }
 
 func TestAttacks(t *testing.T) {
-	e := newAttackEnv(t, httpapi.Config{})
+	t.Run("database", func(t *testing.T) { attacks(t, newAttackEnv(t, httpapi.Config{})) })
+	// From the snapshot the same limits hold and the bystander is as
+	// safe: the attacks cost the server's CPU instead of the database's.
+	t.Run("snapshot", func(t *testing.T) {
+		e := newAttackEnv(t, httpapi.Config{SnapshotSize: store.DefaultSnapshotSize})
+		if !e.s.WaitSnapshot(context.Background()) {
+			t.Fatal("no snapshot")
+		}
+		attacks(t, e)
+	})
+}
+
+func attacks(t *testing.T, e *attackEnv) {
 	anon := func(i int) string { return fmt.Sprintf("203.0.%d.%d:4000", (i/250)%250, i%250) }
 
 	t.Run("unpaged lists nested", func(t *testing.T) {
