@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -28,6 +29,9 @@ import (
 // Database is the database name the benchmarks use: the server's default,
 // so that `councilgraph serve --data-dir DIR` serves a benchmark directory.
 const Database = "councilgraph"
+
+// markerCollection holds the generated set's marker in its database.
+const markerCollection = "benchMarker"
 
 // Seed is the generator seed every benchmark data set is made with.
 const Seed = 20240601
@@ -134,8 +138,16 @@ func open(ctx context.Context, scale, dir, uri string, stop func(), log func(str
 	}
 	e.DB = client.Database(Database)
 	markerPath := filepath.Join(dir, "generated.json")
+	// The marker is kept in the database too: over PostgreSQL (or a
+	// MongoDB URI) every scale's directory names the same database, which
+	// holds whichever scale was generated last.
+	marked := func(m Marker) bool {
+		var held Marker
+		err := e.DB.Collection(markerCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "marker"}}).Decode(&held)
+		return err == nil && held == m
+	}
 	if b, err := os.ReadFile(markerPath); err == nil && json.Unmarshal(b, &e.Marker) == nil &&
-		e.Marker.Councils == councils && e.Marker.Seed == Seed && e.Marker.Version == Version {
+		e.Marker.Councils == councils && e.Marker.Seed == Seed && e.Marker.Version == Version && marked(e.Marker) {
 		return e, nil
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		e.Close()
@@ -165,6 +177,10 @@ func open(ctx context.Context, scale, dir, uri string, stop func(), log func(str
 	}
 	e.Marker = Marker{Version: Version, Scale: scale, Councils: councils, Seed: Seed, Records: n, Seconds: time.Since(start).Seconds(), Writer: how}
 	log("generated %d records in %.0f s (%.0f records/s) through %s", n, e.Marker.Seconds, float64(n)/e.Marker.Seconds, how)
+	if _, err := e.DB.Collection(markerCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "marker"}}, e.Marker, options.Replace().SetUpsert(true)); err != nil {
+		e.Close()
+		return nil, err
+	}
 	b, _ := json.MarshalIndent(e.Marker, "", "  ")
 	if err := os.WriteFile(markerPath, b, 0o644); err != nil {
 		e.Close()
