@@ -100,16 +100,19 @@ type snapshotKeeper struct {
 
 // KeepSnapshot has the store answer record reads from a snapshot in
 // memory (see above) while the data set's documents come to at most
-// maxBytes; 0 or less turns it off. It applies only once WatchGeneration
-// runs, and starts the first build at once.
+// maxBytes; 0 or less turns it off (the copy in hand is kept, for the
+// generation it holds, should it be turned on again). It applies only once
+// WatchGeneration runs, and then starts the first build at once. log, when
+// not nil, hears of builds.
 func (s *Store) KeepSnapshot(maxBytes int64, log *slog.Logger) {
 	x := &s.snap
 	x.mu.Lock()
 	if x.ctx == nil {
 		x.ctx, x.stop = context.WithCancel(context.Background())
-		x.tooBig = -1
 	}
-	x.log = log
+	if log != nil {
+		x.log = log
+	}
 	// A new bound may hold what the old did not.
 	x.tooBig = -1
 	x.max.Store(max(maxBytes, 0))
