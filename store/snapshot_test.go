@@ -348,7 +348,7 @@ func readLevel(t *testing.T, st *store.Store, in inputs, lname string, l store.L
 					put("count people "+name+describe(person, org), n, err)
 				}
 			}
-			for _, meetings := range [][]string{nil, refVals["Report.meetingId"][:3]} {
+			for _, meetings := range [][]string{nil, {}, refVals["Report.meetingId"][:3]} {
 				f := store.ReportFilter{MeetingIDs: meetings, UpdatedSince: u}
 				pages(put, "reports "+name+fmt.Sprint(meetings), func(p store.Page) (any, []string, bool, error) {
 					return unpage(st.FindReports(ctx, f, p))
