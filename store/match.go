@@ -418,6 +418,10 @@ func projection(p any) (fields map[string]bool, id bool, err error) {
 			fields[e.Key()] = true
 		}
 	}
+	if len(fields) == 0 && !id {
+		// {_id: 0} alone excludes _id and keeps the rest.
+		return nil, false, unsupported("exclusion of _id")
+	}
 	return fields, id, nil
 }
 

@@ -75,8 +75,10 @@ func TestMatchesAsMongoDB(t *testing.T) {
 			t.Errorf("%s: %v, want errUnsupported", name, err)
 		}
 	}
-	if _, _, err := projection(bson.D{{Key: "title", Value: 0}}); !errors.Is(err, errUnsupported) {
-		t.Errorf("an exclusion projection: %v, want errUnsupported", err)
+	for _, p := range []bson.D{{{Key: "title", Value: 0}}, {{Key: "_id", Value: 0}}} {
+		if _, _, err := projection(p); !errors.Is(err, errUnsupported) {
+			t.Errorf("the exclusion projection %v: %v, want errUnsupported", p, err)
+		}
 	}
 	fields, id, err := projection(bson.D{{Key: "date", Value: 1}})
 	if err != nil {
