@@ -347,6 +347,16 @@ func number(v bson.RawValue) (float64, bool) {
 	return 0, false
 }
 
+// elements are the fields of a document given as any the driver
+// marshals (bson.D, a map, a struct).
+func elements(doc any) ([]bson.RawElement, error) {
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	return bson.Raw(raw).Elements()
+}
+
 // sortKey is one field of a sort: its name and direction.
 type sortKey struct {
 	field string
@@ -358,11 +368,7 @@ func sortSpec(sort any) ([]sortKey, error) {
 	if sort == nil {
 		return nil, nil
 	}
-	raw, err := bson.Marshal(sort)
-	if err != nil {
-		return nil, err
-	}
-	elems, err := bson.Raw(raw).Elements()
+	elems, err := elements(sort)
 	if err != nil {
 		return nil, err
 	}
@@ -393,11 +399,7 @@ func projection(p any) (fields map[string]bool, id bool, err error) {
 	if p == nil {
 		return nil, true, nil
 	}
-	raw, err := bson.Marshal(p)
-	if err != nil {
-		return nil, false, err
-	}
-	elems, err := bson.Raw(raw).Elements()
+	elems, err := elements(p)
 	if err != nil {
 		return nil, false, err
 	}

@@ -339,13 +339,9 @@ func (c *snapColl) Find(ctx context.Context, filter any, opts ...options.Lister[
 	if err := ctx.Err(); err != nil {
 		return nil, dbError("find "+c.Name(), err)
 	}
-	var o options.FindOptions
-	for _, l := range opts {
-		for _, set := range l.List() {
-			if err := set(&o); err != nil {
-				return nil, err
-			}
-		}
+	o, err := applied(opts)
+	if err != nil {
+		return nil, err
 	}
 	docs, err := c.find(filter, o)
 	if errors.Is(err, errUnsupported) {
@@ -367,24 +363,29 @@ func (c *snapColl) CountDocuments(ctx context.Context, filter any, opts ...optio
 	if err := ctx.Err(); err != nil {
 		return 0, dbError("count "+c.Name(), err)
 	}
-	var o options.CountOptions
-	for _, l := range opts {
-		for _, set := range l.List() {
-			if err := set(&o); err != nil {
-				return 0, err
-			}
-		}
+	o, err := applied(opts)
+	if err != nil {
+		return 0, err
 	}
-	if o.Collation != nil || o.Hint != nil {
-		c.fallbacks.Add(1)
-		return c.db.CountDocuments(ctx, filter, opts...)
-	}
-	docs, err := c.find(filter, options.FindOptions{Skip: o.Skip, Limit: o.Limit})
+	docs, err := c.find(filter, options.FindOptions{Skip: o.Skip, Limit: o.Limit, Collation: o.Collation, Hint: o.Hint})
 	if errors.Is(err, errUnsupported) {
 		c.fallbacks.Add(1)
 		return c.db.CountDocuments(ctx, filter, opts...)
 	}
 	return int64(len(docs)), err
+}
+
+// applied is the options opts set, as the driver applies them.
+func applied[T any](opts []options.Lister[T]) (T, error) {
+	var o T
+	for _, l := range opts {
+		for _, set := range l.List() {
+			if err := set(&o); err != nil {
+				return o, err
+			}
+		}
+	}
+	return o, nil
 }
 
 // find is the documents matching filter, sorted, skipped, limited and
