@@ -59,24 +59,20 @@ type generationWatch struct {
 // the meta document is only ever raised.
 func (g *generationWatch) note(n, keys int64) {
 	raise(&g.records, n-keys)
-	for {
-		old := g.seen.Load()
-		if n <= old {
-			return
-		}
-		if g.seen.CompareAndSwap(old, n) {
-			g.changed.Store(time.Now().UnixNano())
-			return
-		}
+	if raise(&g.seen, n) {
+		g.changed.Store(time.Now().UnixNano())
 	}
 }
 
-// raise sets v to n where n is larger.
-func raise(v *atomic.Int64, n int64) {
+// raise sets v to n where n is larger, and reports whether it did.
+func raise(v *atomic.Int64, n int64) bool {
 	for {
 		old := v.Load()
-		if n <= old || v.CompareAndSwap(old, n) {
-			return
+		if n <= old {
+			return false
+		}
+		if v.CompareAndSwap(old, n) {
+			return true
 		}
 	}
 }
