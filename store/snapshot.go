@@ -194,17 +194,19 @@ func fromDatabase(ctx context.Context) bool {
 }
 
 // startSnapshot starts a build of the current generation's snapshot
-// unless one runs, the current one is of it, or it was found too large.
-func (s *Store) startSnapshot() {
+// unless one runs, the current one is of it, or a failed build's pause
+// lasts, and reports whether a snapshot of it is to be had: false while
+// none is kept (off, not watching, closed) or it was found too large.
+func (s *Store) startSnapshot() bool {
 	x := &s.snap
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	gen, bound := s.SeenRecordsGeneration(), x.max.Load()
-	if x.running || bound == 0 || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen || time.Now().Before(x.retryAt) {
-		return
+	if bound == 0 || !s.gen.watching.Load() || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen {
+		return false
 	}
-	if sn := x.cur.Load(); sn != nil && sn.gen == gen {
-		return
+	if sn := x.cur.Load(); x.running || time.Now().Before(x.retryAt) || (sn != nil && sn.gen == gen) {
+		return true
 	}
 	x.running = true
 	x.wg.Add(1)
@@ -246,6 +248,7 @@ func (s *Store) startSnapshot() {
 			s.startSnapshot()
 		}
 	}()
+	return true
 }
 
 // snapshotRetry is how long after a failed build the next may start.
@@ -595,14 +598,9 @@ func (s *Store) WaitSnapshot(ctx context.Context) bool {
 		if s.currentSnapshot() != nil {
 			return true
 		}
-		x := &s.snap
-		x.mu.Lock()
-		off := x.max.Load() == 0 || !s.gen.watching.Load() || x.tooBig == s.SeenRecordsGeneration() || x.ctx == nil
-		x.mu.Unlock()
-		if off {
+		if !s.startSnapshot() {
 			return false
 		}
-		s.startSnapshot()
 		select {
 		case <-ctx.Done():
 			return false
