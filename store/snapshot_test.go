@@ -217,23 +217,13 @@ func readInputs(t *testing.T, ref *store.Store) inputs {
 // level at once, and returns each answer as JSON by a name for the read.
 func everyRead(t *testing.T, st *store.Store, in inputs) map[string]string {
 	t.Helper()
-	ids, stamp := in.ids, in.stamp
-	strs := func(vs ...string) []*string {
-		out := []*string{nil}
-		for _, v := range vs {
-			out = append(out, &v)
-		}
-		return out
-	}
-	times := []*time.Time{nil, &stamp}
-	bodies := strs(ids["Body"][:2]...)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	out := map[string]string{}
 	levels := map[string]store.Level{"public": store.Public, "partner": store.Partner, "officer": store.Officer}
 	for lname, l := range levels {
 		wg.Go(func() {
-			readLevel(t, st, in, lname, l, bodies, times, strs, func(name string, v any, err error) {
+			readLevel(st, in, l, func(name string, v any, err error) {
 				b, jerr := json.Marshal(v)
 				if err != nil || jerr != nil {
 					t.Errorf("%s %s: %v %v", lname, name, err, jerr)
@@ -248,132 +238,140 @@ func everyRead(t *testing.T, st *store.Store, in inputs) map[string]string {
 	return out
 }
 
-// readLevel is everyRead at one level, each answer given to put.
-func readLevel(t *testing.T, st *store.Store, in inputs, lname string, l store.Level, bodies []*string, times []*time.Time,
-	strs func(...string) []*string, put func(string, any, error)) {
+// strs is nil (no condition) and each of vs.
+func strs(vs ...string) []*string {
+	out := []*string{nil}
+	for _, v := range vs {
+		out = append(out, &v)
+	}
+	return out
+}
+
+// readLevel is everyRead at level l, each answer given to put.
+func readLevel(st *store.Store, in inputs, l store.Level, put func(string, any, error)) {
 	ids, refVals := in.ids, in.refVals
+	times := []*time.Time{nil, &in.stamp}
+	bodies := strs(ids["Body"][:2]...)
 	ctx := store.WithLevel(context.Background(), l)
-	{
-		for _, k := range store.Kinds() {
-			docs, err := st.FindByIDs(ctx, k, ids[k.Name])
-			put("ids "+k.Name, sortedByID(docs), err)
-			for i, id := range ids[k.Name][:min(3, len(ids[k.Name]))] {
-				docs, err := st.FindByIDs(ctx, k, ids[k.Name][i:i+1])
-				put("id "+id, docs, err)
-			}
-			for _, r := range k.Refs {
-				vals := refVals[k.Name+"."+r.Field]
-				docs, err := st.FindByRef(ctx, k, r.Field, vals)
-				put("ref "+k.Name+"."+r.Field, docs, err)
-				for _, v := range vals[:min(2, len(vals))] {
-					docs, err := st.FindByRef(ctx, k, r.Field, []string{v})
-					put("ref "+k.Name+"."+r.Field+" "+v, docs, err)
-				}
+	for _, k := range store.Kinds() {
+		docs, err := st.FindByIDs(ctx, k, ids[k.Name])
+		put("ids "+k.Name, sortedByID(docs), err)
+		for i, id := range ids[k.Name][:min(3, len(ids[k.Name]))] {
+			docs, err := st.FindByIDs(ctx, k, ids[k.Name][i:i+1])
+			put("id "+id, docs, err)
+		}
+		for _, r := range k.Refs {
+			vals := refVals[k.Name+"."+r.Field]
+			docs, err := st.FindByRef(ctx, k, r.Field, vals)
+			put("ref "+k.Name+"."+r.Field, docs, err)
+			for _, v := range vals[:min(2, len(vals))] {
+				docs, err := st.FindByRef(ctx, k, r.Field, []string{v})
+				put("ref "+k.Name+"."+r.Field+" "+v, docs, err)
 			}
 		}
-		meetings := []store.MeetingFilter{{}, {To: new("2022-12-31")}, {From: new("2024-06-30"), Status: new("held")}}
-		for _, body := range bodies {
-			meetings = append(meetings, store.MeetingFilter{BodyID: body}, store.MeetingFilter{BodyID: body, From: new("2023-01-01"), To: new("2025-03-31")},
-				store.MeetingFilter{BodyID: body, Status: new("scheduled")})
-		}
-		for _, f := range meetings {
-			name := fmt.Sprintf("meetings %v", describe(f.BodyID, f.From, f.To, f.Status))
-			pages(put, ""+name, func(p store.Page) (any, []string, bool, error) {
-				return unpage(st.FindMeetings(ctx, f, p))
+	}
+	meetings := []store.MeetingFilter{{}, {To: new("2022-12-31")}, {From: new("2024-06-30"), Status: new("held")}}
+	for _, body := range bodies {
+		meetings = append(meetings, store.MeetingFilter{BodyID: body}, store.MeetingFilter{BodyID: body, From: new("2023-01-01"), To: new("2025-03-31")},
+			store.MeetingFilter{BodyID: body, Status: new("scheduled")})
+	}
+	for _, f := range meetings {
+		name := fmt.Sprintf("meetings %v", describe(f.BodyID, f.From, f.To, f.Status))
+		pages(put, ""+name, func(p store.Page) (any, []string, bool, error) {
+			return unpage(st.FindMeetings(ctx, f, p))
+		})
+		n, err := st.CountMeetings(ctx, f)
+		put("count "+name, n, err)
+	}
+	for _, u := range times {
+		name := fmt.Sprintf("since %v", u)
+		pages(put, "meetings "+name, func(p store.Page) (any, []string, bool, error) {
+			return unpage(st.FindMeetings(ctx, store.MeetingFilter{UpdatedSince: u}, p))
+		})
+		for _, kind := range strs("committee", "partnership") {
+			f := store.BodyFilter{Kind: kind, UpdatedSince: u}
+			pages(put, "bodies "+name+describe(kind), func(p store.Page) (any, []string, bool, error) {
+				return unpage(st.FindBodies(ctx, f, p))
 			})
-			n, err := st.CountMeetings(ctx, f)
-			put("count "+name, n, err)
+			n, err := st.CountBodies(ctx, f)
+			put("count bodies "+name+describe(kind), n, err)
 		}
-		for _, u := range times {
-			name := fmt.Sprintf("since %v", u)
-			pages(put, "meetings "+name, func(p store.Page) (any, []string, bool, error) {
-				return unpage(st.FindMeetings(ctx, store.MeetingFilter{UpdatedSince: u}, p))
+		for _, kind := range strs("council", "nhs") {
+			f := store.OrganisationFilter{Kind: kind, UpdatedSince: u}
+			pages(put, "organisations "+name+describe(kind), func(p store.Page) (any, []string, bool, error) {
+				return unpage(st.FindOrganisations(ctx, f, p))
 			})
-			for _, kind := range strs("committee", "partnership") {
-				f := store.BodyFilter{Kind: kind, UpdatedSince: u}
-				pages(put, "bodies "+name+describe(kind), func(p store.Page) (any, []string, bool, error) {
-					return unpage(st.FindBodies(ctx, f, p))
-				})
-				n, err := st.CountBodies(ctx, f)
-				put("count bodies "+name+describe(kind), n, err)
-			}
-			for _, kind := range strs("council", "nhs") {
-				f := store.OrganisationFilter{Kind: kind, UpdatedSince: u}
-				pages(put, "organisations "+name+describe(kind), func(p store.Page) (any, []string, bool, error) {
-					return unpage(st.FindOrganisations(ctx, f, p))
-				})
-				n, err := st.CountOrganisations(ctx, f)
-				put("count organisations "+name+describe(kind), n, err)
-			}
-			for _, theme := range strs("children") {
-				f := store.IndicatorFilter{Theme: theme, UpdatedSince: u}
-				pages(put, "indicators "+name+describe(theme), func(p store.Page) (any, []string, bool, error) {
-					return unpage(st.FindIndicators(ctx, f, p))
-				})
-				n, err := st.CountIndicators(ctx, f)
-				put("count indicators "+name+describe(theme), n, err)
-			}
-			for _, status := range strs("completed") {
-				for _, due := range strs("2025-01-01") {
-					f := store.ActionFilter{Status: status, DueBefore: due, UpdatedSince: u}
-					pages(put, "actions "+name+describe(status, due), func(p store.Page) (any, []string, bool, error) {
-						return unpage(st.FindActions(ctx, f, p))
-					})
-					n, err := st.CountActions(ctx, f)
-					put("count actions "+name+describe(status, due), n, err)
-				}
-			}
-			pages(put, "plans "+name, func(p store.Page) (any, []string, bool, error) {
-				return unpage(st.FindPlans(ctx, store.PlanFilter{UpdatedSince: u}, p))
+			n, err := st.CountOrganisations(ctx, f)
+			put("count organisations "+name+describe(kind), n, err)
+		}
+		for _, theme := range strs("children") {
+			f := store.IndicatorFilter{Theme: theme, UpdatedSince: u}
+			pages(put, "indicators "+name+describe(theme), func(p store.Page) (any, []string, bool, error) {
+				return unpage(st.FindIndicators(ctx, f, p))
 			})
-			n, err := st.CountPlans(ctx, store.PlanFilter{UpdatedSince: u})
-			put("count plans "+name, n, err)
-			for _, subject := range strs(refVals["Inspection.subjectId"][:1]...) {
-				for _, fw := range strs("ILACS") {
-					f := store.InspectionFilter{SubjectID: subject, Framework: fw, UpdatedSince: u}
-					pages(put, "inspections "+name+describe(subject, fw), func(p store.Page) (any, []string, bool, error) {
-						return unpage(st.FindInspections(ctx, f, p))
-					})
-					n, err := st.CountInspections(ctx, f)
-					put("count inspections "+name+describe(subject, fw), n, err)
-				}
-			}
-			for _, person := range strs("cook", "an") {
-				for _, org := range strs(refVals["Person.organisationId"][:1]...) {
-					f := store.PersonFilter{Name: person, OrganisationID: org, UpdatedSince: u}
-					pages(put, "people "+name+describe(person, org), func(p store.Page) (any, []string, bool, error) {
-						return unpage(st.FindPeople(ctx, f, p))
-					})
-					n, err := st.CountPeople(ctx, f)
-					put("count people "+name+describe(person, org), n, err)
-				}
-			}
-			for _, meetings := range [][]string{nil, {}, refVals["Report.meetingId"][:3]} {
-				f := store.ReportFilter{MeetingIDs: meetings, UpdatedSince: u}
-				pages(put, "reports "+name+fmt.Sprint(meetings), func(p store.Page) (any, []string, bool, error) {
-					return unpage(st.FindReports(ctx, f, p))
+			n, err := st.CountIndicators(ctx, f)
+			put("count indicators "+name+describe(theme), n, err)
+		}
+		for _, status := range strs("completed") {
+			for _, due := range strs("2025-01-01") {
+				f := store.ActionFilter{Status: status, DueBefore: due, UpdatedSince: u}
+				pages(put, "actions "+name+describe(status, due), func(p store.Page) (any, []string, bool, error) {
+					return unpage(st.FindActions(ctx, f, p))
 				})
-				n, err := st.CountReports(ctx, f)
-				put("count reports "+name+fmt.Sprint(meetings), n, err)
+				n, err := st.CountActions(ctx, f)
+				put("count actions "+name+describe(status, due), n, err)
 			}
 		}
-		areas, err := st.FindAreas(ctx)
-		put("areas", areas, err)
-		dates, err := st.FindMeetingDatesByBodyIDs(ctx, ids["Body"])
-		put("meeting dates", dates, err)
-		for _, body := range ids["Body"][:6] {
-			m, err := st.MeetingIDsOfBody(ctx, body)
-			slices.Sort(m)
-			put("meeting ids of "+body, m, err)
+		pages(put, "plans "+name, func(p store.Page) (any, []string, bool, error) {
+			return unpage(st.FindPlans(ctx, store.PlanFilter{UpdatedSince: u}, p))
+		})
+		n, err := st.CountPlans(ctx, store.PlanFilter{UpdatedSince: u})
+		put("count plans "+name, n, err)
+		for _, subject := range strs(refVals["Inspection.subjectId"][:1]...) {
+			for _, fw := range strs("ILACS") {
+				f := store.InspectionFilter{SubjectID: subject, Framework: fw, UpdatedSince: u}
+				pages(put, "inspections "+name+describe(subject, fw), func(p store.Page) (any, []string, bool, error) {
+					return unpage(st.FindInspections(ctx, f, p))
+				})
+				n, err := st.CountInspections(ctx, f)
+				put("count inspections "+name+describe(subject, fw), n, err)
+			}
 		}
-		reports, err := st.FindReportsByPersonIDs(ctx, ids["Person"])
-		put("reports by people", reports, err)
-		found, err := st.FindObservationsByIndicatorPeriods(ctx, in.pairs)
-		put("observations by indicator and period", found, err)
-		for _, q := range []string{"council", "an", "zzmovex"} {
-			hits, err := st.Search(ctx, q, 50)
-			put("search "+q, hits, err)
+		for _, person := range strs("cook", "an") {
+			for _, org := range strs(refVals["Person.organisationId"][:1]...) {
+				f := store.PersonFilter{Name: person, OrganisationID: org, UpdatedSince: u}
+				pages(put, "people "+name+describe(person, org), func(p store.Page) (any, []string, bool, error) {
+					return unpage(st.FindPeople(ctx, f, p))
+				})
+				n, err := st.CountPeople(ctx, f)
+				put("count people "+name+describe(person, org), n, err)
+			}
 		}
+		for _, meetings := range [][]string{nil, {}, refVals["Report.meetingId"][:3]} {
+			f := store.ReportFilter{MeetingIDs: meetings, UpdatedSince: u}
+			pages(put, "reports "+name+fmt.Sprint(meetings), func(p store.Page) (any, []string, bool, error) {
+				return unpage(st.FindReports(ctx, f, p))
+			})
+			n, err := st.CountReports(ctx, f)
+			put("count reports "+name+fmt.Sprint(meetings), n, err)
+		}
+	}
+	areas, err := st.FindAreas(ctx)
+	put("areas", areas, err)
+	dates, err := st.FindMeetingDatesByBodyIDs(ctx, ids["Body"])
+	put("meeting dates", dates, err)
+	for _, body := range ids["Body"][:6] {
+		m, err := st.MeetingIDsOfBody(ctx, body)
+		slices.Sort(m)
+		put("meeting ids of "+body, m, err)
+	}
+	reports, err := st.FindReportsByPersonIDs(ctx, ids["Person"])
+	put("reports by people", reports, err)
+	found, err := st.FindObservationsByIndicatorPeriods(ctx, in.pairs)
+	put("observations by indicator and period", found, err)
+	for _, q := range []string{"council", "an", "zzmovex"} {
+		hits, err := st.Search(ctx, q, 50)
+		put("search "+q, hits, err)
 	}
 }
 
