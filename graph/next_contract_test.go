@@ -20,9 +20,13 @@ var built = struct {
 	blocks []string
 	roots  map[string][]string
 }{
-	blocks: []string{"the rest of the record", "analysts", "partners"},
-	roots:  map[string][]string{"Query": {"inspection", "inspections", "changes"}, "Subscription": {"changes"}},
+	blocks: []string{},
+	roots:  map[string][]string{},
 }
+
+// entities names the built blocks' types that implement Node, which are
+// federation entities keyed by id.
+var entities = []string{}
 
 // TestSchemaBuildsTheNextContract checks that the served schema has every
 // type, field, argument, enum value and union member of each built block of
@@ -113,8 +117,7 @@ func TestSchemaBuildsTheNextContract(t *testing.T) {
 			}
 		}
 	}
-	// Types that implement Node are federation entities keyed by id.
-	for _, name := range []string{"Inspection"} {
+	for _, name := range entities {
 		if d := served.Types[name].Directives.ForName("key"); d == nil || d.Arguments.ForName("fields").Value.Raw != "id" {
 			t.Errorf(`%s is not an entity with @key(fields: "id")`, name)
 		}
