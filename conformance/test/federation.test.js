@@ -323,11 +323,11 @@ test("with a key, the example's gateway reads councilgraph as that partner, and 
   }
 });
 
-test("npm start in examples/supergraph answers the README's two-way query through Hive Gateway", async (t) => {
-  // The query as README.md's Federation section gives it.
-  const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
-  const query = readme.match(/one query then walks both graphs either way:\s+```graphql\n([^`]+)```/)?.[1];
-  assert.ok(query, "README.md's two-way query");
+test("npm start in examples/supergraph answers the partners' page's two-way query through Hive Gateway", async (t) => {
+  // The query as docs/partners.md's Federation section gives it.
+  const page = await readFile(join(repoRoot, 'docs', 'partners.md'), 'utf8');
+  const query = page.match(/one query then walks both graphs either way:\s+```graphql router\n([^`]+)```/)?.[1];
+  assert.ok(query, "docs/partners.md's two-way query");
 
   // The example's own command, on the councilgraph already running here
   // (COUNCILGRAPH_URL), on a free port.

@@ -20,7 +20,7 @@ import { startNHS } from './nhs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-// The README's two-way query: councilgraph's person, their organisation, the
+// The two-way query of docs/partners.md: councilgraph's person, their organisation, the
 // trust service's record of it, and its safeguarding lead from councilgraph.
 const twoWay = `{
   person(id: "person:hilary-lloyd") {
