@@ -14,8 +14,8 @@ import (
 )
 
 // importCouncils is how many councils' records the import benchmark
-// imports: BENCH_IMPORT_COUNCILS, default 11 (109,394 records; the issue
-// asks for at least 100,000).
+// imports: BENCH_IMPORT_COUNCILS, default 11 (109,394 records: past
+// 100,000, ten councils' worth, the size a shared partner graph reaches).
 func importCouncils() int {
 	if n, err := strconv.Atoi(os.Getenv("BENCH_IMPORT_COUNCILS")); err == nil && n > 0 {
 		return n

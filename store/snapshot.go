@@ -48,9 +48,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// DefaultSnapshotSize is the snapshot's bound unless configured: a
-// benchmark council's 9,954 records are 4.7 MiB of documents, ten
-// councils' 47 MiB (BENCHMARKS.md, round 5).
+// DefaultSnapshotSize is the snapshot's bound unless configured: room for
+// ten councils' records with space to spare, since a benchmark council's
+// 9,954 records are 4.7 MiB of documents and ten councils' 47 MiB, while a
+// data set too large to hold goes to the database rather than exhaust a
+// small machine's memory.
 const DefaultSnapshotSize = 256 << 20
 
 // source is what a read asks: a kind's collection on the server, or its

@@ -191,7 +191,7 @@ for (const gw of gateways) {
       ], 'the partner is asked about the four trusts and the council');
     });
 
-    test("councilgraph → partner → councilgraph: the README's two-way query", async () => {
+    test("councilgraph → partner → councilgraph: the partners' page's two-way query", async () => {
       const data = await gql(`{
         person(id: "person:hilary-lloyd") {
           name jobTitle
