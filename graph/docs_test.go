@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -67,7 +68,12 @@ type block struct {
 
 func (b block) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
 
-var fence = regexp.MustCompile("^( *)```+([^`]*)$")
+var (
+	fence = regexp.MustCompile("^( *)```+([^`]*)$")
+	// infoString is what the docs put after a fence: a language and at
+	// most one word of how the block is checked.
+	infoString = regexp.MustCompile(`^[a-z]*( [a-z]+)?$`)
+)
 
 // blocks reads every fenced block of the docs.
 func blocks(t *testing.T) []block {
@@ -83,6 +89,9 @@ func blocks(t *testing.T) []block {
 			m := fence.FindStringSubmatch(lines[i])
 			if m == nil {
 				continue
+			}
+			if !infoString.MatchString(m[2]) {
+				t.Errorf("%s:%d: a line that opens a fenced block with %q: start no line of prose with backticks", f, i+1, m[2])
 			}
 			indent, open := m[1], i
 			var body []string
@@ -196,6 +205,30 @@ func TestDocs(t *testing.T) {
 		}
 	})
 
+	t.Run("links", func(t *testing.T) {
+		for _, f := range docFiles(t) {
+			text := readDoc(t, f)
+			for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				path, anchor, _ := strings.Cut(target, "#")
+				file := f
+				if path != "" {
+					file = filepath.ToSlash(filepath.Join(filepath.Dir(f), path))
+					if _, err := os.Stat(filepath.Join(root, file)); err != nil {
+						t.Errorf("%s links to %s, which does not exist", f, target)
+						continue
+					}
+				}
+				if anchor != "" && strings.HasSuffix(file, ".md") && !slices.Contains(anchors(readDoc(t, file)), anchor) {
+					t.Errorf("%s links to %s, but %s has no heading %q (it has %v)", f, target, file, anchor, anchors(readDoc(t, file)))
+				}
+			}
+		}
+	})
+
 	t.Run("every page reachable from the README", func(t *testing.T) {
 		readme := readDoc(t, "README.md")
 		for _, f := range docFiles(t) {
@@ -207,6 +240,36 @@ func TestDocs(t *testing.T) {
 			t.Error("README.md does not link to BENCHMARKS.md")
 		}
 	})
+}
+
+// mdLink finds a markdown link's or image's target.
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// anchors are the anchors GitHub makes of a document's headings:
+// lowercased, punctuation dropped, spaces made hyphens.
+func anchors(doc string) []string {
+	var out []string
+	inFence := false
+	for _, l := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			inFence = !inFence
+		}
+		if inFence || !strings.HasPrefix(l, "#") {
+			continue
+		}
+		h := strings.ToLower(strings.TrimSpace(strings.TrimLeft(l, "#")))
+		var b strings.Builder
+		for _, r := range h {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
 
 func readDoc(t *testing.T, name string) string {
