@@ -195,6 +195,30 @@ func TestDocs(t *testing.T) {
 		}
 	})
 
+	t.Run("analysis layout", func(t *testing.T) {
+		// The docs' csv block is the analysis download's: its header is
+		// the one the service writes.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/export/"+export.AnalysisFile+".csv", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("the analysis download answered %d: %s", rec.Code, rec.Body)
+		}
+		want, _, _ := strings.Cut(rec.Body.String(), "\r\n")
+		n := 0
+		for _, b := range all {
+			if b.info != "csv" {
+				continue
+			}
+			n++
+			if got, _, _ := strings.Cut(b.text, "\n"); got != want {
+				t.Errorf("%s: the header is not the analysis download's:\n got %s\nwant %s", b, got, want)
+			}
+		}
+		if n == 0 {
+			t.Error("no csv block shows the analysis layout")
+		}
+	})
+
 	t.Run("configuration table", func(t *testing.T) {
 		c := newCommandChecker(t, h, key)
 		page := readDoc(t, "docs/operators.md")
