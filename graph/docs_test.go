@@ -219,6 +219,27 @@ func TestDocs(t *testing.T) {
 		}
 	})
 
+	t.Run("entities", func(t *testing.T) {
+		// The partners' page names every entity a router can resolve.
+		page := readDoc(t, "docs/partners.md")
+		_, fed, _ := strings.Cut(page, "\n## Federation\n")
+		para, _, _ := strings.Cut(fed, "\n\n```")
+		sch := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
+		n := 0
+		for name, def := range sch.Types {
+			if def.Directives.ForName("key") == nil {
+				continue
+			}
+			n++
+			if !strings.Contains(para, "`"+name+"`") {
+				t.Errorf("docs/partners.md's Federation section does not name the entity %s", name)
+			}
+		}
+		if n == 0 {
+			t.Error("the schema has no @key types")
+		}
+	})
+
 	t.Run("configuration table", func(t *testing.T) {
 		c := newCommandChecker(t, h, key)
 		page := readDoc(t, "docs/operators.md")
