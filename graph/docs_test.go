@@ -123,6 +123,8 @@ func TestDocs(t *testing.T) {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1}, quiet)
+	// One checker for all subtests, so that each program is built once.
+	c := newCommandChecker(t, h, key)
 
 	t.Run("graphql", func(t *testing.T) {
 		sch := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
@@ -154,7 +156,7 @@ func TestDocs(t *testing.T) {
 	})
 
 	t.Run("sh", func(t *testing.T) {
-		c := newCommandChecker(t, h, key)
+		c.t = t
 		n := 0
 		for _, b := range all {
 			switch b.info {
@@ -241,7 +243,7 @@ func TestDocs(t *testing.T) {
 	})
 
 	t.Run("configuration table", func(t *testing.T) {
-		c := newCommandChecker(t, h, key)
+		c.t = t
 		page := readDoc(t, "docs/operators.md")
 		for _, f := range c.flags(t, "serve") {
 			if !strings.Contains(page, "| `--"+f+"` |") {
@@ -472,19 +474,20 @@ func words(line string) ([]string, error) {
 // repository: make targets, councilgraph's commands and flags, Go packages
 // and their tests, scripts, npm scripts; and runs curl against h.
 type commandChecker struct {
-	t     *testing.T
-	h     http.Handler
-	key   string
-	bin   map[string]string          // a Go main package's directory → its built binary
-	help  map[string]map[string]bool // "bin args" → the flags -h lists
-	envOK map[string]bool            // environment variables the code reads
-	tests map[string][]string        // a package directory → its Test and Benchmark functions
-	cwd   string                     // the directory a line's cd moved to, from the root
-	outer []string                   // the directories to go back to as each subshell ends
+	t      *testing.T
+	h      http.Handler
+	key    string
+	bin    map[string]string          // a Go main package's directory → its built binary
+	help   map[string]map[string]bool // "bin args" → the flags -h lists
+	envOK  map[string]bool            // environment variables the code reads
+	tests  map[string][]string        // a package directory → its Test and Benchmark functions
+	binDir string                     // where the programs are built, for the whole test
+	cwd    string                     // the directory a line's cd moved to, from the root
+	outer  []string                   // the directories to go back to as each subshell ends
 }
 
 func newCommandChecker(t *testing.T, h http.Handler, key string) *commandChecker {
-	return &commandChecker{t: t, h: h, key: key, bin: map[string]string{}, help: map[string]map[string]bool{}, tests: map[string][]string{}}
+	return &commandChecker{t: t, h: h, key: key, binDir: t.TempDir(), bin: map[string]string{}, help: map[string]map[string]bool{}, tests: map[string][]string{}}
 }
 
 // root is the repository's root, from the graph package's directory.
@@ -739,7 +742,7 @@ func (c *commandChecker) helpFlags(dir string, args ...string) map[string]bool {
 	}
 	bin, ok := c.bin[dir]
 	if !ok {
-		bin = filepath.Join(t.TempDir(), "bin")
+		bin = filepath.Join(c.binDir, "main"+strings.ReplaceAll(filepath.Clean(dir), "/", "_"))
 		build := exec.Command("go", "build", "-o", bin, "./"+filepath.Clean(dir))
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
