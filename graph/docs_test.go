@@ -242,6 +242,66 @@ func TestDocs(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics table", func(t *testing.T) {
+		// The operators' page names every metric the code registers, and
+		// none it does not.
+		page := readDoc(t, "docs/operators.md")
+		name := regexp.MustCompile(`councilgraph_[a-z_]*[a-z]`)
+		code := map[string]bool{}
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git" || d.Name() == "var") {
+				return filepath.SkipDir
+			}
+			if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, m := range regexp.MustCompile(`"(councilgraph_[a-z_]+)"`).FindAllStringSubmatch(string(b), -1) {
+				code[m[1]] = true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(code) == 0 {
+			t.Fatal("found no councilgraph_ metric in the code")
+		}
+		for m := range code {
+			if strings.Contains(page, m) {
+				continue
+			}
+			// A row may shorten a family: `councilgraph_x_hits_total`, `_misses_total`.
+			short := false
+			for i := strings.Index(m, "_"); i >= 0 && !short; {
+				short = strings.Contains(page, "`"+m[i:]+"`") && strings.Contains(page, m[:i]+"_")
+				j := strings.Index(m[i+1:], "_")
+				if j < 0 {
+					break
+				}
+				i += j + 1
+			}
+			if !short {
+				t.Errorf("docs/operators.md does not name the metric %s", m)
+			}
+		}
+		for _, m := range name.FindAllString(page, -1) {
+			base := m
+			for _, suffix := range []string{"_count", "_sum", "_bucket"} { // a histogram's series
+				base = strings.TrimSuffix(base, suffix)
+			}
+			if !code[m] && !code[base] {
+				t.Errorf("docs/operators.md names %s, which the code does not register", m)
+			}
+		}
+	})
+
 	t.Run("configuration table", func(t *testing.T) {
 		c.t = t
 		page := readDoc(t, "docs/operators.md")
