@@ -203,45 +203,62 @@ func newCSV(w io.Writer) *csvFile {
 	return &csvFile{c}
 }
 
-func (c *csvFile) header(names []string) error { return c.w.Write(names) }
+func (c *csvFile) header(names []string) error { return c.write(names) }
 
 func (c *csvFile) record(cols []column, v reflect.Value) error {
 	cells := make([]string, len(cols))
 	for i, col := range cols {
-		f := v.FieldByIndex(col.index)
-		cells[i] = cell(f)
-		if isText(f) {
-			cells[i] = defuse(cells[i])
-		}
+		cells[i] = cell(v.FieldByIndex(col.index))
 	}
-	return c.w.Write(cells)
+	return c.write(cells)
 }
 
-func (c *csvFile) row(cells []string, _ object) error { return c.w.Write(cells) }
+func (c *csvFile) row(cells []string, _ object) error { return c.write(cells) }
+
+// write is the one way a row goes out: every cell, whatever it holds or
+// where it came from (text, a list, sources, a header, a computed
+// column), passes defuse.
+func (c *csvFile) write(cells []string) error {
+	out := make([]string, len(cells))
+	for i, s := range cells {
+		out[i] = defuse(s)
+	}
+	return c.w.Write(out)
+}
 
 func (c *csvFile) close() error {
 	c.w.Flush()
 	return c.w.Error()
 }
 
-// isText reports whether a field holds free text (not a number, date or
-// list), which defuse guards.
-func isText(v reflect.Value) bool {
-	t := v.Type()
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Kind() == reflect.String
-}
-
-// defuse stops a spreadsheet from running text as a formula: text that
-// starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe, as OWASP advises for CSV files.
+// defuse stops a spreadsheet from running a cell as a formula: a cell
+// that starts with =, +, -, @, a tab, a carriage return or a line feed
+// gets a leading apostrophe, as OWASP advises for CSV files. A number, or
+// a list of numbers joined by "; " (a negative figure, comparators'
+// values), is left as it is: it runs nothing, and stays a number.
 func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if s == "" || !strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
+		return s
+	}
+	for part := range strings.SplitSeq(s, "; ") {
+		if !plainNumber.MatchString(part) {
+			return "'" + s
+		}
 	}
 	return s
+}
+
+// plainNumber is a decimal number as the downloads write one.
+var plainNumber = regexp.MustCompile(`^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
+// joinCell joins a list's items into one cell, each defused, so that a
+// spreadsheet that splits the cell on "; " finds no formula either.
+func joinCell(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = defuse(s)
+	}
+	return strings.Join(out, "; ")
 }
 
 // ndjson writes one JSON object a line.
