@@ -1,0 +1,152 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"councilgraph/httpapi"
+)
+
+// The doors besides the front one: introspection, name filters,
+// downloads and source pages, tried as an attacker would. Each attack is
+// refused with a small error answer that has extensions.code, before the
+// work it asks for is done (the answer's size bounds what it held), and a
+// bystander's trivial query is answered while the attack runs.
+
+// meanwhile runs attack from workers goroutines and, once the first
+// attack has been answered, has the bystander make its lookups; each must
+// be answered. It waits on events, not on time.
+func (e *attackEnv) meanwhile(t *testing.T, workers int, attack func(i int)) {
+	t.Helper()
+	stop := make(chan struct{})
+	first := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				attack(w*1_000_000 + i)
+				once.Do(func() { close(first) })
+			}
+		}()
+	}
+	<-first
+	for range 5 {
+		e.lookup() // fails the test unless answered without errors
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// small checks that a refusal is a small answer: the attack's work was not
+// done and held.
+func small(t *testing.T, r result) {
+	t.Helper()
+	if n := len(r.Data) + len(fmt.Sprint(r.Errors)); n > 2048 {
+		t.Errorf("the refusal is %d bytes, want a small answer", n)
+	}
+	if len(r.Data) > 0 && string(r.Data) != "null" {
+		t.Errorf("a refused operation answered data: %.200s", r.Data)
+	}
+}
+
+// introspectionQuery is graphql-js's getIntrospectionQuery with every
+// option on (descriptions, specifiedByURL, isRepeatable, the schema's
+// description, deprecated input values, isOneOf), as GraphiQL, Apollo's
+// rover and graphql-http's audits send it, with a type reference nine
+// wrappers deep.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    description
+    queryType { name kind }
+    mutationType { name kind }
+    subscriptionType { name kind }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL isOneOf
+  fields(includeDeprecated: true) {
+    name description
+    args(includeDeprecated: true) { ...InputValue }
+    type { ...TypeRef }
+    isDeprecated deprecationReason
+  }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}`
+
+func TestAttacksOnOtherDoors(t *testing.T) {
+	e := newAttackEnv(t, httpapi.Config{})
+	anon := func(i int) string { return fmt.Sprintf("203.0.%d.%d:4000", (i/250)%250, i%250) }
+
+	t.Run("tools introspect within the limits", func(t *testing.T) {
+		r := do(t, e.h, "", anon(10), doc(introspectionQuery))
+		if r.status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"name":"Query"`) {
+			t.Fatalf("the full introspection query: %d %+v", r.status, r.Errors)
+		}
+		for _, q := range []string{
+			`{ __schema { queryType { name } } }`,
+			`{ __type(name: "Person") { name fields { name type { name kind ofType { name kind } } } } }`,
+			`{ __typename }`,
+		} {
+			if r := do(t, e.h, "", anon(10), doc(q)); len(r.Errors) > 0 {
+				t.Errorf("%s: %+v", q, r.Errors)
+			}
+		}
+	})
+	t.Run("introspection listed under many aliases", func(t *testing.T) {
+		var a []string
+		for i := range 100 {
+			a = append(a, fmt.Sprintf(`s%d: __schema { types { name fields { name args { name } type { name fields { name } } } } }`, i))
+		}
+		q := doc("{ " + strings.Join(a, " ") + " }")
+		r := do(t, e.h, "", anon(11), q)
+		refused(t, r, "BAD_USER_INPUT", "which exceeds the limit of 10000 for public callers")
+		small(t, r)
+		e.meanwhile(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+	})
+	t.Run("introspection nested deep", func(t *testing.T) {
+		// Deeper than the limit, with no more than the three nested
+		// lists of types gqlparser's own introspection rule allows.
+		q := doc("{ __schema { types { " + strings.Repeat("fields { args { type { ofType { ", 3) + "name" + strings.Repeat(" } } } }", 3) + " } } }")
+		r := do(t, e.h, "", anon(12), q)
+		refused(t, r, "BAD_USER_INPUT", "depth") // gqlparser's rule on nested lists of types, or the depth limit
+		small(t, r)
+	})
+	t.Run("long names under many aliases", func(t *testing.T) {
+		name := strings.Repeat("Bob Cook ", 23)[:200]
+		var a []string
+		for i := range 500 {
+			a = append(a, fmt.Sprintf(`p%d: people(name: %q, first: 1) { totalCount }`, i, name))
+		}
+		q := doc("{ " + strings.Join(a, " ") + " }")
+		r := do(t, e.h, "", anon(13), q)
+		refused(t, r, "BAD_USER_INPUT", "which exceeds the limit of 10000 for public callers")
+		small(t, r)
+		e.meanwhile(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+		// A name search as a person makes one passes.
+		if r := do(t, e.h, "", anon(14), doc(fmt.Sprintf(`{ people(name: %q) { totalCount edges { node { name } } } }`, name))); len(r.Errors) > 0 {
+			t.Errorf("one long name search: %+v", r.Errors)
+		}
+	})
+}
