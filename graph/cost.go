@@ -264,9 +264,12 @@ func (w *walk) strArg(f *ast.Field, name string) (string, bool) {
 const scanPer = 50
 
 // scan is the cost of matching pattern against every record of kind: the
-// store reads each, and the match takes longer the longer the pattern.
+// store reads each, and the match takes longer the longer the pattern. A
+// pattern longer than any filter takes is costed at that length: the
+// argument's own check refuses it, and says why.
 func (w *walk) scan(kind, pattern string) int {
-	return mul(w.c.Stats.Counts[kind], 1+utf8.RuneCountInString(pattern)/scanPer)
+	n := min(utf8.RuneCountInString(pattern), maxSearchLen)
+	return mul(w.c.Stats.Counts[kind], 1+n/scanPer)
 }
 
 // listLen is the length of a list argument (a literal or a variable).

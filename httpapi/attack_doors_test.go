@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"councilgraph/httpapi"
@@ -95,8 +99,23 @@ fragment TypeRef on __Type {
     ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
 }`
 
+// getFrom sends a GET to path from remote and reads the answer as an error
+// answer when it is one.
+func getFrom(t *testing.T, h http.Handler, remote, path string) (result, []byte) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.RemoteAddr = remote
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	r := result{status: rec.Code, header: rec.Header()}
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		_ = json.Unmarshal(rec.Body.Bytes(), &r)
+	}
+	return r, rec.Body.Bytes()
+}
+
 func TestAttacksOnOtherDoors(t *testing.T) {
-	e := newAttackEnv(t, httpapi.Config{})
+	e := newAttackEnv(t, httpapi.Config{Sources: os.DirFS("../data/stockton/sources")})
 	anon := func(i int) string { return fmt.Sprintf("203.0.%d.%d:4000", (i/250)%250, i%250) }
 
 	t.Run("tools introspect within the limits", func(t *testing.T) {
@@ -147,6 +166,67 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 		// A name search as a person makes one passes.
 		if r := do(t, e.h, "", anon(14), doc(fmt.Sprintf(`{ people(name: %q) { totalCount edges { node { name } } } }`, name))); len(r.Errors) > 0 {
 			t.Errorf("one long name search: %+v", r.Errors)
+		}
+	})
+	t.Run("a download's name without a bound", func(t *testing.T) {
+		long := strings.Repeat("a", 60_000)
+		r, _ := getFrom(t, e.h, anon(20), "/export/people.csv?name="+long)
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400", r.status)
+		}
+		refused(t, r, "BAD_USER_INPUT", "name must be at most 200 characters, got 60000")
+		small(t, r)
+		// The graph says the same of the same argument.
+		body, _ := json.Marshal(map[string]any{"query": `query($n: String) { people(name: $n) { totalCount } }`, "variables": map[string]any{"n": long}})
+		if g := do(t, e.h, "", anon(21), body); len(g.Errors) == 0 || g.Errors[0].Message != r.Errors[0].Message {
+			t.Errorf("the graph says %+v, the download %q", g.Errors, r.Errors[0].Message)
+		}
+		e.meanwhile(t, 4, func(i int) { getFrom(t, e.h, anon(i), "/export/people.csv?name="+long) })
+	})
+	t.Run("source pages from one address", func(t *testing.T) {
+		const page = "/sources/cabinet-2023-06-15-agenda-pack.txt"
+		var ok, limited atomic.Int64
+		var last atomic.Value
+		e.meanwhile(t, 4, func(int) {
+			if ok.Load()+limited.Load() >= 1200 {
+				return
+			}
+			r, _ := getFrom(t, e.h, "192.0.2.50:7000", page)
+			switch r.status {
+			case http.StatusOK:
+				ok.Add(1)
+			case http.StatusTooManyRequests:
+				limited.Add(1)
+				last.Store(r)
+			default:
+				t.Errorf("a source page answered %d", r.status)
+			}
+		})
+		for ok.Load()+limited.Load() < 1200 {
+			r, _ := getFrom(t, e.h, "192.0.2.50:7000", page)
+			if r.status == http.StatusTooManyRequests {
+				limited.Add(1)
+				last.Store(r)
+			} else {
+				ok.Add(1)
+			}
+		}
+		if limited.Load() == 0 {
+			t.Fatalf("1,200 source pages from one address: %d served, none refused", ok.Load())
+		}
+		r := last.Load().(result)
+		refused(t, r, "RATE_LIMITED", "rate limit exceeded")
+		small(t, r)
+		if r.header.Get("Retry-After") == "" {
+			t.Error("a refused source page has no Retry-After")
+		}
+		// One bucket for every door: the same address's query is refused
+		// too, while another address reads the page.
+		if q := do(t, e.h, "", "192.0.2.50:7000", doc(`{ __typename }`)); q.status != http.StatusTooManyRequests {
+			t.Errorf("the same address's query after its pages: %d, want 429", q.status)
+		}
+		if other, body := getFrom(t, e.h, anon(30), page); other.status != http.StatusOK || !strings.Contains(string(body), "<pre>") {
+			t.Errorf("another address's source page: %d", other.status)
 		}
 	})
 }
