@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"councilgraph/apierr"
@@ -48,6 +49,14 @@ type Config struct {
 	MaxConcurrent int
 	// Timeout bounds one download (default 2 minutes).
 	Timeout time.Duration
+	// MaxPerCaller is how many downloads one caller may stream at once
+	// (default 1), so that one caller cannot hold every download slot;
+	// more are refused with 429 and Retry-After.
+	MaxPerCaller int
+	// CallerKey names the caller of a request (an API client, or an
+	// address), as the rate limits know it; nil counts every request as
+	// one caller's.
+	CallerKey func(*http.Request) string
 	// IndicatorsPerRead is how many indicators' figures the analysis layout
 	// reads with one find and holds at once (default 256): the memory it
 	// needs, against the number of scans of the observations on FerretDB.
@@ -59,6 +68,7 @@ type Handler struct {
 	store   *store.Store
 	log     *slog.Logger
 	slots   chan struct{}
+	callers callerSlots
 	timeout time.Duration
 	perRead int
 	enums   map[string][]string
@@ -75,13 +85,20 @@ func New(s *store.Store, cfg Config, log *slog.Logger) *Handler {
 	if cfg.IndicatorsPerRead == 0 {
 		cfg.IndicatorsPerRead = 256
 	}
+	if cfg.MaxPerCaller == 0 {
+		cfg.MaxPerCaller = 1
+	}
+	if cfg.CallerKey == nil {
+		cfg.CallerKey = func(*http.Request) string { return "" }
+	}
 	enums := map[string][]string{}
 	for name, def := range graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema().Types {
 		for _, v := range def.EnumValues {
 			enums[name] = append(enums[name], v.Name)
 		}
 	}
-	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, perRead: cfg.IndicatorsPerRead, enums: enums}
+	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, perRead: cfg.IndicatorsPerRead, enums: enums,
+		callers: callerSlots{max: cfg.MaxPerCaller, key: cfg.CallerKey, running: map[string]int{}}}
 }
 
 // ServeHTTP streams one download: the file is named by r's {file} path
@@ -107,6 +124,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, apierr.BadUserInput, err.Error())
 		return
 	}
+	release, ok := h.callers.take(r)
+	if !ok {
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusTooManyRequests, apierr.RateLimited, fmt.Sprintf("at most %d download at once from one caller: wait for the one running to finish", h.callers.max))
+		return
+	}
+	defer release()
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
@@ -160,6 +184,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Del("Content-Disposition")
 		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
 	}
+}
+
+// callerSlots counts each caller's downloads running.
+type callerSlots struct {
+	max     int
+	key     func(*http.Request) string
+	mu      sync.Mutex
+	running map[string]int
+}
+
+// take counts a download of r's caller, unless it has max running.
+func (c *callerSlots) take(r *http.Request) (release func(), ok bool) {
+	k := c.key(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running[k] >= c.max {
+		return nil, false
+	}
+	c.running[k]++
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.running[k]--; c.running[k] == 0 {
+			delete(c.running, k)
+		}
+	}, true
 }
 
 // records writes every record of collection that f keeps.

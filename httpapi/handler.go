@@ -282,14 +282,15 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// stream at once themselves, so that none holds an operation slot.
 	// Downloads and source pages pass the same identity and rate limits as
 	// the graph (a download or a page is one request against the caller's
-	// rate); downloads bound how many stream at once themselves, so that
-	// none holds an operation slot.
+	// rate); downloads bound how many stream at once themselves, in all and
+	// per caller, so that none holds an operation slot.
 	limited := func(h http.Handler) http.Handler {
 		return Chain(h, cors,
 			func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
 			func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware)
 	}
-	mux.Handle("GET /export/{file}", limited(export.New(s, export.Config{}, log)))
+	downloadCaller := func(r *http.Request) string { k, _ := callerKey(r); return k }
+	mux.Handle("GET /export/{file}", limited(export.New(s, export.Config{CallerKey: downloadCaller}, log)))
 	pages := http.NewServeMux()
 	explorer.Mount(pages, cfg.Sources)
 	orNotFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
