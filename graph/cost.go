@@ -241,6 +241,33 @@ func (w *walk) intArg(f *ast.Field, name string, def int) int {
 	return n
 }
 
+// selects says whether sels selects a field named name at its own level,
+// fragments included, each looked into once (seen), however often and
+// however deeply they are spread.
+func (w *walk) selects(sels ast.SelectionSet, name string, seen map[string]bool) bool {
+	for _, sel := range sels {
+		switch x := sel.(type) {
+		case *ast.Field:
+			if x.Name == name {
+				return true
+			}
+		case *ast.InlineFragment:
+			if w.selects(x.SelectionSet, name, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[x.Name] {
+				continue
+			}
+			seen[x.Name] = true
+			if fr := w.doc.Fragments.ForName(x.Name); fr != nil && w.selects(fr.SelectionSet, name, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // strArg is a string argument's value (from a literal or a variable), and
 // whether it is given.
 func (w *walk) strArg(f *ast.Field, name string) (string, bool) {
@@ -328,6 +355,9 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 		load, shown := page(w, f)
 		if name, ok := w.strArg(f, "name"); ok {
 			load = add(load, w.scan("Person", name))
+			if w.selects(f.SelectionSet, "totalCount", map[string]bool{}) { // the count matches again
+				load = add(load, w.scan("Person", name))
+			}
 		}
 		return load, shown
 	},

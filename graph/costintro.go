@@ -12,10 +12,11 @@ import (
 // few thousand elements) passes while a document that lists the schema
 // many times over is refused like any other costly operation.
 
-// introKey names one selection set reckoned on one named type.
+// introKey names one selection set reckoned in one context: the schema,
+// a named type, a type reference, a field, an input value or a directive.
 type introKey struct {
 	sels *ast.Selection
-	typ  string
+	ctx  any
 }
 
 // introField is the cost of a root introspection field (__schema,
@@ -57,65 +58,72 @@ func introType(name string) string {
 	return ""
 }
 
-// introFields calls each for every field sels selects, fragments expanded
-// (whatever their type condition: an upper bound).
-func (w *walk) introFields(sels ast.SelectionSet, each func(f *ast.Field)) {
+// introSum is the cost of sels in the context ctx: field says what each
+// field costs there. Inline fragments and fragment spreads count as their
+// selections do (whatever their type condition: an upper bound), and each
+// selection set is reckoned once in each context, so that fragments
+// spread into each other cost the reckoning no more than once each.
+func (w *walk) introSum(ctx any, sels ast.SelectionSet, field func(f *ast.Field) int) int {
+	if len(sels) == 0 {
+		return 0
+	}
+	key := introKey{&sels[0], ctx}
+	if c, ok := w.introMemo[key]; ok {
+		return c
+	}
+	cost := 0
 	for _, sel := range sels {
 		switch x := sel.(type) {
 		case *ast.Field:
-			each(x)
+			cost = add(cost, field(x))
 		case *ast.InlineFragment:
-			w.introFields(x.SelectionSet, each)
+			cost = add(cost, w.introSum(ctx, x.SelectionSet, field))
 		case *ast.FragmentSpread:
 			fr := w.doc.Fragments.ForName(x.Name)
 			if fr == nil || w.busy["intro:"+x.Name] {
 				continue // unknown or cyclic: validation refuses it
 			}
 			w.busy["intro:"+x.Name] = true
-			w.introFields(fr.SelectionSet, each)
+			cost = add(cost, w.introSum(ctx, fr.SelectionSet, field))
 			w.busy["intro:"+x.Name] = false
 		}
 	}
+	w.introMemo[key] = cost
+	return cost
 }
 
 // schemaCost is the cost of a selection on __Schema.
 func (w *walk) schemaCost(sels ast.SelectionSet) int {
 	s := w.c.Schema
-	cost := 0
-	w.introFields(sels, func(f *ast.Field) {
+	return w.introSum("schema", sels, func(f *ast.Field) int {
+		cost := 0
 		switch f.Name {
 		case "types":
 			for _, def := range s.Types {
 				cost = add(cost, add(1, w.typeCost(def, f.SelectionSet)))
 			}
 		case "queryType":
-			cost = add(cost, w.typeCost(s.Query, f.SelectionSet))
+			cost = w.typeCost(s.Query, f.SelectionSet)
 		case "mutationType":
-			cost = add(cost, w.typeCost(s.Mutation, f.SelectionSet))
+			cost = w.typeCost(s.Mutation, f.SelectionSet)
 		case "subscriptionType":
-			cost = add(cost, w.typeCost(s.Subscription, f.SelectionSet))
+			cost = w.typeCost(s.Subscription, f.SelectionSet)
 		case "directives":
 			for _, d := range s.Directives {
 				cost = add(cost, add(1, w.directiveCost(d, f.SelectionSet)))
 			}
 		}
+		return cost
 	})
-	return cost
 }
 
-// typeCost is the cost of a selection on a named type's __Type, reckoned
-// once for each selection set and type.
+// typeCost is the cost of a selection on a named type's __Type.
 func (w *walk) typeCost(def *ast.Definition, sels ast.SelectionSet) int {
-	if def == nil || len(sels) == 0 {
+	if def == nil {
 		return 0
 	}
-	key := introKey{&sels[0], def.Name}
-	if c, ok := w.introMemo[key]; ok {
-		return c
-	}
-	w.introMemo[key] = saturate // a cycle through one selection set cannot be: the document is finite
-	cost := 0
-	w.introFields(sels, func(f *ast.Field) {
+	return w.introSum("type:"+def.Name, sels, func(f *ast.Field) int {
+		cost := 0
 		switch f.Name {
 		case "fields":
 			if def.Kind == ast.Object || def.Kind == ast.Interface {
@@ -143,11 +151,10 @@ func (w *walk) typeCost(def *ast.Definition, sels ast.SelectionSet) int {
 				}
 			}
 		case "enumValues":
-			cost = add(cost, len(def.EnumValues))
+			cost = len(def.EnumValues)
 		}
+		return cost
 	})
-	w.introMemo[key] = cost
-	return cost
 }
 
 // refCost is the cost of a selection on the __Type of a type reference: a
@@ -167,54 +174,52 @@ func (w *walk) refCost(t *ast.Type, sels ast.SelectionSet) int {
 	default:
 		return w.typeCost(w.c.Schema.Types[t.NamedType], sels)
 	}
-	cost := 0
-	w.introFields(sels, func(f *ast.Field) {
+	return w.introSum("ref:"+t.String(), sels, func(f *ast.Field) int {
 		if f.Name == "ofType" {
-			cost = add(cost, w.refCost(inner, f.SelectionSet))
+			return w.refCost(inner, f.SelectionSet)
 		}
+		return 0
 	})
-	return cost
 }
 
 // fieldDefCost is the cost of a selection on a __Field.
 func (w *walk) fieldDefCost(fd *ast.FieldDefinition, sels ast.SelectionSet) int {
-	cost := 0
-	w.introFields(sels, func(f *ast.Field) {
+	return w.introSum(fd, sels, func(f *ast.Field) int {
+		cost := 0
 		switch f.Name {
 		case "args":
 			for _, a := range fd.Arguments {
 				cost = add(cost, add(1, w.inputValueCost(a.Type, f.SelectionSet)))
 			}
 		case "type":
-			cost = add(cost, w.refCost(fd.Type, f.SelectionSet))
+			cost = w.refCost(fd.Type, f.SelectionSet)
 		}
+		return cost
 	})
-	return cost
 }
 
 // inputValueCost is the cost of a selection on an __InputValue of type t.
 func (w *walk) inputValueCost(t *ast.Type, sels ast.SelectionSet) int {
-	cost := 0
-	w.introFields(sels, func(f *ast.Field) {
+	return w.introSum("input:"+t.String(), sels, func(f *ast.Field) int {
 		if f.Name == "type" {
-			cost = add(cost, w.refCost(t, f.SelectionSet))
+			return w.refCost(t, f.SelectionSet)
 		}
+		return 0
 	})
-	return cost
 }
 
 // directiveCost is the cost of a selection on a __Directive.
 func (w *walk) directiveCost(d *ast.DirectiveDefinition, sels ast.SelectionSet) int {
-	cost := 0
-	w.introFields(sels, func(f *ast.Field) {
+	return w.introSum(d, sels, func(f *ast.Field) int {
+		cost := 0
 		switch f.Name {
 		case "args":
 			for _, a := range d.Arguments {
 				cost = add(cost, add(1, w.inputValueCost(a.Type, f.SelectionSet)))
 			}
 		case "locations":
-			cost = add(cost, len(d.Locations))
+			cost = len(d.Locations)
 		}
+		return cost
 	})
-	return cost
 }

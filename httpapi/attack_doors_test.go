@@ -202,6 +202,26 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 			t.Errorf("got %s, want the cost refusal", raw)
 		}
 	})
+	t.Run("fragments spread into each other under introspection and a name filter", func(t *testing.T) {
+		// Each fragment spreads the one before twice: 2^24 fields once
+		// expanded, which the reckoning itself must not expand.
+		bomb := func(op, on, leaf string) string {
+			var b strings.Builder
+			fmt.Fprintf(&b, "%s fragment F0 on %s { %s }", op, on, leaf)
+			for i := 1; i <= 24; i++ {
+				fmt.Fprintf(&b, " fragment F%d on %s { ...F%d ...F%d }", i, on, i-1, i-1)
+			}
+			return b.String()
+		}
+		for _, q := range []string{
+			bomb("{ __schema { types { ...F24 } } }", "__Type", "name fields { name }"),
+			bomb(`{ people(name: "ann") { ...F24 } }`, "PersonConnection", "totalCount"),
+		} {
+			r := do(t, e.h, "", anon(15), doc(q))
+			refused(t, r, "BAD_USER_INPUT", "fields once its fragments are expanded, which exceeds the limit of 5000")
+			small(t, r)
+		}
+	})
 	t.Run("introspection nested deep", func(t *testing.T) {
 		// Deeper than the limit, with no more than the three nested
 		// lists of types gqlparser's own introspection rule allows.
