@@ -172,7 +172,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches may keep an anonymous GET answer (Cache-Control max-age)")
 	snapSize := fs.Int64("snapshot-size", store.DefaultSnapshotSize, "bytes of documents kept in memory to answer reads from, per data generation; a larger data set is read from the database (0 turns it off)")
 	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
-	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")
+	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", defaultDebugAddr), "address of the debug listener (metrics, profiles); keep it private; empty for none; when the default is taken, a free loopback port is used and logged (env DEBUG_ADDR)")
 	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
 	hooks := webhookFlags(fs)
 	db := dbFlags(fs, getenv)
@@ -231,6 +231,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopWatch()
 	obs.wire(watch, s, &cfg)
 	stopDebug, err := obs.serveDebug(*debugAddr)
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) && !flagGiven(fs, getenv, "debug-addr", "DEBUG_ADDR") {
+		// Another server on this machine has the default: this one's
+		// metrics and profiles go on a free loopback port rather than
+		// keeping the whole service from starting. An address the
+		// operator chose is theirs to fix.
+		log.Warn("the debug listener's default address is taken, perhaps by another server on this machine; using a free loopback port (see debug listening); set --debug-addr to choose one",
+			"default", *debugAddr, "error", err.Error())
+		stopDebug, err = obs.serveDebug("127.0.0.1:0")
+	}
 	if err != nil {
 		return err
 	}
@@ -273,6 +282,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("shutting down: draining requests", "bound", drain.String())
 	return shutdown(srv, *drain, abort, log)
+}
+
+// defaultDebugAddr is the debug listener's address unless one is given.
+const defaultDebugAddr = "127.0.0.1:6060"
+
+// flagGiven says whether the operator chose a flag's value, on the
+// command line or in its environment variable.
+func flagGiven(fs *flag.FlagSet, getenv func(string) string, name, env string) bool {
+	given := getenv(env) != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func envOr(getenv func(string) string, key, def string) string {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -184,4 +185,67 @@ func postWithKey(t *testing.T, base, key string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestTwoServersOnOneMachine: two servers started on one machine with the
+// default debug listener both serve, each with its metrics on a debug
+// listener of its own: the second (or both, when something else holds the
+// default port, as the test makes sure here) says the default was taken
+// and where its listener went instead. An address given explicitly that
+// is taken still stops the server.
+func TestTwoServersOnOneMachine(t *testing.T) {
+	if hold, err := net.Listen("tcp", defaultDebugAddr); err == nil {
+		defer hold.Close() // the default is taken, by this test or by another process
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var dones []chan error
+	defer func() {
+		stop()
+		for _, done := range dones {
+			if err := <-done; err != nil {
+				t.Errorf("a server stopped with %v", err)
+			}
+		}
+	}()
+	var debugAddrs []string
+	for i := range 2 {
+		var stderr lockedBuffer
+		env := map[string]string{"DATA_DIR": t.TempDir()}
+		done := make(chan error, 1)
+		dones = append(dones, done)
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+		}()
+		addr := waitForLog(t, &stderr, done, "listening", "addr")
+		waitReady(t, "http://"+addr)
+		resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ areas { id } }"}`))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("server %d: %v %v", i, err, resp)
+		}
+		resp.Body.Close()
+		if taken := waitForLog(t, &stderr, done, "the debug listener's default address is taken, perhaps by another server on this machine; using a free loopback port (see debug listening); set --debug-addr to choose one", "default"); taken != defaultDebugAddr {
+			t.Errorf("server %d: the warning names %s", i, taken)
+		}
+		debug := waitForLog(t, &stderr, done, "debug listening", "addr")
+		metrics, err := http.Get("http://" + debug + "/metrics")
+		if err != nil || metrics.StatusCode != http.StatusOK {
+			t.Fatalf("server %d's debug listener at %s: %v %v", i, debug, err, metrics)
+		}
+		metrics.Body.Close()
+		debugAddrs = append(debugAddrs, debug)
+	}
+	if debugAddrs[0] == debugAddrs[1] {
+		t.Errorf("both debug listeners at %s", debugAddrs[0])
+	}
+
+	// An address the operator chose, taken, is an error that names it.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	err = run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", taken.Addr().String()}, func(k string) string { return map[string]string{"DATA_DIR": t.TempDir()}[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "debug listener on "+taken.Addr().String()) {
+		t.Errorf("a taken --debug-addr: %v, want an error naming it", err)
+	}
 }

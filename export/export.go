@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"councilgraph/apierr"
@@ -48,6 +49,14 @@ type Config struct {
 	MaxConcurrent int
 	// Timeout bounds one download (default 2 minutes).
 	Timeout time.Duration
+	// MaxPerCaller is how many downloads one caller may stream at once
+	// (default 1), so that one caller cannot hold every download slot;
+	// more are refused with 429 and Retry-After.
+	MaxPerCaller int
+	// CallerKey names the caller of a request (an API client, or an
+	// address), as the rate limits know it; nil counts every request as
+	// one caller's.
+	CallerKey func(*http.Request) string
 	// IndicatorsPerRead is how many indicators' figures the analysis layout
 	// reads with one find and holds at once (default 256): the memory it
 	// needs, against the number of scans of the observations on FerretDB.
@@ -59,6 +68,7 @@ type Handler struct {
 	store   *store.Store
 	log     *slog.Logger
 	slots   chan struct{}
+	callers callerSlots
 	timeout time.Duration
 	perRead int
 	enums   map[string][]string
@@ -75,13 +85,20 @@ func New(s *store.Store, cfg Config, log *slog.Logger) *Handler {
 	if cfg.IndicatorsPerRead == 0 {
 		cfg.IndicatorsPerRead = 256
 	}
+	if cfg.MaxPerCaller == 0 {
+		cfg.MaxPerCaller = 1
+	}
+	if cfg.CallerKey == nil {
+		cfg.CallerKey = func(*http.Request) string { return "" }
+	}
 	enums := map[string][]string{}
 	for name, def := range graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema().Types {
 		for _, v := range def.EnumValues {
 			enums[name] = append(enums[name], v.Name)
 		}
 	}
-	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, perRead: cfg.IndicatorsPerRead, enums: enums}
+	return &Handler{store: s, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), timeout: cfg.Timeout, perRead: cfg.IndicatorsPerRead, enums: enums,
+		callers: callerSlots{max: cfg.MaxPerCaller, key: cfg.CallerKey, running: map[string]int{}}}
 }
 
 // ServeHTTP streams one download: the file is named by r's {file} path
@@ -107,6 +124,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, apierr.BadUserInput, err.Error())
 		return
 	}
+	release, ok := h.callers.take(r)
+	if !ok {
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusTooManyRequests, apierr.RateLimited, fmt.Sprintf("at most %d download at once from one caller: wait for the one running to finish", h.callers.max))
+		return
+	}
+	defer release()
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
@@ -162,6 +186,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// callerSlots counts each caller's downloads running.
+type callerSlots struct {
+	max     int
+	key     func(*http.Request) string
+	mu      sync.Mutex
+	running map[string]int
+}
+
+// take counts a download of r's caller, unless it has max running.
+func (c *callerSlots) take(r *http.Request) (release func(), ok bool) {
+	k := c.key(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running[k] >= c.max {
+		return nil, false
+	}
+	c.running[k]++
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.running[k]--; c.running[k] == 0 {
+			delete(c.running, k)
+		}
+	}, true
+}
+
 // records writes every record of collection that f keeps.
 func (h *Handler) records(ctx context.Context, collection string, f store.Filter, enc encoder) error {
 	cols := columnsOf(reflect.TypeOf(store.KindNamed(collection).New()).Elem())
@@ -203,45 +253,62 @@ func newCSV(w io.Writer) *csvFile {
 	return &csvFile{c}
 }
 
-func (c *csvFile) header(names []string) error { return c.w.Write(names) }
+func (c *csvFile) header(names []string) error { return c.write(names) }
 
 func (c *csvFile) record(cols []column, v reflect.Value) error {
 	cells := make([]string, len(cols))
 	for i, col := range cols {
-		f := v.FieldByIndex(col.index)
-		cells[i] = cell(f)
-		if isText(f) {
-			cells[i] = defuse(cells[i])
-		}
+		cells[i] = cell(v.FieldByIndex(col.index))
 	}
-	return c.w.Write(cells)
+	return c.write(cells)
 }
 
-func (c *csvFile) row(cells []string, _ object) error { return c.w.Write(cells) }
+func (c *csvFile) row(cells []string, _ object) error { return c.write(cells) }
+
+// write is the one way a row goes out: every cell, whatever it holds or
+// where it came from (text, a list, sources, a header, a computed
+// column), passes defuse.
+func (c *csvFile) write(cells []string) error {
+	out := make([]string, len(cells))
+	for i, s := range cells {
+		out[i] = defuse(s)
+	}
+	return c.w.Write(out)
+}
 
 func (c *csvFile) close() error {
 	c.w.Flush()
 	return c.w.Error()
 }
 
-// isText reports whether a field holds free text (not a number, date or
-// list), which defuse guards.
-func isText(v reflect.Value) bool {
-	t := v.Type()
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Kind() == reflect.String
-}
-
-// defuse stops a spreadsheet from running text as a formula: text that
-// starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe, as OWASP advises for CSV files.
+// defuse stops a spreadsheet from running a cell as a formula: a cell
+// that starts with =, +, -, @, a tab, a carriage return or a line feed
+// gets a leading apostrophe, as OWASP advises for CSV files. A number, or
+// a list of numbers joined by "; " (a negative figure, comparators'
+// values), is left as it is: it runs nothing, and stays a number.
 func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if s == "" || !strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
+		return s
+	}
+	for part := range strings.SplitSeq(s, "; ") {
+		if !plainNumber.MatchString(part) {
+			return "'" + s
+		}
 	}
 	return s
+}
+
+// plainNumber is a decimal number as the downloads write one.
+var plainNumber = regexp.MustCompile(`^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
+// joinCell joins a list's items into one cell, each defused, so that a
+// spreadsheet that splits the cell on "; " finds no formula either.
+func joinCell(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = defuse(s)
+	}
+	return strings.Join(out, "; ")
 }
 
 // ndjson writes one JSON object a line.

@@ -202,6 +202,12 @@ func TestBadRequests(t *testing.T) {
 		{"/export/meetings.csv?from=16/03/2023", 400, `from must be a date as YYYY-MM-DD, got "16/03/2023"`},
 		{"/export/people.ndjson?updatedSince=yesterday", 400, `updatedSince must be an RFC 3339 date and time such as 2023-06-15T12:00:00Z, got "yesterday"`},
 		{"/export/bodies.csv?kind=CABINET&kind=COUNCIL", 400, `give kind once, not 2 times`},
+		// Filters are checked as the graph checks the same arguments.
+		{"/export/people.csv?name=" + strings.Repeat("a", 60_000), 400, `name must be at most 200 characters, got 60000`},
+		{"/export/people.csv?name=%CC%81%20", 400, `name must have at least 1 characters besides accents and spaces`},
+		{"/export/people.csv?name=a%00b", 400, `name must not contain control characters`},
+		{"/export/people.csv?organisation=" + strings.Repeat("x", 201), 400, `organisation must be at most 200 characters, got 201`},
+		{"/export/indicators.csv?theme=", 400, `theme must not be empty`},
 	}
 	for _, tt := range tests {
 		rec := get(t, h, "", tt.path)

@@ -96,8 +96,8 @@ func figureRow(ind *store.Indicator, o *store.Observation, areas []*store.Area, 
 		areaName, areaKind = area.Name, area.Kind
 	}
 	cells := []string{
-		o.ID, ind.ID, defuse(ind.Name), ind.Unit, ind.Polarity, o.AreaID, defuse(areaName), areaKind,
-		defuse(o.Period), str(o.PeriodStart), str(o.PeriodEnd), number(&o.Value), defuse(str(o.ValueText)), strconv.FormatBool(o.Approximate),
+		o.ID, ind.ID, ind.Name, ind.Unit, ind.Polarity, o.AreaID, areaName, areaKind,
+		o.Period, str(o.PeriodStart), str(o.PeriodEnd), number(&o.Value), str(o.ValueText), strconv.FormatBool(o.Approximate),
 		number(o.LowerCI95), number(o.UpperCI95), number(o.Count), number(o.Denominator),
 	}
 	obj := object{
@@ -120,15 +120,17 @@ func figureRow(ind *store.Indicator, o *store.Observation, areas []*store.Area, 
 				{"area_id", a.ID}, {"area_name", a.Name}, {"value", c.Value}, {"assessment", cmp.Assessment}, {"method", cmp.Method},
 			})
 		}
-		cells = append(cells, strings.Join(values, "; "), strings.Join(assessments, "; "))
+		cells = append(cells, joinCell(values), joinCell(assessments))
 	}
 	var docs, lines []string
 	for _, s := range o.Sources {
 		docs = append(docs, s.Document)
 		lines = append(lines, str(s.Locator))
 	}
-	cells = append(cells, string(t.Direction), string(t.Assessment), strings.Join(t.Periods, "; "), t.Method,
-		strings.Join(docs, "; "), strings.Join(lines, "; "), defuse(str(o.Notes)))
+	// Every cell is defused as the row is written (csvFile.write); lists
+	// are joined with each item defused too.
+	cells = append(cells, string(t.Direction), string(t.Assessment), joinCell(t.Periods), t.Method,
+		joinCell(docs), joinCell(lines), str(o.Notes))
 	obj = append(obj,
 		member{"comparisons", comparisons},
 		member{"trend", object{{"direction", t.Direction}, {"assessment", t.Assessment}, {"periods", t.Periods}, {"method", t.Method}}},

@@ -96,7 +96,7 @@ func cell(v reflect.Value) string {
 		}
 		return x.UTC().Format(time.RFC3339)
 	case []string:
-		return strings.Join(x, "; ")
+		return joinCell(x)
 	case []store.Source:
 		return sourcesCell(x)
 	}
@@ -104,7 +104,8 @@ func cell(v reflect.Value) string {
 	return string(b)
 }
 
-// sourcesCell prints sources as "document locator", joined by "; ".
+// sourcesCell prints sources as "document locator", joined by "; " (each
+// defused, as joinCell does).
 func sourcesCell(sources []store.Source) string {
 	parts := make([]string, len(sources))
 	for i, s := range sources {
@@ -113,7 +114,7 @@ func sourcesCell(sources []store.Source) string {
 			parts[i] += " " + *s.Locator
 		}
 	}
-	return strings.Join(parts, "; ")
+	return joinCell(parts)
 }
 
 // object is a JSON object that keeps its keys in order.

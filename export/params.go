@@ -8,17 +8,19 @@ import (
 	"strings"
 	"time"
 
+	"councilgraph/graph"
 	"councilgraph/store"
 )
 
 // param is one filter a download takes: its name and what its value must
-// be ("id", "text", "date", or the name of an enum of the schema).
+// be ("name", "id", "text", checked as the graph checks them by
+// graph.CheckFilter; "date"; or the name of an enum of the schema).
 type param struct{ name, kind string }
 
 // params are each download's filters: the graph list's own arguments, and
 // updatedSince for every collection.
 var params = map[string][]param{
-	"people":        {{"name", "text"}, {"organisation", "id"}},
+	"people":        {{"name", "name"}, {"organisation", "id"}},
 	"organisations": {{"kind", "OrganisationKind"}},
 	"bodies":        {{"kind", "BodyKind"}},
 	"meetings":      {{"body", "id"}, {"from", "date"}, {"to", "date"}, {"status", "MeetingStatus"}},
@@ -59,9 +61,9 @@ func (h *Handler) parse(ctx context.Context, name string, values url.Values) (qu
 		}
 		val := vals[0]
 		switch kind := allowed[i].kind; kind {
-		case "id", "text":
-			if val == "" {
-				return q, fmt.Errorf("%s must not be empty", key)
+		case graph.FilterName, graph.FilterID, graph.FilterText:
+			if err := graph.CheckFilter(key, kind, val); err != nil {
+				return q, err
 			}
 		case "date":
 			if _, err := time.Parse(time.DateOnly, val); err != nil {

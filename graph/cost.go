@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -25,7 +26,11 @@ import (
 // the most the store's records hold (Stats, kept by the store), and
 // `nodes` and `_entities` one per ID or representation. search costs its
 // ten finds, the `first` hits each may return, and a tenth of the records
-// it scans; totalCount one count and a hundredth of its collection.
+// it scans; a name filter (people(name:)) every record of its collection,
+// each once more for every 50 characters of the name, since the store
+// matches the pattern against each; totalCount one count and a hundredth
+// of its collection. Introspection costs what it lists: each list under
+// __schema or __type as long as the served schema's longest such list.
 // Scalars cost nothing, and every alias costs again.
 type Cost struct {
 	Schema *ast.Schema
@@ -74,7 +79,7 @@ func (c Cost) Of(doc *ast.QueryDocument, op string, vars map[string]any) (cost, 
 	case ast.Subscription:
 		root = c.Schema.Subscription
 	}
-	w := &walk{c: c, doc: doc, vars: vars, memo: map[string]result{}, busy: map[string]bool{}}
+	w := &walk{c: c, doc: doc, vars: vars, memo: map[string]result{}, busy: map[string]bool{}, introMemo: map[introKey]int{}}
 	r := w.set(root, o.SelectionSet)
 	return r.cost, r.fields, w.err
 }
@@ -88,6 +93,8 @@ type walk struct {
 	memo map[string]result
 	busy map[string]bool
 	err  error
+	// introMemo holds introspection's costs, by selection set and type.
+	introMemo map[introKey]int
 }
 
 // set is the cost of a selection set on type t.
@@ -133,7 +140,10 @@ func (w *walk) typeOr(name string, def *ast.Definition) *ast.Definition {
 
 // field is the cost of one field of type t and what it selects.
 func (w *walk) field(t *ast.Definition, f *ast.Field) result {
-	if t == nil || len(f.Name) > 1 && f.Name[:2] == "__" {
+	if len(f.Name) > 1 && f.Name[:2] == "__" {
+		return w.introField(t, f)
+	}
+	if t == nil {
 		return result{fields: 1}
 	}
 	def := t.Fields.ForName(f.Name)
@@ -231,6 +241,64 @@ func (w *walk) intArg(f *ast.Field, name string, def int) int {
 	return n
 }
 
+// selects says whether sels selects a field named name at its own level,
+// fragments included, each looked into once (seen), however often and
+// however deeply they are spread.
+func (w *walk) selects(sels ast.SelectionSet, name string, seen map[string]bool) bool {
+	for _, sel := range sels {
+		switch x := sel.(type) {
+		case *ast.Field:
+			if x.Name == name {
+				return true
+			}
+		case *ast.InlineFragment:
+			if w.selects(x.SelectionSet, name, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[x.Name] {
+				continue
+			}
+			seen[x.Name] = true
+			if fr := w.doc.Fragments.ForName(x.Name); fr != nil && w.selects(fr.SelectionSet, name, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// strArg is a string argument's value (from a literal or a variable), and
+// whether it is given.
+func (w *walk) strArg(f *ast.Field, name string) (string, bool) {
+	a := f.Arguments.ForName(name)
+	if a == nil || a.Value == nil || a.Value.Kind == ast.NullValue {
+		return "", false
+	}
+	if a.Value.Kind == ast.Variable {
+		v, ok := w.vars[a.Value.Raw]
+		if !ok || v == nil {
+			return "", false
+		}
+		s, _ := v.(string)
+		return s, true
+	}
+	return a.Value.Raw, true
+}
+
+// scanPer is how many characters of a pattern cost one more pass over
+// the records it is matched against.
+const scanPer = 50
+
+// scan is the cost of matching pattern against every record of kind: the
+// store reads each, and the match takes longer the longer the pattern. A
+// pattern longer than any filter takes is costed at that length: the
+// argument's own check refuses it, and says why.
+func (w *walk) scan(kind, pattern string) int {
+	n := min(utf8.RuneCountInString(pattern), maxSearchLen)
+	return mul(w.c.Stats.Counts[kind], 1+n/scanPer)
+}
+
 // listLen is the length of a list argument (a literal or a variable).
 func (w *walk) listLen(f *ast.Field, name string) int {
 	a := f.Arguments.ForName(name)
@@ -283,7 +351,16 @@ func one(keys ...string) func(*walk, *ast.Field) (int, int) {
 // (load) and return (shown, each costing what is selected under it). A
 // test checks that every list of records in the schema has a rule.
 var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
-	"Query.people":        page,
+	"Query.people": func(w *walk, f *ast.Field) (int, int) {
+		load, shown := page(w, f)
+		if name, ok := w.strArg(f, "name"); ok {
+			load = add(load, w.scan("Person", name))
+			if w.selects(f.SelectionSet, "totalCount", map[string]bool{}) { // the count matches again
+				load = add(load, w.scan("Person", name))
+			}
+		}
+		return load, shown
+	},
 	"Query.organisations": page,
 	"Query.bodies":        page,
 	"Query.meetings":      page,

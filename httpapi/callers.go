@@ -51,7 +51,7 @@ func callerAddr(r *http.Request, trusted []netip.Prefix) string {
 	if isTrusted(addr, trusted) {
 		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
-			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			hop, err := parseHop(hops[i])
 			if err != nil {
 				break // a malformed hop: trust nothing before it
 			}
@@ -66,6 +66,24 @@ func callerAddr(r *http.Request, trusted []netip.Prefix) string {
 		return "addr:" + p.String()
 	}
 	return "addr:" + addr.String()
+}
+
+// parseHop reads one X-Forwarded-For hop as proxies write it: an address
+// alone (203.0.113.7, 2001:db8::1), or with the port the client connected
+// from (203.0.113.7:5000, [2001:db8::1]:5000, [2001:db8::1]). The port
+// plays no part in who the caller is.
+func parseHop(s string) (netip.Addr, error) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, nil
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), nil
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		return netip.ParseAddr(s[1 : len(s)-1])
+	}
+	return netip.Addr{}, fmt.Errorf("X-Forwarded-For hop %q is not an address", s)
 }
 
 func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {

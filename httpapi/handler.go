@@ -280,13 +280,28 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	mux.Handle("/graphql", api)
 	// Downloads pass the same identity and rate limits; they bound how many
 	// stream at once themselves, so that none holds an operation slot.
-	mux.Handle("GET /export/{file}", Chain(export.New(s, export.Config{}, log), cors,
-		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
-		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware))
-	explorer.Mount(mux, cfg.Sources)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// Downloads and source pages pass the same identity and rate limits as
+	// the graph (a download or a page is one request against the caller's
+	// rate); downloads bound how many stream at once themselves, in all and
+	// per caller, so that none holds an operation slot.
+	limited := func(h http.Handler) http.Handler {
+		return Chain(h, cors,
+			func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
+			func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware)
+	}
+	downloadCaller := func(r *http.Request) string { k, _ := callerKey(r); return k }
+	mux.Handle("GET /export/{file}", limited(export.New(s, export.Config{CallerKey: downloadCaller}, log)))
+	pages := http.NewServeMux()
+	explorer.Mount(pages, cfg.Sources)
+	orNotFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := pages.Handler(r); pattern != "" {
+			pages.ServeHTTP(w, r) // the explorer's pages, assets and sources
+			return
+		}
 		apierr.Writef(w, apierr.NotFound, "no such path: %s; GraphQL is at /graphql", r.URL.Path)
 	})
+	mux.Handle("GET /sources/", limited(orNotFound))
+	mux.Handle("/", orNotFound)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

@@ -34,8 +34,11 @@ func DefaultCostCeilings() map[string]int {
 }
 
 // DepthLimit refuses operations that nest selections deeper than Max.
-// Introspection fields (__schema, __type) do not count, so tools can load the
-// schema.
+// Introspection counts like any selection, except that a chain of ofType
+// (a type reference's wrappers, which the served schema nests only a few
+// deep and which cost nothing past them) counts as one level, so that
+// tools' full introspection queries (seven or more ofType deep) load the
+// schema within the default limit.
 type DepthLimit struct{ Max int }
 
 var _ interface {
@@ -55,14 +58,16 @@ func (d DepthLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	if op == nil {
 		return nil
 	}
-	if depth := selectionDepth(op.SelectionSet, rc.Doc.Fragments, 0); depth > d.Max {
+	if depth := selectionDepth(op.SelectionSet, rc.Doc.Fragments, 0, false); depth > d.Max {
 		telemetry.Refused(ctx, "depth")
 		return codedError(apierr.BadUserInput, "operation has depth %d, which exceeds the limit of %d", depth, d.Max)
 	}
 	return nil
 }
 
-func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int {
+// selectionDepth is how deep set nests; inOfType says set is an ofType's,
+// under which a further ofType adds no level.
+func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int, inOfType bool) int {
 	if seen > 64 { // fragment cycles are refused by validation; this is a backstop
 		return seen
 	}
@@ -70,15 +75,16 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.Name) > 1 && s.Name[:2] == "__" {
-				continue
+			level := 1
+			if s.Name == "ofType" && inOfType {
+				level = 0
 			}
-			deepest = max(deepest, 1+selectionDepth(s.SelectionSet, frags, seen+1))
+			deepest = max(deepest, level+selectionDepth(s.SelectionSet, frags, seen+1, s.Name == "ofType"))
 		case *ast.InlineFragment:
-			deepest = max(deepest, selectionDepth(s.SelectionSet, frags, seen+1))
+			deepest = max(deepest, selectionDepth(s.SelectionSet, frags, seen+1, inOfType))
 		case *ast.FragmentSpread:
 			if f := frags.ForName(s.Name); f != nil {
-				deepest = max(deepest, selectionDepth(f.SelectionSet, frags, seen+1))
+				deepest = max(deepest, selectionDepth(f.SelectionSet, frags, seen+1, inOfType))
 			}
 		}
 	}

@@ -82,7 +82,7 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
-	t.Run("deep enough passes, introspection does not count", func(t *testing.T) {
+	t.Run("deep enough passes, a chain of ofType counts as one level", func(t *testing.T) {
 		r := do(t, h, "", "", doc(`{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`))
 		if len(r.Errors) > 0 {
 			t.Fatalf("introspection refused: %+v", r.Errors)

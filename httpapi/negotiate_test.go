@@ -37,7 +37,8 @@ func TestSelectionDepth(t *testing.T) {
 		{`{ a }`, 1},
 		{`{ a { b { c } } }`, 3},
 		{`{ a { b } c { d { e } } }`, 3},
-		{`{ __schema { types { fields { type { ofType { name } } } } } }`, 0},
+		{`{ __schema { types { fields { type { ofType { name } } } } } }`, 6},
+		{`{ __type(name: "X") { ofType { ofType { ofType { ...R } } } } } fragment R on __Type { ofType { name } }`, 3},
 		{`{ a { ...F } } fragment F on T { b { c } }`, 3},
 		{`{ a { ... on T { b { c { d } } } } }`, 4},
 		{`{ a { ...F } } fragment F on T { ...G } fragment G on T { b }`, 2},
@@ -47,7 +48,7 @@ func TestSelectionDepth(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.doc, err)
 		}
-		if got := selectionDepth(doc.Operations[0].SelectionSet, doc.Fragments, 0); got != tt.want {
+		if got := selectionDepth(doc.Operations[0].SelectionSet, doc.Fragments, 0, false); got != tt.want {
 			t.Errorf("depth of %s = %d, want %d", tt.doc, got, tt.want)
 		}
 	}

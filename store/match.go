@@ -28,14 +28,38 @@ func unsupported(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUnsupported}, a...)...)
 }
 
+// matcher evaluates one find's filter over its documents. It compiles each
+// regular expression of the filter once, the first time a document needs
+// it, and keeps it for the rest of the find: compiling a long pattern
+// again for every document scanned would cost more than the scan.
+type matcher struct {
+	res map[string]*regexp.Regexp
+}
+
+// regexp is pattern compiled, from the find's own cache.
+func (m *matcher) regexp(pattern string) (*regexp.Regexp, error) {
+	if re, ok := m.res[pattern]; ok {
+		return re, nil
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, err
+	}
+	if m.res == nil {
+		m.res = map[string]*regexp.Regexp{}
+	}
+	m.res[pattern] = re
+	return re, nil
+}
+
 // matches reports whether doc passes filter, a whole filter document.
-func matches(doc, filter bson.Raw) (bool, error) {
+func (m *matcher) matches(doc, filter bson.Raw) (bool, error) {
 	elems, err := filter.Elements()
 	if err != nil {
 		return false, err
 	}
 	for _, e := range elems {
-		ok, err := matchElem(doc, e.Key(), e.Value())
+		ok, err := m.matchElem(doc, e.Key(), e.Value())
 		if err != nil || !ok {
 			return false, err
 		}
@@ -44,7 +68,7 @@ func matches(doc, filter bson.Raw) (bool, error) {
 }
 
 // matchElem is one condition of a filter document: a field's, or $or/$and.
-func matchElem(doc bson.Raw, key string, cond bson.RawValue) (bool, error) {
+func (m *matcher) matchElem(doc bson.Raw, key string, cond bson.RawValue) (bool, error) {
 	switch {
 	case key == "$or" || key == "$and":
 		branches, err := subFilters(cond)
@@ -52,7 +76,7 @@ func matchElem(doc bson.Raw, key string, cond bson.RawValue) (bool, error) {
 			return false, err
 		}
 		for _, b := range branches {
-			ok, err := matches(doc, b)
+			ok, err := m.matches(doc, b)
 			if err != nil {
 				return false, err
 			}
@@ -67,12 +91,12 @@ func matchElem(doc bson.Raw, key string, cond bson.RawValue) (bool, error) {
 	v, err := doc.LookupErr(key)
 	present := err == nil
 	if ops, ok := operators(cond); ok {
-		return matchOps(v, present, ops)
+		return m.matchOps(v, present, ops)
 	}
 	if cond.Type == bson.TypeEmbeddedDocument {
 		return false, unsupported("document equality on %s", key)
 	}
-	return equal(v, present, cond)
+	return m.equal(v, present, cond)
 }
 
 // subFilters are the documents of an $or or $and.
@@ -110,7 +134,7 @@ func operators(cond bson.RawValue) ([]bson.RawElement, bool) {
 	return elems, true
 }
 
-func matchOps(v bson.RawValue, present bool, ops []bson.RawElement) (bool, error) {
+func (m *matcher) matchOps(v bson.RawValue, present bool, ops []bson.RawElement) (bool, error) {
 	var pattern, options string
 	hasRegex := false
 	for _, op := range ops {
@@ -119,12 +143,12 @@ func matchOps(v bson.RawValue, present bool, ops []bson.RawElement) (bool, error
 		var err error
 		switch op.Key() {
 		case "$eq":
-			ok, err = equal(v, present, arg)
+			ok, err = m.equal(v, present, arg)
 		case "$ne":
-			ok, err = equal(v, present, arg)
+			ok, err = m.equal(v, present, arg)
 			ok = !ok
 		case "$in", "$nin":
-			ok, err = in(v, present, arg)
+			ok, err = m.in(v, present, arg)
 			if op.Key() == "$nin" {
 				ok = !ok
 			}
@@ -158,18 +182,18 @@ func matchOps(v bson.RawValue, present bool, ops []bson.RawElement) (bool, error
 		}
 	}
 	if hasRegex {
-		return regexMatch(v, present, pattern, options)
+		return m.regexMatch(v, present, pattern, options)
 	}
 	return true, nil
 }
 
 // equal is MongoDB's equality: a field holding an array matches a value
 // any element equals; a missing field equals only null.
-func equal(v bson.RawValue, present bool, want bson.RawValue) (bool, error) {
+func (m *matcher) equal(v bson.RawValue, present bool, want bson.RawValue) (bool, error) {
 	switch want.Type {
 	case bson.TypeRegex:
 		p, o := want.Regex()
-		return regexMatch(v, present, p, o)
+		return m.regexMatch(v, present, p, o)
 	case bson.TypeArray, bson.TypeEmbeddedDocument:
 		return false, unsupported("equality with a %s", want.Type)
 	}
@@ -177,13 +201,13 @@ func equal(v bson.RawValue, present bool, want bson.RawValue) (bool, error) {
 		return want.Type == bson.TypeNull, nil
 	}
 	if arr, ok := v.ArrayOK(); ok {
-		return anyElement(arr, func(e bson.RawValue) (bool, error) { return equal(e, true, want) })
+		return anyElement(arr, func(e bson.RawValue) (bool, error) { return m.equal(e, true, want) })
 	}
 	c, err := compareValues(v, want)
 	return c == 0 && err == nil && bracket(v.Type) == bracket(want.Type), err
 }
 
-func in(v bson.RawValue, present bool, list bson.RawValue) (bool, error) {
+func (m *matcher) in(v bson.RawValue, present bool, list bson.RawValue) (bool, error) {
 	arr, ok := list.ArrayOK()
 	if !ok {
 		return false, unsupported("$in of a %s", list.Type)
@@ -193,7 +217,7 @@ func in(v bson.RawValue, present bool, list bson.RawValue) (bool, error) {
 		return false, err
 	}
 	for _, w := range vals {
-		ok, err := equal(v, present, w)
+		ok, err := m.equal(v, present, w)
 		if err != nil || ok {
 			return ok, err
 		}
@@ -232,7 +256,7 @@ func inRange(v bson.RawValue, present bool, op string, bound bson.RawValue) (boo
 	return c <= 0, nil
 }
 
-func regexMatch(v bson.RawValue, present bool, pattern, options string) (bool, error) {
+func (m *matcher) regexMatch(v bson.RawValue, present bool, pattern, options string) (bool, error) {
 	if !present {
 		return false, nil
 	}
@@ -248,12 +272,12 @@ func regexMatch(v bson.RawValue, present bool, pattern, options string) (bool, e
 	if flags != "" {
 		pattern = "(?" + flags + ")" + pattern
 	}
-	re, err := regexp.Compile(pattern)
+	re, err := m.regexp(pattern)
 	if err != nil {
 		return false, unsupported("regex %q", pattern)
 	}
 	if arr, ok := v.ArrayOK(); ok {
-		return anyElement(arr, func(e bson.RawValue) (bool, error) { return regexMatch(e, true, pattern, "") })
+		return anyElement(arr, func(e bson.RawValue) (bool, error) { return m.regexMatch(e, true, pattern, "") })
 	}
 	s, ok := v.StringValueOK()
 	return ok && re.MatchString(s), nil

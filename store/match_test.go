@@ -58,7 +58,7 @@ func TestMatchesAsMongoDB(t *testing.T) {
 	}
 	for _, c := range cases {
 		f, _ := bson.Marshal(c.filter)
-		got, err := matches(doc, f)
+		got, err := new(matcher).matches(doc, f)
 		if err != nil || got != c.want {
 			t.Errorf("%s: %v, %v; want %v", c.name, got, err, c.want)
 		}
@@ -71,7 +71,7 @@ func TestMatchesAsMongoDB(t *testing.T) {
 		"a list's equality":   {{Key: "ids", Value: bson.A{"indicator:x", "indicator:y"}}},
 	} {
 		f, _ := bson.Marshal(filter)
-		if _, err := matches(doc, f); !errors.Is(err, errUnsupported) {
+		if _, err := new(matcher).matches(doc, f); !errors.Is(err, errUnsupported) {
 			t.Errorf("%s: %v, want errUnsupported", name, err)
 		}
 	}
@@ -90,5 +90,34 @@ func TestMatchesAsMongoDB(t *testing.T) {
 	}
 	if want, _ := bson.Marshal(bson.D{{Key: "_id", Value: "report:a"}, {Key: "date", Value: "2024-05-01"}}); string(p) != string(want) {
 		t.Errorf("projected %v", p)
+	}
+}
+
+// TestRegexCompiledOncePerFind: a find's matcher compiles each pattern of
+// its filter once, however many documents it scans, and gives every later
+// document the same compiled expression (with the options folded in, and
+// for each element of a list).
+func TestRegexCompiledOncePerFind(t *testing.T) {
+	var m matcher
+	filter, _ := bson.Marshal(bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "search", Value: bson.Regex{Pattern: "smith", Options: "i"}}},
+		bson.D{{Key: "aliases", Value: bson.D{{Key: "$regex", Value: "jones"}}}},
+	}}})
+	hits := 0
+	for i := range 500 {
+		doc, _ := bson.Marshal(bson.D{{Key: "search", Value: "ann " + string(rune('a'+i%26))}, {Key: "aliases", Value: bson.A{"x", "y jones"}}})
+		ok, err := m.matches(doc, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			hits++
+		}
+	}
+	if hits != 500 {
+		t.Errorf("%d of 500 documents matched", hits)
+	}
+	if len(m.res) != 2 {
+		t.Errorf("the find compiled %d expressions, want the filter's 2: %v", len(m.res), m.res)
 	}
 }

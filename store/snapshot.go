@@ -416,8 +416,9 @@ func (c *snapColl) find(filter any, o options.FindOptions) ([]bson.Raw, error) {
 		return nil, err
 	}
 	var out []bson.Raw
+	var m matcher // one per find: its patterns are compiled once
 	visit := func(d bson.Raw) error {
-		ok, err := matches(d, raw)
+		ok, err := m.matches(d, raw)
 		if ok {
 			out = append(out, d)
 		}

@@ -76,13 +76,14 @@ func (t *Telemetry) Registry() *prometheus.Registry { return t.reg }
 func (t *Telemetry) Tracer() trace.Tracer { return t.tracer }
 
 // DebugHandler serves the debug listener: /metrics in Prometheus' text
-// format and the profiles of net/http/pprof under /debug/pprof/. Mount it
-// only on a listener the public cannot reach.
+// format and the profiles of net/http/pprof under /debug/pprof/ (the
+// command line with its secrets redacted: RedactArgs). Mount it only on a
+// listener the public cannot reach.
 func (t *Telemetry) DebugHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(t.reg, promhttp.HandlerOpts{Registry: t.reg}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/cmdline", cmdline) // with its secrets redacted
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -211,3 +211,34 @@ func TestComposeMonitorsTellsEach(t *testing.T) {
 		t.Error("composing no monitors is not nil")
 	}
 }
+
+// TestCmdlineHidesSecrets: the debug listener's command line shows no
+// password, token or secret, however it was written.
+func TestCmdlineHidesSecrets(t *testing.T) {
+	args := []string{
+		"councilgraph", "serve",
+		"--mongodb-uri=mongodb://app:s3cr3t-pw@db.internal:27017/?tls=true&tlsCertificateKeyFilePassword=k3y-pw&authMechanismProperties=AWS_SESSION_TOKEN:t0k3n",
+		"-mongodb-uri", "mongodb+srv://app:s3cr3t-pw@cluster.example.net/",
+		"--webhook-secret", "hush-1", "--api-token=hush-2", "--addr", "127.0.0.1:8080",
+		"mongodb://other:s3cr3t-pw@h/",
+	}
+	got := strings.Join(telemetry.RedactArgs(args), " ")
+	for _, secret := range []string{"s3cr3t-pw", "k3y-pw", "t0k3n", "hush-1", "hush-2"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q shows in %s", secret, got)
+		}
+	}
+	for _, kept := range []string{"mongodb://app:REDACTED@db.internal:27017/", "tls=true", "--addr 127.0.0.1:8080", "mongodb+srv://app:REDACTED@cluster.example.net/", "--webhook-secret REDACTED"} {
+		if !strings.Contains(got, kept) {
+			t.Errorf("%q is missing from %s", kept, got)
+		}
+	}
+	saved := os.Args
+	os.Args = args
+	defer func() { os.Args = saved }()
+	rec := httptest.NewRecorder()
+	telemetry.New(telemetry.Options{}).DebugHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pprof/cmdline", nil))
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "s3cr3t") || !strings.Contains(rec.Body.String(), "serve\x00--mongodb-uri=mongodb://app:REDACTED@") {
+		t.Errorf("/debug/pprof/cmdline: %d %q", rec.Code, rec.Body.String())
+	}
+}
