@@ -2,6 +2,11 @@ package importer
 
 import (
 	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"councilgraph/store"
 )
@@ -24,4 +29,100 @@ func checkFigures(c *checker, v *store.Observation) {
 	case n != nil && (*n < 0 || *n > *d):
 		c.problem("count", fmt.Sprintf("must be between 0 and the denominator %g, got %g", *d, *n))
 	}
+}
+
+var (
+	// printedNumber is a number as printed, with any thousands commas, and
+	// the scale written after it ('£9m', '£20million', '£500k').
+	printedNumber = regexp.MustCompile(`(?i)(\d[\d,]*(?:\.\d+)?)\s*(million|billion|bn|m|k)?\b`)
+	// roughWords are the words that make a printed figure approximate or a
+	// bound rather than the figure itself.
+	roughWords = regexp.MustCompile(`(?i)\b(around|approximately|about|some|nearly|almost|roughly|circa|over|up to|more than|at least|similar)\b`)
+)
+
+// printedNumbers lists the numbers text prints, each at the scale its
+// suffix names, without sign (the words say 'reduced by', not '-').
+func printedNumbers(text string) []float64 {
+	var out []float64
+	for _, m := range printedNumber.FindAllStringSubmatch(text, -1) {
+		n, err := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
+		if err != nil {
+			continue
+		}
+		switch strings.ToLower(m[2]) {
+		case "k":
+			n *= 1e3
+		case "m", "million":
+			n *= 1e6
+		case "bn", "billion":
+			n *= 1e9
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// checkPrintedValue holds a figure with published words to them: its value
+// is one of the numbers the words print, never one derived from them ('around
+// 11% higher' is 11, not 111), and words that give the figure only roughly
+// ('around', 'some', 'similar') make it approximate.
+func checkPrintedValue(c *checker, v *store.Observation) {
+	if v.ValueText == nil {
+		return
+	}
+	nums := printedNumbers(*v.ValueText)
+	if !slices.ContainsFunc(nums, func(n float64) bool { return math.Abs(n-math.Abs(v.Value)) <= 1e-9*math.Max(1, n) }) {
+		c.problem("value", fmt.Sprintf("%g is not a number valueText %q prints; the value is the number the words state, never one derived from them", v.Value, *v.ValueText))
+	}
+	if w := roughWords.FindString(*v.ValueText); w != "" && !v.Approximate {
+		c.problem("approximate", fmt.Sprintf("valueText %q gives the figure only roughly (%q): set approximate: true", *v.ValueText, w))
+	}
+}
+
+// periodsAgree holds the set to one reading of each printed period: figures
+// that print the same period in the same document give it the same first
+// and last days, or none, so that a period written once is read once.
+func periodsAgree(items []Item) Problems {
+	type reading struct {
+		start, end *string
+		id         string
+	}
+	first := map[[2]string]reading{}
+	var problems Problems
+	for _, it := range items {
+		v, ok := it.Doc.(*store.Observation)
+		if !ok || v.Period == "" || len(v.Sources) == 0 {
+			continue
+		}
+		key := [2]string{v.Sources[0].Document, v.Period}
+		r, seen := first[key]
+		if !seen {
+			first[key] = reading{v.PeriodStart, v.PeriodEnd, v.ID}
+			continue
+		}
+		if !sameDay(r.start, v.PeriodStart) || !sameDay(r.end, v.PeriodEnd) {
+			c := &checker{item: it, id: v.ID}
+			c.problem("periodStart", fmt.Sprintf("period %q of %s runs %s here and %s in %s; one printed period has one reading",
+				v.Period, key[0], spanText(v.PeriodStart, v.PeriodEnd), spanText(r.start, r.end), r.id))
+			problems = append(problems, c.problems...)
+		}
+	}
+	return problems
+}
+
+func sameDay(a, b *string) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+func spanText(start, end *string) string {
+	if start == nil && end == nil {
+		return "with no dates"
+	}
+	or := func(s *string) string {
+		if s == nil {
+			return "…"
+		}
+		return *s
+	}
+	return or(start) + " to " + or(end)
 }

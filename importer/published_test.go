@@ -68,6 +68,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   period: June 2023
   value: 300
   valueText: about 300
+  approximate: true
   sources: [{document: a.txt, locator: lines 3-3}]
 `), "memberships.yaml", `
 - id: membership:cabinet:ann-able
