@@ -226,3 +226,22 @@ func TestOwnersNamedAreLinked(t *testing.T) {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// TestDueTextIsAsPrinted holds an action's printed timescale to the lines it
+// cites.
+func TestDueTextIsAsPrinted(t *testing.T) {
+	fsys := with(withSource(), "actions.yaml", `
+- {id: 'action:t:1', title: As printed, dueText: 2023 - 2027, dueDate: 2023-01-01, notes: A term., sources: [{document: a.txt, locator: lines 5-5}]}
+- id: action:t:2
+  title: Not printed
+  dueText: May 23
+  dueDate: 2023-05-31
+  sources: [{document: a.txt, locator: lines 5-5}]
+`)
+	want := []string{
+		`actions.yaml:5: action:t:2: dueText: "May 23" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+	}
+	if diff := cmp.Diff(want, problemsOf(t, fsys)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
