@@ -40,10 +40,25 @@ var (
 	roughWords = regexp.MustCompile(`(?i)\b(around|approximately|about|some|nearly|almost|roughly|circa|over|up to|more than|at least|similar)\b`)
 )
 
-// printedNumbers lists the numbers text prints, each at the scale its
-// suffix names, without sign (the words say 'reduced by', not '-').
+// numberWords are the numbers the documents write as words ('Three new
+// notifications', 'Four SARs').
+var numberWords = map[string]float64{
+	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+	"eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+	"eighteen": 18, "nineteen": 19, "twenty": 20,
+}
+
+// printedNumbers lists the numbers text prints, in figures at the scale
+// their suffix names or as words, without sign (the words say 'reduced
+// by', not '-').
 func printedNumbers(text string) []float64 {
 	var out []float64
+	for _, w := range strings.FieldsFunc(strings.ToLower(markup.ReplaceAllString(text, "")), func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if n, ok := numberWords[w]; ok {
+			out = append(out, n)
+		}
+	}
+	text = markup.ReplaceAllString(text, "")
 	for _, m := range printedNumber.FindAllStringSubmatch(text, -1) {
 		n, err := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
 		if err != nil {
@@ -62,21 +77,33 @@ func printedNumbers(text string) []float64 {
 	return out
 }
 
-// checkPrintedValue holds a figure with published words to them: its value
-// is one of the numbers the words print, never one derived from them ('around
-// 11% higher' is 11, not 111), and words that give the figure only roughly
-// ('around', 'some', 'similar') make it approximate.
+// checkPrintedValue holds a figure to the number it prints: its value is a
+// number the lines its sources name print (in figures, at the scale their
+// suffix names, or in words), and, where it has published words, one of
+// the numbers they print, never one derived from them ('around 11% higher'
+// is 11, not 111); words that give the figure only roughly ('around',
+// 'some', 'similar') make it approximate.
 func checkPrintedValue(c *checker, v *store.Observation) {
-	if v.ValueText == nil {
+	if !c.stated("value") {
 		return
 	}
-	nums := printedNumbers(*v.ValueText)
-	if !slices.ContainsFunc(nums, func(n float64) bool { return math.Abs(n-math.Abs(v.Value)) <= 1e-9*math.Max(1, n) }) {
-		c.problem("value", fmt.Sprintf("%g is not a number valueText %q prints; the value is the number the words state, never one derived from them", v.Value, *v.ValueText))
+	if v.ValueText != nil {
+		if w := roughWords.FindString(*v.ValueText); w != "" && !v.Approximate {
+			c.problem("approximate", fmt.Sprintf("valueText %q gives the figure only roughly (%q): set approximate: true", *v.ValueText, w))
+		}
+		if !prints(*v.ValueText, v.Value) {
+			c.problem("value", fmt.Sprintf("%g is not a number valueText %q prints; the value is the number the words state, never one derived from them", v.Value, *v.ValueText))
+			return
+		}
 	}
-	if w := roughWords.FindString(*v.ValueText); w != "" && !v.Approximate {
-		c.problem("approximate", fmt.Sprintf("valueText %q gives the figure only roughly (%q): set approximate: true", *v.ValueText, w))
+	if texts := c.cited(v.Sources); len(texts) > 0 && !slices.ContainsFunc(texts, func(t string) bool { return prints(t, v.Value) }) {
+		c.problem("value", fmt.Sprintf("%g is not a number the lines its sources name print; the value is the number the text states, never one derived from it", v.Value))
 	}
+}
+
+// prints reports whether text prints the number v, sign aside.
+func prints(text string, v float64) bool {
+	return slices.ContainsFunc(printedNumbers(text), func(n float64) bool { return math.Abs(n-math.Abs(v)) <= 1e-9*math.Max(1, n) })
 }
 
 // periodsAgree holds the set to one reading of each printed period: figures

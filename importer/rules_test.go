@@ -37,12 +37,14 @@ func figures(observations string) fstest.MapFS {
 		"An allocation of £20million and £6.5m.\n"+
 		"Q3 Performance Report\n"+
 		"Safeguarding action was taken in 94% of enquiries.\n"+
-		"Rates are 33/1000 against 41/10000.\n")
+		"Rates are 33/1000 against 41/10000.\n"+
+		"Three new notifications are being worked through.\n")
 	return with(fsys, "observations.yaml", observations)
 }
 
-// TestFiguresKeepTheNumberTheyPrint holds a figure with published words to
-// the number they print, approximate where the words are rough.
+// TestFiguresKeepTheNumberTheyPrint holds a figure to the number its lines
+// and its published words print, approximate where the words are rough,
+// and one printed period to one reading.
 func TestFiguresKeepTheNumberTheyPrint(t *testing.T) {
 	tests := []struct {
 		name, observations string
@@ -84,6 +86,18 @@ func TestFiguresKeepTheNumberTheyPrint(t *testing.T) {
 			`observations.yaml:7: observation:x:a: value: 111 is not a number valueText "around 11% higher than pre-covid levels" prints; the value is the number the words state, never one derived from them`,
 			`observations.yaml:11: observation:x:b: approximate: valueText "by some 5% by 2037" gives the figure only roughly ("some"): set approximate: true`,
 			`observations.yaml:23: observation:x:c: value: 20 is not a number valueText "£20million" prints; the value is the number the words state, never one derived from them`,
+		}},
+		{"a value its lines do not print, and one they print in words", `
+- id: observation:x:a
+  indicatorId: indicator:x
+  areaId: area:borough
+  period: ''
+  publishedOn: 2023-06-15
+  value: 111
+  sources: [{document: b.txt, locator: lines 1-1}]
+- {id: 'observation:x:b', indicatorId: 'indicator:x', areaId: 'area:borough', period: '', publishedOn: 2023-03-07, value: 3, sources: [{document: b.txt, locator: lines 7-7}]}
+`, []string{
+			"observations.yaml:7: observation:x:a: value: 111 is not a number the lines its sources name print; the value is the number the text states, never one derived from it",
 		}},
 		{"one printed period read two ways", `
 - id: observation:x:a
