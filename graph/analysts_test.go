@@ -40,7 +40,7 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 		{"the region's figure against the borough's",
 			`{ indicator(id: "indicator:assessments-within-45-days") { observations(area: "area:north-east") { comparisons { assessment comparator { area { id } } } } } }`,
 			`{"indicator":{"observations":[{"comparisons":[{"assessment":"WORSE","comparator":{"area":{"id":"area:stockton-on-tees"}}}]}]}}`},
-		// Line 242: 38% of child protection plans are repeats against 22%
+		// Line 241: repeat child protection plans at 38/1000 against 22/1000
 		// regionally; lower is better.
 		{"a figure worse than its region",
 			`{ indicator(id: "indicator:repeat-child-protection-plans") { observations(area: "area:stockton-on-tees") { comparisons { assessment } } } }`,
@@ -52,11 +52,12 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 		{"a figure without comparators",
 			`{ indicator(id: "indicator:population") { observations { comparisons { assessment } } } }`,
 			`{"indicator":{"observations":[{"comparisons":[]}]}}`},
-		// One period for the borough: too few for a trend.
+		// One figure for the borough, and Appendix 2 prints no period for
+		// it: too few for a trend.
 		{"a trend with too few periods",
 			`{ indicator(id: "indicator:assessments-within-45-days") { trend { direction assessment periods method area { id } } } }`,
 			`{"indicator":{"trend":{"direction":"CANNOT_BE_CALCULATED","assessment":"NOT_COMPARED","periods":[],"area":{"id":"area:stockton-on-tees"},
-			  "method":"cannot be calculated: a trend needs figures for 5 periods that can be placed in time, and 1 is published ('2020/21')"}}}`},
+			  "method":"cannot be calculated: a trend needs figures for 5 periods that can be placed in time, and 0 are published; (no period printed) cannot be placed in time"}}}`},
 		// The council website's transactions: 'now' in a report of June
 		// 2023, and a figure at go-live that prints no period.
 		{"a trend over a period that cannot be placed",

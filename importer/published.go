@@ -60,7 +60,22 @@ func (c *checker) published(field string, v *string, sources []store.Source) {
 		return
 	}
 	want := foldText(*v)
-	checkable := false
+	texts := c.cited(sources)
+	for _, t := range texts {
+		if strings.Contains(foldText(t), want) {
+			return
+		}
+	}
+	if len(texts) > 0 {
+		c.problem(field, fmt.Sprintf("%q is not in the lines its sources name; copy it as published or cite the lines that state it", *v))
+	}
+}
+
+// cited returns the text of each source's lines that the set holds; a
+// source whose document the set does not hold, or whose locator does not
+// lie in it, cannot be checked and is left out.
+func (c *checker) cited(sources []store.Source) []string {
+	var out []string
 	for _, s := range sources {
 		lines, ok := c.docs[s.Document]
 		if !ok || s.Locator == nil {
@@ -75,14 +90,9 @@ func (c *checker) published(field string, v *string, sources []store.Source) {
 		if a < 1 || b < a || b > len(lines) {
 			continue
 		}
-		checkable = true
-		if strings.Contains(foldText(strings.Join(lines[a-1:b], " ")), want) {
-			return
-		}
+		out = append(out, strings.Join(lines[a-1:b], " "))
 	}
-	if checkable {
-		c.problem(field, fmt.Sprintf("%q is not in the lines its sources name; copy it as published or cite the lines that state it", *v))
-	}
+	return out
 }
 
 func checkInspection(c *checker, d store.Doc) {

@@ -13,7 +13,7 @@ import (
 // withSource adds a source document a.txt and an indicator and area to base,
 // for figures to cite.
 func withSource() fstest.MapFS {
-	fsys := with(base(), "sources/a.txt", "Cabinet report\nSo far in 2020/21 the rate fell.\nOver 300 people now have jobs\nthrough the hub.\nThe term is 2023 - 2027.\n")
+	fsys := with(base(), "sources/a.txt", "Cabinet report\nSo far in 2020/21 the rate fell to 12.\nOver 300 people now have jobs\nthrough the hub.\nThe term is 2023 - 2027.\n")
 	fsys = with(fsys, "indicators.yaml", `
 - id: indicator:x
   name: X
@@ -57,7 +57,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   indicatorId: indicator:x
   areaId: area:borough
   period: ''
-  value: 0
+  value: 300
   publishedOn: 2023-06-15
   sources: [{document: a.txt, locator: lines 3-4}]
 `), nil},
@@ -68,6 +68,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   period: June 2023
   value: 300
   valueText: about 300
+  approximate: true
   sources: [{document: a.txt, locator: lines 3-3}]
 `), "memberships.yaml", `
 - id: membership:cabinet:ann-able
@@ -111,7 +112,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   indicatorId: indicator:x
   areaId: area:borough
   period: ''
-  value: 3
+  value: 300
   sources: [{document: a.txt, locator: lines 3-3}]
 `), []string{
 			"observations.yaml:2: observation:x:borough:a: value: is required: the number the text states",

@@ -1,6 +1,11 @@
 package importer
 
-import "councilgraph/store"
+import (
+	"fmt"
+	"regexp"
+
+	"councilgraph/store"
+)
 
 // checks are the rules of each kind beyond those every record follows (an
 // ID with the kind's prefix, sources, a visibility, and references that
@@ -71,6 +76,28 @@ func checkMembership(c *checker, d store.Doc) {
 	if v.PersonID == nil && v.Post == nil && v.RepresentingID == nil {
 		c.problem("personId", "a membership needs a person, a post or the organisation that holds the seat")
 	}
+	checkSeatRole(c, v)
+}
+
+// portfolio matches a post that names a portfolio: 'Cabinet Member for
+// Children and Young People', 'Lead Member for …'.
+var portfolio = regexp.MustCompile(`(?i)\b(cabinet|lead) member for\b`)
+
+// checkSeatRole holds a seat's role to what the seat is: one held for an
+// organisation (representingId) is REPRESENTATIVE unless the document gives
+// it a more particular role (chair, lead member, officer, substitute), and
+// a post that names a portfolio is LEAD_MEMBER; MEMBER is left for a seat
+// held in a person's own right.
+func checkSeatRole(c *checker, v *store.Membership) {
+	if v.Role != "MEMBER" {
+		return
+	}
+	switch {
+	case v.RepresentingID != nil:
+		c.problem("role", fmt.Sprintf("a seat held for %s (representingId) is REPRESENTATIVE, or the chair's, lead member's, officer's or substitute's role the document prints, not MEMBER", *v.RepresentingID))
+	case v.Post != nil && portfolio.MatchString(*v.Post):
+		c.problem("role", fmt.Sprintf("the post %q names a portfolio: its holder is LEAD_MEMBER, not MEMBER", *v.Post))
+	}
 }
 
 func checkMeeting(c *checker, d store.Doc) {
@@ -134,7 +161,7 @@ func checkPriority(c *checker, d store.Doc) {
 func checkAction(c *checker, d store.Doc) {
 	v := d.(*store.Action)
 	c.required("title", v.Title)
-	c.date("dueDate", v.DueDate)
+	checkDue(c, v)
 	c.enum("status", "RAG", v.Status)
 }
 
@@ -156,4 +183,5 @@ func checkObservation(c *checker, d store.Doc) {
 	c.dateRange("periodStart", v.PeriodStart, "periodEnd", v.PeriodEnd)
 	checkFigures(c, v)
 	checkFigure(c, v)
+	checkPrintedValue(c, v)
 }

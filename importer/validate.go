@@ -168,6 +168,8 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 			refs = append(refs, c.pending...)
 		}
 	}
+	problems = append(problems, periodsAgree(set.Items["observations"])...)
+	problems = append(problems, ownersNamed(set)...)
 	outside := map[string][]string{}
 	for _, r := range refs {
 		if !ids[r.collection][r.id] {
