@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,28 +138,29 @@ func TestStreamsTakeNoOperationSlot(t *testing.T) {
 	hold := make(chan struct{})
 	opened := make(chan struct{}, 8)
 	h := f.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isStream(r) {
+		if kindOf(r) == eventStream {
 			opened <- struct{}{}
 			<-hold
 		}
 	}))
 	stream := func() *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"subscription { changes { id } }"}`))
 		r.Header.Set("Accept", "text/event-stream")
+		r.Header.Set("Content-Type", "application/json")
 		r = r.WithContext(context.WithValue(r.Context(), addrKey{}, "addr:a"))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		return rec
 	}
-	done := make(chan *httptest.ResponseRecorder, 2)
+	done := make(chan *httptest.ResponseRecorder, maxStreamsPerCaller)
 	for range maxStreamsPerCaller {
 		go func() { done <- stream() }()
 		<-opened
 	}
 	if rec := stream(); rec.Code != http.StatusTooManyRequests {
-		t.Errorf("a third stream from one caller: %d, want 429 at once", rec.Code)
+		t.Errorf("stream %d from one caller: %d, want 429 at once", maxStreamsPerCaller+1, rec.Code)
 	}
-	// With both of its streams open, the caller's operation still runs.
+	// With all of its streams open, the caller's operation still runs.
 	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
 	r = r.WithContext(context.WithValue(r.Context(), addrKey{}, "addr:a"))
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -166,7 +168,7 @@ func TestStreamsTakeNoOperationSlot(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.Code != http.StatusOK {
-		t.Errorf("an operation beside two open streams: %d", rec.Code)
+		t.Errorf("an operation beside %d open streams: %d", maxStreamsPerCaller, rec.Code)
 	}
 	close(hold)
 	for range maxStreamsPerCaller {
