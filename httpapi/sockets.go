@@ -16,6 +16,7 @@ import (
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
+	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
 	"councilgraph/telemetry"
@@ -448,6 +449,12 @@ func (x socketLimits) InterceptOperation(ctx context.Context, next graphql.Opera
 		}
 		release = rel
 		ctx, cancel = context.WithTimeout(ctx, StreamLifetime)
+		opCtx := ctx
+		ctx = graph.WithSubscriptionEnd(ctx, func(err *gqlerror.Error) {
+			st.mu.Lock() // as revoke adds its error
+			defer st.mu.Unlock()
+			transport.AddSubscriptionError(opCtx, err)
+		})
 	} else {
 		ctx, cancel = context.WithTimeout(ctx, x.timeout)
 		dequeued := telemetry.Queued(ctx)
