@@ -728,3 +728,26 @@ func TestEventStreams(t *testing.T) {
 		r.Body.Close()
 	}
 }
+
+// TestSocketErrorsCarryCodes: every error a socket sends has a code, as
+// over HTTP, including those gqlgen's transport raises itself (a document
+// that does not validate, a payload that is not an operation), and keeps
+// the schema's names to itself as over HTTP when introspection is off.
+func TestSocketErrorsCarryCodes(t *testing.T) {
+	_, srv := streamEnv(t, httpapi.Config{Introspection: "off"})
+	for _, proto := range subprotocols {
+		t.Run(proto, func(t *testing.T) {
+			ctx := testCtx(t)
+			c := socket(t, ctx, srv, proto, "", "203.0.113.70")
+			c.start("v", `{ areaz { id } }`)
+			if o := c.ends(ctx, 1)["v"]; o.code != "BAD_USER_INPUT" || !strings.Contains(o.message, `Cannot query field "areaz"`) || strings.Contains(o.message, "Did you mean") {
+				t.Errorf("a document that does not validate: %+v", o)
+			}
+			typ := map[string]string{"graphql-transport-ws": "subscribe", "graphql-ws": "start"}[proto]
+			c.send(wsMsg{ID: "j", Type: typ, Payload: json.RawMessage(`"not an operation"`)})
+			if o := c.ends(ctx, 1)["j"]; o.code != "BAD_USER_INPUT" || o.message != "invalid json" {
+				t.Errorf("a payload that is not an operation: %+v", o)
+			}
+		})
+	}
+}

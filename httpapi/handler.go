@@ -219,7 +219,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// SocketInitTimeout is closed, so that idle sockets hold nothing.
 	gql.AddTransport(transport.SSE{})
 	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second, InitTimeout: cfg.SocketInitTimeout,
-		Implementation: socketAccepter{}})
+		Implementation: socketAccepter{present: graph.ErrorPresenter(log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})}})
 	gql.AddTransport(GraphQLHTTP{})
 	// A subscription's events are resolved with fresh loaders each, so that
 	// a long-lived stream never shows what it cached earlier, and with a

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -208,18 +210,84 @@ func (st *socket) sent(v any) {
 
 // socketConn is a socket's connection as gqlgen's transport writes to it:
 // it sees what goes out, so that a revoked socket closes after its
-// operations' errors.
+// operations' errors, and so that every error it carries has a code.
 type socketConn struct {
 	transport.WebsocketConn
-	st   *socket
-	once sync.Once
+	st      *socket
+	present graphql.ErrorPresenterFunc
+	once    sync.Once
 }
 
 // WriteJSON sends one message.
 func (c *socketConn) WriteJSON(v any) error {
+	if coded, ok := c.coded(v); ok {
+		v = coded
+	}
 	err := c.WebsocketConn.WriteJSON(v)
 	c.st.sent(v)
 	return err
+}
+
+// coded is message v with a code given to each error that has none, as
+// the error presenter gives the errors of a request; ok is false where
+// v needs none. gqlgen's WebSocket transport sends some errors as they
+// were raised: a document that does not validate, a message that is not
+// JSON, a connection's errors.
+func (c *socketConn) coded(v any) (_ any, ok bool) {
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	if rv.Kind() != reflect.Struct {
+		return nil, false
+	}
+	f := rv.FieldByName("Payload")
+	if !f.IsValid() {
+		return nil, false
+	}
+	payload, _ := f.Interface().(json.RawMessage)
+	if !bytes.Contains(payload, []byte(`"message"`)) {
+		return nil, false
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil, false
+	}
+	fix := func(e any) any {
+		obj, isObj := e.(map[string]any)
+		if !isObj {
+			return e
+		}
+		if ext, _ := obj["extensions"].(map[string]any); ext != nil && ext["code"] != nil {
+			return e
+		}
+		ok = true
+		ge := &gqlerror.Error{}
+		raw, _ := json.Marshal(obj)
+		if json.Unmarshal(raw, ge) != nil {
+			return e
+		}
+		return c.present(context.Background(), ge)
+	}
+	switch p := m["payload"].(type) {
+	case []any: // an error message: its errors
+		for i, e := range p {
+			p[i] = fix(e)
+		}
+	case map[string]any:
+		if list, isList := p["errors"].([]any); isList { // a result
+			for i, e := range list {
+				list[i] = fix(e)
+			}
+		} else if _, isErr := p["message"]; isErr { // a connection's error
+			m["payload"] = fix(p)
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	return m, true
 }
 
 // SetReadLimit passes gqlgen's read limit on.
@@ -260,9 +328,11 @@ func (c *socketConn) closeWhen(ended <-chan struct{}, why string) {
 }
 
 // socketAccepter accepts WebSockets as gqlgen's default does, and notes
-// each connection in its socket.
+// each connection in its socket. present gives uncoded errors their code
+// (socketConn.coded).
 type socketAccepter struct {
-	inner transport.CoderWebsocketImplementation
+	inner   transport.CoderWebsocketImplementation
+	present graphql.ErrorPresenterFunc
 }
 
 // Accept upgrades the request.
@@ -273,9 +343,9 @@ func (a socketAccepter) Accept(w http.ResponseWriter, r *http.Request, opts tran
 	}
 	st := socketFrom(r.Context())
 	if st == nil {
-		return c, nil
+		st = &socket{ops: map[*socketOp]struct{}{}}
 	}
-	sc := &socketConn{WebsocketConn: c, st: st}
+	sc := &socketConn{WebsocketConn: c, st: st, present: a.present}
 	st.attach(sc)
 	return sc, nil
 }
