@@ -779,3 +779,51 @@ func TestSocketErrorsCarryCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedUpgradesAreCoded: an upgrade the WebSocket library refuses (a
+// page on another origin, a request that is not a WebSocket handshake) is
+// answered as every other refusal: JSON with a code.
+func TestRefusedUpgradesAreCoded(t *testing.T) {
+	_, srv := streamEnv(t, httpapi.Config{})
+	ctx := testCtx(t)
+	for _, c := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+		code    string
+		msg     string
+	}{
+		{"another origin", map[string]string{"Origin": "http://elsewhere.example"}, http.StatusForbidden, "FORBIDDEN", `could not open a WebSocket: request Origin "elsewhere.example" is not authorized`},
+		{"not a handshake", map[string]string{"Connection": "Upgrade", "Upgrade": "h2c"}, http.StatusUpgradeRequired, "BAD_USER_INPUT", "could not open a WebSocket: WebSocket protocol violation"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var res *http.Response
+			if c.name == "another origin" {
+				_, r, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", &websocket.DialOptions{
+					Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"Origin": {c.headers["Origin"]}}})
+				if err == nil {
+					t.Fatal("a socket opened from another origin")
+				}
+				res = r
+			} else {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/graphql", nil)
+				for k, v := range c.headers {
+					req.Header.Set(k, v)
+				}
+				r, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Body.Close()
+				res = r
+			}
+			var body struct{ Errors []gqlErr }
+			if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+				t.Fatalf("status %d, body not JSON: %v", res.StatusCode, err)
+			}
+			if res.StatusCode != c.status || len(body.Errors) != 1 || body.Errors[0].Extensions["code"] != c.code || !strings.Contains(body.Errors[0].Message, c.msg) {
+				t.Errorf("got %d %+v, want %d %s %q", res.StatusCode, body.Errors, c.status, c.code, c.msg)
+			}
+		})
+	}
+}

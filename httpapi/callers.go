@@ -206,13 +206,22 @@ type inFlight struct {
 }
 
 // streamLimit bounds what may be open at once (subscriptions, or
-// sockets): in all, and per caller.
+// sockets): in all, for anonymous callers together (all but a quarter, so
+// that the public cannot take every place from the API clients), and per
+// caller.
 type streamLimit struct {
 	total, perCaller int
 	mu               sync.Mutex
-	open             int
+	open, anonymous  int
 	by               map[string]int
 }
+
+func newStreamLimit(total, perCaller int) streamLimit {
+	return streamLimit{total: total, perCaller: perCaller, by: map[string]int{}}
+}
+
+// anonymousTotal is how many places anonymous callers may hold together.
+func (l *streamLimit) anonymousTotal() int { return l.total - l.total/4 }
 
 // Defaults of the subscriptions (over event streams and WebSockets alike)
 // and of the WebSockets that may be open at once. A subscription costs
@@ -227,20 +236,26 @@ const (
 	maxSocketsPerCaller       = 8
 )
 
-// acquire takes one of key's places, or reports that key, or everyone,
-// has none left.
-func (l *streamLimit) acquire(key string) (release func(), ok bool) {
+// acquire takes one of key's places, or reports that key, its class or
+// everyone has none left.
+func (l *streamLimit) acquire(key string, anonymous bool) (release func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.open >= l.total || l.by[key] >= l.perCaller {
+	if l.open >= l.total || l.by[key] >= l.perCaller || anonymous && l.anonymous >= l.anonymousTotal() {
 		return nil, false
 	}
 	l.open++
 	l.by[key]++
+	if anonymous {
+		l.anonymous++
+	}
 	return sync.OnceFunc(func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.open--
+		if anonymous {
+			l.anonymous--
+		}
 		if l.by[key]--; l.by[key] == 0 {
 			delete(l.by, key)
 		}
@@ -257,8 +272,7 @@ type callerSlots struct {
 // callers together.
 func newInFlight(n, perCaller int) *inFlight {
 	f := &inFlight{perCaller: perCaller, callers: map[string]*callerSlots{},
-		streams: streamLimit{total: maxStreams, perCaller: maxStreamsPerCaller, by: map[string]int{}},
-		sockets: streamLimit{total: maxSockets, perCaller: maxSocketsPerCaller, by: map[string]int{}}}
+		streams: newStreamLimit(maxStreams, maxStreamsPerCaller), sockets: newStreamLimit(maxSockets, maxSocketsPerCaller)}
 	if n > 0 {
 		f.all = make(chan struct{}, n)
 		f.anonymous = make(chan struct{}, max(1, n-max(1, n/4)))
@@ -276,22 +290,22 @@ func (f *inFlight) middleware(next http.Handler) http.Handler {
 		switch kindOf(r) {
 		case socketUpgrade:
 			// The socket's operations take their slots one by one.
-			release, ok := f.sockets.acquire(key)
+			release, ok := f.sockets.acquire(key, anonymous)
 			if !ok {
 				telemetry.Refused(r.Context(), "sockets")
 				w.Header().Set("Retry-After", "60")
-				apierr.Writef(w, apierr.RateLimited, "too many WebSockets open: at most %d from one caller and %d in all; close one or retry later", f.sockets.perCaller, f.sockets.total)
+				apierr.Writef(w, apierr.RateLimited, "too many WebSockets open: at most %d from one caller, %d without a key and %d in all; close one or retry later", f.sockets.perCaller, f.sockets.anonymousTotal(), f.sockets.total)
 				return
 			}
 			defer release()
 			next.ServeHTTP(w, r)
 			return
 		case eventStream:
-			release, ok := f.streams.acquire(key)
+			release, ok := f.streams.acquire(key, anonymous)
 			if !ok {
 				telemetry.Refused(r.Context(), "subscriptions")
 				w.Header().Set("Retry-After", "60")
-				apierr.Writef(w, apierr.RateLimited, "too many subscriptions open: at most %d from one caller and %d in all; close one or retry later", f.streams.perCaller, f.streams.total)
+				apierr.Writef(w, apierr.RateLimited, "too many subscriptions open: at most %d from one caller, %d without a key and %d in all; close one or retry later", f.streams.perCaller, f.streams.anonymousTotal(), f.streams.total)
 				return
 			}
 			defer release()

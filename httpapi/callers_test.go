@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -173,5 +174,27 @@ func TestStreamsTakeNoOperationSlot(t *testing.T) {
 	close(hold)
 	for range maxStreamsPerCaller {
 		<-done
+	}
+}
+
+// TestStreamPlacesKeepAShareForKeys: anonymous callers together may hold
+// all places but a quarter; API clients may take the rest.
+func TestStreamPlacesKeepAShareForKeys(t *testing.T) {
+	l := newStreamLimit(8, 8)
+	for i := range 6 {
+		if _, ok := l.acquire(fmt.Sprintf("addr:%d", i), true); !ok {
+			t.Fatalf("anonymous place %d refused", i+1)
+		}
+	}
+	if _, ok := l.acquire("addr:7", true); ok {
+		t.Error("a 7th anonymous place of 8 was given")
+	}
+	for i := range 2 {
+		if _, ok := l.acquire(fmt.Sprintf("client:%d", i), false); !ok {
+			t.Errorf("keyed place %d refused", i+1)
+		}
+	}
+	if _, ok := l.acquire("client:9", false); ok {
+		t.Error("a 9th place of 8 was given")
 	}
 }

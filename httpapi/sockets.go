@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,9 +128,9 @@ func (st *socket) acquireSubscription(streams *streamLimit) (release func(), ref
 	if st.subs >= maxSubscriptionsPerSocket {
 		return nil, codedError(apierr.RateLimited, "too many subscriptions on this WebSocket: at most %d; stop one first", maxSubscriptionsPerSocket)
 	}
-	rel, ok := streams.acquire(st.key)
+	rel, ok := streams.acquire(st.key, st.anonymous)
 	if !ok {
-		return nil, codedError(apierr.RateLimited, "too many subscriptions open: at most %d from one caller and %d in all; stop one or retry later", streams.perCaller, streams.total)
+		return nil, codedError(apierr.RateLimited, "too many subscriptions open: at most %d from one caller, %d without a key and %d in all; stop one or retry later", streams.perCaller, streams.anonymousTotal(), streams.total)
 	}
 	st.subs++
 	return sync.OnceFunc(func() {
@@ -387,8 +390,61 @@ func (g *socketRegistry) middleware(next http.Handler) http.Handler {
 			g.add(st)
 			defer g.remove(st)
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, st)))
+		uw := &upgradeWriter{ResponseWriter: w}
+		next.ServeHTTP(uw, r.WithContext(context.WithValue(r.Context(), socketKey{}, st)))
+		uw.refuse()
 	})
+}
+
+// upgradeWriter holds back a refused upgrade's answer (coder/websocket's
+// plain text, then gqlgen's uncoded "unable to upgrade") so that the
+// refusal goes out as every other error does: JSON with a code.
+type upgradeWriter struct {
+	http.ResponseWriter
+	status int // the refusal's status; 0 while there is none
+	sealed bool
+	msg    bytes.Buffer
+}
+
+func (u *upgradeWriter) WriteHeader(code int) {
+	switch {
+	case u.status != 0:
+		u.sealed = true // what follows the first refusal is not its text
+	case code >= http.StatusBadRequest:
+		u.status = code
+	default:
+		u.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (u *upgradeWriter) Write(p []byte) (int, error) {
+	if u.status == 0 {
+		return u.ResponseWriter.Write(p)
+	}
+	if !u.sealed && u.msg.Len() < 1024 {
+		u.msg.Write(p)
+	}
+	return len(p), nil
+}
+
+// Hijack passes the hijack that opens the socket on.
+func (u *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(u.ResponseWriter).Hijack()
+}
+
+func (u *upgradeWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// refuse sends the refusal held back, if there was one.
+func (u *upgradeWriter) refuse() {
+	if u.status == 0 {
+		return
+	}
+	code := apierr.BadUserInput
+	if u.status == http.StatusForbidden {
+		code = apierr.Forbidden
+	}
+	u.ResponseWriter.Header().Del("Content-Length")
+	apierr.Write(u.ResponseWriter, u.status, apierr.New(code, "could not open a WebSocket: "+strings.TrimSpace(u.msg.String())))
 }
 
 func (g *socketRegistry) add(st *socket) {
