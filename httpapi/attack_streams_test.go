@@ -410,7 +410,7 @@ func TestSocketOperationsAreCostedAndHeld(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(&aliases, ` p%d: people(name: "an%d") { totalCount }`, i, i)
 	}
-	deep.WriteString(`{ bodies { edges { node { meetings { edges { node { agendaItems { reports { priorities { reports { priorities { reports { priorities { id } } } } } } } } } } } } } }`)
+	deep.WriteString(`{ body(id: "body:cabinet") {` + strings.Repeat(" parent {", 13) + " id" + strings.Repeat(" }", 14) + " }")
 	frags.WriteString("{ areas { ...F24 } } fragment F0 on Area { id name }")
 	for i := 1; i <= 24; i++ {
 		fmt.Fprintf(&frags, " fragment F%d on Area { ...F%d ...F%d }", i, i-1, i-1)
@@ -422,16 +422,15 @@ func TestSocketOperationsAreCostedAndHeld(t *testing.T) {
 			addr := map[string]string{"graphql-transport-ws": "203.0.113.20", "graphql-ws": "203.0.113.21"}[proto]
 			c := socket(t, ctx, srv, proto, "", addr)
 			// The same verdicts as over HTTP.
-			for _, q := range []string{"{" + aliases.String() + " }", deep.String(), frags.String()} {
+			for q, want := range map[string]string{
+				"{" + aliases.String() + " }": "which exceeds the limit of 10000 for public callers",
+				deep.String():                 "which exceeds the limit of 12",
+				frags.String():                "fields once its fragments are expanded, which exceeds the limit of 5000",
+			} {
 				over := do(t, e.h, "", "203.0.113.99:4000", doc(q))
+				refused(t, over, "BAD_USER_INPUT", want)
 				c.start("q", q)
 				o := c.ends(ctx, 1)["q"]
-				if len(over.Errors) == 0 {
-					if o.code != "" {
-						t.Errorf("answered over HTTP, refused on a socket: %s %s", o.code, o.message)
-					}
-					continue
-				}
 				if o.code != over.Errors[0].Extensions["code"] || o.message != over.Errors[0].Message {
 					t.Errorf("on a socket: %s %q; over HTTP: %v %q", o.code, o.message, over.Errors[0].Extensions["code"], over.Errors[0].Message)
 				}
