@@ -372,6 +372,7 @@ func TestSocketOperationsSpendTheRate(t *testing.T) {
 					t.Errorf("a refusal says %q", o.message)
 				}
 			}
+			t.Logf("%d queries on one socket ended %v (\"\": answered)", n, codes)
 			if len(got) != n || codes["RATE_LIMITED"] == 0 || codes[""] > n/2 {
 				t.Errorf("%d queries on one socket ended %v (%d answers), want most refused with RATE_LIMITED", n, codes, len(got))
 			}
