@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"sync"
 	"time"
 
 	"councilgraph/store"
@@ -15,9 +16,12 @@ type Resolver struct {
 	// Now tells the time; memberships are current relative to it. Nil means
 	// the system clock.
 	Now func() time.Time
-	// Poll is how often a subscription reads the change log (PollInterval
-	// when zero).
+	// Poll is how often the subscriptions' shared watcher looks whether
+	// the records have changed (PollInterval when zero).
 	Poll time.Duration
+
+	feedOnce sync.Once
+	feed     *changeWatcher
 }
 
 // today is the current day in the UK, as a Date.

@@ -163,31 +163,41 @@ func newRateLimiter(anonymous, keyed float64, key func(*http.Request) (string, b
 func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, anonymous := l.key(r)
-		limit := l.limit
-		if !anonymous {
-			limit = l.keyedLimit
-		}
-		if limit <= 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		lim, ok := l.buckets.Get(key)
-		if !ok {
-			lim = rate.NewLimiter(limit, max(1, int(float64(limit)*2)))
-			l.buckets.Add(key, lim)
-		}
-		now := time.Now()
-		res := lim.ReserveN(now, 1)
-		if delay := res.DelayFrom(now); delay > 0 {
-			res.CancelAt(now)
+		if delay, refusal := l.allow(key, anonymous); refusal != nil {
 			telemetry.Refused(r.Context(), "rate")
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
-			apierr.Writef(w, apierr.RateLimited, "rate limit exceeded: at most %g requests a second; retry after %s",
-				float64(limit), delay.Round(time.Millisecond))
+			apierr.Write(w, 0, *refusal)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// allow spends one of key's tokens, or says (with the wait until the next
+// one) that it has none left: the same bucket whether the operation came
+// over HTTP or on a WebSocket.
+func (l *rateLimiter) allow(key string, anonymous bool) (delay time.Duration, refusal *apierr.Error) {
+	limit := l.limit
+	if !anonymous {
+		limit = l.keyedLimit
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	lim, ok := l.buckets.Get(key)
+	if !ok {
+		lim = rate.NewLimiter(limit, max(1, int(float64(limit)*2)))
+		l.buckets.Add(key, lim)
+	}
+	now := time.Now()
+	res := lim.ReserveN(now, 1)
+	if delay = res.DelayFrom(now); delay <= 0 {
+		return 0, nil
+	}
+	res.CancelAt(now)
+	err := apierr.New(apierr.RateLimited, fmt.Sprintf("rate limit exceeded: at most %g requests a second; retry after %s",
+		float64(limit), delay.Round(time.Millisecond)), "retryAfter", int(math.Ceil(delay.Seconds())))
+	return delay, &err
 }
 
 // addressOnly counts every request against its address, keyed or not: the
@@ -201,44 +211,73 @@ func addressOnly(r *http.Request) (string, bool) {
 // which stay open for up to StreamLifetime, take no operation slot: they
 // are held to a count of their own (streams), refused at once past it, so
 // that a few open streams cannot leave the store no slot for operations.
+// WebSockets are counted apart (sockets): a socket is not an operation,
+// and each operation on it takes a slot or a subscription of its own
+// (socketLimits).
 type inFlight struct {
 	all, anonymous chan struct{} // nil: no bound
 	perCaller      int
 	mu             sync.Mutex
 	callers        map[string]*callerSlots
 	streams        streamLimit
+	sockets        streamLimit
 }
 
-// streamLimit bounds the subscriptions open at once: in all, and per caller.
+// streamLimit bounds what may be open at once (subscriptions, or
+// sockets): in all, for anonymous callers together (all but a quarter, so
+// that the public cannot take every place from the API clients), and per
+// caller.
 type streamLimit struct {
 	total, perCaller int
 	mu               sync.Mutex
-	open             int
+	open, anonymous  int
 	by               map[string]int
 }
 
-// Defaults of the subscriptions that may be open at once.
+func newStreamLimit(total, perCaller int) streamLimit {
+	return streamLimit{total: total, perCaller: perCaller, by: map[string]int{}}
+}
+
+// anonymousTotal is how many places anonymous callers may hold together.
+func (l *streamLimit) anonymousTotal() int { return l.total - l.total/4 }
+
+// Defaults of the subscriptions (over event streams and WebSockets alike)
+// and of the WebSockets that may be open at once. A subscription costs
+// little while no change comes (they share one watcher of the change
+// log), and a WebSocket that has not initialised within its InitTimeout is
+// closed, so these bound memory rather than work.
 const (
-	maxStreams          = 32
-	maxStreamsPerCaller = 2
+	maxStreams                = 256
+	maxStreamsPerCaller       = 8
+	maxSubscriptionsPerSocket = 4
+	maxSockets                = 256
+	maxSocketsPerCaller       = 8
 )
 
-func (l *streamLimit) acquire(key string) (release func(), ok bool) {
+// acquire takes one of key's places, or reports that key, its class or
+// everyone has none left.
+func (l *streamLimit) acquire(key string, anonymous bool) (release func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.open >= l.total || l.by[key] >= l.perCaller {
+	if l.open >= l.total || l.by[key] >= l.perCaller || anonymous && l.anonymous >= l.anonymousTotal() {
 		return nil, false
 	}
 	l.open++
 	l.by[key]++
-	return func() {
+	if anonymous {
+		l.anonymous++
+	}
+	return sync.OnceFunc(func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.open--
+		if anonymous {
+			l.anonymous--
+		}
 		if l.by[key]--; l.by[key] == 0 {
 			delete(l.by, key)
 		}
-	}, true
+	}), true
 }
 
 type callerSlots struct {
@@ -251,7 +290,7 @@ type callerSlots struct {
 // callers together.
 func newInFlight(n, perCaller int) *inFlight {
 	f := &inFlight{perCaller: perCaller, callers: map[string]*callerSlots{},
-		streams: streamLimit{total: maxStreams, perCaller: maxStreamsPerCaller, by: map[string]int{}}}
+		streams: newStreamLimit(maxStreams, maxStreamsPerCaller), sockets: newStreamLimit(maxSockets, maxSocketsPerCaller)}
 	if n > 0 {
 		f.all = make(chan struct{}, n)
 		f.anonymous = make(chan struct{}, max(1, n-max(1, n/4)))
@@ -266,11 +305,25 @@ const queuePerSlot = 2
 func (f *inFlight) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, anonymous := callerKey(r)
-		if isStream(r) {
-			release, ok := f.streams.acquire(key)
+		switch kindOf(r) {
+		case socketUpgrade:
+			// The socket's operations take their slots one by one.
+			release, ok := f.sockets.acquire(key, anonymous)
 			if !ok {
+				telemetry.Refused(r.Context(), "sockets")
 				w.Header().Set("Retry-After", "60")
-				apierr.Writef(w, apierr.RateLimited, "too many subscriptions open: at most %d from one caller and %d in all; close one or retry later", f.streams.perCaller, f.streams.total)
+				apierr.Writef(w, apierr.RateLimited, "too many WebSockets open: at most %d from one caller, %d without a key and %d in all; close one or retry later", f.sockets.perCaller, f.sockets.anonymousTotal(), f.sockets.total)
+				return
+			}
+			defer release()
+			next.ServeHTTP(w, r)
+			return
+		case eventStream:
+			release, ok := f.streams.acquire(key, anonymous)
+			if !ok {
+				telemetry.Refused(r.Context(), "subscriptions")
+				w.Header().Set("Retry-After", "60")
+				apierr.Writef(w, apierr.RateLimited, "too many subscriptions open: at most %d from one caller, %d without a key and %d in all; close one or retry later", f.streams.perCaller, f.streams.anonymousTotal(), f.streams.total)
 				return
 			}
 			defer release()

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,28 +139,29 @@ func TestStreamsTakeNoOperationSlot(t *testing.T) {
 	hold := make(chan struct{})
 	opened := make(chan struct{}, 8)
 	h := f.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isStream(r) {
+		if kindOf(r) == eventStream {
 			opened <- struct{}{}
 			<-hold
 		}
 	}))
 	stream := func() *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"subscription { changes { id } }"}`))
 		r.Header.Set("Accept", "text/event-stream")
+		r.Header.Set("Content-Type", "application/json")
 		r = r.WithContext(context.WithValue(r.Context(), addrKey{}, "addr:a"))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		return rec
 	}
-	done := make(chan *httptest.ResponseRecorder, 2)
+	done := make(chan *httptest.ResponseRecorder, maxStreamsPerCaller)
 	for range maxStreamsPerCaller {
 		go func() { done <- stream() }()
 		<-opened
 	}
 	if rec := stream(); rec.Code != http.StatusTooManyRequests {
-		t.Errorf("a third stream from one caller: %d, want 429 at once", rec.Code)
+		t.Errorf("stream %d from one caller: %d, want 429 at once", maxStreamsPerCaller+1, rec.Code)
 	}
-	// With both of its streams open, the caller's operation still runs.
+	// With all of its streams open, the caller's operation still runs.
 	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
 	r = r.WithContext(context.WithValue(r.Context(), addrKey{}, "addr:a"))
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -166,10 +169,32 @@ func TestStreamsTakeNoOperationSlot(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.Code != http.StatusOK {
-		t.Errorf("an operation beside two open streams: %d", rec.Code)
+		t.Errorf("an operation beside %d open streams: %d", maxStreamsPerCaller, rec.Code)
 	}
 	close(hold)
 	for range maxStreamsPerCaller {
 		<-done
+	}
+}
+
+// TestStreamPlacesKeepAShareForKeys: anonymous callers together may hold
+// all places but a quarter; API clients may take the rest.
+func TestStreamPlacesKeepAShareForKeys(t *testing.T) {
+	l := newStreamLimit(8, 8)
+	for i := range 6 {
+		if _, ok := l.acquire(fmt.Sprintf("addr:%d", i), true); !ok {
+			t.Fatalf("anonymous place %d refused", i+1)
+		}
+	}
+	if _, ok := l.acquire("addr:7", true); ok {
+		t.Error("a 7th anonymous place of 8 was given")
+	}
+	for i := range 2 {
+		if _, ok := l.acquire(fmt.Sprintf("client:%d", i), false); !ok {
+			t.Errorf("keyed place %d refused", i+1)
+		}
+	}
+	if _, ok := l.acquire("client:9", false); ok {
+		t.Error("a 9th place of 8 was given")
 	}
 }

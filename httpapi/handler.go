@@ -124,6 +124,10 @@ type Config struct {
 	// database offers no change stream (default 1s): the longest a write
 	// by another process (import, keys) leaves cached answers standing.
 	GenerationPoll time.Duration
+	// SocketInitTimeout is how long a WebSocket may stay open without
+	// sending connection_init before it is closed (default
+	// DefaultSocketInitTimeout).
+	SocketInitTimeout time.Duration
 
 	// Observe, when set, wraps the GraphQL endpoint outermost (metrics and
 	// traces); Extensions are added to the GraphQL server last.
@@ -192,6 +196,9 @@ func (c Config) withDefaults() Config {
 	if c.GenerationPoll <= 0 {
 		c.GenerationPoll = time.Second
 	}
+	if c.SocketInitTimeout <= 0 {
+		c.SocketInitTimeout = DefaultSocketInitTimeout
+	}
 	if c.StatsMaxAge == 0 {
 		c.StatsMaxAge = 5 * time.Minute
 	}
@@ -207,9 +214,12 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	// Subscriptions (the change feed live): server-sent events, and
-	// graphql-ws over WebSocket (same-origin only, coder/websocket's default).
+	// graphql-transport-ws or graphql-ws over WebSocket (same-origin only,
+	// coder/websocket's default). A socket that does not initialise within
+	// SocketInitTimeout is closed, so that idle sockets hold nothing.
 	gql.AddTransport(transport.SSE{})
-	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second})
+	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second, InitTimeout: cfg.SocketInitTimeout,
+		Implementation: socketAccepter{present: graph.ErrorPresenter(log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})}})
 	gql.AddTransport(GraphQLHTTP{})
 	// A subscription's events are resolved with fresh loaders each, so that
 	// a long-lived stream never shows what it cached earlier, and with a
@@ -220,6 +230,14 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		}
 		return next(ctx)
 	})
+	coarse := newRateLimiter(cfg.RateAddress, cfg.RateAddress, addressOnly)
+	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed, callerKey)
+	inflight := newInFlight(cfg.MaxInFlight, cfg.MaxInFlightPerCaller)
+	sockets := newSocketRegistry(s, cfg.GenerationPoll, log)
+	// First, so that an operation on a WebSocket spends its rate before its
+	// document is read, as a request does before its body is.
+	gql.Use(socketLimits{coarse: coarse, limiter: limiter, inflight: inflight, timeout: cfg.Timeout,
+		store: s, loaderWait: cfg.LoaderWait, maxRecords: cfg.MaxRecords})
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(parserTokenLimit)
@@ -253,9 +271,6 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 
 	cors := newCORS(cfg.CORSOrigins)
 
-	coarse := newRateLimiter(cfg.RateAddress, cfg.RateAddress, addressOnly)
-	limiter := newRateLimiter(cfg.RateAnonymous, cfg.RateKeyed, callerKey)
-	inflight := newInFlight(cfg.MaxInFlight, cfg.MaxInFlightPerCaller)
 	// A request to /graphql passes these in order, the first outermost:
 	// identity and limits come before the body is read, so that a caller
 	// who may not run anything costs no more than its headers, and the body
@@ -272,8 +287,10 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
 		limiter.middleware,
 		limitBody,
+		withKind,
 		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
 		inflight.middleware,
+		sockets.middleware,
 		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
 	)
 	mux := http.NewServeMux()

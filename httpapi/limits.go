@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"councilgraph/apierr"
 	"councilgraph/auth"
@@ -146,11 +150,12 @@ func codedError(code apierr.Code, format string, args ...any) *gqlerror.Error {
 // withDeadline bounds every request by d; the deadline reaches MongoDB
 // through the context. An operation the deadline stopped before it could
 // answer gets a SERVICE_UNAVAILABLE error rather than gqlgen's bare null.
+// A WebSocket, or a subscription over an event stream, lives longer than
+// a request: it gets StreamLifetime, and the connection's deadlines go;
+// each operation on a socket then gets d of its own (socketLimits).
 func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isStream(r) {
-			// A subscription lives longer than a request: it gets a
-			// lifetime of its own, and the connection's deadlines go.
+		if kindOf(r) != plainRequest {
 			ctx, cancel := context.WithTimeout(r.Context(), StreamLifetime)
 			defer cancel()
 			rc := http.NewResponseController(w)
@@ -168,14 +173,83 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// StreamLifetime is how long a subscription (a WebSocket or an event
-// stream) may stay open; the client then reconnects.
+// StreamLifetime is how long a subscription (on a WebSocket or an event
+// stream) and a WebSocket may stay open; the client then reconnects.
 const StreamLifetime = time.Hour
 
-// isStream reports whether r opens a WebSocket or asks for an event stream.
-func isStream(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+// transportKind is what a request to /graphql opens.
+type transportKind int
+
+const (
+	// plainRequest is one operation answered once: the request deadline
+	// and an operation slot.
+	plainRequest transportKind = iota
+	// socketUpgrade opens a WebSocket: a socket of the caller's, whose
+	// operations are each held to the rules of a request.
+	socketUpgrade
+	// eventStream is a subscription over server-sent events: a
+	// subscription of the caller's.
+	eventStream
+)
+
+type kindKey struct{}
+
+// withKind notes what r opens in its context, once, for the middleware
+// after it. It reads the body, so it comes after limitBody.
+func withKind(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), kindKey{}, classify(r))))
+	})
+}
+
+// kindOf is what r opens, as withKind noted it (worked out anew when it
+// did not).
+func kindOf(r *http.Request) transportKind {
+	if k, ok := r.Context().Value(kindKey{}).(transportKind); ok {
+		return k
+	}
+	return classify(r)
+}
+
+// classify says what r opens. A WebSocket is any upgrade (what gqlgen's
+// transport takes). An event stream is only a subscription sent where
+// gqlgen's SSE transport takes it: a POST of JSON that accepts
+// text/event-stream and whose operation is a subscription; anything else
+// (a query that accepts an event stream, a GET with that Accept header)
+// is answered once and is held to the request's deadline and a slot.
+func classify(r *http.Request) transportKind {
+	if r.Header.Get("Upgrade") != "" {
+		return socketUpgrade
+	}
+	if r.Method != http.MethodPost || !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		return plainRequest
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return plainRequest
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return plainRequest
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return plainRequest
+	}
+	var params struct {
+		Query         string `json:"query"`
+		OperationName string `json:"operationName"`
+	}
+	if json.Unmarshal(body, &params) != nil || params.Query == "" {
+		return plainRequest
+	}
+	doc, gerr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, parserTokenLimit)
+	if gerr != nil {
+		return plainRequest
+	}
+	if op := doc.Operations.ForName(params.OperationName); op != nil && op.Operation == ast.Subscription {
+		return eventStream
+	}
+	return plainRequest
 }
 
 // tooLong is the error sent when the deadline stopped an operation.
@@ -205,3 +279,14 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 }
 
 func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush sends the status held back, then passes the flush on: an answer
+// streamed within the deadline (a query sent as an event stream) reaches
+// the client as it is written.
+func (w *deadlineWriter) Flush() {
+	if !w.started {
+		w.started = true
+		w.ResponseWriter.WriteHeader(w.status)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
