@@ -257,7 +257,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer abort()
 	registerDataMetrics(obs.tel.Registry(), s)
 	if cfg.ResponseCacheSize > 0 {
-		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", max(cfg.CacheMaxAge, 0))
+		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on")
 		registerCacheMetrics(obs.tel.Registry(), cfg.ResponseCache)
 	}
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)

@@ -210,7 +210,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// graphql-ws over WebSocket (same-origin only, coder/websocket's default).
 	gql.AddTransport(transport.SSE{})
 	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second})
-	gql.AddTransport(GraphQLHTTP{})
+	gql.AddTransport(GraphQLHTTP{MaxAge: cfg.CacheMaxAge})
 	// A subscription's events are resolved with fresh loaders each, so that
 	// a long-lived stream never shows what it cached earlier, and with a
 	// budget each, as one answer would have.
@@ -240,7 +240,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	}
 	var cache *ResponseCache
 	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
-		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", cfg.CacheMaxAge)
+		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on")
 	}
 	// The generation keys the response cache, the store's search index and
 	// its snapshot, and is on /metrics: follow it whether or not they are on.
