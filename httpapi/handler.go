@@ -229,8 +229,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
+	stats := newStatsCache(s, log, cfg.StatsMaxAge)
 	gql.Use(CostLimit{Schema: schema.Schema(), Ceilings: cfg.CostCeilings, MaxFields: cfg.MaxFields, MaxRecords: cfg.MaxRecords,
-		TokenLimit: parserTokenLimit, Stats: newStatsCache(s, log, cfg.StatsMaxAge), Cache: queries})
+		TokenLimit: parserTokenLimit, Stats: stats, Cache: queries})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
@@ -250,6 +251,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(cache)
 	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
+	// The subgraph schema routers compose from carries the cost
+	// directives, reckoned with the stats the cost limit uses.
+	gql.AroundFields(graph.ServiceDirectives(schema.Schema(), stats.get))
 
 	cors := newCORS(cfg.CORSOrigins)
 

@@ -14,7 +14,19 @@ const SDL = `# councilgraph: one graph over a council's published record — its
 # any of them.
 
 extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@cost", "@listSize"])
+
+"""
+What a router (Apollo Router, Cosmo, Hive Gateway) may reckon a field, an
+argument or a type to cost, by Federation 2.9's demand control. The schema
+the service serves (` + "`" + `_service { sdl }` + "`" + `) carries these and @listSize, worked
+out from the same rules and data sizes as the graph's own cost limit; this
+file only declares them.
+"""
+directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+
+"How many elements a router may reckon a list field to hold: its slicing argument (` + "`" + `first` + "`" + `) when given, else assumedSize."
+directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
 
 """
 Marks an entity whose representations are resolved together, in one batch
@@ -37,16 +49,16 @@ interface Node {
   id: ID!
 }
 
-"Where a page of a list ends and whether more follows."
-type PageInfo {
+"Where a page of a list ends and whether more follows. Shareable: a partner's subgraph may define the same."
+type PageInfo @shareable {
   "True when another page follows this one."
   hasNextPage: Boolean!
   "Pass as ` + "`" + `after` + "`" + ` to fetch the next page; null on an empty page."
   endCursor: String
 }
 
-"Where a fact came from: a published document and a place in it."
-type Source {
+"Where a fact came from: a published document and a place in it. Shareable: a partner's subgraph may define the same."
+type Source @shareable {
   "The document's file name, e.g. ` + "`" + `cabinet-2023-06-15-agenda-pack.txt` + "`" + `."
   document: String!
   "The document's title, where recorded."
@@ -644,7 +656,7 @@ enum AreaKind {
 }
 
 "A place figures are published for: the borough, a region, England or a comparator group."
-type Area implements Node @key(fields: "id") @entityResolver(multi: true) {
+type Area implements Node @key(fields: "id") @key(fields: "code") {
   "The area's ID, e.g. ` + "`" + `area:north-east` + "`" + `."
   id: ID!
   "Its name."
