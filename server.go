@@ -157,7 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	origins := fs.String("cors-origins", getenv("CORS_ORIGINS"), "comma-separated origins allowed to call from a browser (env CORS_ORIGINS)")
 	wait := fs.Duration("loader-wait", loaders.DefaultWait, "the longest a loader's batch waits for more keys; batches go as soon as their level is complete, this is only a ceiling")
 	costDefault, _ := strconv.ParseBool(getenv("EXPOSE_COST"))
-	exposeCost := fs.Bool("expose-cost", costDefault, "add extensions.cost (MongoDB round trips) to every response (env EXPOSE_COST)")
+	exposeCost := fs.Bool("expose-cost", costDefault, "add extensions.cost (MongoDB round trips) and extensions.costLimit (the reckoned cost and the ceiling) to every response (env EXPOSE_COST)")
 	timeout := fs.Duration("timeout", 10*time.Second, "longest a request may run, database queries included")
 	maxDepth := fs.Int("max-depth", 12, "deepest nesting of selections an operation may have")
 	rateAnon := fs.Float64("rate-limit", 20, "requests a second each anonymous address may make (bursts of twice as many; -1 for none)")

@@ -3259,7 +3259,7 @@ type Organisation implements Node @key(fields: "id") @entityResolver(multi: true
   "People who work for it, by name."
   people(
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): PersonConnection!
@@ -3296,7 +3296,7 @@ type Person implements Node @key(fields: "id") @entityResolver(multi: true) {
   "Meetings they attended or sent apologies to."
   attendance(
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): AttendanceConnection!
@@ -3374,7 +3374,7 @@ type Body implements Node @key(fields: "id") @entityResolver(multi: true) {
     "Only meetings in this state."
     status: MeetingStatus
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): MeetingConnection!
@@ -4087,47 +4087,47 @@ Entry points. Lists are pages: ` + "`" + `first` + "`" + ` (1 to 100, default 20
 at or after a moment, for partners who sync.
 """
 type Query {
-  "Any record by its ID; null when there is none."
-  node(id: ID!): Node
-  "Several records by ID, in the order asked; null for each that does not exist."
-  nodes(ids: [ID!]!): [Node]!
+  "Any record by its ID; null when there is none. Shareable: a partner's subgraph may have its own ` + "`" + `node` + "`" + ` for its own IDs (a gateway sends each ` + "`" + `node` + "`" + ` to the subgraph whose types its selection asks for)."
+  node(id: ID!): Node @shareable
+  "Several records by ID, in the order asked; null for each that does not exist. Shareable, as ` + "`" + `node` + "`" + ` is."
+  nodes(ids: [ID!]!): [Node]! @shareable
 
   "A person by ID."
   person(id: ID!): Person
   "People by name; ` + "`" + `name` + "`" + ` matches any part of a name or alias, ignoring case and accents."
-  people(name: String, organisation: ID, updatedSince: DateTime, first: Int, after: String): PersonConnection!
+  people(name: String, organisation: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
   "An organisation by ID."
   organisation(id: ID!): Organisation
   "Organisations by name."
-  organisations(kind: OrganisationKind, updatedSince: DateTime, first: Int, after: String): OrganisationConnection!
+  organisations(kind: OrganisationKind, updatedSince: DateTime, first: Int = 20, after: String): OrganisationConnection!
   "A body by ID."
   body(id: ID!): Body
   "Bodies by name."
-  bodies(kind: BodyKind, updatedSince: DateTime, first: Int, after: String): BodyConnection!
+  bodies(kind: BodyKind, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
   "A meeting by ID."
   meeting(id: ID!): Meeting
   "Meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
-  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int, after: String): MeetingConnection!
+  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
   "An agenda item by ID."
   agendaItem(id: ID!): AgendaItem
   "A report by ID."
   report(id: ID!): Report
   "Reports, by ID; ` + "`" + `body` + "`" + ` keeps those put to that body's meetings."
-  reports(body: ID, updatedSince: DateTime, first: Int, after: String): ReportConnection!
+  reports(body: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
   "A plan by ID."
   plan(id: ID!): Plan
   "Plans, by ID."
-  plans(updatedSince: DateTime, first: Int, after: String): PlanConnection!
+  plans(updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
   "A priority by ID."
   priority(id: ID!): Priority
   "An action by ID."
   action(id: ID!): Action
   "Actions, by ID; ` + "`" + `owner` + "`" + ` is a person's ID; ` + "`" + `dueBefore` + "`" + ` keeps those due before that day."
-  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int, after: String): ActionConnection!
+  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
   "An indicator by ID."
   indicator(id: ID!): Indicator
   "Indicators, by name."
-  indicators(theme: String, updatedSince: DateTime, first: Int, after: String): IndicatorConnection!
+  indicators(theme: String, updatedSince: DateTime, first: Int = 20, after: String): IndicatorConnection!
   "An area by ID."
   area(id: ID!): Area
   "Every area figures are published for, by name."
@@ -4135,14 +4135,14 @@ type Query {
   "An inspection by ID."
   inspection(id: ID!): Inspection
   "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
-  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int, after: String): InspectionConnection!
+  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(
     "Words to find; at least two characters."
     query: String!
     "How many hits to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
   ): [SearchHit!]!
 }
 
@@ -4187,7 +4187,7 @@ type ChangeConnection { "The changes on this page." edges: [ChangeEdge!]! "Where
 
 extend type Query {
   "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first. A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
-  changes(since: String, types: [String!], first: Int): ChangeConnection!
+  changes(since: String, types: [String!], first: Int = 20): ChangeConnection!
 }
 
 "Live changes, over server-sent events or graphql-ws."

@@ -52,7 +52,9 @@ type Config struct {
 	// ceiling, since batches go when their level is complete (loaders).
 	LoaderWait time.Duration
 	// ExposeCost adds extensions.cost (MongoDB round trips) to every
-	// response; the store's client needs CostMonitor.
+	// response, and extensions.costLimit (the operation's reckoned cost
+	// and the caller's ceiling, see CostLimit) to every admitted
+	// operation's; the store's client needs CostMonitor.
 	ExposeCost bool
 	// Timeout bounds each request, MongoDB queries included (default 10s).
 	Timeout time.Duration
@@ -231,7 +233,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
 	stats := newStatsCache(s, log, cfg.StatsMaxAge)
 	gql.Use(CostLimit{Schema: schema.Schema(), Ceilings: cfg.CostCeilings, MaxFields: cfg.MaxFields, MaxRecords: cfg.MaxRecords,
-		TokenLimit: parserTokenLimit, Stats: stats, Cache: queries})
+		TokenLimit: parserTokenLimit, Stats: stats, Cache: queries, Expose: cfg.ExposeCost})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
