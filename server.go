@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
 	cacheSize := fs.Int64("response-cache-size", httpapi.DefaultResponseCacheSize, "bytes of answers the response cache may hold (0 turns it off)")
-	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches may keep an anonymous GET answer (Cache-Control max-age)")
+	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches (a browser's, a CDN, a router's) may keep an anonymous query's answer, GET or POST (Cache-Control max-age)")
 	snapSize := fs.Int64("snapshot-size", store.DefaultSnapshotSize, "bytes of documents kept in memory to answer reads from, per data generation; a larger data set is read from the database (0 turns it off)")
 	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", "127.0.0.1:6060"), "address of the debug listener (metrics, profiles); keep it private; empty for none (env DEBUG_ADDR)")

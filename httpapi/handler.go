@@ -114,7 +114,7 @@ type Config struct {
 	// NewResponseCache on the same store), so that its owner can read its
 	// Stats, e.g. for metrics; ResponseCacheSize is then ignored.
 	ResponseCache *ResponseCache
-	// CacheMaxAge is the max-age of anonymous GET answers (default 60s;
+	// CacheMaxAge is the max-age of anonymous queries' answers, GET or POST (default 60s;
 	// negative for 0).
 	CacheMaxAge time.Duration
 	// SnapshotSize is the most bytes of documents the store keeps in

@@ -365,7 +365,12 @@ test("npm start in examples/supergraph answers the README's two-way query throug
     body: JSON.stringify({ query }),
   });
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), {
+  const body = await res.json();
+  // The example's gateway budgets each operation (extensions.cost, Hive
+  // Gateway's demand control) before it asks any subgraph.
+  assert.equal(typeof body.extensions?.cost?.estimated, 'number');
+  assert.ok(body.extensions.cost.estimated <= body.extensions.cost.max, JSON.stringify(body.extensions));
+  assert.deepEqual({ data: body.data }, {
     data: {
       person: {
         name: 'Hilary Lloyd',

@@ -35,7 +35,7 @@ export function createGateway(supergraphSdl, { logging = true, councilgraphKey, 
     }),
     ...(cacheTtlMs !== undefined && {
       cache: new InMemoryLRUCache(),
-      responseCaching: { session: () => null, ttl: cacheTtlMs, includeExtensionMetadata: true },
+      responseCaching: { session: () => null, ttl: cacheTtlMs },
     }),
     ...(councilgraphKey && {
       propagateHeaders: {
