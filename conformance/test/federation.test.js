@@ -208,7 +208,7 @@ for (const gw of gateways) {
           },
         },
       });
-      assert.deepEqual(sent.map((s) => s.subgraph), ['councilgraph', 'nhs', 'councilgraph']);
+      assert.deepEqual(sent.map((s) => s.subgraph), gw.twoWayRequests);
     });
 
     test('200 cited entities: one request to councilgraph, one find per entity type', async () => {
