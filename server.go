@@ -157,7 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	origins := fs.String("cors-origins", getenv("CORS_ORIGINS"), "comma-separated origins allowed to call from a browser (env CORS_ORIGINS)")
 	wait := fs.Duration("loader-wait", loaders.DefaultWait, "the longest a loader's batch waits for more keys; batches go as soon as their level is complete, this is only a ceiling")
 	costDefault, _ := strconv.ParseBool(getenv("EXPOSE_COST"))
-	exposeCost := fs.Bool("expose-cost", costDefault, "add extensions.cost (MongoDB round trips) to every response (env EXPOSE_COST)")
+	exposeCost := fs.Bool("expose-cost", costDefault, "add extensions.cost (MongoDB round trips) and extensions.costLimit (the reckoned cost and the ceiling) to every response (env EXPOSE_COST)")
 	timeout := fs.Duration("timeout", 10*time.Second, "longest a request may run, database queries included")
 	maxDepth := fs.Int("max-depth", 12, "deepest nesting of selections an operation may have")
 	rateAnon := fs.Float64("rate-limit", 20, "requests a second each anonymous address may make (bursts of twice as many; -1 for none)")
@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	perCaller := fs.Int("max-in-flight-per-caller", 0, "operations one address or API client may run at once (default: a quarter of --max-in-flight, at least 1, or 8)")
 	proxies := fs.String("trusted-proxies", getenv("TRUSTED_PROXIES"), "comma-separated CIDR prefixes of proxies whose X-Forwarded-For names the caller (env TRUSTED_PROXIES)")
 	cacheSize := fs.Int64("response-cache-size", httpapi.DefaultResponseCacheSize, "bytes of answers the response cache may hold (0 turns it off)")
-	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches may keep an anonymous GET answer (Cache-Control max-age)")
+	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches (a browser's, a CDN, a router's) may keep an anonymous query's answer, GET or POST (Cache-Control max-age)")
 	snapSize := fs.Int64("snapshot-size", store.DefaultSnapshotSize, "bytes of documents kept in memory to answer reads from, per data generation; a larger data set is read from the database (0 turns it off)")
 	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", defaultDebugAddr), "address of the debug listener (metrics, profiles); keep it private; empty for none; when the default is taken, a free loopback port is used and logged (env DEBUG_ADDR)")
@@ -266,7 +266,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer abort()
 	registerDataMetrics(obs.tel.Registry(), s)
 	if cfg.ResponseCacheSize > 0 {
-		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", max(cfg.CacheMaxAge, 0))
+		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on")
 		registerCacheMetrics(obs.tel.Registry(), cfg.ResponseCache)
 	}
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)

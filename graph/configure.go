@@ -99,10 +99,14 @@ func checkRepresentations(ctx context.Context, next graphql.Resolver) (any, erro
 	for i, rep := range reps {
 		typ, _ := rep["__typename"].(string)
 		id, _ := rep["id"].(string)
+		code, _ := rep["code"].(string)
 		switch {
 		case !entityTypes()[typ]:
 			return nil, inputError("representations", fmt.Sprintf("representations[%d]: __typename %q is not an entity type of this subgraph", i, rep["__typename"]))
-		case id == "":
+		case typ == "Area" && id == "" && code == "":
+			// An area's second key is its GSS code.
+			return nil, inputError("representations", fmt.Sprintf("representations[%d]: an Area needs its id or its code, a non-empty string", i))
+		case typ != "Area" && id == "":
 			return nil, inputError("representations", fmt.Sprintf("representations[%d]: id must be a non-empty string", i))
 		}
 	}

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"councilgraph/graph/model"
+	"councilgraph/loaders"
 	"councilgraph/store"
 )
 
@@ -21,9 +22,14 @@ func (r *entityResolver) FindManyAgendaItemByIDs(ctx context.Context, reps []*mo
 	return entities[store.AgendaItem](ctx, reps, func(r *model.AgendaItemByIDsInput) string { return r.ID })
 }
 
-// FindManyAreaByIDs is the resolver for the findManyAreaByIDs field.
-func (r *entityResolver) FindManyAreaByIDs(ctx context.Context, reps []*model.AreaByIDsInput) ([]*store.Area, error) {
-	return entities[store.Area](ctx, reps, func(r *model.AreaByIDsInput) string { return r.ID })
+// FindAreaByID is the resolver for the findAreaByID field.
+func (r *entityResolver) FindAreaByID(ctx context.Context, id string) (*store.Area, error) {
+	return loaders.One[store.Area](ctx, id)
+}
+
+// FindAreaByCode is the resolver for the findAreaByCode field.
+func (r *entityResolver) FindAreaByCode(ctx context.Context, code *string) (*store.Area, error) {
+	return areaByCode(ctx, code)
 }
 
 // FindManyBodyByIDs is the resolver for the findManyBodyByIDs field.

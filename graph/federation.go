@@ -140,8 +140,6 @@ func isMulti(typeName string) bool {
 		return true
 	case "AgendaItem":
 		return true
-	case "Area":
-		return true
 	case "Body":
 		return true
 	case "Indicator":
@@ -179,6 +177,36 @@ func (ec *executionContext) resolveEntity(
 	}()
 
 	switch typeName {
+	case "Area":
+		resolverName, err := entityResolverNameForArea(ctx, rep)
+		if err != nil {
+			return nil, fmt.Errorf(`finding resolver for Entity "Area": %w`, err)
+		}
+		switch resolverName {
+
+		case "findAreaByID":
+			id0, err := ec.unmarshalNID2string(ctx, rep["id"])
+			if err != nil {
+				return nil, fmt.Errorf(`unmarshalling param 0 for findAreaByID(): %w`, err)
+			}
+			entity, err := ec.Resolvers.Entity().FindAreaByID(ctx, id0)
+			if err != nil {
+				return nil, fmt.Errorf(`resolving Entity "Area": %w`, err)
+			}
+
+			return entity, nil
+		case "findAreaByCode":
+			id0, err := ec.unmarshalOString2ᚖstring(ctx, rep["code"])
+			if err != nil {
+				return nil, fmt.Errorf(`unmarshalling param 0 for findAreaByCode(): %w`, err)
+			}
+			entity, err := ec.Resolvers.Entity().FindAreaByCode(ctx, id0)
+			if err != nil {
+				return nil, fmt.Errorf(`resolving Entity "Area": %w`, err)
+			}
+
+			return entity, nil
+		}
 
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnknownType, typeName)
@@ -262,46 +290,6 @@ func (ec *executionContext) resolveManyEntities(
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyAgendaItemByIDs(ctx, typedReps)
-			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
-			if err != nil {
-				return err
-			}
-
-			for i, entity := range entities {
-				if i < len(entityErrs) && entityErrs[i] != nil {
-					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
-					continue
-				}
-				list[reps[i].index] = entity
-			}
-			return nil
-
-		default:
-			return fmt.Errorf("unknown resolver: %s", resolverName)
-		}
-
-	case "Area":
-		resolverName, err := entityResolverNameForArea(ctx, reps[0].entity)
-		if err != nil {
-			return fmt.Errorf(`finding resolver for Entity "Area": %w`, err)
-		}
-		switch resolverName {
-
-		case "findManyAreaByIDs":
-			typedReps := make([]*model.AreaByIDsInput, len(reps))
-
-			for i, rep := range reps {
-				id0, err := ec.unmarshalNID2string(ctx, rep.entity["id"])
-				if err != nil {
-					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "id"))
-				}
-
-				typedReps[i] = &model.AreaByIDsInput{
-					ID: id0,
-				}
-			}
-
-			entities, err := ec.Resolvers.Entity().FindManyAreaByIDs(ctx, typedReps)
 			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
 			if err != nil {
 				return err
@@ -784,7 +772,34 @@ func entityResolverNameForArea(ctx context.Context, rep EntityRepresentation) (s
 				fmt.Errorf("%w due to all null value KeyFields for Area", ErrTypeNotFound))
 			break
 		}
-		return "findManyAreaByIDs", nil
+		return "findAreaByID", nil
+	}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["code"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"code\" for Area", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Area", ErrTypeNotFound))
+			break
+		}
+		return "findAreaByCode", nil
 	}
 	return "", fmt.Errorf("%w for Area due to %v", ErrTypeNotFound,
 		errors.Join(entityResolverErrs...).Error())

@@ -201,9 +201,10 @@ type ComplexityRoot struct {
 	}
 
 	Entity struct {
+		FindAreaByCode            func(childComplexity int, code *string) int
+		FindAreaByID              func(childComplexity int, id string) int
 		FindManyActionByIDs       func(childComplexity int, reps []*model.ActionByIDsInput) int
 		FindManyAgendaItemByIDs   func(childComplexity int, reps []*model.AgendaItemByIDsInput) int
-		FindManyAreaByIDs         func(childComplexity int, reps []*model.AreaByIDsInput) int
 		FindManyBodyByIDs         func(childComplexity int, reps []*model.BodyByIDsInput) int
 		FindManyIndicatorByIDs    func(childComplexity int, reps []*model.IndicatorByIDsInput) int
 		FindManyInspectionByIDs   func(childComplexity int, reps []*model.InspectionByIDsInput) int
@@ -586,7 +587,8 @@ type DeclarationResolver interface {
 type EntityResolver interface {
 	FindManyActionByIDs(ctx context.Context, reps []*model.ActionByIDsInput) ([]*store.Action, error)
 	FindManyAgendaItemByIDs(ctx context.Context, reps []*model.AgendaItemByIDsInput) ([]*store.AgendaItem, error)
-	FindManyAreaByIDs(ctx context.Context, reps []*model.AreaByIDsInput) ([]*store.Area, error)
+	FindAreaByID(ctx context.Context, id string) (*store.Area, error)
+	FindAreaByCode(ctx context.Context, code *string) (*store.Area, error)
 	FindManyBodyByIDs(ctx context.Context, reps []*model.BodyByIDsInput) ([]*store.Body, error)
 	FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error)
 	FindManyInspectionByIDs(ctx context.Context, reps []*model.InspectionByIDsInput) ([]*store.Inspection, error)
@@ -1319,6 +1321,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Declaration.Text(childComplexity), true
 
+	case "Entity.findAreaByCode":
+		if e.ComplexityRoot.Entity.FindAreaByCode == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findAreaByCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindAreaByCode(childComplexity, args["code"].(*string)), true
+	case "Entity.findAreaByID":
+		if e.ComplexityRoot.Entity.FindAreaByID == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findAreaByID_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindAreaByID(childComplexity, args["id"].(string)), true
 	case "Entity.findManyActionByIDs":
 		if e.ComplexityRoot.Entity.FindManyActionByIDs == nil {
 			break
@@ -1341,17 +1365,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyAgendaItemByIDs(childComplexity, args["reps"].([]*model.AgendaItemByIDsInput)), true
-	case "Entity.findManyAreaByIDs":
-		if e.ComplexityRoot.Entity.FindManyAreaByIDs == nil {
-			break
-		}
-
-		args, err := ec.field_Entity_findManyAreaByIDs_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Entity.FindManyAreaByIDs(childComplexity, args["reps"].([]*model.AreaByIDsInput)), true
 	case "Entity.findManyBodyByIDs":
 		if e.ComplexityRoot.Entity.FindManyBodyByIDs == nil {
 			break
@@ -3046,7 +3059,6 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActionByIDsInput", ec.unmarshalInputActionByIDsInput),
 			graphql.NewInputUnmarshaler("AgendaItemByIDsInput", ec.unmarshalInputAgendaItemByIDsInput),
-			graphql.NewInputUnmarshaler("AreaByIDsInput", ec.unmarshalInputAreaByIDsInput),
 			graphql.NewInputUnmarshaler("BodyByIDsInput", ec.unmarshalInputBodyByIDsInput),
 			graphql.NewInputUnmarshaler("IndicatorByIDsInput", ec.unmarshalInputIndicatorByIDsInput),
 			graphql.NewInputUnmarshaler("InspectionByIDsInput", ec.unmarshalInputInspectionByIDsInput),
@@ -3145,7 +3157,19 @@ var sources = []*ast.Source{
 # any of them.
 
 extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@cost", "@listSize"])
+
+"""
+What a router (Apollo Router, Cosmo, Hive Gateway) may reckon a field, an
+argument or a type to cost, by Federation 2.9's demand control. The schema
+the service serves (` + "`" + `_service { sdl }` + "`" + `) carries these and @listSize, worked
+out from the same rules and data sizes as the graph's own cost limit; this
+file only declares them.
+"""
+directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+
+"How many elements a router may reckon a list field to hold: its slicing argument (` + "`" + `first` + "`" + `) when given, else assumedSize."
+directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
 
 """
 Marks an entity whose representations are resolved together, in one batch
@@ -3168,16 +3192,16 @@ interface Node {
   id: ID!
 }
 
-"Where a page of a list ends and whether more follows."
-type PageInfo {
+"Where a page of a list ends and whether more follows. Shareable: a partner's subgraph may define the same."
+type PageInfo @shareable {
   "True when another page follows this one."
   hasNextPage: Boolean!
   "Pass as ` + "`" + `after` + "`" + ` to fetch the next page; null on an empty page."
   endCursor: String
 }
 
-"Where a fact came from: a published document and a place in it."
-type Source {
+"Where a fact came from: a published document and a place in it. Shareable: a partner's subgraph may define the same."
+type Source @shareable {
   "The document's file name, e.g. ` + "`" + `cabinet-2023-06-15-agenda-pack.txt` + "`" + `."
   document: String!
   "The document's title, where recorded."
@@ -3235,7 +3259,7 @@ type Organisation implements Node @key(fields: "id") @entityResolver(multi: true
   "People who work for it, by name."
   people(
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): PersonConnection!
@@ -3272,7 +3296,7 @@ type Person implements Node @key(fields: "id") @entityResolver(multi: true) {
   "Meetings they attended or sent apologies to."
   attendance(
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): AttendanceConnection!
@@ -3350,7 +3374,7 @@ type Body implements Node @key(fields: "id") @entityResolver(multi: true) {
     "Only meetings in this state."
     status: MeetingStatus
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): MeetingConnection!
@@ -3775,7 +3799,7 @@ enum AreaKind {
 }
 
 "A place figures are published for: the borough, a region, England or a comparator group."
-type Area implements Node @key(fields: "id") @entityResolver(multi: true) {
+type Area implements Node @key(fields: "id") @key(fields: "code") {
   "The area's ID, e.g. ` + "`" + `area:north-east` + "`" + `."
   id: ID!
   "Its name."
@@ -4063,47 +4087,47 @@ Entry points. Lists are pages: ` + "`" + `first` + "`" + ` (1 to 100, default 20
 at or after a moment, for partners who sync.
 """
 type Query {
-  "Any record by its ID; null when there is none."
-  node(id: ID!): Node
-  "Several records by ID, in the order asked; null for each that does not exist."
-  nodes(ids: [ID!]!): [Node]!
+  "Any record by its ID; null when there is none. Shareable: a partner's subgraph may have its own ` + "`" + `node` + "`" + ` for its own IDs (a gateway sends each ` + "`" + `node` + "`" + ` to the subgraph whose types its selection asks for)."
+  node(id: ID!): Node @shareable
+  "Several records by ID, in the order asked; null for each that does not exist. Shareable, as ` + "`" + `node` + "`" + ` is."
+  nodes(ids: [ID!]!): [Node]! @shareable
 
   "A person by ID."
   person(id: ID!): Person
   "People by name; ` + "`" + `name` + "`" + ` matches any part of a name or alias, ignoring case and accents."
-  people(name: String, organisation: ID, updatedSince: DateTime, first: Int, after: String): PersonConnection!
+  people(name: String, organisation: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
   "An organisation by ID."
   organisation(id: ID!): Organisation
   "Organisations by name."
-  organisations(kind: OrganisationKind, updatedSince: DateTime, first: Int, after: String): OrganisationConnection!
+  organisations(kind: OrganisationKind, updatedSince: DateTime, first: Int = 20, after: String): OrganisationConnection!
   "A body by ID."
   body(id: ID!): Body
   "Bodies by name."
-  bodies(kind: BodyKind, updatedSince: DateTime, first: Int, after: String): BodyConnection!
+  bodies(kind: BodyKind, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
   "A meeting by ID."
   meeting(id: ID!): Meeting
   "Meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
-  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int, after: String): MeetingConnection!
+  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
   "An agenda item by ID."
   agendaItem(id: ID!): AgendaItem
   "A report by ID."
   report(id: ID!): Report
   "Reports, by ID; ` + "`" + `body` + "`" + ` keeps those put to that body's meetings."
-  reports(body: ID, updatedSince: DateTime, first: Int, after: String): ReportConnection!
+  reports(body: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
   "A plan by ID."
   plan(id: ID!): Plan
   "Plans, by ID."
-  plans(updatedSince: DateTime, first: Int, after: String): PlanConnection!
+  plans(updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
   "A priority by ID."
   priority(id: ID!): Priority
   "An action by ID."
   action(id: ID!): Action
   "Actions, by ID; ` + "`" + `owner` + "`" + ` is a person's ID; ` + "`" + `dueBefore` + "`" + ` keeps those due before that day."
-  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int, after: String): ActionConnection!
+  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
   "An indicator by ID."
   indicator(id: ID!): Indicator
   "Indicators, by name."
-  indicators(theme: String, updatedSince: DateTime, first: Int, after: String): IndicatorConnection!
+  indicators(theme: String, updatedSince: DateTime, first: Int = 20, after: String): IndicatorConnection!
   "An area by ID."
   area(id: ID!): Area
   "Every area figures are published for, by name."
@@ -4111,14 +4135,14 @@ type Query {
   "An inspection by ID."
   inspection(id: ID!): Inspection
   "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
-  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int, after: String): InspectionConnection!
+  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(
     "Words to find; at least two characters."
     query: String!
     "How many hits to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
   ): [SearchHit!]!
 }
 
@@ -4163,7 +4187,7 @@ type ChangeConnection { "The changes on this page." edges: [ChangeEdge!]! "Where
 
 extend type Query {
   "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first. A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
-  changes(since: String, types: [String!], first: Int): ChangeConnection!
+  changes(since: String, types: [String!], first: Int = 20): ChangeConnection!
 }
 
 "Live changes, over server-sent events or graphql-ws."
@@ -4236,10 +4260,6 @@ input AgendaItemByIDsInput {
 	ID: ID!
 }
 
-input AreaByIDsInput {
-	ID: ID!
-}
-
 input BodyByIDsInput {
 	ID: ID!
 }
@@ -4280,7 +4300,8 @@ input ReportByIDsInput {
 type Entity {
 	findManyActionByIDs(reps: [ActionByIDsInput]!): [Action]
 	findManyAgendaItemByIDs(reps: [AgendaItemByIDsInput]!): [AgendaItem]
-	findManyAreaByIDs(reps: [AreaByIDsInput]!): [Area]
+	findAreaByID(id: ID!,): Area!
+	findAreaByCode(code: String,): Area!
 	findManyBodyByIDs(reps: [BodyByIDsInput]!): [Body]
 	findManyIndicatorByIDs(reps: [IndicatorByIDsInput]!): [Indicator]
 	findManyInspectionByIDs(reps: [InspectionByIDsInput]!): [Inspection]
@@ -5370,6 +5391,34 @@ func (ec *executionContext) field_Body_memberships_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Entity_findAreaByCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findAreaByID_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Entity_findManyActionByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5390,20 +5439,6 @@ func (ec *executionContext) field_Entity_findManyAgendaItemByIDs_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.AgendaItemByIDsInput, error) {
 			return ec.unmarshalNAgendaItemByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐAgendaItemByIDsInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["reps"] = arg0
-	return args, nil
-}
-
-func (ec *executionContext) field_Entity_findManyAreaByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
-		func(ctx context.Context, v any) ([]*model.AreaByIDsInput, error) {
-			return ec.unmarshalNAreaByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐAreaByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9068,27 +9103,27 @@ func (ec *executionContext) fieldContext_Entity_findManyAgendaItemByIDs(ctx cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Entity_findManyAreaByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Entity_findAreaByID(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_findManyAreaByIDs(ctx, field)
+			return ec.fieldContext_Entity_findAreaByID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Entity().FindManyAreaByIDs(ctx, fc.Args["reps"].([]*model.AreaByIDsInput))
+			return ec.Resolvers.Entity().FindAreaByID(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*store.Area) graphql.Marshaler {
-			return ec.marshalOArea2ᚕᚖcouncilgraphᚋstoreᚐArea(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Area) graphql.Marshaler {
+			return ec.marshalNArea2ᚖcouncilgraphᚋstoreᚐArea(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_findManyAreaByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Entity_findAreaByID(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Entity",
 		Field:      field,
@@ -9105,7 +9140,51 @@ func (ec *executionContext) fieldContext_Entity_findManyAreaByIDs(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Entity_findManyAreaByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Entity_findAreaByID_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findAreaByCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findAreaByCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindAreaByCode(ctx, fc.Args["code"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Area) graphql.Marshaler {
+			return ec.marshalNArea2ᚖcouncilgraphᚋstoreᚐArea(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findAreaByCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Area(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findAreaByCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17436,48 +17515,6 @@ func UnmarshalAgendaItemByIDsInput(ctx context.Context, raw any) (model.AgendaIt
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAreaByIDsInput(ctx context.Context, obj any) (model.AreaByIDsInput, error) {
-	var it model.AreaByIDsInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"ID"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "ID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
-			data, err := ec.unmarshalNID2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ID = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAreaByIDsInput unmarshals raw into the AreaByIDsInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAreaByIDsInput(ctx context.Context, raw any) (model.AreaByIDsInput, error) {
-	var out model.AreaByIDsInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AreaByIDsInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputBodyByIDsInput(ctx context.Context, obj any) (model.BodyByIDsInput, error) {
 	var it model.BodyByIDsInput
 	if obj == nil {
@@ -19243,11 +19280,17 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyAgendaItemByIDs(ctx, field)
 				})
-		case "findManyAreaByIDs":
+		case "findAreaByID":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._Entity_findManyAreaByIDs(ctx, field)
+					return ec._Entity_findAreaByID(ctx, field)
+				})
+		case "findAreaByCode":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findAreaByCode(ctx, field)
 				})
 		case "findManyBodyByIDs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -21966,20 +22009,6 @@ func (ec *executionContext) marshalNArea2ᚖcouncilgraphᚋstoreᚐArea(ctx cont
 	return ec._Area(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAreaByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐAreaByIDsInput(ctx context.Context, v any) ([]*model.AreaByIDsInput, error) {
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]*model.AreaByIDsInput, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalOAreaByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐAreaByIDsInput(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
 func (ec *executionContext) unmarshalNAreaKind2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23585,32 +23614,11 @@ func (ec *executionContext) unmarshalOAgendaItemByIDsInput2ᚖcouncilgraphᚋgra
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOArea2ᚕᚖcouncilgraphᚋstoreᚐArea(ctx context.Context, sel ast.SelectionSet, v []*store.Area) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOArea2ᚖcouncilgraphᚋstoreᚐArea(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
 func (ec *executionContext) marshalOArea2ᚖcouncilgraphᚋstoreᚐArea(ctx context.Context, sel ast.SelectionSet, v *store.Area) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Area(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalOAreaByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐAreaByIDsInput(ctx context.Context, v any) (*model.AreaByIDsInput, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := ec.unmarshalInputAreaByIDsInput(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOAttendanceStatus2ᚖstring(ctx context.Context, v any) (*string, error) {

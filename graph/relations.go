@@ -125,3 +125,18 @@ func (r *Resolver) search(ctx context.Context, query string, first *int) ([]mode
 	}
 	return out, nil
 }
+
+// areaByCode resolves a representation of an area by its GSS code, the
+// key a partner's subgraph holds: the codes of one _entities request go to
+// the store in one find (the area loader by code). Nil when no area the
+// caller may see has the code.
+func areaByCode(ctx context.Context, code *string) (*store.Area, error) {
+	if code == nil {
+		return nil, nil
+	}
+	found, err := loaders.For(ctx).AreasByCode.Load(ctx, *code)
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	return found[0], nil
+}

@@ -37,6 +37,10 @@ type CostLimit struct {
 	TokenLimit int
 	Stats      *statsCache
 	Cache      graphql.Cache[*ast.QueryDocument]
+	// Expose adds extensions.costLimit to each admitted operation's
+	// answer: {"reckoned": its cost, "ceiling": the caller's}, so that a
+	// partner can hold its router's estimate against the graph's own.
+	Expose bool
 }
 
 var (
@@ -96,7 +100,21 @@ func (c CostLimit) InterceptOperation(ctx context.Context, next graphql.Operatio
 	if err != nil {
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "%s", err.Message))
 	}
-	return next(store.WithBudget(ctx, min(cost, c.MaxRecords)))
+	h := next(store.WithBudget(ctx, min(cost, c.MaxRecords)))
+	if !c.Expose {
+		return h
+	}
+	ceiling := c.Ceilings[auth.CallerFrom(ctx).Scope]
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp != nil {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
+			}
+			resp.Extensions["costLimit"] = map[string]int{"reckoned": cost, "ceiling": ceiling}
+		}
+		return resp
+	}
 }
 
 // statsCache holds the store's stats, read again in the background once

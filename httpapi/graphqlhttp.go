@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -47,7 +48,13 @@ const (
 //     its error code names: 401 UNAUTHENTICATED, 403 FORBIDDEN,
 //     429 RATE_LIMITED, 500 INTERNAL, 503 SERVICE_UNAVAILABLE.
 //   - GET runs queries only; a mutation over GET gets 405 with Allow: POST.
-type GraphQLHTTP struct{}
+//   - GET and POST answers alike carry the caching headers decideCaching
+//     chooses (a router caches by them, and sends every fetch as a POST);
+//     a GET whose If-None-Match names the answer's ETag gets 304.
+type GraphQLHTTP struct {
+	// MaxAge is the max-age of anonymous queries' answers.
+	MaxAge time.Duration
+}
 
 var _ graphql.Transport = GraphQLHTTP{}
 
@@ -59,7 +66,7 @@ func (GraphQLHTTP) Supports(r *http.Request) bool {
 }
 
 // Do executes one request.
-func (GraphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t GraphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	media := negotiate(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
@@ -104,10 +111,16 @@ func (GraphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
-	if r.Method == http.MethodGet && httpCaching(w, r, media) {
+	body, err := json.Marshal(resp)
+	if err != nil {
+		apierr.Writef(w, apierr.Internal, "internal error: could not encode the response")
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	if decideCaching(ctx, opCtx.Operation, resp, media, body, t.MaxAge).write(w, r) {
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // negotiate picks the response media type for an Accept header: the
@@ -260,7 +273,9 @@ func statusWithoutData(errs gqlerror.List) int {
 
 // writeErrors writes the response of a request that failed before it
 // executed: errors, and extensions if any, but no data entry.
+// writeErrors writes an answer of errors alone, which no cache keeps.
 func writeErrors(w http.ResponseWriter, status int, resp *graphql.Response) {
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, struct {
 		Errors     gqlerror.List  `json:"errors"`
 		Extensions map[string]any `json:"extensions,omitempty"`

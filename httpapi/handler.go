@@ -52,7 +52,9 @@ type Config struct {
 	// ceiling, since batches go when their level is complete (loaders).
 	LoaderWait time.Duration
 	// ExposeCost adds extensions.cost (MongoDB round trips) to every
-	// response; the store's client needs CostMonitor.
+	// response, and extensions.costLimit (the operation's reckoned cost
+	// and the caller's ceiling, see CostLimit) to every admitted
+	// operation's; the store's client needs CostMonitor.
 	ExposeCost bool
 	// Timeout bounds each request, MongoDB queries included (default 10s).
 	Timeout time.Duration
@@ -112,7 +114,7 @@ type Config struct {
 	// NewResponseCache on the same store), so that its owner can read its
 	// Stats, e.g. for metrics; ResponseCacheSize is then ignored.
 	ResponseCache *ResponseCache
-	// CacheMaxAge is the max-age of anonymous GET answers (default 60s;
+	// CacheMaxAge is the max-age of anonymous queries' answers, GET or POST (default 60s;
 	// negative for 0).
 	CacheMaxAge time.Duration
 	// SnapshotSize is the most bytes of documents the store keeps in
@@ -220,7 +222,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql.AddTransport(transport.SSE{})
 	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second, InitTimeout: cfg.SocketInitTimeout,
 		Implementation: socketAccepter{present: graph.ErrorPresenter(log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})}})
-	gql.AddTransport(GraphQLHTTP{})
+	gql.AddTransport(GraphQLHTTP{MaxAge: cfg.CacheMaxAge})
 	// A subscription's events are resolved with fresh loaders each, so that
 	// a long-lived stream never shows what it cached earlier, and with a
 	// budget each, as one answer would have.
@@ -247,8 +249,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(TrustedDocuments{Manifest: cfg.Trusted})
 	}
 	gql.Use(DepthLimit{Max: cfg.MaxDepth})
+	stats := newStatsCache(s, log, cfg.StatsMaxAge)
 	gql.Use(CostLimit{Schema: schema.Schema(), Ceilings: cfg.CostCeilings, MaxFields: cfg.MaxFields, MaxRecords: cfg.MaxRecords,
-		TokenLimit: parserTokenLimit, Stats: newStatsCache(s, log, cfg.StatsMaxAge), Cache: queries})
+		TokenLimit: parserTokenLimit, Stats: stats, Cache: queries, Expose: cfg.ExposeCost})
 	gql.Use(OperationLog{Log: log})
 	if cfg.ExposeCost {
 		gql.Use(Cost{})
@@ -258,7 +261,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	}
 	var cache *ResponseCache
 	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
-		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on", cfg.CacheMaxAge)
+		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on")
 	}
 	// The generation keys the response cache, the store's search index and
 	// its snapshot, and is on /metrics: follow it whether or not they are on.
@@ -268,6 +271,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		gql.Use(cache)
 	}
 	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
+	// The subgraph schema routers compose from carries the cost
+	// directives, reckoned with the stats the cost limit uses.
+	gql.AroundFields(graph.ServiceDirectives(schema.Schema(), stats.get))
 
 	cors := newCORS(cfg.CORSOrigins)
 

@@ -54,7 +54,6 @@ type ResponseCache struct {
 	store *store.Store
 	// introspectionOpen says everyone may introspect.
 	introspectionOpen bool
-	maxAge            time.Duration
 	max               int64
 
 	mu      sync.Mutex
@@ -81,10 +80,11 @@ type CacheStats struct {
 	Bytes, Entries int64
 }
 
-// NewResponseCache makes a cache of at most maxBytes for s. maxAge is the
-// HTTP max-age given to anonymous GET answers.
-func NewResponseCache(s *store.Store, maxBytes int64, introspectionOpen bool, maxAge time.Duration) *ResponseCache {
-	c := &ResponseCache{store: s, introspectionOpen: introspectionOpen, maxAge: maxAge, max: maxBytes}
+// NewResponseCache makes a cache of at most maxBytes for s. What HTTP
+// caches may keep is decided apart from it (decideCaching), so that
+// turning it off changes no header.
+func NewResponseCache(s *store.Store, maxBytes int64, introspectionOpen bool) *ResponseCache {
+	c := &ResponseCache{store: s, introspectionOpen: introspectionOpen, max: maxBytes}
 	// The count bound is never reached: put evicts by bytes itself.
 	c.entries, _ = simplelru.NewLRU[string, []byte](math.MaxInt, func(k string, v []byte) {
 		c.bytes -= weight(k, v)
@@ -125,13 +125,10 @@ func (c *ResponseCache) InterceptOperation(ctx context.Context, next graphql.Ope
 	if !ok {
 		return next(ctx)
 	}
-	if note != nil {
-		note.key, note.keyed, note.maxAge = key, auth.CallerFrom(ctx).Client != nil, c.maxAge
-	}
 	if data, ok := c.get(key, gen); ok {
 		c.hits.Add(1)
 		if note != nil {
-			note.outcome, note.cacheable = "hit", true
+			note.outcome = "hit"
 		}
 		return graphql.OneShot(&graphql.Response{Data: data})
 	}
@@ -144,9 +141,6 @@ func (c *ResponseCache) InterceptOperation(ctx context.Context, next graphql.Ope
 		resp := h(ctx)
 		if resp == nil || len(resp.Errors) > 0 || resp.Data == nil || ctx.Err() != nil {
 			return resp
-		}
-		if note != nil {
-			note.cacheable = true
 		}
 		c.put(key, gen, bytes.Clone(resp.Data))
 		return resp
@@ -237,14 +231,9 @@ func introspects(doc string) bool { return introspectionField.MatchString(doc) }
 
 var introspectionField = regexp.MustCompile(`__(schema|type)\b`)
 
-// cacheNote is what the cache tells the transport (for HTTP caching) and
-// the request log about one request.
+// cacheNote is what the cache tells the request log about one request.
 type cacheNote struct {
-	outcome   string // "hit", "miss", or "" when the cache did not apply
-	key       string
-	cacheable bool
-	keyed     bool
-	maxAge    time.Duration
+	outcome string // "hit", "miss", or "" when the cache did not apply
 }
 
 type cacheNoteKey struct{}
@@ -259,37 +248,74 @@ func cacheNoteFrom(ctx context.Context) *cacheNote {
 	return n
 }
 
-// varyHeaders are the request headers that change a GET's answer.
+// varyHeaders are the request headers that change an answer: the two that
+// can carry an API key (auth.Middleware reads both) and the one that picks
+// its media type.
 const varyHeaders = "Authorization, X-API-Key, Accept"
 
-// httpCaching sets the HTTP caching headers of a GET's answer, once it has
-// run, and writes 304 Not Modified (reporting true) when the request's
-// If-None-Match names the answer's ETag. The ETag is strong: it stands for
-// the cache key (document, operation, variables, level, generation) and
-// the media type, which together fix the answer's bytes. Anonymous
-// answers may be kept by any cache for max-age; keyed ones only by the
-// caller's own, and checked each time. An answer the response cache would
-// not keep (errors, a deadline) is kept by none.
-func httpCaching(w http.ResponseWriter, r *http.Request, media string) bool {
-	n := cacheNoteFrom(r.Context())
-	if n == nil || n.key == "" {
-		return false
+// cachePolicy is what HTTP caches (a browser's, a CDN, a partner's router)
+// may do with one answer. It is decided here and nowhere else, from what
+// the request was and what it answered, whatever the response cache did
+// and whatever the document's text mentions:
+//
+//   - An answer that is not a query's, or that has errors or no data, or
+//     whose request was cut short, is kept by none: no-store.
+//   - A keyed caller's answer (it may hold what only that key may see) is
+//     kept only by the caller's own cache and checked each time: private,
+//     no-cache, with an ETag.
+//   - An anonymous caller's answer is the same for every anonymous caller:
+//     public, max-age, with an ETag.
+//
+// Every answer carries Vary on the headers that carry a key and on
+// Accept, so that a shared cache never serves one caller's answer to
+// another.
+type cachePolicy struct {
+	cacheControl string
+	etag         string
+}
+
+// decideCaching is the policy of resp, the answer to op for the caller of
+// ctx, as body in media. The ETag is strong: it hashes the caller's
+// visibility level, whether it is keyed, the media type and the body's
+// bytes, so that it matches only the same bytes for a caller who may see
+// them.
+func decideCaching(ctx context.Context, op *ast.OperationDefinition, resp *graphql.Response, media string, body []byte, maxAge time.Duration) cachePolicy {
+	if op == nil || op.Operation != ast.Query || resp == nil || len(resp.Errors) > 0 || resp.Data == nil || ctx.Err() != nil {
+		return cachePolicy{cacheControl: "no-store"}
 	}
+	keyed := auth.CallerFrom(ctx).Client != nil
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(store.LevelOf(ctx)))
+	h.Write(n[:])
+	if keyed {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
+	}
+	h.Write([]byte(media + "\x00"))
+	h.Write(body)
+	p := cachePolicy{etag: `"` + hex.EncodeToString(h.Sum(nil)[:20]) + `"`}
+	if keyed {
+		p.cacheControl = "private, no-cache"
+	} else {
+		p.cacheControl = fmt.Sprintf("public, max-age=%d", int(maxAge/time.Second))
+	}
+	return p
+}
+
+// write sets p's headers on w. For a GET whose If-None-Match names
+// the answer's ETag it writes 304 Not Modified and reports true; a POST is
+// never answered 304 (If-None-Match on a POST asks something else).
+func (p cachePolicy) write(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Add("Vary", varyHeaders)
-	if !n.cacheable {
-		h.Set("Cache-Control", "no-store")
+	h.Set("Cache-Control", p.cacheControl)
+	if p.etag == "" {
 		return false
 	}
-	sum := sha256.Sum256([]byte(n.key + "\x00" + media))
-	etag := `"` + hex.EncodeToString(sum[:20]) + `"`
-	h.Set("ETag", etag)
-	if n.keyed {
-		h.Set("Cache-Control", "private, no-cache")
-	} else {
-		h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(n.maxAge/time.Second)))
-	}
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+	h.Set("ETag", p.etag)
+	if r.Method == http.MethodGet && etagMatches(r.Header.Get("If-None-Match"), p.etag) {
 		h.Del("Content-Type")
 		w.WriteHeader(http.StatusNotModified)
 		return true

@@ -370,13 +370,84 @@ func TestHTTPCaching(t *testing.T) {
 		t.Errorf("persisted query If-None-Match: %d", w.Code)
 	}
 
-	// An answer with errors is kept by no HTTP cache; POST gets no ETag.
+	// An answer with errors is kept by no HTTP cache.
 	bad := get(t, h, "", url.Values{"query": {`{ people(first: -1) { totalCount } }`}}, nil)
 	if !strings.Contains(bad.Body.String(), `"errors"`) || bad.Header().Get("ETag") != "" || bad.Header().Get("Cache-Control") != "no-store" {
 		t.Errorf("an answer %s got ETag %q, Cache-Control %q", bad.Body, bad.Header().Get("ETag"), bad.Header().Get("Cache-Control"))
 	}
-	if r := do(t, h, "", "", doc(pq)); r.header.Get("ETag") != "" || r.header.Get("Cache-Control") != "" {
-		t.Errorf("POST got ETag %q, Cache-Control %q", r.header.Get("ETag"), r.header.Get("Cache-Control"))
+}
+
+// TestCachingHeadersEveryCombination asks the same kinds of operation as
+// anonymous and keyed callers (with either header that carries a key),
+// over GET and POST, with the response cache on and off and introspection
+// open and restricted, with a document that names __type in a comment: the
+// caching headers depend only on who asked, what was asked and whether it
+// answered without errors.
+func TestCachingHeadersEveryCombination(t *testing.T) {
+	ctx := context.Background()
+	type caller struct{ name, header, prefix string }
+	callers := []caller{{"anonymous", "", ""}, {"X-API-Key", "X-API-Key", ""}, {"Authorization", "Authorization", "Bearer "}}
+	type operation struct {
+		name, query string
+		ok          bool // answered without errors
+	}
+	operations := []operation{
+		{"query", `{ people { totalCount } }`, true},
+		{"query naming __type in a comment", "# __type(name: \"Person\")\n{ people { totalCount } }", true},
+		{"query with errors", `{ people(first: -1) { totalCount } }`, false},
+		{"mutation", `mutation { people { totalCount } }`, false},
+	}
+	for _, cacheSize := range []int64{0, -1} {
+		for _, intro := range []string{"on", "authenticated", "off"} {
+			s, h, _ := cacheEnv(t, httpapi.Config{CacheMaxAge: 45 * time.Second, ResponseCacheSize: cacheSize, Introspection: intro})
+			key, _, err := auth.CreateKey(ctx, s, "p", "", []string{auth.ScopePartner}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range callers {
+				for _, op := range operations {
+					for _, method := range []string{http.MethodGet, http.MethodPost} {
+						name := fmt.Sprintf("cache %d, introspection %s, %s, %s, %s", cacheSize, intro, c.name, op.name, method)
+						var req *http.Request
+						if method == http.MethodGet {
+							req = httptest.NewRequest(method, "/graphql?"+url.Values{"query": {op.query}}.Encode(), nil)
+						} else {
+							req = httptest.NewRequest(method, "/graphql", strings.NewReader(string(doc(op.query))))
+							req.Header.Set("Content-Type", "application/json")
+						}
+						if c.header != "" {
+							req.Header.Set(c.header, c.prefix+key)
+						}
+						w := httptest.NewRecorder()
+						h.ServeHTTP(w, req)
+						hd := w.Header()
+						cc, etag, vary := hd.Get("Cache-Control"), hd.Get("ETag"), strings.Join(hd.Values("Vary"), ", ")
+						switch {
+						case !op.ok:
+							if cc != "no-store" || etag != "" {
+								t.Errorf("%s: %d %.200s: Cache-Control %q, ETag %q", name, w.Code, w.Body, cc, etag)
+							}
+							continue
+						case w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors"`):
+							t.Errorf("%s: %d %.300s", name, w.Code, w.Body)
+							continue
+						case c.header == "" && cc != "public, max-age=45":
+							t.Errorf("%s: anonymous Cache-Control %q", name, cc)
+						case c.header != "" && cc != "private, no-cache":
+							t.Errorf("%s: keyed Cache-Control %q", name, cc)
+						}
+						if !strings.HasPrefix(etag, `"`) {
+							t.Errorf("%s: ETag %q", name, etag)
+						}
+						for _, want := range []string{"Authorization", "X-API-Key", "Accept"} {
+							if !strings.Contains(vary, want) {
+								t.Errorf("%s: Vary %q lacks %s", name, vary, want)
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -38,6 +38,9 @@ type Loaders struct {
 	// ObservationsByPeriod holds every area's figure for one period of one
 	// indicator: what comparators ask for.
 	ObservationsByPeriod *Loader[store.IndicatorPeriod, []*store.Observation]
+	// AreasByCode holds the areas with each GSS code (the key partners
+	// hold for an area).
+	AreasByCode *Loader[string, []*store.Area]
 }
 
 // ref names one reference field of one kind.
@@ -73,6 +76,7 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		return append(opt(v.AuthorID), opt(v.LeadMemberID)...)
 	}))
 	l.ObservationsByPeriod = newLoader(d, many("Observation by period", s.FindObservationsByIndicatorPeriods, periodOf))
+	l.AreasByCode = newLoader(d, many("Area by code", s.FindAreasByCodes, func(v *store.Area) []string { return opt(v.Code) }))
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.

@@ -14,7 +14,19 @@ const SDL = `# councilgraph: one graph over a council's published record — its
 # any of them.
 
 extend schema
-  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@cost", "@listSize"])
+
+"""
+What a router (Apollo Router, Cosmo, Hive Gateway) may reckon a field, an
+argument or a type to cost, by Federation 2.9's demand control. The schema
+the service serves (` + "`" + `_service { sdl }` + "`" + `) carries these and @listSize, worked
+out from the same rules and data sizes as the graph's own cost limit; this
+file only declares them.
+"""
+directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+
+"How many elements a router may reckon a list field to hold: its slicing argument (` + "`" + `first` + "`" + `) when given, else assumedSize."
+directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
 
 """
 Marks an entity whose representations are resolved together, in one batch
@@ -37,16 +49,16 @@ interface Node {
   id: ID!
 }
 
-"Where a page of a list ends and whether more follows."
-type PageInfo {
+"Where a page of a list ends and whether more follows. Shareable: a partner's subgraph may define the same."
+type PageInfo @shareable {
   "True when another page follows this one."
   hasNextPage: Boolean!
   "Pass as ` + "`" + `after` + "`" + ` to fetch the next page; null on an empty page."
   endCursor: String
 }
 
-"Where a fact came from: a published document and a place in it."
-type Source {
+"Where a fact came from: a published document and a place in it. Shareable: a partner's subgraph may define the same."
+type Source @shareable {
   "The document's file name, e.g. ` + "`" + `cabinet-2023-06-15-agenda-pack.txt` + "`" + `."
   document: String!
   "The document's title, where recorded."
@@ -104,7 +116,7 @@ type Organisation implements Node @key(fields: "id") @entityResolver(multi: true
   "People who work for it, by name."
   people(
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): PersonConnection!
@@ -141,7 +153,7 @@ type Person implements Node @key(fields: "id") @entityResolver(multi: true) {
   "Meetings they attended or sent apologies to."
   attendance(
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): AttendanceConnection!
@@ -219,7 +231,7 @@ type Body implements Node @key(fields: "id") @entityResolver(multi: true) {
     "Only meetings in this state."
     status: MeetingStatus
     "How many to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
     "A cursor from a previous page's ` + "`" + `pageInfo.endCursor` + "`" + `."
     after: String
   ): MeetingConnection!
@@ -644,7 +656,7 @@ enum AreaKind {
 }
 
 "A place figures are published for: the borough, a region, England or a comparator group."
-type Area implements Node @key(fields: "id") @entityResolver(multi: true) {
+type Area implements Node @key(fields: "id") @key(fields: "code") {
   "The area's ID, e.g. ` + "`" + `area:north-east` + "`" + `."
   id: ID!
   "Its name."
@@ -932,47 +944,47 @@ Entry points. Lists are pages: ` + "`" + `first` + "`" + ` (1 to 100, default 20
 at or after a moment, for partners who sync.
 """
 type Query {
-  "Any record by its ID; null when there is none."
-  node(id: ID!): Node
-  "Several records by ID, in the order asked; null for each that does not exist."
-  nodes(ids: [ID!]!): [Node]!
+  "Any record by its ID; null when there is none. Shareable: a partner's subgraph may have its own ` + "`" + `node` + "`" + ` for its own IDs (a gateway sends each ` + "`" + `node` + "`" + ` to the subgraph whose types its selection asks for)."
+  node(id: ID!): Node @shareable
+  "Several records by ID, in the order asked; null for each that does not exist. Shareable, as ` + "`" + `node` + "`" + ` is."
+  nodes(ids: [ID!]!): [Node]! @shareable
 
   "A person by ID."
   person(id: ID!): Person
   "People by name; ` + "`" + `name` + "`" + ` matches any part of a name or alias, ignoring case and accents."
-  people(name: String, organisation: ID, updatedSince: DateTime, first: Int, after: String): PersonConnection!
+  people(name: String, organisation: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
   "An organisation by ID."
   organisation(id: ID!): Organisation
   "Organisations by name."
-  organisations(kind: OrganisationKind, updatedSince: DateTime, first: Int, after: String): OrganisationConnection!
+  organisations(kind: OrganisationKind, updatedSince: DateTime, first: Int = 20, after: String): OrganisationConnection!
   "A body by ID."
   body(id: ID!): Body
   "Bodies by name."
-  bodies(kind: BodyKind, updatedSince: DateTime, first: Int, after: String): BodyConnection!
+  bodies(kind: BodyKind, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
   "A meeting by ID."
   meeting(id: ID!): Meeting
   "Meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
-  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int, after: String): MeetingConnection!
+  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
   "An agenda item by ID."
   agendaItem(id: ID!): AgendaItem
   "A report by ID."
   report(id: ID!): Report
   "Reports, by ID; ` + "`" + `body` + "`" + ` keeps those put to that body's meetings."
-  reports(body: ID, updatedSince: DateTime, first: Int, after: String): ReportConnection!
+  reports(body: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
   "A plan by ID."
   plan(id: ID!): Plan
   "Plans, by ID."
-  plans(updatedSince: DateTime, first: Int, after: String): PlanConnection!
+  plans(updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
   "A priority by ID."
   priority(id: ID!): Priority
   "An action by ID."
   action(id: ID!): Action
   "Actions, by ID; ` + "`" + `owner` + "`" + ` is a person's ID; ` + "`" + `dueBefore` + "`" + ` keeps those due before that day."
-  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int, after: String): ActionConnection!
+  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
   "An indicator by ID."
   indicator(id: ID!): Indicator
   "Indicators, by name."
-  indicators(theme: String, updatedSince: DateTime, first: Int, after: String): IndicatorConnection!
+  indicators(theme: String, updatedSince: DateTime, first: Int = 20, after: String): IndicatorConnection!
   "An area by ID."
   area(id: ID!): Area
   "Every area figures are published for, by name."
@@ -980,14 +992,14 @@ type Query {
   "An inspection by ID."
   inspection(id: ID!): Inspection
   "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
-  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int, after: String): InspectionConnection!
+  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(
     "Words to find; at least two characters."
     query: String!
     "How many hits to return: 1 to 100, default 20."
-    first: Int
+    first: Int = 20
   ): [SearchHit!]!
 }
 
@@ -1032,7 +1044,7 @@ type ChangeConnection { "The changes on this page." edges: [ChangeEdge!]! "Where
 
 extend type Query {
   "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first. A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
-  changes(since: String, types: [String!], first: Int): ChangeConnection!
+  changes(since: String, types: [String!], first: Int = 20): ChangeConnection!
 }
 
 "Live changes, over server-sent events or graphql-ws."

@@ -19,3 +19,10 @@ type Area struct {
 func (s *Store) FindAreas(ctx context.Context) ([]*Area, error) {
 	return find[Area](ctx, readOf[Area](ctx, s), bson.D{}, sortBy(byName))
 }
+
+// FindAreasByCodes returns the areas with the given GSS codes, by name: the
+// key a partner's subgraph holds for an area. Areas are few, so no index
+// serves it.
+func (s *Store) FindAreasByCodes(ctx context.Context, codes []string) ([]*Area, error) {
+	return find[Area](ctx, readOf[Area](ctx, s), bson.D{{Key: "code", Value: bson.D{{Key: "$in", Value: codes}}}}, sortBy(byName))
+}

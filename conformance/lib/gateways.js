@@ -38,6 +38,9 @@ export const gateways = [
     // partner's fields on two root fields' organisations.
     trustsRequests: ['councilgraph', 'councilgraph', 'nhs'],
     organisationsRequests: ['councilgraph', 'nhs', 'nhs'],
+    // The README's two-way query: the person and organisation, the trust,
+    // its safeguarding lead.
+    twoWayRequests: ['councilgraph', 'nhs', 'councilgraph'],
     // Entities of several types go in one _entities field.
     entitiesFields: 1,
     // An entity that councilgraph answers null for (an unknown ID) leaves its
@@ -70,6 +73,11 @@ export const gateways = [
     // request, each under an alias (_v0__entities, _v1__entities).
     trustsRequests: ['councilgraph', 'nhs'],
     organisationsRequests: ['councilgraph', 'nhs'],
+    // The same, with one more request to councilgraph first: once any
+    // entity of the supergraph has a second key (Area's code), Hive
+    // Gateway 2.15 asks councilgraph again for the person's organisation
+    // through _entities before it asks the trust service.
+    twoWayRequests: ['councilgraph', 'councilgraph', 'nhs', 'councilgraph'],
     // One _entities field per entity type, in the same request.
     entitiesFields: 3,
     // The same null is an error, at the first field it reaches, with its

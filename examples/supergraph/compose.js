@@ -5,6 +5,7 @@
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 
+import { typeDefs as icbTypeDefs } from './icb.js';
 import { typeDefs as nhsTypeDefs } from './nhs.js';
 
 /**
@@ -33,17 +34,19 @@ export async function councilgraphSDL(url) {
 }
 
 /**
- * Composes councilgraph and the NHS trust subgraph into a supergraph.
+ * Composes councilgraph and the NHS trust subgraph into a supergraph, and
+ * the integrated care board's directory (icb.js) too when given.
  *
- * @param {{councilgraph: {url: string, sdl: string}, nhs: {url: string}}} subgraphs
+ * @param {{councilgraph: {url: string, sdl: string}, nhs: {url: string}, icb?: {url: string}}} subgraphs
  *   where the gateway sends each subgraph's requests, and councilgraph's SDL
  * @returns {{supergraphSdl: string, hints: {code: string, message: string}[]}}
  * @throws {Error} naming every composition error when the schemas do not compose
  */
-export function composeSupergraph({ councilgraph, nhs }) {
+export function composeSupergraph({ councilgraph, nhs, icb }) {
   const composed = composeServices([
     { name: 'councilgraph', url: councilgraph.url, typeDefs: parse(councilgraph.sdl) },
     { name: 'nhs', url: nhs.url, typeDefs: nhsTypeDefs },
+    ...(icb ? [{ name: 'icb', url: icb.url, typeDefs: icbTypeDefs }] : []),
   ]);
   if (composed.errors?.length) {
     throw new Error(`composing the supergraph:\n${composed.errors.map(String).join('\n')}`);

@@ -52,10 +52,6 @@ type AgendaItemByIDsInput struct {
 	ID string `json:"ID"`
 }
 
-type AreaByIDsInput struct {
-	ID string `json:"ID"`
-}
-
 // A page of attendance records.
 type AttendanceConnection struct {
 	// The records on this page.
@@ -226,7 +222,7 @@ type OrganisationEdge struct {
 	Node *store.Organisation `json:"node"`
 }
 
-// Where a page of a list ends and whether more follows.
+// Where a page of a list ends and whether more follows. Shareable: a partner's subgraph may define the same.
 type PageInfo struct {
 	// True when another page follows this one.
 	HasNextPage bool `json:"hasNextPage"`
