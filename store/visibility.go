@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"maps"
+	"reflect"
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Level is how much a caller may see. Every find and count the store runs
@@ -15,12 +18,13 @@ type Level int
 
 // The levels, each seeing all the one before it sees.
 const (
-	// Public sees PUBLIC records, without contact details or the content of
-	// exempt agenda items.
+	// Public sees PUBLIC records, without contact details or what belongs
+	// to an exempt agenda item (its reports, actions and declarations).
 	Public Level = iota
 	// Partner also sees PARTNER records and people's contact details.
 	Partner
-	// Officer sees everything, exempt business included.
+	// Officer sees everything, the exempt business under exempt agenda
+	// items included.
 	Officer
 )
 
@@ -78,17 +82,19 @@ func (p *Person) redact(l Level) {
 	}
 }
 
-// redact withholds exempt business from all but officers: the item's
-// existence, number, title and exemption stay visible, and nothing else
-// (what belongs to it, its reports, actions and declarations, is OFFICER:
-// see levels.go).
-func (a *AgendaItem) redact(l Level) {
-	if a.Exempt && l < Officer {
-		a.Minutes, a.Decision, a.Outcome, a.PresenterID = nil, nil, nil, nil
-		a.MinuteRef, a.Pages, a.ExemptionParagraph, a.Notes = nil, nil, nil, nil
-		a.Sources = []Source{}
-	}
-}
+// An exempt agenda item has no redact of its own: the rule for exempt
+// business is that what a public document prints is public, and what is
+// withheld is what it does not print. The item as the published agenda and
+// minutes print it (its number, title, minute reference, the Schedule 12A
+// paragraph the law requires to be published, the printed minute and
+// decision, and the sources that print them) is shown at the item's own
+// level like any record; the exempt report and whatever else belongs to
+// the item (its reports, actions and declarations) is OFFICER, whatever
+// its own level (see withholds in levels.go), and so is absent for others
+// on every path: lookups, lists, counts, search, downloads and the change
+// feed. A data set that holds a fact of an exempt item the public documents
+// do not print keeps it off the item, in one of those records, or declares
+// the item OFFICER.
 
 // admits reports whether level l may see record d: the rule scoped sends to
 // the server (on the stored visibility, d's Effective level), for the finds
@@ -98,4 +104,83 @@ func admits(l Level, d Doc) bool { return admitsLevel(l, d.Base().Effective) }
 // admitsLevel is admits for a record whose stored visibility is v.
 func admitsLevel(l Level, v string) bool {
 	return l >= Officer || slices.Contains(visibleTo(l), v)
+}
+
+// refHider blanks, in the records of one kind a caller downloads, the
+// references to records the caller may not see: a reference is shown only
+// where the record it names is, so that the ID of a withheld record (the
+// report of an exempt item, a PARTNER person owning a public action) never
+// reaches a caller through a record that is not withheld. The graph needs
+// no such step, since it resolves a reference to the record itself, under
+// the caller's level (null where hidden); a download prints the ID.
+type refHider struct {
+	k *Kind
+	// hidden holds the IDs, of every kind k's references name, of the
+	// records above the caller's level.
+	hidden map[string]bool
+}
+
+// nestedRefs lists, by kind, the kinds its records name outside the kinds
+// table's references: a priority's progress updates name their reports.
+var nestedRefs = map[string][]string{"Priority": {"Report"}}
+
+// newRefHider reads, for a caller of ctx's level, the IDs of the records
+// above that level that records of kind k can name: one find, projected to
+// the ID, per kind named, on the visibility index. There are few of them
+// (what a level hides is the exception), so a download holds them all
+// however large it is. An officer is hidden nothing and gets nil.
+func (s *Store) newRefHider(ctx context.Context, k *Kind) (*refHider, error) {
+	l := LevelOf(ctx)
+	if l >= Officer {
+		return nil, nil
+	}
+	named := map[string]bool{}
+	for _, r := range k.Refs {
+		named[r.To] = true
+	}
+	for _, to := range nestedRefs[k.Name] {
+		named[to] = true
+	}
+	h := &refHider{k: k, hidden: map[string]bool{}}
+	for _, to := range slices.Sorted(maps.Keys(named)) {
+		c := s.coll(KindNamed(to))
+		above := bson.D{{Key: "visibility", Value: bson.D{{Key: "$nin", Value: visibleTo(l)}}}}
+		found, err := findUnscoped[Stamp](ctx, c, above, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(oneReply))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			h.hidden[f.ID] = true
+		}
+	}
+	return h, nil
+}
+
+// hide blanks d's references to hidden records: a single one becomes
+// null, a list loses them. A required reference always names a record the
+// caller may see, because it carries (a record is hidden with what it
+// cannot be shown without), and is left as it is.
+func (h *refHider) hide(d Doc) {
+	if h == nil || len(h.hidden) == 0 {
+		return
+	}
+	v := reflect.ValueOf(d).Elem()
+	for _, r := range h.k.Refs {
+		f := v.FieldByIndex(h.k.refField[r.Field])
+		switch x := f.Interface().(type) {
+		case *string:
+			if x != nil && h.hidden[*x] {
+				f.Set(reflect.Zero(f.Type()))
+			}
+		case []string:
+			f.Set(reflect.ValueOf(slices.DeleteFunc(slices.Clone(x), func(id string) bool { return h.hidden[id] })))
+		}
+	}
+	if p, ok := d.(*Priority); ok {
+		for i, u := range p.Updates {
+			if u.ReportID != nil && h.hidden[*u.ReportID] {
+				p.Updates[i].ReportID = nil
+			}
+		}
+	}
 }
