@@ -173,7 +173,9 @@ func (h *refHider) hide(d Doc) {
 				f.Set(reflect.Zero(f.Type()))
 			}
 		case []string:
-			f.Set(reflect.ValueOf(slices.DeleteFunc(slices.Clone(x), func(id string) bool { return h.hidden[id] })))
+			if slices.ContainsFunc(x, func(id string) bool { return h.hidden[id] }) {
+				f.Set(reflect.ValueOf(slices.DeleteFunc(slices.Clone(x), func(id string) bool { return h.hidden[id] })))
+			}
 		}
 	}
 	if p, ok := d.(*Priority); ok {
