@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -126,9 +128,9 @@ var nestedRefs = map[string][]string{"Priority": {"Report"}}
 
 // newRefHider reads, for a caller of ctx's level, the IDs of the records
 // above that level that records of kind k can name: one find, projected to
-// the ID, per kind named, on the visibility index. There are few of them
-// (what a level hides is the exception), so a download holds them all
-// however large it is. An officer is hidden nothing and gets nil.
+// the ID, per kind named, on the visibility index. A download holds these
+// IDs, as many as the records a level hides (the exception), not its own
+// records, which it streams. An officer is hidden nothing and gets nil.
 func (s *Store) newRefHider(ctx context.Context, k *Kind) (*refHider, error) {
 	l := LevelOf(ctx)
 	if l >= Officer {
@@ -143,17 +145,34 @@ func (s *Store) newRefHider(ctx context.Context, k *Kind) (*refHider, error) {
 	}
 	h := &refHider{k: k, hidden: map[string]bool{}}
 	for _, to := range slices.Sorted(maps.Keys(named)) {
-		c := s.coll(KindNamed(to))
-		above := bson.D{{Key: "visibility", Value: bson.D{{Key: "$nin", Value: visibleTo(l)}}}}
-		found, err := findUnscoped[Stamp](ctx, c, above, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(oneReply))
-		if err != nil {
+		if err := h.read(ctx, s.coll(KindNamed(to)), l); err != nil {
 			return nil, err
-		}
-		for _, f := range found {
-			h.hidden[f.ID] = true
 		}
 	}
 	return h, nil
+}
+
+// read adds the IDs of c's records above level l to the hidden ones, a
+// download's batch at a time: embedded, the database works in this
+// process, and a larger batch would hold more of the collection at once.
+func (h *refHider) read(ctx context.Context, c *mongo.Collection, l Level) error {
+	above := bson.D{{Key: "visibility", Value: bson.D{{Key: "$nin", Value: visibleTo(l)}}}}
+	cur, err := c.Find(ctx, above, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(exportBatch))
+	if err != nil {
+		return dbError("find hidden "+c.Name(), err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		id, ok := cur.Current.Lookup("_id").StringValueOK()
+		if !ok {
+			return dbError("find hidden "+c.Name(), fmt.Errorf("a record's _id is not a string"))
+		}
+		h.hidden[id] = true
+	}
+	if err := cur.Err(); err != nil {
+		return dbError("find hidden "+c.Name(), err)
+	}
+	return nil
 }
 
 // hide blanks d's references to hidden records: a single one becomes
