@@ -23,6 +23,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/export"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -482,4 +483,91 @@ func readWholeFeed(t *testing.T, h http.Handler, key string) []byte {
 		}
 		vars["since"] = page.Changes.PageInfo.EndCursor
 	}
+}
+
+// TestReferencesToWithheldRecordsReadAsNull checks, on the marked sets
+// (package visibilitytest), that a record every caller sees names a
+// withheld one, in the graph and in both download formats, only to an
+// officer: a public priority's progress updates name the report of an
+// exempt item, and the report of the item the moved set makes exempt.
+// Downloads read what a level hides once per data generation, so the
+// second phase checks that the import of the moved set is seen.
+func TestReferencesToWithheldRecordsReadAsNull(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	protected := os.DirFS(visibilitytest.Protected())
+	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "protected"}); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	callers := map[string]string{"public": ""}
+	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
+		key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		callers[scope] = key
+	}
+	const (
+		priority = "priority:plan-public:1"
+		open     = "report:cabinet:2023-03-16:open"
+		land     = "report:cabinet:2023-03-16:land-zzofficer13"
+		moving   = "report:cabinet:2023-03-16:moving"
+	)
+	want := map[string]map[string][]string{
+		"before": {"public": {open, "", moving}, "partner": {open, "", moving}, "officer": {open, land, moving}},
+		"after":  {"public": {open, "", ""}, "partner": {open, "", ""}, "officer": {open, land, moving}},
+	}
+	check := func(phase string) {
+		for _, scope := range []string{"public", "partner", "officer"} {
+			key := callers[scope]
+			// The graph.
+			var graphed struct {
+				Data struct {
+					Priority struct {
+						Updates []struct{ Report *struct{ ID string } }
+					}
+				}
+			}
+			if err := json.Unmarshal(ask(t, h, key, `{ priority(id: "`+priority+`") { updates { report { id } } } }`), &graphed); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range graphed.Data.Priority.Updates {
+				id := ""
+				if u.Report != nil {
+					id = u.Report.ID
+				}
+				got = append(got, id)
+			}
+			if !slices.Equal(got, want[phase][scope]) {
+				t.Errorf("%s: %s gets the updates' reports as %q in the graph, want %q", phase, scope, got, want[phase][scope])
+			}
+			// NDJSON: each update's reportId.
+			row := ndjsonRecord(t, getPath(t, h, key, "/export/priorities.ndjson").Body.Bytes(), priority)
+			got = nil
+			updates, _ := row["updates"].([]any)
+			for _, u := range updates {
+				id, _ := u.(map[string]any)["reportId"].(string)
+				got = append(got, id)
+			}
+			if !slices.Equal(got, want[phase][scope]) {
+				t.Errorf("%s: %s downloads the updates' reportIds as %q in NDJSON, want %q", phase, scope, got, want[phase][scope])
+			}
+			// CSV: the updates cell names a report only where the graph does.
+			cell := csvRecord(t, getPath(t, h, key, "/export/priorities.csv").Body.Bytes(), priority)["updates"]
+			for _, id := range []string{open, land, moving} {
+				if shown := strings.Contains(cell, `"`+id+`"`); shown != slices.Contains(want[phase][scope], id) {
+					t.Errorf("%s: %s's priorities.csv names %s = %v: %s", phase, scope, id, shown, cell)
+				}
+			}
+		}
+	}
+	check("before")
+	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after")
 }
