@@ -42,6 +42,18 @@ type sourceLine struct {
 
 // sourceHandler shows one published document with its lines numbered and
 // the lines in ?lines=FROM-TO marked; each line is anchored as #L<n>.
+//
+// A page is the same for every caller, and withholds nothing, by the rule
+// the service keeps for exempt business: what a public document prints is
+// public. sources holds only published documents (a data set's records are
+// curated from them, data/FORMAT.md), so every line of one is public,
+// whichever records cite it and whatever their level. A line that only a
+// withheld record cites (the exempt report below an exempt agenda item)
+// was printed for anyone to read; what is withheld is never in these
+// documents, the exempt report itself being unpublished. In the Stockton
+// set the exempt report of TVCA 44/22 cites the minute printed at line 587
+// of the Cabinet pack of 15 June 2023, which the public agenda item cites
+// and shows too.
 func sourceHandler(sources fs.FS) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc := r.PathValue("document")

@@ -69,7 +69,7 @@ func readCSV(t *testing.T, body []byte) (header []string, rows []map[string]stri
 
 // protected holds something to hide at every level: a PARTNER person and
 // a PARTNER figure, an OFFICER report, contact details, and an exempt agenda
-// item with a report and an action of its own.
+// item (public as printed) with a report and an action of its own (officers').
 var protected = fstest.MapFS{
 	"organisations.yaml": {Data: []byte(`
 - {id: 'organisation:council', name: Borough Council, kind: LOCAL_AUTHORITY, sources: [{document: a.txt}]}
@@ -131,9 +131,11 @@ var secrets = []struct {
 	{"Staffing review", "officer"},
 	{"Land sale valuation", "officer"},
 	{"Complete the land sale", "officer"},
-	{"The price was agreed.", "officer"},
-	{"RESOLVED that the land be sold.", "officer"},
-	{"APPROVED", "officer"},
+	// The exempt item as its published minute prints it is public; its
+	// report and action are officers'.
+	{"The price was agreed.", "public"},
+	{"RESOLVED that the land be sold.", "public"},
+	{"APPROVED", "public"},
 }
 
 // TestVisibility downloads every file in both formats as every scope and

@@ -38,12 +38,18 @@ const exportBatch = 256
 
 // Export streams the records of collection that the caller may see and f
 // keeps, in the order the database holds them, each redacted to the caller's level, to each one at a
-// time; it stops at the first error each returns. Memory stays flat
-// however large the collection: the cursor holds one batch at a time.
+// time; it stops at the first error each returns. A reference to a record
+// the caller may not see is blanked (refHider), as the graph shows it null.
+// Memory stays flat however large the collection: the cursor holds one
+// batch at a time.
 func (s *Store) Export(ctx context.Context, collection string, f Filter, each func(Doc) error) error {
 	k, c, err := s.kindNamed(collection)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
+	}
+	hider, err := s.newRefHider(ctx, k)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", collection, err)
 	}
 	return stream(ctx, c, f.bson(), func(cur *mongo.Cursor) error {
 		d := k.New()
@@ -51,6 +57,7 @@ func (s *Store) Export(ctx context.Context, collection string, f Filter, each fu
 			return dbError("export "+collection, err)
 		}
 		redact(LevelOf(ctx), d)
+		hider.hide(d)
 		return each(d)
 	})
 }

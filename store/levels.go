@@ -45,7 +45,13 @@ func higher(a, b string) string {
 type withholder interface{ withholds() bool }
 
 // withholds: the reports, actions and declarations of an exempt item are
-// for officers only.
+// for officers only. The item itself is shown as the public minutes print
+// it (visibility.go); what hangs below it stands for the business taken in
+// private: the exempt report, which is not published, and the actions and
+// declarations of that private session. A declaration or action the public
+// minutes print belongs under the item that prints it (the Stockton set
+// keeps the declarations of TVCA Cabinet's 17 March 2023 meeting under its
+// declarations minute, TVCA 37/22, not under the exempt TVCA 44/22).
 func (a *AgendaItem) withholds() bool { return a.Exempt }
 
 // passes is the level a record passes on to those carrying a reference to it.

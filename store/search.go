@@ -58,10 +58,10 @@ func (b *Body) SearchTerms() []string { return append([]string{b.Name}, b.Aliase
 // SearchTerms are a meeting's title.
 func (m *Meeting) SearchTerms() []string { return []string{m.Title} }
 
-// SearchTerms are an agenda item's title and minute reference; only the
-// title of an exempt item, whose minute reference is withheld.
+// SearchTerms are an agenda item's title and minute reference, an exempt
+// item's too: its minute reference is printed in the public minutes.
 func (a *AgendaItem) SearchTerms() []string {
-	if a.MinuteRef != nil && !a.Exempt {
+	if a.MinuteRef != nil {
 		return []string{a.Title, *a.MinuteRef}
 	}
 	return []string{a.Title}

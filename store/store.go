@@ -34,6 +34,9 @@ type Store struct {
 	gen generationWatch
 	// searchIdx is what search reads, per generation (searchindex.go).
 	searchIdx searchIndex
+	// hidden is the IDs each level may not see, per generation, for the
+	// downloads (visibility.go).
+	hidden hiddenCache
 	// snap is the records in memory, per generation (snapshot.go).
 	snap snapshotKeeper
 }

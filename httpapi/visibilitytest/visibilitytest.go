@@ -5,9 +5,10 @@
 // In httpapi/testdata/protected every string of every record carries a
 // marker of the level that may see it (zzpublic01, zzpartner01,
 // zzofficer01); httpapi/testdata/moved is a second set that moves records
-// across levels: zzmovex… markers are public until it makes their agenda
-// item exempt, then officers'; zzmovep… are public until it makes their
-// person partners'.
+// across levels: zzmovex… markers, on what belongs to an agenda item (its
+// report and declaration), are public until it makes that item exempt, then
+// officers' (the item itself stays public as printed); zzmovep… are public
+// until it makes their person partners'.
 package visibilitytest
 
 import (
