@@ -3544,7 +3544,7 @@ type AgendaItem implements Node @key(fields: "id") @entityResolver(multi: true) 
   exemptionParagraph: Int
   "Who presented it."
   presenter: Person
-  "Minute text; withheld from callers who may not see exempt items."
+  "Minute text, as printed; public for an exempt item too, since the public minutes print it."
   minutes: String
   "The resolution as recorded, e.g. 'RESOLVED that the Social Value Policy be approved.'"
   decision: String
