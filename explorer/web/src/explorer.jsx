@@ -24,16 +24,28 @@ function tab(e) {
   return { query: `# ${e.title}\n${query}` };
 }
 
-// RunFirst runs the query in the editor once, when the page opens on the
-// first example as it was built (a first visit, or the tabs left as they
-// were); a visitor's own query is never run for them.
-function RunFirst({ query }) {
+// FirstView opens the explorer panel when the page loads, and runs the
+// query in the editor once if the page opens on the first example as it was
+// built (a first visit, or the tabs left as they were); a visitor's own
+// query is never run for them. The panel opens through its sidebar button,
+// as a click would: GraphiQL's visiblePlugin prop takes effect after the
+// pane's first layout, which has hidden it by then.
+function FirstView({ query }) {
   const { queryEditor } = useEditorContext({ nonNull: true });
   const { run } = useExecutionContext({ nonNull: true });
-  const done = useRef(false);
+  const ran = useRef(false);
   useEffect(() => {
-    if (done.current || !queryEditor || !query) return;
-    done.current = true;
+    const t = setTimeout(() => {
+      // The editor keeps the focus: the panel's argument fields take it
+      // when they appear unless a text area holds it.
+      document.querySelector('.graphiql-query-editor textarea')?.focus();
+      document.querySelector(`.graphiql-sidebar button[aria-label="Show ${explorer.title}"]`)?.click();
+    }, 0);
+    return () => clearTimeout(t);
+  }, []);
+  useEffect(() => {
+    if (ran.current || !queryEditor || !query) return;
+    ran.current = true;
     if (queryEditor.getValue() === query) run();
   }, [queryEditor, query, run]);
   return null;
@@ -49,11 +61,11 @@ async function main() {
     // The explorer works without its examples.
   }
   createRoot(document.getElementById('graphiql')).render(
-    <GraphiQL fetcher={fetcher} plugins={[explorer]} visiblePlugin={explorer} defaultTabs={tabs} defaultEditorToolsVisibility>
+    <GraphiQL fetcher={fetcher} plugins={[explorer]} defaultTabs={tabs} defaultEditorToolsVisibility>
       <GraphiQL.Toolbar>
         {({ prettify, copy, merge }) => (
           <>
-            <RunFirst query={tabs[0]?.query} />
+            <FirstView query={tabs[0]?.query} />
             {prettify}
             {merge}
             {copy}
