@@ -14,8 +14,8 @@ GO ?= go
 #   make run DATA_DIR=/tmp/councilgraph
 #   make run ARGS='--debug-addr ""'
 # The first build compiles the embedded database (FerretDB on SQLite, both in
-# pure Go): about a minute on an idle 2-core machine, more on a busy one;
-# later builds reuse Go's build cache and take seconds.
+# pure Go): 1m45s of CPU, about a minute on an idle 2-core machine and many
+# more on a busy one; later builds reuse Go's build cache and take seconds.
 ADDR ?=
 MONGODB_URI ?=
 DATA_DIR ?=
@@ -23,7 +23,7 @@ ARGS ?=
 run:
 	@if [ "$$($(GO) list -f '{{.Stale}}' modernc.org/sqlite/lib 2>/dev/null)" != false ]; then \
 	  echo "make run: first build: compiling councilgraph with its embedded database (FerretDB on SQLite, in pure Go)."; \
-	  echo "make run: about a minute on an idle 2-core machine, more on a busy one; later builds take seconds."; \
+	  echo "make run: about a minute on an idle 2-core machine, many more on a busy one; later builds take seconds."; \
 	else \
 	  echo "make run: building councilgraph"; \
 	fi
