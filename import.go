@@ -101,6 +101,9 @@ func seedIfEmpty(ctx context.Context, s *store.Store, embedded bool, log *slog.L
 	if err != nil || !empty {
 		return err
 	}
+	// Loading takes seconds (more on a busy machine) before the server
+	// listens: say so, or a first start looks stuck.
+	log.Info("the store is empty: loading the bundled Stockton data set, once")
 	summary, err := importer.ImportFS(ctx, s, stocktonSet(), importer.Options{Dataset: "stockton"})
 	if err != nil {
 		return fmt.Errorf("load the bundled Stockton data set: %w", err)

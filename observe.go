@@ -58,14 +58,15 @@ func (o *observability) wire(ctx context.Context, s *store.Store, cfg *httpapi.C
 }
 
 // serveDebug serves metrics and profiles on addr, unless it is empty; stop
-// closes the listener.
-func (o *observability) serveDebug(addr string) (stop func(), err error) {
+// closes the listener, and bound is the address it listens on ("" for
+// none).
+func (o *observability) serveDebug(addr string) (stop func(), bound string, err error) {
 	if addr == "" {
-		return func() {}, nil
+		return func() {}, "", nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("debug listener on %s: %w", addr, err)
+		return nil, "", fmt.Errorf("debug listener on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: o.tel.DebugHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -74,7 +75,7 @@ func (o *observability) serveDebug(addr string) (stop func(), err error) {
 		}
 	}()
 	o.log.Info("debug listening", "addr", ln.Addr().String(), "metrics", "http://"+ln.Addr().String()+"/metrics")
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }, ln.Addr().String(), nil
 }
 
 // close flushes the spans not yet sent.

@@ -230,7 +230,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	watch, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	obs.wire(watch, s, &cfg)
-	stopDebug, err := obs.serveDebug(*debugAddr)
+	stopDebug, debugBound, err := obs.serveDebug(*debugAddr)
 	if err != nil && errors.Is(err, syscall.EADDRINUSE) && !flagGiven(fs, getenv, "debug-addr", "DEBUG_ADDR") {
 		// Another server on this machine has the default: this one's
 		// metrics and profiles go on a free loopback port rather than
@@ -238,7 +238,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// operator chose is theirs to fix.
 		log.Warn("the debug listener's default address is taken, perhaps by another server on this machine; using a free loopback port (see debug listening); set --debug-addr to choose one",
 			"default", *debugAddr, "error", err.Error())
-		stopDebug, err = obs.serveDebug("127.0.0.1:0")
+		stopDebug, debugBound, err = obs.serveDebug("127.0.0.1:0")
 	}
 	if err != nil {
 		return err
@@ -271,7 +271,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)
 	srv.BaseContext = func(net.Listener) context.Context { return base }
-	log.Info("listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql")
+	home := "http://" + ln.Addr().String()
+	log.Info("listening", "addr", ln.Addr().String(), "explorer", home+"/", "graphql", home+"/graphql", "indicators", home+"/indicators")
+	printAddresses(stdout, home, debugBound)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -326,4 +328,19 @@ func (h *levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *levelHandler) WithGroup(name string) slog.Handler {
 	return &levelHandler{level: h.level, Handler: h.Handler.WithGroup(name)}
+}
+
+// printAddresses tells the person who started the server, on stdout, where
+// to go: the explorer, the API and the indicator pages on the public
+// listener, and the debug listener's metrics, which should stay private.
+// The JSON log on stderr holds the same addresses for machines.
+func printAddresses(w io.Writer, home, debug string) {
+	fmt.Fprintf(w, "councilgraph is serving:\n"+
+		"  explorer    %s/\n"+
+		"  GraphQL API %s/graphql\n"+
+		"  indicators  %s/indicators\n", home, home, home)
+	if debug != "" {
+		fmt.Fprintf(w, "  metrics     http://%s/metrics  (debug listener, keep it private: --debug-addr \"\" turns it off)\n", debug)
+	}
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }

@@ -42,18 +42,40 @@ func (l *lockedBuffer) String() string {
 // does (embedded store, bundled data), waits for it to be ready, queries it
 // and stops it by cancelling run's context, the path SIGINT and SIGTERM take.
 func TestRunServesAndShutsDown(t *testing.T) {
-	var stderr lockedBuffer
+	var stdout, stderr lockedBuffer
 	env := map[string]string{"DATA_DIR": t.TempDir()}
 	done := make(chan error, 1)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr)
 	}()
 
 	addr := waitForLog(t, &stderr, done, "listening", "addr")
 	base := "http://" + addr
+	debug := waitForLog(t, &stderr, done, "debug listening", "addr")
 	waitReady(t, base)
+
+	// The person who started it is told where to go, and each address
+	// answers; the log says the same for machines.
+	for _, want := range []string{"explorer    " + base + "/\n", "GraphQL API " + base + "/graphql\n", "indicators  " + base + "/indicators\n", "metrics     http://" + debug + "/metrics"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, url := range []string{base + "/", base + "/indicators", "http://" + debug + "/metrics"} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s answered %d", url, resp.StatusCode)
+		}
+	}
+	if got := waitForLog(t, &stderr, done, "listening", "explorer"); got != base+"/" {
+		t.Errorf("the log's explorer address is %q, want %q", got, base+"/")
+	}
 
 	body := `{"query":"{ body(id: \"body:cabinet\") { name meetings(first: 1) { totalCount } } }"}`
 	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
@@ -106,8 +128,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run returned %v after its context ended", err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not stop within 15s of its context ending")
+	case <-time.After(hangGuard):
+		t.Fatalf("run did not stop within %s of its context ending", hangGuard)
 	}
 	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
 		t.Errorf("no clean stop logged:\n%s", stderr.String())
@@ -120,7 +142,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 // waitForLog waits for a JSON log line with message msg and returns its field key.
 func waitForLog(t *testing.T, logs *lockedBuffer, done <-chan error, msg, key string) string {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for time.Now().Before(deadline) {
 		sc := bufio.NewScanner(strings.NewReader(logs.String()))
 		for sc.Scan() {
@@ -141,7 +163,7 @@ func waitForLog(t *testing.T, logs *lockedBuffer, done <-chan error, msg, key st
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {

@@ -63,7 +63,7 @@ func TestCompareStockton(t *testing.T) {
 
 func TestCompareMethodSaysTheFigures(t *testing.T) {
 	got := Compare(HigherIsBetter, fig("PERCENT", 94), fig("PERCENT", 82))
-	want := "difference of 5% of the comparator or more (12 against 4.1; no confidence intervals published)"
+	want := "difference of 5% of the comparator or more: 94 against 82, a difference of 12 where 5% of the comparator is 4.1; no confidence intervals published"
 	if got.Method != want {
 		t.Errorf("method = %q, want %q", got.Method, want)
 	}

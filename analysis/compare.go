@@ -59,14 +59,17 @@ func Compare(polarity string, f, c Figure) Comparison {
 		return Comparison{read(polarity, higher), fmt.Sprintf("the comparator's value %s lies outside this figure's 95%% confidence interval (%s to %s)",
 			num(c.Value), num(*f.LowerCI95), num(*f.UpperCI95))}
 	}
+	// The method names both figures, their difference and the threshold
+	// it was held to, each said for what it is: two bare numbers read as
+	// the figures themselves.
 	diff := math.Abs(f.Value - c.Value)
 	limit := SimilarWithin * math.Abs(c.Value)
 	if diff < limit || diff == 0 {
-		return Comparison{Similar, fmt.Sprintf("difference under 5%% of the comparator (%s against %s; no confidence intervals published)",
-			num(diff), num(limit))}
+		return Comparison{Similar, fmt.Sprintf("difference under 5%% of the comparator: %s against %s, a difference of %s where 5%% of the comparator is %s; no confidence intervals published",
+			num(f.Value), num(c.Value), num(diff), num(limit))}
 	}
-	return Comparison{read(polarity, higher), fmt.Sprintf("difference of 5%% of the comparator or more (%s against %s; no confidence intervals published)",
-		num(diff), num(limit))}
+	return Comparison{read(polarity, higher), fmt.Sprintf("difference of 5%% of the comparator or more: %s against %s, a difference of %s where 5%% of the comparator is %s; no confidence intervals published",
+		num(f.Value), num(c.Value), num(diff), num(limit))}
 }
 
 func sameDay(a, b *string) bool {

@@ -108,7 +108,8 @@ func TestCompressionAndRevalidation(t *testing.T) {
 
 // TestExamplesAreTheREADMEs checks that the explorer's default tabs are the
 // README's example queries as they are now (make explorer-assets copies
-// them).
+// them), each with a title and an operation name of its own, which GraphiQL
+// shows as the tab's title.
 func TestExamplesAreTheREADMEs(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -123,16 +124,21 @@ func TestExamplesAreTheREADMEs(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(section, -1) {
 		want = append(want, m[1])
 	}
-	var examples []struct{ Title, Query string }
+	var examples []struct{ Title, Name, Query string }
 	if err := json.Unmarshal(get(explorer.Handler(nil), "/assets/examples.json").Body.Bytes(), &examples); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
+	names := map[string]bool{}
 	for _, e := range examples {
 		got = append(got, e.Query)
 		if e.Title == "" {
 			t.Errorf("an example without a title: %q", e.Query)
 		}
+		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(e.Name) || names[e.Name] {
+			t.Errorf("example %q has the operation name %q: want a GraphQL name no other example has", e.Title, e.Name)
+		}
+		names[e.Name] = true
 	}
 	if len(want) == 0 {
 		t.Fatal("no examples in the README")

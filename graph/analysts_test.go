@@ -35,7 +35,7 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 		// past 5% of 82 (4.1).
 		{"a figure better than its region",
 			`{ indicator(id: "indicator:assessments-within-45-days") { observations(area: "area:stockton-on-tees") { value comparisons { assessment method comparator { value area { id } } } } } }`,
-			`{"indicator":{"observations":[{"value":94,"comparisons":[{"assessment":"BETTER","method":"difference of 5% of the comparator or more (12 against 4.1; no confidence intervals published)","comparator":{"value":82,"area":{"id":"area:north-east"}}}]}]}}`},
+			`{"indicator":{"observations":[{"value":94,"comparisons":[{"assessment":"BETTER","method":"difference of 5% of the comparator or more: 94 against 82, a difference of 12 where 5% of the comparator is 4.1; no confidence intervals published","comparator":{"value":82,"area":{"id":"area:north-east"}}}]}]}}`},
 		// The same line read from the region's side.
 		{"the region's figure against the borough's",
 			`{ indicator(id: "indicator:assessments-within-45-days") { observations(area: "area:north-east") { comparisons { assessment comparator { area { id } } } } } }`,
@@ -48,7 +48,7 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 		// Line 235: 240 against 234 per 10,000; no polarity; 6 is under 11.7.
 		{"a similar figure without polarity",
 			`{ indicator(id: "indicator:section-47-enquiries-rate") { observations(area: "area:stockton-on-tees") { comparisons { assessment method } } } }`,
-			`{"indicator":{"observations":[{"comparisons":[{"assessment":"SIMILAR","method":"difference under 5% of the comparator (6 against 11.7; no confidence intervals published)"}]}]}}`},
+			`{"indicator":{"observations":[{"comparisons":[{"assessment":"SIMILAR","method":"difference under 5% of the comparator: 240 against 234, a difference of 6 where 5% of the comparator is 11.7; no confidence intervals published"}]}]}}`},
 		{"a figure without comparators",
 			`{ indicator(id: "indicator:population") { observations { comparisons { assessment } } } }`,
 			`{"indicator":{"observations":[{"comparisons":[]}]}}`},

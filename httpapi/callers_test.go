@@ -85,19 +85,25 @@ func TestInFlightShares(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rel()
-	waiting := make(chan error, 2)
+	// Two more wait, until the first is released when the test ends.
 	for range 2 {
 		go func() {
-			wctx, cancel := context.WithTimeout(ctx, time.Second)
-			defer cancel()
-			r, err := g.acquire(wctx, "addr:a", true)
-			if err == nil {
+			if r, err := g.acquire(ctx, "addr:a", true); err == nil {
 				r()
 			}
-			waiting <- err
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	waiters := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if c := g.callers["addr:a"]; c != nil {
+			return c.n
+		}
+		return 0
+	}
+	for waiters() < 3 {
+		time.Sleep(time.Millisecond)
+	}
 	if _, err := g.acquire(ctx, "addr:a", true); err != errBusy {
 		t.Errorf("a fourth request of a caller with one running and two waiting: %v, want refused at once", err)
 	}

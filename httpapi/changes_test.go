@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -326,8 +327,26 @@ func TestChangeSubscription(t *testing.T) {
 		}
 		close(events)
 	}()
-	// Give the subscription its starting point, then change a person.
-	time.Sleep(300 * time.Millisecond)
+	// The subscription starts from the log as it stands when its resolver
+	// runs, at a moment the stream does not show: write a person of its
+	// own until its change arrives, so that the import below comes after
+	// the starting point.
+	subscribed(t, func(i int) {
+		if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:sub-warm", Visibility: store.VisibilityPublic,
+			Sources: []store.Source{{Document: "zzpublicdoc.txt"}}}, Name: fmt.Sprintf("Warm %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}, func(wait time.Duration) (string, bool) {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			return ev, true
+		case <-time.After(wait):
+			return "", false
+		}
+	}, "person:sub-warm")
 	people := fstest.MapFS{"people.yaml": &fstest.MapFile{Data: []byte(`- id: person:sub-new
   name: Sue Scriber zzpublic99
   email: sue@example.org
@@ -336,11 +355,20 @@ func TestChangeSubscription(t *testing.T) {
 	if _, err := importer.ImportFS(ctx, s, people, importer.Options{Dataset: "sub"}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case ev, ok := <-events:
-		if !ok {
-			t.Fatal("the stream ended")
+	// The first event past the warm-up's.
+	var ev string
+	for ev == "" || strings.Contains(ev, "person:sub-warm") {
+		var ok bool
+		select {
+		case ev, ok = <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+		case <-time.After(subscriptionGuard):
+			t.Fatalf("no event within %s of the import", subscriptionGuard)
 		}
+	}
+	{
 		var got struct{ Data map[string]any }
 		if err := json.Unmarshal([]byte(ev), &got); err != nil {
 			t.Fatalf("%s: %v", ev, err)
@@ -349,15 +377,44 @@ func TestChangeSubscription(t *testing.T) {
 		if c, _ := got.Data["changes"].(map[string]any); !maps.EqualFunc(c, want, func(a, b any) bool { x, _ := json.Marshal(a); y, _ := json.Marshal(b); return bytes.Equal(x, y) }) {
 			t.Errorf("event %s, want %v", ev, want)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event within 10 s of the import")
+	}
+}
+
+// subscriptionGuard bounds the waits for a subscription's events: far
+// longer than a poll takes on a loaded machine, it only stops a test that
+// would otherwise hang.
+const subscriptionGuard = 2 * time.Minute
+
+// subscribed returns once a subscription is running: it calls write(1),
+// write(2), ... (each a change the subscription sees, to record id) until
+// next, waiting up to the time it is given, returns an event naming id.
+// The subscription's later events may still include write's.
+func subscribed(t *testing.T, write func(i int), next func(wait time.Duration) (string, bool), id string) {
+	t.Helper()
+	deadline := time.Now().Add(subscriptionGuard)
+	for i := 1; ; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("no change to %s reached the subscription within %s", id, subscriptionGuard)
+		}
+		write(i)
+		// Wait a little for this write's event before writing again;
+		// a later event may be an earlier write's.
+		for {
+			ev, ok := next(250 * time.Millisecond)
+			if !ok {
+				break
+			}
+			if strings.Contains(ev, `"`+id+`"`) {
+				return
+			}
+		}
 	}
 }
 
 // TestChangeSubscriptionOverWebSocket: the same over graphql-ws (the
 // graphql-transport-ws protocol), with a partner's key on the upgrade.
 func TestChangeSubscriptionOverWebSocket(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), subscriptionGuard)
 	defer cancel()
 	s := storetest.New(t, nil)
 	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -397,12 +454,53 @@ func TestChangeSubscriptionOverWebSocket(t *testing.T) {
 	}
 	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
 		"query": `subscription { changes { kind id record { ... on Person { email } } } }`}})
-	time.Sleep(300 * time.Millisecond)
+	// As over server-sent events: a warm-up person's change shows that
+	// the subscription has its starting point.
+	messages := make(chan map[string]any, 16)
+	go func() {
+		defer close(messages)
+		for {
+			var m map[string]any
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				return
+			}
+			if m["type"] != "ping" && m["type"] != "pong" {
+				messages <- m
+			}
+		}
+	}()
+	next := func(wait time.Duration) (map[string]any, bool) {
+		select {
+		case m, ok := <-messages:
+			if !ok {
+				t.Fatal("the connection closed")
+			}
+			return m, true
+		case <-time.After(wait):
+			return nil, false
+		}
+	}
+	subscribed(t, func(i int) {
+		if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:ws-warm", Visibility: store.VisibilityPartner,
+			Sources: []store.Source{{Document: "d.txt"}}}, Name: fmt.Sprintf("Warm %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}, func(wait time.Duration) (string, bool) {
+		m, ok := next(wait)
+		b, _ := json.Marshal(m)
+		return string(b), ok
+	}, "person:ws-warm")
 	if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:ws", Visibility: store.VisibilityPartner,
 		Sources: []store.Source{{Document: "d.txt"}}}, Name: "W", Email: ptrTo("w@example.org")}); err != nil {
 		t.Fatal(err)
 	}
-	m := recv()
+	var m map[string]any
+	for m == nil || strings.Contains(fmt.Sprint(m), "person:ws-warm") {
+		var ok bool
+		if m, ok = next(subscriptionGuard); !ok {
+			t.Fatalf("no message within %s of the write", subscriptionGuard)
+		}
+	}
 	b, _ := json.Marshal(m["payload"])
 	if want := `{"data":{"changes":{"id":"person:ws","kind":"UPSERT","record":{"email":"w@example.org"}}}}`; m["type"] != "next" || string(b) != want {
 		t.Errorf("got %v %s, want next %s", m["type"], b, want)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -59,6 +60,11 @@ type Item struct {
 	Line  int
 	Doc   store.Doc
 	lines map[string]int // field name → line
+	// partial says a value had the wrong type, so the record decoded only
+	// in part: Validate counts its ID, so that references to it are not
+	// reported missing, and checks nothing else of it, which would only
+	// repeat the type problem in other words.
+	partial bool
 }
 
 // Set is a decoded data set: its records by collection name.
@@ -81,7 +87,9 @@ func (s *Set) Count() int {
 
 // Load reads every collection file in fsys (`<collection>.yaml`) strictly. A
 // file that is not a collection's, an unknown field, or a value of the wrong
-// type is a problem.
+// type is a problem. A record with such problems is still in the set, so that
+// Validate can report its other problems, and the references to it, in the
+// same run; a set with problems must not be written.
 func Load(fsys fs.FS) (*Set, Problems) {
 	set := &Set{Items: map[string][]Item{}, Sources: loadSources(fsys)}
 	var problems Problems
@@ -112,7 +120,9 @@ func Load(fsys fs.FS) (*Set, Problems) {
 }
 
 // Decode reads one collection file: a YAML sequence of mappings, each decoded
-// into a fresh record from newDoc.
+// into a fresh record from newDoc. Records with unknown fields or values of
+// the wrong type are returned with their problems: the former whole (the
+// unknown fields ignored), the latter in part, for their ID only.
 func Decode(file string, data []byte, newDoc func() store.Doc) ([]Item, Problems) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -134,17 +144,26 @@ func Decode(file string, data []byte, newDoc func() store.Doc) ([]Item, Problems
 		}
 		doc := newDoc()
 		id := scalarField(n, "id")
-		if ps := unknownFields(file, id, n, reflect.TypeOf(doc).Elem(), ""); len(ps) > 0 {
-			problems = append(problems, ps...)
-			continue
-		}
+		problems = append(problems, unknownFields(file, id, n, reflect.TypeOf(doc).Elem(), "")...)
+		item := Item{File: file, Line: n.Line, Doc: doc, lines: fieldLines(n)}
 		if err := n.Decode(doc); err != nil {
 			problems = append(problems, typeProblems(file, id, n.Line, err)...)
-			continue
+			item.partial = true
 		}
-		items = append(items, Item{File: file, Line: n.Line, Doc: doc, lines: fieldLines(n)})
+		items = append(items, item)
 	}
 	return items, problems
+}
+
+// sortProblems puts problems in file and line order, keeping the order of
+// those on one line.
+func sortProblems(problems Problems) {
+	slices.SortStableFunc(problems, func(a, b Problem) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
 }
 
 // unknownFields reports every key of mapping n that type t (a struct) has no

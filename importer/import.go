@@ -64,17 +64,21 @@ func (s Summary) Write(w io.Writer) {
 const progressThreshold = 5000
 
 // ImportFS loads, validates and writes the data set in fsys. When any record
-// has a problem it returns them all as Problems and writes nothing.
+// has a problem it returns them all as Problems, in file and line order, and
+// writes nothing: the files' problems (unknown fields, wrong types) and the
+// records' (references, values) together, so that one run lists everything
+// to fix.
 func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, o Options) (Summary, error) {
 	set, problems := Load(fsys)
-	if len(problems) > 0 {
+	if set == nil {
 		return nil, problems
 	}
-	problems, err := Validate(ctx, set, st.ExistingIDs)
+	checked, err := Validate(ctx, set, st.ExistingIDs)
 	if err != nil {
 		return nil, err
 	}
-	if len(problems) > 0 {
+	if problems = append(problems, checked...); len(problems) > 0 {
+		sortProblems(problems)
 		return nil, problems
 	}
 	return Write(ctx, st, set, o)

@@ -158,6 +158,43 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 		{"not a list", with(base(), "areas.yaml", "id: area:x\n"), []string{
 			"areas.yaml:1: the file must be a list of records (a YAML sequence)",
 		}},
+		// One run reports everything, in file and line order: the files'
+		// problems (unknown fields, a wrong type) beside the records'
+		// (a reference to no record); a record with a wrong type still
+		// counts as there for the references to it.
+		{"unknown fields and references together", with(with(base(), "bodies.yaml", `
+- id: body:cabinet
+  name: Cabinet
+  kind: CABINET
+  organisationId: organisation:council
+  sources: [{document: a.txt, locator: lines 5-5}]
+- id: body:scrutiny
+  name: [Scrutiny]
+  kind: SCRUTINY_COMMITTEE
+  sources: [{document: a.txt, locator: lines 6-6}]
+`), "memberships.yaml", `
+- id: membership:cabinet:carol
+  personId: person:carol-clark
+  bodyId: body:cabinet
+  role: CHAIR
+  sources: [{document: a.txt, locator: lines 1-1}]
+- id: membership:cabinet:ann
+  personId: person:ann-able
+  bodyId: body:cabinet
+  role: MEMBER
+  tenure: 2023
+  sources: [{document: a.txt, locator: lines 2-2}]
+- id: membership:scrutiny:bob
+  personId: person:bob-brown
+  bodyId: body:scrutiny
+  role: CHAIRMAN
+  sources: [{document: a.txt, locator: lines 3-3}]
+`), []string{
+			"bodies.yaml:8: body:scrutiny: wrong type: cannot unmarshal !!seq into string",
+			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:carol-clark"`,
+			"memberships.yaml:11: membership:cabinet:ann: tenure: unknown field",
+			`memberships.yaml:16: membership:scrutiny:bob: role: "CHAIRMAN" is not a MembershipRole; expected one of [CHAIR VICE_CHAIR MEMBER SUBSTITUTE LEAD_MEMBER INDEPENDENT_CHAIR REPRESENTATIVE OFFICER ADVISER]`,
+		}},
 		{"stray file", with(base(), "councillors.yaml", "[]\n"), []string{
 			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations, inspections, organisationAttendance (.yaml)",
 		}},

@@ -143,6 +143,13 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 		ids[k.Collection] = map[string]bool{}
 		for _, item := range set.Items[k.Collection] {
 			base := item.Doc.Base()
+			if item.partial {
+				// Its type problems are reported already.
+				if base.ID != "" {
+					ids[k.Collection][base.ID] = true
+				}
+				continue
+			}
 			c := &checker{item: item, id: base.ID, docs: set.Sources}
 			switch {
 			case base.ID == "":
@@ -194,15 +201,7 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 			problems = append(problems, p)
 		}
 	}
-	slices.SortStableFunc(problems, func(a, b Problem) int {
-		if a.File != b.File {
-			if a.File < b.File {
-				return -1
-			}
-			return 1
-		}
-		return a.Line - b.Line
-	})
+	sortProblems(problems)
 	return problems, nil
 }
 

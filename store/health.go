@@ -31,7 +31,12 @@ func (s *Store) Check(ctx context.Context) error {
 // deadline: the driver reports a reply cut short by the caller's deadline
 // as a network error, and that is a slow request, not an outage (a server
 // that stops answering is found by the health check, which gives the
-// requests it stops ErrUnreachable as their cause).
+// requests it stops ErrUnreachable as their cause). A server selection
+// that ran out of time while the server's last contact failed other than by
+// a timeout (a connection refused) is unreachable too: once the driver has
+// marked a server down, a check waits for it until its deadline, and
+// taking that for a slow answer would keep a stopped database's service
+// open.
 func Unreachable(err error) bool {
 	if err == nil {
 		return false
@@ -39,9 +44,17 @@ func Unreachable(err error) bool {
 	if errors.Is(err, ErrUnreachable) {
 		return true
 	}
+	var sel topology.ServerSelectionError
+	isSel := errors.As(err, &sel)
+	if isSel {
+		for _, srv := range sel.Desc.Servers {
+			if srv.LastError != nil && !mongo.IsTimeout(srv.LastError) {
+				return true
+			}
+		}
+	}
 	if mongo.IsTimeout(err) || errors.Is(err, context.Canceled) {
 		return false
 	}
-	var sel topology.ServerSelectionError
-	return errors.As(err, &sel) || mongo.IsNetworkError(err)
+	return isSel || mongo.IsNetworkError(err)
 }

@@ -36,6 +36,13 @@ func service(t *testing.T, tel *telemetry.Telemetry, cfg httpapi.Config) http.Ha
 	if _, err := importer.ImportFS(context.Background(), s, data, importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	// These tests count the MongoDB commands a request sends: answered
+	// from the in-memory snapshot, which finishes building in the
+	// background at a moment of its own, the same request would send
+	// none, or some.
+	if cfg.SnapshotSize == 0 {
+		cfg.SnapshotSize = -1
+	}
 	cfg.Observe = tel.Middleware
 	cfg.Extensions = append(cfg.Extensions, tel.Extension())
 	return httpapi.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -110,7 +117,10 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 	const persisted = `query CabinetMeetings { body(id: "body:cabinet") { name } }`
 	sum := sha256.Sum256([]byte(persisted))
 	tel := telemetry.New(telemetry.Options{Persisted: map[string]string{hex.EncodeToString(sum[:]): "CabinetMeetings"}})
-	h := service(t, tel, httpapi.Config{RateAnonymous: 1, MaxDepth: 4})
+	// At a hundredth of a request a second an address has a burst of one
+	// and waits 100 s for the next: its second request is refused however
+	// slowly the machine runs them.
+	h := service(t, tel, httpapi.Config{RateAnonymous: 0.01, MaxDepth: 4})
 
 	before := scrape(t, tel)
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "councilgraph_http_requests_in_flight"} {
@@ -120,7 +130,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 	}
 
 	// One query that walks a relation, from a fresh address each time so
-	// that the rate limit (1/s, bursts of 2) does not refuse it.
+	// that the rate limit does not refuse it.
 	nested := query(`{ organisation(id: "organisation:stockton-on-tees-borough-council") { bodies { name meetings(first: 5) { totalCount } } } }`)
 	send := func(body, remote string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
@@ -135,7 +145,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 	}
 	send(query(persisted), "192.0.2.2:1")
 	send(query(`{ nosuchfield }`), "192.0.2.3:1")
-	for range 3 { // the third is over the burst
+	for range 2 { // the second is over the burst
 		send(query(`{ areas { id } }`), "192.0.2.4:1")
 	}
 	send(`{"query":"`+strings.Repeat("x", httpapi.MaxBodyBytes)+`"}`, "192.0.2.5:1")
@@ -149,7 +159,7 @@ func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
 	}{
 		{"councilgraph_http_request_duration_seconds", map[string]string{"operation": "query organisation", "transport": "POST", "status": "200"}, 1},
 		{"councilgraph_http_request_duration_seconds", map[string]string{"operation": "CabinetMeetings", "status": "200"}, 1},
-		{"councilgraph_http_request_duration_seconds", map[string]string{"operation": "query areas", "status": "200"}, 2},
+		{"councilgraph_http_request_duration_seconds", map[string]string{"operation": "query areas", "status": "200"}, 1},
 		{"councilgraph_http_request_duration_seconds", map[string]string{"status": "429"}, 1},
 		{"councilgraph_http_request_duration_seconds", map[string]string{"status": "413"}, 1},
 		{"councilgraph_graphql_errors_total", map[string]string{"code": "BAD_USER_INPUT"}, 1},

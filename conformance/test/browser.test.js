@@ -1,7 +1,9 @@
 // The pages as a person sees them, in headless Chromium: Debian's chromium
 // package (/usr/bin/chromium, which .ci/run installs where it is missing)
 // driven by playwright-core, never a browser a tool downloads. Each test
-// writes a screenshot to conformance/screenshots/ for a reader to look at.
+// writes its screenshots to docs/screenshots/, the pictures the docs show:
+// taken of what the tests check, they cannot drift from what a person sees.
+// Commit them when they change.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { chromium } from 'playwright-core';
 
 import { post, repoRoot, startCouncilgraph } from '../lib/councilgraph.js';
 
-const shots = join(repoRoot, 'conformance', 'screenshots');
+const shots = join(repoRoot, 'docs', 'screenshots');
 let cg;
 let browser;
 
@@ -58,26 +60,40 @@ function outside(requests) {
   return requests.filter((u) => !u.startsWith(cg.base + '/') && !u.startsWith('data:'));
 }
 
-test('the explorer loads from the service alone, runs a query and shows its result', async () => {
+test('the explorer opens on the README examples, its panel open and the first answer shown', async () => {
   const { context, page, requests, problems } = await open();
   const res = await page.goto(cg.base + '/');
   assert.match(res.headers()['content-security-policy'], /default-src 'self'/);
   await page.locator('.graphiql-container').waitFor();
-  // The first tab holds the README's first example.
+  // One tab per README example, titled by its operation name.
+  const examples = JSON.parse(await readFile(join(repoRoot, 'explorer', 'static', 'examples.json'), 'utf8'));
+  const titles = page.locator('.graphiql-tab-button');
+  await titles.first().waitFor();
+  assert.deepEqual(await titles.allInnerTexts(), examples.map((e) => e.name));
+  // The first tab holds the README's first example, and its answer is
+  // there without a click.
   const editor = page.locator('.graphiql-query-editor');
   await editor.getByText('body:cyp-select-committee').first().waitFor();
-  await page.locator('.graphiql-execute-button').click();
   const result = page.locator('.graphiql-response');
   await result.getByText('"memberships"').first().waitFor({ timeout: 20_000 });
-  const text = await result.innerText();
-  assert.match(text, /"name": "Children & Young People Select Committee"/);
-  // Open the explorer plugin too, for the screenshot.
-  await page.getByRole('button', { name: /GraphiQL Explorer/i }).click();
-  await page.locator('.graphiql-explorer-root, .docExplorerWrap').first().waitFor();
+  assert.match(await result.innerText(), /"name": "Children & Young People Select Committee"/);
+  // The explorer panel is open (its sidebar button offers to hide it),
+  // wide enough to read, showing the schema's root fields.
+  await page.getByRole('button', { name: 'Hide GraphiQL Explorer' }).waitFor();
+  const panel = page.locator('.graphiql-explorer-root').first();
+  await panel.getByText('indicators', { exact: true }).first().waitFor();
+  const box = await panel.boundingBox();
+  assert.ok(box && box.width > 200, `the explorer panel is ${box?.width}px wide`);
   await page.screenshot({ path: join(shots, 'explorer.png') });
   assert.deepEqual(outside(requests), [], 'requests outside the service');
   assert.deepEqual(problems, [], 'console errors or CSP violations');
   assert.ok(requests.some((u) => u === cg.base + '/graphql'), 'the query went to /graphql');
+
+  // Another tab runs its own example when asked.
+  await titles.nth(1).click();
+  await editor.getByText('meeting:cabinet:2023-06-15').first().waitFor();
+  await page.locator('.graphiql-execute-button').click();
+  await result.getByText('"agendaItems"').first().waitFor({ timeout: 20_000 });
   await context.close();
 });
 
