@@ -314,7 +314,9 @@ func bystander(e *attackEnv, stop <-chan struct{}) <-chan []time.Duration {
 	go func() {
 		var took []time.Duration
 		for {
-			took = append(took, e.lookup())
+			start := time.Now()
+			e.lookup()
+			took = append(took, time.Since(start))
 			select {
 			case <-stop:
 				n <- took
