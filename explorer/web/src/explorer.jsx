@@ -10,11 +10,32 @@ import { GraphiQL } from 'graphiql';
 import { useEditorContext, useExecutionContext } from '@graphiql/react';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { Kind, parse } from 'graphql';
 import 'graphiql/style.css';
 import '@graphiql/plugin-explorer/style.css';
 import './explorer.css';
 
-const fetcher = createGraphiQLFetcher({ url: new URL('/graphql', window.location.href).href });
+const send = createGraphiQLFetcher({ url: new URL('/graphql', window.location.href).href });
+
+// fetcher sends what the editor holds. GraphiQL reads a tab's operation
+// name from its editor a moment after the tab changes, so Run pressed at
+// once after switching tabs would send the previous tab's name with this
+// tab's document, which the service refuses ("operation … not found"). A
+// name the document does not have is dropped where the document has one
+// operation, which then runs as the spec says.
+function fetcher(params, options) {
+  if (params.operationName) {
+    try {
+      const ops = parse(params.query).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      if (ops.length === 1 && ops[0].name?.value !== params.operationName) {
+        params = { ...params, operationName: undefined };
+      }
+    } catch {
+      // The service says what is wrong with a document it cannot parse.
+    }
+  }
+  return send(params, options);
+}
 const explorer = explorerPlugin();
 
 // tab is an example as a tab's query: its title as a comment, and an
