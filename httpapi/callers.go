@@ -241,6 +241,21 @@ func newStreamLimit(total, perCaller int) streamLimit {
 // anonymousTotal is how many places anonymous callers may hold together.
 func (l *streamLimit) anonymousTotal() int { return l.total - l.total/4 }
 
+// hold serves r while it keeps one of the caller's places, or refuses it
+// at once with 429, counting the refusal under limit and naming what is
+// held ("WebSockets").
+func (l *streamLimit) hold(w http.ResponseWriter, r *http.Request, next http.Handler, key string, anonymous bool, limit, what string) {
+	release, ok := l.acquire(key, anonymous)
+	if !ok {
+		telemetry.Refused(r.Context(), limit)
+		w.Header().Set("Retry-After", "60")
+		apierr.Writef(w, apierr.RateLimited, "too many %s open: at most %d from one caller, %d without a key and %d in all; close one or retry later", what, l.perCaller, l.anonymousTotal(), l.total)
+		return
+	}
+	defer release()
+	next.ServeHTTP(w, r)
+}
+
 // Defaults of the subscriptions (over event streams and WebSockets alike)
 // and of the WebSockets that may be open at once. A subscription costs
 // little while no change comes (they share one watcher of the change
@@ -308,26 +323,10 @@ func (f *inFlight) middleware(next http.Handler) http.Handler {
 		switch kindOf(r) {
 		case socketUpgrade:
 			// The socket's operations take their slots one by one.
-			release, ok := f.sockets.acquire(key, anonymous)
-			if !ok {
-				telemetry.Refused(r.Context(), "sockets")
-				w.Header().Set("Retry-After", "60")
-				apierr.Writef(w, apierr.RateLimited, "too many WebSockets open: at most %d from one caller, %d without a key and %d in all; close one or retry later", f.sockets.perCaller, f.sockets.anonymousTotal(), f.sockets.total)
-				return
-			}
-			defer release()
-			next.ServeHTTP(w, r)
+			f.sockets.hold(w, r, next, key, anonymous, "sockets", "WebSockets")
 			return
 		case eventStream:
-			release, ok := f.streams.acquire(key, anonymous)
-			if !ok {
-				telemetry.Refused(r.Context(), "subscriptions")
-				w.Header().Set("Retry-After", "60")
-				apierr.Writef(w, apierr.RateLimited, "too many subscriptions open: at most %d from one caller, %d without a key and %d in all; close one or retry later", f.streams.perCaller, f.streams.anonymousTotal(), f.streams.total)
-				return
-			}
-			defer release()
-			next.ServeHTTP(w, r)
+			f.streams.hold(w, r, next, key, anonymous, "subscriptions", "subscriptions")
 			return
 		}
 		dequeued := telemetry.Queued(r.Context())
