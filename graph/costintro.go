@@ -188,14 +188,22 @@ func (w *walk) fieldDefCost(fd *ast.FieldDefinition, sels ast.SelectionSet) int 
 		cost := 0
 		switch f.Name {
 		case "args":
-			for _, a := range fd.Arguments {
-				cost = add(cost, add(1, w.inputValueCost(a.Type, f.SelectionSet)))
-			}
+			cost = w.argsCost(fd.Arguments, f.SelectionSet)
 		case "type":
 			cost = w.refCost(fd.Type, f.SelectionSet)
 		}
 		return cost
 	})
+}
+
+// argsCost is the cost of a selection on a field's or a directive's args:
+// one per argument, and what is selected on each.
+func (w *walk) argsCost(args ast.ArgumentDefinitionList, sels ast.SelectionSet) int {
+	cost := 0
+	for _, a := range args {
+		cost = add(cost, add(1, w.inputValueCost(a.Type, sels)))
+	}
+	return cost
 }
 
 // inputValueCost is the cost of a selection on an __InputValue of type t.
@@ -214,9 +222,7 @@ func (w *walk) directiveCost(d *ast.DirectiveDefinition, sels ast.SelectionSet) 
 		cost := 0
 		switch f.Name {
 		case "args":
-			for _, a := range d.Arguments {
-				cost = add(cost, add(1, w.inputValueCost(a.Type, f.SelectionSet)))
-			}
+			cost = w.argsCost(d.Arguments, f.SelectionSet)
 		case "locations":
 			cost = len(d.Locations)
 		}
