@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -22,38 +21,6 @@ import (
 // refused with a small error answer that has extensions.code, before the
 // work it asks for is done (the answer's size bounds what it held), and a
 // bystander's trivial query is answered while the attack runs.
-
-// meanwhile runs attack from workers goroutines and, once the first
-// attack has been answered, has the bystander make its lookups; each must
-// be answered. It waits on events, not on time.
-func (e *attackEnv) meanwhile(t *testing.T, workers int, attack func(i int)) {
-	t.Helper()
-	stop := make(chan struct{})
-	first := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				attack(w*1_000_000 + i)
-				once.Do(func() { close(first) })
-			}
-		}()
-	}
-	<-first
-	for range 5 {
-		e.lookup() // fails the test unless answered without errors
-	}
-	close(stop)
-	wg.Wait()
-}
 
 // small checks that a refusal is a small answer: the attack's work was not
 // done and held.
@@ -145,7 +112,7 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 		r := do(t, e.h, "", anon(11), q)
 		refused(t, r, "BAD_USER_INPUT", "which exceeds the limit of 10000 for public callers")
 		small(t, r)
-		e.meanwhile(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+		e.underAttack(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
 	})
 	t.Run("introspection listed under many aliases over a WebSocket", func(t *testing.T) {
 		var a []string
@@ -240,7 +207,7 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 		r := do(t, e.h, "", anon(13), q)
 		refused(t, r, "BAD_USER_INPUT", "which exceeds the limit of 10000 for public callers")
 		small(t, r)
-		e.meanwhile(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
+		e.underAttack(t, 4, func(i int) { do(t, e.h, "", anon(i), q) })
 		// A name search as a person makes one passes.
 		if r := do(t, e.h, "", anon(14), doc(fmt.Sprintf(`{ people(name: %q) { totalCount edges { node { name } } } }`, name))); len(r.Errors) > 0 {
 			t.Errorf("one long name search: %+v", r.Errors)
@@ -259,7 +226,7 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 		if g := do(t, e.h, "", anon(21), body); len(g.Errors) == 0 || g.Errors[0].Message != r.Errors[0].Message {
 			t.Errorf("the graph says %+v, the download %q", g.Errors, r.Errors[0].Message)
 		}
-		e.meanwhile(t, 4, func(i int) { getFrom(t, e.h, anon(i), "/export/people.csv?name="+long) })
+		e.underAttack(t, 4, func(i int) { getFrom(t, e.h, anon(i), "/export/people.csv?name="+long) })
 	})
 	t.Run("source pages from one address", func(t *testing.T) {
 		// At a rate of one request in a quarter of an hour (a burst of
@@ -283,7 +250,7 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 				t.Errorf("a source page answered %d", r.status)
 			}
 		}
-		e.meanwhile(t, 4, func(int) {
+		e.underAttack(t, 4, func(int) {
 			if !enough() {
 				one()
 			}
