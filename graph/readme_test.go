@@ -3,7 +3,6 @@ package graph_test
 import (
 	"context"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -17,30 +16,13 @@ import (
 // every list it asks for must hold records in at least one place of the
 // answer, so that an example never advertises a feature with an empty list.
 func TestReadmeExamplesShowRecords(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section := string(b)
-	start := strings.Index(section, "## Example queries")
-	if start < 0 {
-		t.Fatal("README.md has no Example queries section")
-	}
-	section = section[start+len("## Example queries"):]
-	if end := strings.Index(section, "\n## "); end >= 0 {
-		section = section[:end]
-	}
-	examples := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(section, -1)
-	if len(examples) < 5 {
-		t.Fatalf("found %d examples, want at least 5", len(examples))
-	}
+	examples := readmeExamples(t)
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(context.Background(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
 		t.Fatalf("import the Stockton set: %v", err)
 	}
 	h := server(s)
-	for _, ex := range examples {
-		q := ex[1]
+	for _, q := range examples {
 		name := strings.Join(strings.Fields(q), " ")
 		if len(name) > 60 {
 			name = name[:60]

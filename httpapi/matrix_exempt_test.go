@@ -377,14 +377,7 @@ func sourceLine(t *testing.T, sources fs.FS, doc string, n int) string {
 // errors and all.
 func raw(t *testing.T, h http.Handler, key, query string) []byte {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := postAs(h, key, query)
 	return append([]byte(fmt.Sprintf("%d ", rec.Code)), rec.Body.Bytes()...)
 }
 

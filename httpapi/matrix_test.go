@@ -277,10 +277,8 @@ func hasRequiredArgs(f *ast.FieldDefinition) bool {
 	return false
 }
 
-// ask runs a query as the caller with key ("" for none) and returns the
-// whole response, failing on any error in it.
-func ask(t *testing.T, h http.Handler, key, query string) []byte {
-	t.Helper()
+// postAs posts a query to /graphql as the caller with key ("" for none).
+func postAs(h http.Handler, key, query string) *httptest.ResponseRecorder {
 	body, _ := json.Marshal(map[string]any{"query": query})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -289,6 +287,14 @@ func ask(t *testing.T, h http.Handler, key, query string) []byte {
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// ask runs a query as the caller with key ("" for none) and returns the
+// whole response, failing on any error in it.
+func ask(t *testing.T, h http.Handler, key, query string) []byte {
+	t.Helper()
+	rec := postAs(h, key, query)
 	if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
 		t.Fatalf("%.200s: status %d: %.2000s", query, rec.Code, rec.Body.String())
 	}
