@@ -18,7 +18,7 @@ import (
 )
 
 const webhooksUsage = `usage:
-  councilgraph webhooks add --client CLIENT_ID --url URL [--types Type,...]
+  councilgraph webhooks add --client CLIENT_ID --url URL [--types Type,...] [--council COUNCIL_ID]
   councilgraph webhooks list
   councilgraph webhooks remove ENDPOINT_ID
   councilgraph webhooks replay ENDPOINT_ID --since CURSOR
@@ -48,6 +48,7 @@ func webhooksCmd(ctx context.Context, args []string, getenv func(string) string,
 	client := fs.String("client", "", "the API client the deliveries are for: they carry what it may see (add)")
 	rawURL := fs.String("url", "", "where to POST the deliveries: https://, or http:// to loopback (add)")
 	types := fs.String("types", "", "comma-separated record types to deliver, e.g. Meeting,Report (add; default all)")
+	council := fs.String("council", "", "a council's ID, e.g. council:stockton-on-tees: deliver only its records (add; default every council's and the shared registries')")
 	since := fs.String("since", "", "a cursor of the change feed: the changes after it are sent again (replay)")
 	db := dbFlags(fs, getenv)
 	// The endpoint's ID may come before or after the flags.
@@ -77,7 +78,7 @@ func webhooksCmd(ctx context.Context, args []string, getenv func(string) string,
 
 	switch sub {
 	case "add":
-		e, err := webhooks.Add(ctx, s, *client, *rawURL, splitList(*types), time.Now())
+		e, err := webhooks.Add(ctx, s, *client, *rawURL, splitList(*types), *council, time.Now())
 		if err != nil {
 			return err
 		}

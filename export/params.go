@@ -17,8 +17,9 @@ import (
 // graph.CheckFilter; "date"; or the name of an enum of the schema).
 type param struct{ name, kind string }
 
-// params are each download's filters: the graph list's own arguments, and
-// updatedSince for every collection.
+// params are each download's filters: the graph list's own arguments,
+// updatedSince for every collection, and council for every collection of
+// council-owned records.
 var params = map[string][]param{
 	"people":        {{"name", "name"}, {"organisation", "id"}},
 	"organisations": {{"kind", "OrganisationKind"}},
@@ -45,6 +46,9 @@ type query struct {
 // form is an error that says which and what is allowed.
 func (h *Handler) parse(ctx context.Context, name string, values url.Values) (query, error) {
 	allowed := append(slices.Clone(params[name]), param{"updatedSince", "dateTime"})
+	if k := store.KindNamed(name); k == nil || !k.Shared {
+		allowed = append(allowed, param{"council", "id"})
+	}
 	v := map[string]*string{}
 	var q query
 	for key, vals := range values {
@@ -95,15 +99,15 @@ func (h *Handler) parse(ctx context.Context, name string, values url.Values) (qu
 	}
 	switch name {
 	case "people":
-		q.filter = store.PersonFilter{Name: v["name"], OrganisationID: v["organisation"], UpdatedSince: updated}
+		q.filter = store.PersonFilter{Name: v["name"], OrganisationID: v["organisation"], Council: v["council"], UpdatedSince: updated}
 	case "organisations":
 		q.filter = store.OrganisationFilter{Kind: v["kind"], UpdatedSince: updated}
 	case "bodies":
-		q.filter = store.BodyFilter{Kind: v["kind"], UpdatedSince: updated}
+		q.filter = store.BodyFilter{Kind: v["kind"], Council: v["council"], UpdatedSince: updated}
 	case "meetings":
-		q.filter = store.MeetingFilter{BodyID: v["body"], From: v["from"], To: v["to"], Status: v["status"], UpdatedSince: updated}
+		q.filter = store.MeetingFilter{BodyID: v["body"], From: v["from"], To: v["to"], Status: v["status"], Council: v["council"], UpdatedSince: updated}
 	case "reports":
-		f := store.ReportFilter{UpdatedSince: updated}
+		f := store.ReportFilter{Council: v["council"], UpdatedSince: updated}
 		if b := v["body"]; b != nil {
 			ids, err := h.store.MeetingIDsOfBody(ctx, *b)
 			if err != nil {
@@ -113,13 +117,13 @@ func (h *Handler) parse(ctx context.Context, name string, values url.Values) (qu
 		}
 		q.filter = f
 	case "actions":
-		q.filter = store.ActionFilter{Status: v["status"], OwnerID: v["owner"], DueBefore: v["dueBefore"], UpdatedSince: updated}
+		q.filter = store.ActionFilter{Status: v["status"], OwnerID: v["owner"], DueBefore: v["dueBefore"], Council: v["council"], UpdatedSince: updated}
 	case "indicators":
 		q.filter = store.IndicatorFilter{Theme: v["theme"], UpdatedSince: updated}
 	case "plans":
-		q.filter = store.PlanFilter{UpdatedSince: updated}
+		q.filter = store.PlanFilter{Council: v["council"], UpdatedSince: updated}
 	default:
-		q.figures = store.ExportFilter{UpdatedSince: updated, IndicatorID: v["indicator"], AreaID: v["area"]}
+		q.figures = store.ExportFilter{UpdatedSince: updated, IndicatorID: v["indicator"], AreaID: v["area"], Council: v["council"]}
 		q.filter = q.figures
 	}
 	return q, nil

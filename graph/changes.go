@@ -79,7 +79,7 @@ func toModel(c store.Change) *model.Change {
 }
 
 // changes answers Query.changes.
-func (r *Resolver) changes(ctx context.Context, since *string, types []string, first *int) (*model.ChangeConnection, error) {
+func (r *Resolver) changes(ctx context.Context, since *string, types []string, council *string, first *int) (*model.ChangeConnection, error) {
 	p, err := pageArgs(first, nil)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func (r *Resolver) changes(ctx context.Context, since *string, types []string, f
 	if err != nil {
 		return nil, err
 	}
-	found, last, more, err := r.Store.Changes(ctx, from, want, p.First)
+	found, last, more, err := r.Store.Changes(ctx, from, want, council, p.First)
 	if errors.Is(err, store.ErrChangesExpired) {
 		return nil, expired()
 	}
@@ -168,7 +168,9 @@ type changeGroup struct {
 type subscriber struct {
 	ctx   context.Context
 	types map[string]bool
-	out   chan *model.Change
+	// council, when set, keeps one council's records.
+	council *string
+	out     chan *model.Change
 }
 
 // watcher is r's change watcher, made on first use.
@@ -186,20 +188,20 @@ func (r *Resolver) watcher() *changeWatcher {
 // subscribe answers Subscription.changes: the changes from the log's
 // newest entry on, as the caller may see them, until ctx ends. poll is
 // unused: the Resolver's watcher polls for every subscription.
-func (r *Resolver) subscribe(ctx context.Context, types []string, _ time.Duration) (<-chan *model.Change, error) {
+func (r *Resolver) subscribe(ctx context.Context, types []string, council *string, _ time.Duration) (<-chan *model.Change, error) {
 	want, err := changeTypes(types)
 	if err != nil {
 		return nil, err
 	}
-	return r.watcher().add(ctx, want)
+	return r.watcher().add(ctx, want, council)
 }
 
 // add joins a subscription to its level's group, starting one (from the
 // log's newest entry) where there is none, and the watcher where it does
 // not run.
-func (w *changeWatcher) add(ctx context.Context, types []string) (<-chan *model.Change, error) {
+func (w *changeWatcher) add(ctx context.Context, types []string, council *string) (<-chan *model.Change, error) {
 	l := store.LevelOf(ctx)
-	sub := &subscriber{ctx: ctx, types: map[string]bool{}, out: make(chan *model.Change, subscriberBuffer)}
+	sub := &subscriber{ctx: ctx, types: map[string]bool{}, council: council, out: make(chan *model.Change, subscriberBuffer)}
 	for _, t := range types {
 		sub.types[t] = true
 	}
@@ -285,7 +287,7 @@ func (w *changeWatcher) run() {
 func (w *changeWatcher) read(g *changeGroup, gen int64) {
 	for {
 		ctx, cancel := context.WithTimeout(store.WithLevel(context.Background(), g.level), feedTimeout)
-		found, last, more, err := w.store.Changes(store.WithBudget(ctx, 4*maxFirst), g.from, nil, maxFirst)
+		found, last, more, err := w.store.Changes(store.WithBudget(ctx, 4*maxFirst), g.from, nil, nil, maxFirst)
 		cancel()
 		if err != nil {
 			w.endAll(g, feedError(err))
@@ -325,7 +327,7 @@ func (w *changeWatcher) deliver(g *changeGroup, found []store.Change) {
 	var behind []*subscriber
 	for sub := range g.subs {
 		for _, c := range found {
-			if !sub.types[c.Type] {
+			if !sub.types[c.Type] || sub.council != nil && store.CouncilOf(c.ID) != *sub.council {
 				continue
 			}
 			select {

@@ -70,6 +70,9 @@ func personEdge(c string, n *store.Person) *model.PersonEdge {
 func organisationEdge(c string, n *store.Organisation) *model.OrganisationEdge {
 	return &model.OrganisationEdge{Cursor: c, Node: n}
 }
+func councilEdge(c string, n *store.Council) *model.CouncilEdge {
+	return &model.CouncilEdge{Cursor: c, Node: n}
+}
 func bodyEdge(c string, n *store.Body) *model.BodyEdge { return &model.BodyEdge{Cursor: c, Node: n} }
 func meetingEdge(c string, n *store.Meeting) *model.MeetingEdge {
 	return &model.MeetingEdge{Cursor: c, Node: n}

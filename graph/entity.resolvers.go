@@ -37,6 +37,11 @@ func (r *entityResolver) FindManyBodyByIDs(ctx context.Context, reps []*model.Bo
 	return entities[store.Body](ctx, reps, func(r *model.BodyByIDsInput) string { return r.ID })
 }
 
+// FindManyCouncilByIDs is the resolver for the findManyCouncilByIDs field.
+func (r *entityResolver) FindManyCouncilByIDs(ctx context.Context, reps []*model.CouncilByIDsInput) ([]*store.Council, error) {
+	return entities[store.Council](ctx, reps, func(r *model.CouncilByIDsInput) string { return r.ID })
+}
+
 // FindManyIndicatorByIDs is the resolver for the findManyIndicatorByIDs field.
 func (r *entityResolver) FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error) {
 	return entities[store.Indicator](ctx, reps, func(r *model.IndicatorByIDsInput) string { return r.ID })

@@ -34,8 +34,10 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Action() ActionResolver
 	AgendaItem() AgendaItemResolver
+	Area() AreaResolver
 	Attendance() AttendanceResolver
 	Body() BodyResolver
+	Council() CouncilResolver
 	Declaration() DeclarationResolver
 	Entity() EntityResolver
 	Indicator() IndicatorResolver
@@ -60,6 +62,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Action struct {
 		AgendaItem     func(childComplexity int) int
+		Council        func(childComplexity int) int
 		DueDate        func(childComplexity int) int
 		DueText        func(childComplexity int) int
 		ID             func(childComplexity int) int
@@ -90,6 +93,7 @@ type ComplexityRoot struct {
 
 	AgendaItem struct {
 		Actions            func(childComplexity int) int
+		Council            func(childComplexity int) int
 		Decision           func(childComplexity int) int
 		Declarations       func(childComplexity int) int
 		Exempt             func(childComplexity int) int
@@ -120,6 +124,7 @@ type ComplexityRoot struct {
 
 	Attendance struct {
 		Capacity     func(childComplexity int) int
+		Council      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Meeting      func(childComplexity int) int
 		Person       func(childComplexity int) int
@@ -141,6 +146,7 @@ type ComplexityRoot struct {
 	Body struct {
 		Aliases      func(childComplexity int) int
 		Children     func(childComplexity int) int
+		Council      func(childComplexity int) int
 		Description  func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Kind         func(childComplexity int) int
@@ -192,8 +198,31 @@ type ComplexityRoot struct {
 		Method     func(childComplexity int) int
 	}
 
+	Council struct {
+		Area         func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Feeds        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Sources      func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	CouncilConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CouncilEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Declaration struct {
 		AgendaItem func(childComplexity int) int
+		Council    func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Person     func(childComplexity int) int
@@ -206,6 +235,7 @@ type ComplexityRoot struct {
 		FindManyActionByIDs       func(childComplexity int, reps []*model.ActionByIDsInput) int
 		FindManyAgendaItemByIDs   func(childComplexity int, reps []*model.AgendaItemByIDsInput) int
 		FindManyBodyByIDs         func(childComplexity int, reps []*model.BodyByIDsInput) int
+		FindManyCouncilByIDs      func(childComplexity int, reps []*model.CouncilByIDsInput) int
 		FindManyIndicatorByIDs    func(childComplexity int, reps []*model.IndicatorByIDsInput) int
 		FindManyInspectionByIDs   func(childComplexity int, reps []*model.InspectionByIDsInput) int
 		FindManyMeetingByIDs      func(childComplexity int, reps []*model.MeetingByIDsInput) int
@@ -214,6 +244,14 @@ type ComplexityRoot struct {
 		FindManyPlanByIDs         func(childComplexity int, reps []*model.PlanByIDsInput) int
 		FindManyPriorityByIDs     func(childComplexity int, reps []*model.PriorityByIDsInput) int
 		FindManyReportByIDs       func(childComplexity int, reps []*model.ReportByIDsInput) int
+	}
+
+	Feed struct {
+		Kind     func(childComplexity int) int
+		LastRead func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Records  func(childComplexity int) int
+		Status   func(childComplexity int) int
 	}
 
 	Indicator struct {
@@ -244,6 +282,7 @@ type ComplexityRoot struct {
 	}
 
 	Inspection struct {
+		Council       func(childComplexity int) int
 		EndDate       func(childComplexity int) int
 		Findings      func(childComplexity int) int
 		Framework     func(childComplexity int) int
@@ -280,6 +319,7 @@ type ComplexityRoot struct {
 		AgendaItems            func(childComplexity int) int
 		Attendance             func(childComplexity int, status *string) int
 		Body                   func(childComplexity int) int
+		Council                func(childComplexity int) int
 		Date                   func(childComplexity int) int
 		EndsAt                 func(childComplexity int) int
 		ID                     func(childComplexity int) int
@@ -309,6 +349,7 @@ type ComplexityRoot struct {
 
 	Membership struct {
 		Body         func(childComplexity int) int
+		Council      func(childComplexity int) int
 		EndDate      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Notes        func(childComplexity int) int
@@ -326,6 +367,7 @@ type ComplexityRoot struct {
 		Area        func(childComplexity int) int
 		Comparators func(childComplexity int) int
 		Comparisons func(childComplexity int) int
+		Council     func(childComplexity int) int
 		Count       func(childComplexity int) int
 		Denominator func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -357,6 +399,7 @@ type ComplexityRoot struct {
 
 	OrganisationAttendance struct {
 		Attendees    func(childComplexity int) int
+		Council      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Meeting      func(childComplexity int) int
 		Notes        func(childComplexity int) int
@@ -384,6 +427,7 @@ type ComplexityRoot struct {
 		Actions      func(childComplexity int) int
 		Aliases      func(childComplexity int) int
 		Attendance   func(childComplexity int, first *int, after *string) int
+		Council      func(childComplexity int) int
 		Declarations func(childComplexity int) int
 		Email        func(childComplexity int) int
 		Honorific    func(childComplexity int) int
@@ -411,6 +455,7 @@ type ComplexityRoot struct {
 	}
 
 	Plan struct {
+		Council     func(childComplexity int) int
 		Description func(childComplexity int) int
 		EndDate     func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -437,6 +482,7 @@ type ComplexityRoot struct {
 
 	Priority struct {
 		Actions         func(childComplexity int) int
+		Council         func(childComplexity int) int
 		Description     func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Indicators      func(childComplexity int) int
@@ -464,31 +510,33 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Action             func(childComplexity int, id string) int
-		Actions            func(childComplexity int, status *string, owner *string, dueBefore *string, updatedSince *time.Time, first *int, after *string) int
+		Actions            func(childComplexity int, status *string, owner *string, dueBefore *string, council *string, updatedSince *time.Time, first *int, after *string) int
 		AgendaItem         func(childComplexity int, id string) int
 		Area               func(childComplexity int, id string) int
 		Areas              func(childComplexity int) int
-		Bodies             func(childComplexity int, kind *string, updatedSince *time.Time, first *int, after *string) int
+		Bodies             func(childComplexity int, kind *string, council *string, updatedSince *time.Time, first *int, after *string) int
 		Body               func(childComplexity int, id string) int
-		Changes            func(childComplexity int, since *string, types []string, first *int) int
+		Changes            func(childComplexity int, since *string, types []string, council *string, first *int) int
+		Council            func(childComplexity int, id string) int
+		Councils           func(childComplexity int, first *int, after *string) int
 		Indicator          func(childComplexity int, id string) int
 		Indicators         func(childComplexity int, theme *string, updatedSince *time.Time, first *int, after *string) int
 		Inspection         func(childComplexity int, id string) int
-		Inspections        func(childComplexity int, subject *string, framework *string, updatedSince *time.Time, first *int, after *string) int
+		Inspections        func(childComplexity int, subject *string, framework *string, council *string, updatedSince *time.Time, first *int, after *string) int
 		Meeting            func(childComplexity int, id string) int
-		Meetings           func(childComplexity int, body *string, from *string, to *string, status *string, updatedSince *time.Time, first *int, after *string) int
+		Meetings           func(childComplexity int, body *string, from *string, to *string, status *string, council *string, updatedSince *time.Time, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
 		Nodes              func(childComplexity int, ids []string) int
 		Organisation       func(childComplexity int, id string) int
 		Organisations      func(childComplexity int, kind *string, updatedSince *time.Time, first *int, after *string) int
-		People             func(childComplexity int, name *string, organisation *string, updatedSince *time.Time, first *int, after *string) int
+		People             func(childComplexity int, name *string, organisation *string, council *string, updatedSince *time.Time, first *int, after *string) int
 		Person             func(childComplexity int, id string) int
 		Plan               func(childComplexity int, id string) int
-		Plans              func(childComplexity int, updatedSince *time.Time, first *int, after *string) int
+		Plans              func(childComplexity int, council *string, updatedSince *time.Time, first *int, after *string) int
 		Priority           func(childComplexity int, id string) int
 		Report             func(childComplexity int, id string) int
-		Reports            func(childComplexity int, body *string, updatedSince *time.Time, first *int, after *string) int
-		Search             func(childComplexity int, query string, first *int) int
+		Reports            func(childComplexity int, body *string, council *string, updatedSince *time.Time, first *int, after *string) int
+		Search             func(childComplexity int, query string, first *int, council *string) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
@@ -496,6 +544,7 @@ type ComplexityRoot struct {
 	Report struct {
 		AgendaItem      func(childComplexity int) int
 		Author          func(childComplexity int) int
+		Council         func(childComplexity int) int
 		DecisionType    func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Indicators      func(childComplexity int) int
@@ -529,7 +578,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		Changes func(childComplexity int, types []string) int
+		Changes func(childComplexity int, types []string, council *string) int
 	}
 
 	Trend struct {
@@ -556,6 +605,8 @@ type ActionResolver interface {
 	Priority(ctx context.Context, obj *store.Action) (*store.Priority, error)
 	Plan(ctx context.Context, obj *store.Action) (*store.Plan, error)
 	AgendaItem(ctx context.Context, obj *store.Action) (*store.AgendaItem, error)
+
+	Council(ctx context.Context, obj *store.Action) (*store.Council, error)
 }
 type AgendaItemResolver interface {
 	Meeting(ctx context.Context, obj *store.AgendaItem) (*store.Meeting, error)
@@ -565,12 +616,19 @@ type AgendaItemResolver interface {
 	Reports(ctx context.Context, obj *store.AgendaItem) ([]*store.Report, error)
 	Declarations(ctx context.Context, obj *store.AgendaItem) ([]*store.Declaration, error)
 	Actions(ctx context.Context, obj *store.AgendaItem) ([]*store.Action, error)
+
+	Council(ctx context.Context, obj *store.AgendaItem) (*store.Council, error)
+}
+type AreaResolver interface {
+	Sources(ctx context.Context, obj *store.Area) ([]*store.Source, error)
 }
 type AttendanceResolver interface {
 	Person(ctx context.Context, obj *store.Attendance) (*store.Person, error)
 	Meeting(ctx context.Context, obj *store.Attendance) (*store.Meeting, error)
 
 	Representing(ctx context.Context, obj *store.Attendance) (*store.Organisation, error)
+
+	Council(ctx context.Context, obj *store.Attendance) (*store.Council, error)
 }
 type BodyResolver interface {
 	Organisation(ctx context.Context, obj *store.Body) (*store.Organisation, error)
@@ -579,10 +637,19 @@ type BodyResolver interface {
 	Memberships(ctx context.Context, obj *store.Body, current *bool, role *string, on *string) ([]*store.Membership, error)
 	Meetings(ctx context.Context, obj *store.Body, from *string, to *string, status *string, first *int, after *string) (*model.MeetingConnection, error)
 	Plans(ctx context.Context, obj *store.Body) ([]*store.Plan, error)
+
+	Council(ctx context.Context, obj *store.Body) (*store.Council, error)
+}
+type CouncilResolver interface {
+	Organisation(ctx context.Context, obj *store.Council) (*store.Organisation, error)
+	Area(ctx context.Context, obj *store.Council) (*store.Area, error)
+	Feeds(ctx context.Context, obj *store.Council) ([]*store.Feed, error)
 }
 type DeclarationResolver interface {
 	Person(ctx context.Context, obj *store.Declaration) (*store.Person, error)
 	AgendaItem(ctx context.Context, obj *store.Declaration) (*store.AgendaItem, error)
+
+	Council(ctx context.Context, obj *store.Declaration) (*store.Council, error)
 }
 type EntityResolver interface {
 	FindManyActionByIDs(ctx context.Context, reps []*model.ActionByIDsInput) ([]*store.Action, error)
@@ -590,6 +657,7 @@ type EntityResolver interface {
 	FindAreaByID(ctx context.Context, id string) (*store.Area, error)
 	FindAreaByCode(ctx context.Context, code *string) (*store.Area, error)
 	FindManyBodyByIDs(ctx context.Context, reps []*model.BodyByIDsInput) ([]*store.Body, error)
+	FindManyCouncilByIDs(ctx context.Context, reps []*model.CouncilByIDsInput) ([]*store.Council, error)
 	FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error)
 	FindManyInspectionByIDs(ctx context.Context, reps []*model.InspectionByIDsInput) ([]*store.Inspection, error)
 	FindManyMeetingByIDs(ctx context.Context, reps []*model.MeetingByIDsInput) ([]*store.Meeting, error)
@@ -604,6 +672,8 @@ type IndicatorResolver interface {
 	Latest(ctx context.Context, obj *store.Indicator, area *string) (*store.Observation, error)
 	Priorities(ctx context.Context, obj *store.Indicator) ([]*store.Priority, error)
 
+	Sources(ctx context.Context, obj *store.Indicator) ([]*store.Source, error)
+
 	Trend(ctx context.Context, obj *store.Indicator, area *string, last *int) (*model.Trend, error)
 }
 type InspectionResolver interface {
@@ -611,6 +681,8 @@ type InspectionResolver interface {
 	Subject(ctx context.Context, obj *store.Inspection) (*store.Organisation, error)
 
 	LeadInspector(ctx context.Context, obj *store.Inspection) (*store.Person, error)
+
+	Council(ctx context.Context, obj *store.Inspection) (*store.Council, error)
 }
 type MeetingResolver interface {
 	Body(ctx context.Context, obj *store.Meeting) (*store.Body, error)
@@ -622,12 +694,15 @@ type MeetingResolver interface {
 	Next(ctx context.Context, obj *store.Meeting) (*store.Meeting, error)
 
 	OrganisationAttendance(ctx context.Context, obj *store.Meeting) ([]*store.OrganisationAttendance, error)
+	Council(ctx context.Context, obj *store.Meeting) (*store.Council, error)
 }
 type MembershipResolver interface {
 	Person(ctx context.Context, obj *store.Membership) (*store.Person, error)
 	Body(ctx context.Context, obj *store.Membership) (*store.Body, error)
 
 	Representing(ctx context.Context, obj *store.Membership) (*store.Organisation, error)
+
+	Council(ctx context.Context, obj *store.Membership) (*store.Council, error)
 }
 type ObservationResolver interface {
 	Indicator(ctx context.Context, obj *store.Observation) (*store.Indicator, error)
@@ -636,16 +711,22 @@ type ObservationResolver interface {
 	Comparators(ctx context.Context, obj *store.Observation) ([]*store.Observation, error)
 
 	Comparisons(ctx context.Context, obj *store.Observation) ([]*model.Comparison, error)
+
+	Council(ctx context.Context, obj *store.Observation) (*store.Council, error)
 }
 type OrganisationResolver interface {
 	People(ctx context.Context, obj *store.Organisation, first *int, after *string) (*model.PersonConnection, error)
 	Bodies(ctx context.Context, obj *store.Organisation) ([]*store.Body, error)
+
+	Sources(ctx context.Context, obj *store.Organisation) ([]*store.Source, error)
 
 	Inspections(ctx context.Context, obj *store.Organisation) ([]*store.Inspection, error)
 }
 type OrganisationAttendanceResolver interface {
 	Organisation(ctx context.Context, obj *store.OrganisationAttendance) (*store.Organisation, error)
 	Meeting(ctx context.Context, obj *store.OrganisationAttendance) (*store.Meeting, error)
+
+	Council(ctx context.Context, obj *store.OrganisationAttendance) (*store.Council, error)
 }
 type PersonResolver interface {
 	Organisation(ctx context.Context, obj *store.Person) (*store.Organisation, error)
@@ -655,11 +736,15 @@ type PersonResolver interface {
 	Reports(ctx context.Context, obj *store.Person) ([]*store.Report, error)
 	Actions(ctx context.Context, obj *store.Person) ([]*store.Action, error)
 	Declarations(ctx context.Context, obj *store.Person) ([]*store.Declaration, error)
+
+	Council(ctx context.Context, obj *store.Person) (*store.Council, error)
 }
 type PlanResolver interface {
 	Owner(ctx context.Context, obj *store.Plan) (*store.Body, error)
 
 	Priorities(ctx context.Context, obj *store.Plan, theme *string) ([]*store.Priority, error)
+
+	Council(ctx context.Context, obj *store.Plan) (*store.Council, error)
 }
 type PriorityResolver interface {
 	Plan(ctx context.Context, obj *store.Priority) (*store.Plan, error)
@@ -668,6 +753,8 @@ type PriorityResolver interface {
 	Indicators(ctx context.Context, obj *store.Priority) ([]*store.Indicator, error)
 	Leads(ctx context.Context, obj *store.Priority) ([]*store.Body, error)
 	Reports(ctx context.Context, obj *store.Priority) ([]*store.Report, error)
+
+	Council(ctx context.Context, obj *store.Priority) (*store.Council, error)
 }
 type ProgressUpdateResolver interface {
 	Report(ctx context.Context, obj *store.ProgressUpdate) (*store.Report, error)
@@ -676,29 +763,31 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Person(ctx context.Context, id string) (*store.Person, error)
-	People(ctx context.Context, name *string, organisation *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error)
+	People(ctx context.Context, name *string, organisation *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error)
 	Organisation(ctx context.Context, id string) (*store.Organisation, error)
 	Organisations(ctx context.Context, kind *string, updatedSince *time.Time, first *int, after *string) (*model.OrganisationConnection, error)
 	Body(ctx context.Context, id string) (*store.Body, error)
-	Bodies(ctx context.Context, kind *string, updatedSince *time.Time, first *int, after *string) (*model.BodyConnection, error)
+	Bodies(ctx context.Context, kind *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.BodyConnection, error)
 	Meeting(ctx context.Context, id string) (*store.Meeting, error)
-	Meetings(ctx context.Context, body *string, from *string, to *string, status *string, updatedSince *time.Time, first *int, after *string) (*model.MeetingConnection, error)
+	Meetings(ctx context.Context, body *string, from *string, to *string, status *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.MeetingConnection, error)
 	AgendaItem(ctx context.Context, id string) (*store.AgendaItem, error)
 	Report(ctx context.Context, id string) (*store.Report, error)
-	Reports(ctx context.Context, body *string, updatedSince *time.Time, first *int, after *string) (*model.ReportConnection, error)
+	Reports(ctx context.Context, body *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.ReportConnection, error)
 	Plan(ctx context.Context, id string) (*store.Plan, error)
-	Plans(ctx context.Context, updatedSince *time.Time, first *int, after *string) (*model.PlanConnection, error)
+	Plans(ctx context.Context, council *string, updatedSince *time.Time, first *int, after *string) (*model.PlanConnection, error)
 	Priority(ctx context.Context, id string) (*store.Priority, error)
 	Action(ctx context.Context, id string) (*store.Action, error)
-	Actions(ctx context.Context, status *string, owner *string, dueBefore *string, updatedSince *time.Time, first *int, after *string) (*model.ActionConnection, error)
+	Actions(ctx context.Context, status *string, owner *string, dueBefore *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.ActionConnection, error)
 	Indicator(ctx context.Context, id string) (*store.Indicator, error)
 	Indicators(ctx context.Context, theme *string, updatedSince *time.Time, first *int, after *string) (*model.IndicatorConnection, error)
 	Area(ctx context.Context, id string) (*store.Area, error)
 	Areas(ctx context.Context) ([]*store.Area, error)
 	Inspection(ctx context.Context, id string) (*store.Inspection, error)
-	Inspections(ctx context.Context, subject *string, framework *string, updatedSince *time.Time, first *int, after *string) (*model.InspectionConnection, error)
-	Search(ctx context.Context, query string, first *int) ([]model.SearchHit, error)
-	Changes(ctx context.Context, since *string, types []string, first *int) (*model.ChangeConnection, error)
+	Inspections(ctx context.Context, subject *string, framework *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.InspectionConnection, error)
+	Search(ctx context.Context, query string, first *int, council *string) ([]model.SearchHit, error)
+	Changes(ctx context.Context, since *string, types []string, council *string, first *int) (*model.ChangeConnection, error)
+	Council(ctx context.Context, id string) (*store.Council, error)
+	Councils(ctx context.Context, first *int, after *string) (*model.CouncilConnection, error)
 }
 type ReportResolver interface {
 	Meeting(ctx context.Context, obj *store.Report) (*store.Meeting, error)
@@ -708,9 +797,11 @@ type ReportResolver interface {
 
 	Priorities(ctx context.Context, obj *store.Report) ([]*store.Priority, error)
 	Indicators(ctx context.Context, obj *store.Report) ([]*store.Indicator, error)
+
+	Council(ctx context.Context, obj *store.Report) (*store.Council, error)
 }
 type SubscriptionResolver interface {
-	Changes(ctx context.Context, types []string) (<-chan *model.Change, error)
+	Changes(ctx context.Context, types []string, council *string) (<-chan *model.Change, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -737,6 +828,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Action.AgendaItem(childComplexity), true
+	case "Action.council":
+		if e.ComplexityRoot.Action.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Action.Council(childComplexity), true
 	case "Action.dueDate":
 		if e.ComplexityRoot.Action.DueDate == nil {
 			break
@@ -866,6 +963,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgendaItem.Actions(childComplexity), true
+	case "AgendaItem.council":
+		if e.ComplexityRoot.AgendaItem.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgendaItem.Council(childComplexity), true
 	case "AgendaItem.decision":
 		if e.ComplexityRoot.AgendaItem.Decision == nil {
 			break
@@ -1012,6 +1115,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attendance.Capacity(childComplexity), true
+	case "Attendance.council":
+		if e.ComplexityRoot.Attendance.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attendance.Council(childComplexity), true
 	case "Attendance.id":
 		if e.ComplexityRoot.Attendance.ID == nil {
 			break
@@ -1087,6 +1196,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Body.Children(childComplexity), true
+	case "Body.council":
+		if e.ComplexityRoot.Body.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Body.Council(childComplexity), true
 	case "Body.description":
 		if e.ComplexityRoot.Body.Description == nil {
 			break
@@ -1290,12 +1405,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Comparison.Method(childComplexity), true
 
+	case "Council.area":
+		if e.ComplexityRoot.Council.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.Area(childComplexity), true
+	case "Council.code":
+		if e.ComplexityRoot.Council.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.Code(childComplexity), true
+	case "Council.feeds":
+		if e.ComplexityRoot.Council.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.Feeds(childComplexity), true
+	case "Council.id":
+		if e.ComplexityRoot.Council.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.ID(childComplexity), true
+	case "Council.name":
+		if e.ComplexityRoot.Council.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.Name(childComplexity), true
+	case "Council.organisation":
+		if e.ComplexityRoot.Council.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.Organisation(childComplexity), true
+	case "Council.sources":
+		if e.ComplexityRoot.Council.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.Sources(childComplexity), true
+	case "Council.updatedAt":
+		if e.ComplexityRoot.Council.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Council.UpdatedAt(childComplexity), true
+
+	case "CouncilConnection.edges":
+		if e.ComplexityRoot.CouncilConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouncilConnection.Edges(childComplexity), true
+	case "CouncilConnection.pageInfo":
+		if e.ComplexityRoot.CouncilConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouncilConnection.PageInfo(childComplexity), true
+	case "CouncilConnection.totalCount":
+		if e.ComplexityRoot.CouncilConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouncilConnection.TotalCount(childComplexity), true
+
+	case "CouncilEdge.cursor":
+		if e.ComplexityRoot.CouncilEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouncilEdge.Cursor(childComplexity), true
+	case "CouncilEdge.node":
+		if e.ComplexityRoot.CouncilEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CouncilEdge.Node(childComplexity), true
+
 	case "Declaration.agendaItem":
 		if e.ComplexityRoot.Declaration.AgendaItem == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Declaration.AgendaItem(childComplexity), true
+	case "Declaration.council":
+		if e.ComplexityRoot.Declaration.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Declaration.Council(childComplexity), true
 	case "Declaration.id":
 		if e.ComplexityRoot.Declaration.ID == nil {
 			break
@@ -1376,6 +1578,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyBodyByIDs(childComplexity, args["reps"].([]*model.BodyByIDsInput)), true
+	case "Entity.findManyCouncilByIDs":
+		if e.ComplexityRoot.Entity.FindManyCouncilByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyCouncilByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyCouncilByIDs(childComplexity, args["reps"].([]*model.CouncilByIDsInput)), true
 	case "Entity.findManyIndicatorByIDs":
 		if e.ComplexityRoot.Entity.FindManyIndicatorByIDs == nil {
 			break
@@ -1464,6 +1677,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyReportByIDs(childComplexity, args["reps"].([]*model.ReportByIDsInput)), true
+
+	case "Feed.kind":
+		if e.ComplexityRoot.Feed.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feed.Kind(childComplexity), true
+	case "Feed.lastRead":
+		if e.ComplexityRoot.Feed.LastRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feed.LastRead(childComplexity), true
+	case "Feed.name":
+		if e.ComplexityRoot.Feed.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feed.Name(childComplexity), true
+	case "Feed.records":
+		if e.ComplexityRoot.Feed.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feed.Records(childComplexity), true
+	case "Feed.status":
+		if e.ComplexityRoot.Feed.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feed.Status(childComplexity), true
 
 	case "Indicator.description":
 		if e.ComplexityRoot.Indicator.Description == nil {
@@ -1591,6 +1835,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndicatorEdge.Node(childComplexity), true
 
+	case "Inspection.council":
+		if e.ComplexityRoot.Inspection.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Council(childComplexity), true
 	case "Inspection.endDate":
 		if e.ComplexityRoot.Inspection.EndDate == nil {
 			break
@@ -1744,6 +1994,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.Body(childComplexity), true
+	case "Meeting.council":
+		if e.ComplexityRoot.Meeting.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Council(childComplexity), true
 	case "Meeting.date":
 		if e.ComplexityRoot.Meeting.Date == nil {
 			break
@@ -1867,6 +2123,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Membership.Body(childComplexity), true
+	case "Membership.council":
+		if e.ComplexityRoot.Membership.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Council(childComplexity), true
 	case "Membership.endDate":
 		if e.ComplexityRoot.Membership.EndDate == nil {
 			break
@@ -1952,6 +2214,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Comparisons(childComplexity), true
+	case "Observation.council":
+		if e.ComplexityRoot.Observation.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Council(childComplexity), true
 	case "Observation.count":
 		if e.ComplexityRoot.Observation.Count == nil {
 			break
@@ -2109,6 +2377,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganisationAttendance.Attendees(childComplexity), true
+	case "OrganisationAttendance.council":
+		if e.ComplexityRoot.OrganisationAttendance.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationAttendance.Council(childComplexity), true
 	case "OrganisationAttendance.id":
 		if e.ComplexityRoot.OrganisationAttendance.ID == nil {
 			break
@@ -2208,6 +2482,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Attendance(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Person.council":
+		if e.ComplexityRoot.Person.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Council(childComplexity), true
 	case "Person.declarations":
 		if e.ComplexityRoot.Person.Declarations == nil {
 			break
@@ -2324,6 +2604,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonEdge.Node(childComplexity), true
 
+	case "Plan.council":
+		if e.ComplexityRoot.Plan.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Council(childComplexity), true
 	case "Plan.description":
 		if e.ComplexityRoot.Plan.Description == nil {
 			break
@@ -2434,6 +2720,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Priority.Actions(childComplexity), true
+	case "Priority.council":
+		if e.ComplexityRoot.Priority.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Priority.Council(childComplexity), true
 	case "Priority.description":
 		if e.ComplexityRoot.Priority.Description == nil {
 			break
@@ -2577,7 +2869,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Actions(childComplexity, args["status"].(*string), args["owner"].(*string), args["dueBefore"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Actions(childComplexity, args["status"].(*string), args["owner"].(*string), args["dueBefore"].(*string), args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.agendaItem":
 		if e.ComplexityRoot.Query.AgendaItem == nil {
 			break
@@ -2616,7 +2908,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Bodies(childComplexity, args["kind"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Bodies(childComplexity, args["kind"].(*string), args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.body":
 		if e.ComplexityRoot.Query.Body == nil {
 			break
@@ -2638,7 +2930,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Changes(childComplexity, args["since"].(*string), args["types"].([]string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["since"].(*string), args["types"].([]string), args["council"].(*string), args["first"].(*int)), true
+	case "Query.council":
+		if e.ComplexityRoot.Query.Council == nil {
+			break
+		}
+
+		args, err := ec.field_Query_council_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Council(childComplexity, args["id"].(string)), true
+	case "Query.councils":
+		if e.ComplexityRoot.Query.Councils == nil {
+			break
+		}
+
+		args, err := ec.field_Query_councils_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Councils(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.indicator":
 		if e.ComplexityRoot.Query.Indicator == nil {
 			break
@@ -2682,7 +2996,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Inspections(childComplexity, args["subject"].(*string), args["framework"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Inspections(childComplexity, args["subject"].(*string), args["framework"].(*string), args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.meeting":
 		if e.ComplexityRoot.Query.Meeting == nil {
@@ -2705,7 +3019,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Meetings(childComplexity, args["body"].(*string), args["from"].(*string), args["to"].(*string), args["status"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Meetings(childComplexity, args["body"].(*string), args["from"].(*string), args["to"].(*string), args["status"].(*string), args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2760,7 +3074,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.People(childComplexity, args["name"].(*string), args["organisation"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.People(childComplexity, args["name"].(*string), args["organisation"].(*string), args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.person":
 		if e.ComplexityRoot.Query.Person == nil {
 			break
@@ -2793,7 +3107,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Plans(childComplexity, args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Plans(childComplexity, args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.priority":
 		if e.ComplexityRoot.Query.Priority == nil {
 			break
@@ -2826,7 +3140,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Reports(childComplexity, args["body"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Reports(childComplexity, args["body"].(*string), args["council"].(*string), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -2837,7 +3151,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["first"].(*int), args["council"].(*string)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -2868,6 +3182,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Report.Author(childComplexity), true
+	case "Report.council":
+		if e.ComplexityRoot.Report.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Council(childComplexity), true
 	case "Report.decisionType":
 		if e.ComplexityRoot.Report.DecisionType == nil {
 			break
@@ -3008,7 +3328,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.Changes(childComplexity, args["types"].([]string)), true
+		return e.ComplexityRoot.Subscription.Changes(childComplexity, args["types"].([]string), args["council"].(*string)), true
 
 	case "Trend.area":
 		if e.ComplexityRoot.Trend.Area == nil {
@@ -3060,6 +3380,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActionByIDsInput", ec.unmarshalInputActionByIDsInput),
 			graphql.NewInputUnmarshaler("AgendaItemByIDsInput", ec.unmarshalInputAgendaItemByIDsInput),
 			graphql.NewInputUnmarshaler("BodyByIDsInput", ec.unmarshalInputBodyByIDsInput),
+			graphql.NewInputUnmarshaler("CouncilByIDsInput", ec.unmarshalInputCouncilByIDsInput),
 			graphql.NewInputUnmarshaler("IndicatorByIDsInput", ec.unmarshalInputIndicatorByIDsInput),
 			graphql.NewInputUnmarshaler("InspectionByIDsInput", ec.unmarshalInputInspectionByIDsInput),
 			graphql.NewInputUnmarshaler("MeetingByIDsInput", ec.unmarshalInputMeetingByIDsInput),
@@ -4095,7 +4416,7 @@ type Query {
   "A person by ID."
   person(id: ID!): Person
   "People by name; ` + "`" + `name` + "`" + ` matches any part of a name or alias, ignoring case and accents."
-  people(name: String, organisation: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
+  people(name: String, organisation: ID, council: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
   "An organisation by ID."
   organisation(id: ID!): Organisation
   "Organisations by name."
@@ -4103,27 +4424,27 @@ type Query {
   "A body by ID."
   body(id: ID!): Body
   "Bodies by name."
-  bodies(kind: BodyKind, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
+  bodies(kind: BodyKind, council: ID, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
   "A meeting by ID."
   meeting(id: ID!): Meeting
   "Meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
-  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
+  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, council: ID, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
   "An agenda item by ID."
   agendaItem(id: ID!): AgendaItem
   "A report by ID."
   report(id: ID!): Report
   "Reports, by ID; ` + "`" + `body` + "`" + ` keeps those put to that body's meetings."
-  reports(body: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
+  reports(body: ID, council: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
   "A plan by ID."
   plan(id: ID!): Plan
   "Plans, by ID."
-  plans(updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
+  plans(council: ID, updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
   "A priority by ID."
   priority(id: ID!): Priority
   "An action by ID."
   action(id: ID!): Action
   "Actions, by ID; ` + "`" + `owner` + "`" + ` is a person's ID; ` + "`" + `dueBefore` + "`" + ` keeps those due before that day."
-  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
+  actions(status: RAG, owner: ID, dueBefore: Date, council: ID, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
   "An indicator by ID."
   indicator(id: ID!): Indicator
   "Indicators, by name."
@@ -4135,7 +4456,7 @@ type Query {
   "An inspection by ID."
   inspection(id: ID!): Inspection
   "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
-  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
+  inspections(subject: ID, framework: String, council: ID, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(
@@ -4143,6 +4464,8 @@ type Query {
     query: String!
     "How many hits to return: 1 to 100, default 20."
     first: Int = 20
+    "Only the records this council publishes, and the shared registries' (organisations, indicators); all councils' when null."
+    council: ID
   ): [SearchHit!]!
 }
 
@@ -4186,15 +4509,80 @@ type ChangeEdge { "Where this change sits in the feed." cursor: String! "The cha
 type ChangeConnection { "The changes on this page." edges: [ChangeEdge!]! "Where the page ends: pass endCursor as ` + "`" + `since` + "`" + ` for the next, even when the page is empty." pageInfo: PageInfo! }
 
 extend type Query {
-  "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first. A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
-  changes(since: String, types: [String!], first: Int = 20): ChangeConnection!
+  "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first; ` + "`" + `council` + "`" + ` keeps one council's records (a shared registry's records belong to none). A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
+  changes(since: String, types: [String!], council: ID, first: Int = 20): ChangeConnection!
 }
 
 "Live changes, over server-sent events or graphql-ws."
 type Subscription {
-  "Changes as they are made, for the types named (all when null)."
-  changes(types: [String!]): Change!
+  "Changes as they are made, for the types named (all when null) and, with ` + "`" + `council` + "`" + `, of one council's records."
+  changes(types: [String!], council: ID): Change!
 }
+
+# ------------------------------------------------------------ many councils
+
+"A council, or another public body that publishes its own record (a combined authority, a partnership board): the owner of the records whose IDs carry its slug."
+type Council implements Node @key(fields: "id") @entityResolver(multi: true) {
+  "E.g. ` + "`" + `council:stockton-on-tees` + "`" + `. Its records' IDs carry the same slug: ` + "`" + `body:stockton-on-tees/cabinet` + "`" + `."
+  id: ID!
+  "Its name as usually printed, e.g. 'Stockton-on-Tees Borough Council'."
+  name: String!
+  "The GSS code of the area it governs, e.g. ` + "`" + `E06000004` + "`" + `; null for a body that governs none."
+  code: String
+  "The organisation it is."
+  organisation: Organisation!
+  "The area it governs, where it governs one."
+  area: Area
+  "Where its records come from, and how each last went."
+  feeds: [Feed!]!
+  "Where the facts of this record come from."
+  sources: [Source!]!
+  "When the record last changed."
+  updatedAt: DateTime!
+}
+
+"A source a council's records are read from: a curated data set, or a publishing system that is synchronised."
+type Feed {
+  "` + "`" + `dataset` + "`" + ` or ` + "`" + `moderngov` + "`" + `."
+  kind: String!
+  "The data set's name, or the publishing system's address."
+  name: String!
+  "When it was last read to the end; null if never."
+  lastRead: DateTime
+  "How many of the council's records it holds now."
+  records: Int!
+  "How the last read went: 'ok', or what failed."
+  status: String!
+}
+
+"One council in a list."
+type CouncilEdge { "Where this council sits in the list." cursor: String! "The council." node: Council! }
+"A page of councils."
+type CouncilConnection { "The councils on this page." edges: [CouncilEdge!]! "Where the page ends." pageInfo: PageInfo! "How many councils there are." totalCount: Int! }
+
+extend type Query {
+  "A council by ID."
+  council(id: ID!): Council
+  "Every council whose records the graph holds, by name."
+  councils(first: Int = 20, after: String): CouncilConnection!
+}
+
+extend type Person { "The council that publishes this record." council: Council! }
+extend type Body { "The council that publishes this record." council: Council! }
+extend type Membership { "The council that publishes this record." council: Council! }
+extend type Meeting { "The council that publishes this record." council: Council! }
+extend type Attendance { "The council that publishes this record." council: Council! }
+extend type AgendaItem { "The council that publishes this record." council: Council! }
+extend type Report { "The council that publishes this record." council: Council! }
+extend type Declaration { "The council that publishes this record." council: Council! }
+extend type Plan { "The council that publishes this record." council: Council! }
+extend type Priority { "The council that publishes this record." council: Council! }
+extend type Action { "The council that publishes this record." council: Council! }
+extend type Observation { "The council that publishes this record: the one whose document printed the figure." council: Council! }
+extend type Inspection { "The council that publishes this record." council: Council! }
+extend type OrganisationAttendance { "The council that publishes this record." council: Council! }
+
+extend union ChangeRecord = Council
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
@@ -4250,7 +4638,7 @@ type Subscription {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Action | AgendaItem | Area | Body | Indicator | Inspection | Meeting | Organisation | Person | Plan | Priority | Report
+union _Entity = Action | AgendaItem | Area | Body | Council | Indicator | Inspection | Meeting | Organisation | Person | Plan | Priority | Report
 
 input ActionByIDsInput {
 	ID: ID!
@@ -4261,6 +4649,10 @@ input AgendaItemByIDsInput {
 }
 
 input BodyByIDsInput {
+	ID: ID!
+}
+
+input CouncilByIDsInput {
 	ID: ID!
 }
 
@@ -4303,6 +4695,7 @@ type Entity {
 	findAreaByID(id: ID!,): Area!
 	findAreaByCode(code: String,): Area!
 	findManyBodyByIDs(reps: [BodyByIDsInput]!): [Body]
+	findManyCouncilByIDs(reps: [CouncilByIDsInput]!): [Council]
 	findManyIndicatorByIDs(reps: [IndicatorByIDsInput]!): [Indicator]
 	findManyInspectionByIDs(reps: [InspectionByIDsInput]!): [Inspection]
 	findManyMeetingByIDs(reps: [MeetingByIDsInput]!): [Meeting]
@@ -4363,6 +4756,8 @@ func (ec *executionContext) childFields_Action(ctx context.Context, field graphq
 		return ec.fieldContext_Action_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Action_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Action_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Action", field.Name)
 }
@@ -4427,6 +4822,8 @@ func (ec *executionContext) childFields_AgendaItem(ctx context.Context, field gr
 		return ec.fieldContext_AgendaItem_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_AgendaItem_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_AgendaItem_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgendaItem", field.Name)
 }
@@ -4463,6 +4860,8 @@ func (ec *executionContext) childFields_Attendance(ctx context.Context, field gr
 		return ec.fieldContext_Attendance_representing(ctx, field)
 	case "id":
 		return ec.fieldContext_Attendance_id(ctx, field)
+	case "council":
+		return ec.fieldContext_Attendance_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Attendance", field.Name)
 }
@@ -4521,6 +4920,8 @@ func (ec *executionContext) childFields_Body(ctx context.Context, field graphql.
 		return ec.fieldContext_Body_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Body_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Body_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Body", field.Name)
 }
@@ -4597,6 +4998,50 @@ func (ec *executionContext) childFields_Comparison(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Comparison", field.Name)
 }
 
+func (ec *executionContext) childFields_Council(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Council_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Council_name(ctx, field)
+	case "code":
+		return ec.fieldContext_Council_code(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Council_organisation(ctx, field)
+	case "area":
+		return ec.fieldContext_Council_area(ctx, field)
+	case "feeds":
+		return ec.fieldContext_Council_feeds(ctx, field)
+	case "sources":
+		return ec.fieldContext_Council_sources(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Council_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Council", field.Name)
+}
+
+func (ec *executionContext) childFields_CouncilConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CouncilConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CouncilConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CouncilConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouncilConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CouncilEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CouncilEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CouncilEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CouncilEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Declaration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4609,8 +5054,26 @@ func (ec *executionContext) childFields_Declaration(ctx context.Context, field g
 		return ec.fieldContext_Declaration_kind(ctx, field)
 	case "text":
 		return ec.fieldContext_Declaration_text(ctx, field)
+	case "council":
+		return ec.fieldContext_Declaration_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Declaration", field.Name)
+}
+
+func (ec *executionContext) childFields_Feed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Feed_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_Feed_name(ctx, field)
+	case "lastRead":
+		return ec.fieldContext_Feed_lastRead(ctx, field)
+	case "records":
+		return ec.fieldContext_Feed_records(ctx, field)
+	case "status":
+		return ec.fieldContext_Feed_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feed", field.Name)
 }
 
 func (ec *executionContext) childFields_Indicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4695,6 +5158,8 @@ func (ec *executionContext) childFields_Inspection(ctx context.Context, field gr
 		return ec.fieldContext_Inspection_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Inspection_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Inspection_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Inspection", field.Name)
 }
@@ -4769,6 +5234,8 @@ func (ec *executionContext) childFields_Meeting(ctx context.Context, field graph
 		return ec.fieldContext_Meeting_updatedAt(ctx, field)
 	case "organisationAttendance":
 		return ec.fieldContext_Meeting_organisationAttendance(ctx, field)
+	case "council":
+		return ec.fieldContext_Meeting_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
 }
@@ -4819,6 +5286,8 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_sources(ctx, field)
 	case "term":
 		return ec.fieldContext_Membership_term(ctx, field)
+	case "council":
+		return ec.fieldContext_Membership_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
@@ -4861,6 +5330,8 @@ func (ec *executionContext) childFields_Observation(ctx context.Context, field g
 		return ec.fieldContext_Observation_approximate(ctx, field)
 	case "publishedOn":
 		return ec.fieldContext_Observation_publishedOn(ctx, field)
+	case "council":
+		return ec.fieldContext_Observation_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Observation", field.Name)
 }
@@ -4905,6 +5376,8 @@ func (ec *executionContext) childFields_OrganisationAttendance(ctx context.Conte
 		return ec.fieldContext_OrganisationAttendance_notes(ctx, field)
 	case "sources":
 		return ec.fieldContext_OrganisationAttendance_sources(ctx, field)
+	case "council":
+		return ec.fieldContext_OrganisationAttendance_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganisationAttendance", field.Name)
 }
@@ -4975,6 +5448,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Person_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Person_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -5025,6 +5500,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Plan_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Plan_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
 }
@@ -5083,6 +5560,8 @@ func (ec *executionContext) childFields_Priority(ctx context.Context, field grap
 		return ec.fieldContext_Priority_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Priority_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Priority_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Priority", field.Name)
 }
@@ -5135,6 +5614,8 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 		return ec.fieldContext_Report_sources(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Report_updatedAt(ctx, field)
+	case "council":
+		return ec.fieldContext_Report_council(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
 }
@@ -5453,6 +5934,20 @@ func (ec *executionContext) field_Entity_findManyBodyByIDs_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.BodyByIDsInput, error) {
 			return ec.unmarshalNBodyByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐBodyByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyCouncilByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.CouncilByIDsInput, error) {
+			return ec.unmarshalNCouncilByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐCouncilByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5802,30 +6297,38 @@ func (ec *executionContext) field_Query_actions_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["dueBefore"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg5
+	args["after"] = arg6
 	return args, nil
 }
 
@@ -5868,30 +6371,38 @@ func (ec *executionContext) field_Query_bodies_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["kind"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg3
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -5928,14 +6439,58 @@ func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["types"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
+	args["first"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_council_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_councils_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6024,30 +6579,38 @@ func (ec *executionContext) field_Query_inspections_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["framework"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg4
+	args["after"] = arg5
 	return args, nil
 }
 
@@ -6100,30 +6663,38 @@ func (ec *executionContext) field_Query_meetings_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["status"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg6
+	args["after"] = arg7
 	return args, nil
 }
 
@@ -6226,30 +6797,38 @@ func (ec *executionContext) field_Query_people_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["organisation"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg4
+	args["after"] = arg5
 	return args, nil
 }
 
@@ -6284,30 +6863,38 @@ func (ec *executionContext) field_Query_plan_args(ctx context.Context, rawArgs m
 func (ec *executionContext) field_Query_plans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -6350,30 +6937,38 @@ func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["body"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "updatedSince",
 		func(ctx context.Context, v any) (*time.Time, error) {
 			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["updatedSince"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	args["updatedSince"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg3
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -6396,6 +6991,14 @@ func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg2
 	return args, nil
 }
 
@@ -6410,6 +7013,14 @@ func (ec *executionContext) field_Subscription_changes_args(ctx context.Context,
 		return nil, err
 	}
 	args["types"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "council",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["council"] = arg1
 	return args, nil
 }
 
@@ -6907,6 +7518,38 @@ func (ec *executionContext) _Action_updatedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Action_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Action", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Action_council(ctx context.Context, field graphql.CollectedField, obj *store.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Action_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Action().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Action_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Action",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ActionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ActionConnection) (ret graphql.Marshaler) {
@@ -7519,6 +8162,38 @@ func (ec *executionContext) fieldContext_AgendaItem_updatedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("AgendaItem", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _AgendaItem_council(ctx context.Context, field graphql.CollectedField, obj *store.AgendaItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgendaItem_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgendaItem().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgendaItem_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgendaItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Area_id(ctx context.Context, field graphql.CollectedField, obj *store.Area) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7643,11 +8318,11 @@ func (ec *executionContext) _Area_sources(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Area_sources(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Sources, nil
+			return ec.Resolvers.Area().Sources(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
-			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕᚖcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7657,8 +8332,8 @@ func (ec *executionContext) fieldContext_Area_sources(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Area",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Source(ctx, field)
 		},
@@ -7829,6 +8504,38 @@ func (ec *executionContext) _Attendance_id(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Attendance_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attendance", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Attendance_council(ctx context.Context, field graphql.CollectedField, obj *store.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attendance_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Attendance().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attendance_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Attendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AttendanceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AttendanceConnection) (ret graphql.Marshaler) {
@@ -8405,6 +9112,38 @@ func (ec *executionContext) fieldContext_Body_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Body", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Body_council(ctx context.Context, field graphql.CollectedField, obj *store.Body) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Body_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Body().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Body_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Body",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _BodyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.BodyConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8882,6 +9621,368 @@ func (ec *executionContext) fieldContext_Comparison_method(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Comparison", field, false, false, "String")
 }
 
+func (ec *executionContext) _Council_id(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Council_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Council", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Council_name(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Council_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Council", field, false, false, "String")
+}
+
+func (ec *executionContext) _Council_code(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Council_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Council", field, false, false, "String")
+}
+
+func (ec *executionContext) _Council_organisation(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Council().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖcouncilgraphᚋstoreᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Council_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Council",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Council_area(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Council().Area(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Area) graphql.Marshaler {
+			return ec.marshalOArea2ᚖcouncilgraphᚋstoreᚐArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Council_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Council",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Area(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Council_feeds(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Council().Feeds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Feed) graphql.Marshaler {
+			return ec.marshalNFeed2ᚕᚖcouncilgraphᚋstoreᚐFeedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Council_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Council",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feed(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Council_sources(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Council_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Council",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Council_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Council) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Council_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Council_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Council", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CouncilConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouncilConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouncilConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CouncilEdge) graphql.Marshaler {
+			return ec.marshalNCouncilEdge2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐCouncilEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouncilConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouncilConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouncilEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouncilConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CouncilConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouncilConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcouncilgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouncilConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouncilConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CouncilConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CouncilConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouncilConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouncilConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouncilConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CouncilEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CouncilEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouncilEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouncilEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CouncilEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CouncilEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CouncilEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CouncilEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CouncilEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CouncilEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Declaration_id(ctx context.Context, field graphql.CollectedField, obj *store.Declaration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9013,6 +10114,38 @@ func (ec *executionContext) _Declaration_text(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Declaration_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Declaration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Declaration_council(ctx context.Context, field graphql.CollectedField, obj *store.Declaration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Declaration_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Declaration().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Declaration_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Declaration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Entity_findManyActionByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -9229,6 +10362,50 @@ func (ec *executionContext) fieldContext_Entity_findManyBodyByIDs(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findManyBodyByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyCouncilByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyCouncilByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyCouncilByIDs(ctx, fc.Args["reps"].([]*model.CouncilByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Council) graphql.Marshaler {
+			return ec.marshalOCouncil2ᚕᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyCouncilByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyCouncilByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9587,6 +10764,121 @@ func (ec *executionContext) fieldContext_Entity_findManyReportByIDs(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Feed_kind(ctx context.Context, field graphql.CollectedField, obj *store.Feed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feed_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feed_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feed", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feed_name(ctx context.Context, field graphql.CollectedField, obj *store.Feed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feed_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feed_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feed", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feed_lastRead(ctx context.Context, field graphql.CollectedField, obj *store.Feed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feed_lastRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feed_lastRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feed", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Feed_records(ctx context.Context, field graphql.CollectedField, obj *store.Feed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feed_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feed_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feed", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feed_status(ctx context.Context, field graphql.CollectedField, obj *store.Feed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feed_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feed_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feed", field, false, false, "String")
+}
+
 func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *store.Indicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9877,11 +11169,11 @@ func (ec *executionContext) _Indicator_sources(ctx context.Context, field graphq
 			return ec.fieldContext_Indicator_sources(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Sources, nil
+			return ec.Resolvers.Indicator().Sources(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
-			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕᚖcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9891,8 +11183,8 @@ func (ec *executionContext) fieldContext_Indicator_sources(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Indicator",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Source(ctx, field)
 		},
@@ -10451,6 +11743,38 @@ func (ec *executionContext) _Inspection_updatedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Inspection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Inspection", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Inspection_council(ctx context.Context, field graphql.CollectedField, obj *store.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspection_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspection().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspection_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InspectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InspectionConnection) (ret graphql.Marshaler) {
@@ -11148,6 +12472,38 @@ func (ec *executionContext) fieldContext_Meeting_organisationAttendance(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Meeting_council(ctx context.Context, field graphql.CollectedField, obj *store.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MeetingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11577,6 +12933,38 @@ func (ec *executionContext) _Membership_term(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Membership_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Membership", field, false, false, "String")
+}
+
+func (ec *executionContext) _Membership_council(ctx context.Context, field graphql.CollectedField, obj *store.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Observation_id(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
@@ -12038,6 +13426,38 @@ func (ec *executionContext) fieldContext_Observation_publishedOn(_ context.Conte
 	return graphql.NewScalarFieldContext("Observation", field, false, false, "Date")
 }
 
+func (ec *executionContext) _Observation_council(ctx context.Context, field graphql.CollectedField, obj *store.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Observation().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Observation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *store.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12238,11 +13658,11 @@ func (ec *executionContext) _Organisation_sources(ctx context.Context, field gra
 			return ec.fieldContext_Organisation_sources(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Sources, nil
+			return ec.Resolvers.Organisation().Sources(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
-			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕᚖcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12252,8 +13672,8 @@ func (ec *executionContext) fieldContext_Organisation_sources(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "Organisation",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Source(ctx, field)
 		},
@@ -12476,6 +13896,38 @@ func (ec *executionContext) fieldContext_OrganisationAttendance_sources(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationAttendance_council(ctx context.Context, field graphql.CollectedField, obj *store.OrganisationAttendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationAttendance_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganisationAttendance().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationAttendance_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationAttendance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13124,6 +14576,38 @@ func (ec *executionContext) fieldContext_Person_updatedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Person", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Person_council(ctx context.Context, field graphql.CollectedField, obj *store.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PersonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PersonConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13556,6 +15040,38 @@ func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Plan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Plan_council(ctx context.Context, field graphql.CollectedField, obj *store.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plan().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Plan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PlanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlanConnection) (ret graphql.Marshaler) {
@@ -14108,6 +15624,38 @@ func (ec *executionContext) fieldContext_Priority_updatedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Priority", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Priority_council(ctx context.Context, field graphql.CollectedField, obj *store.Priority) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Priority_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Priority().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Priority_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Priority",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProgressUpdate_period(ctx context.Context, field graphql.CollectedField, obj *store.ProgressUpdate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14406,7 +15954,7 @@ func (ec *executionContext) _Query_people(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().People(ctx, fc.Args["name"].(*string), fc.Args["organisation"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().People(ctx, fc.Args["name"].(*string), fc.Args["organisation"].(*string), fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PersonConnection) graphql.Marshaler {
@@ -14582,7 +16130,7 @@ func (ec *executionContext) _Query_bodies(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Bodies(ctx, fc.Args["kind"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Bodies(ctx, fc.Args["kind"].(*string), fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BodyConnection) graphql.Marshaler {
@@ -14670,7 +16218,7 @@ func (ec *executionContext) _Query_meetings(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Meetings(ctx, fc.Args["body"].(*string), fc.Args["from"].(*string), fc.Args["to"].(*string), fc.Args["status"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Meetings(ctx, fc.Args["body"].(*string), fc.Args["from"].(*string), fc.Args["to"].(*string), fc.Args["status"].(*string), fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MeetingConnection) graphql.Marshaler {
@@ -14802,7 +16350,7 @@ func (ec *executionContext) _Query_reports(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Reports(ctx, fc.Args["body"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Reports(ctx, fc.Args["body"].(*string), fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportConnection) graphql.Marshaler {
@@ -14890,7 +16438,7 @@ func (ec *executionContext) _Query_plans(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Plans(ctx, fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Plans(ctx, fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PlanConnection) graphql.Marshaler {
@@ -15022,7 +16570,7 @@ func (ec *executionContext) _Query_actions(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Actions(ctx, fc.Args["status"].(*string), fc.Args["owner"].(*string), fc.Args["dueBefore"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Actions(ctx, fc.Args["status"].(*string), fc.Args["owner"].(*string), fc.Args["dueBefore"].(*string), fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ActionConnection) graphql.Marshaler {
@@ -15274,7 +16822,7 @@ func (ec *executionContext) _Query_inspections(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Inspections(ctx, fc.Args["subject"].(*string), fc.Args["framework"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Inspections(ctx, fc.Args["subject"].(*string), fc.Args["framework"].(*string), fc.Args["council"].(*string), fc.Args["updatedSince"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InspectionConnection) graphql.Marshaler {
@@ -15318,7 +16866,7 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["first"].(*int), fc.Args["council"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.SearchHit) graphql.Marshaler {
@@ -15362,7 +16910,7 @@ func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Changes(ctx, fc.Args["since"].(*string), fc.Args["types"].([]string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["since"].(*string), fc.Args["types"].([]string), fc.Args["council"].(*string), fc.Args["first"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeConnection) graphql.Marshaler {
@@ -15390,6 +16938,94 @@ func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_council(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Council(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalOCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_council(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_council_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_councils(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_councils(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Councils(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CouncilConnection) graphql.Marshaler {
+			return ec.marshalNCouncilConnection2ᚖcouncilgraphᚋgraphᚋmodelᚐCouncilConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_councils(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CouncilConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_councils_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15933,6 +17569,38 @@ func (ec *executionContext) fieldContext_Report_updatedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Report", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Report_council(ctx context.Context, field graphql.CollectedField, obj *store.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReportConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16177,7 +17845,7 @@ func (ec *executionContext) _Subscription_changes(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().Changes(ctx, fc.Args["types"].([]string))
+			return ec.Resolvers.Subscription().Changes(ctx, fc.Args["types"].([]string), fc.Args["council"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Change) graphql.Marshaler {
@@ -17557,6 +19225,48 @@ func UnmarshalBodyByIDsInput(ctx context.Context, raw any) (model.BodyByIDsInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCouncilByIDsInput(ctx context.Context, obj any) (model.CouncilByIDsInput, error) {
+	var it model.CouncilByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCouncilByIDsInput unmarshals raw into the CouncilByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCouncilByIDsInput(ctx context.Context, raw any) (model.CouncilByIDsInput, error) {
+	var out model.CouncilByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CouncilByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIndicatorByIDsInput(ctx context.Context, obj any) (model.IndicatorByIDsInput, error) {
 	var it model.IndicatorByIDsInput
 	if obj == nil {
@@ -17957,6 +19667,13 @@ func (ec *executionContext) _ChangeRecord(ctx context.Context, sel ast.Selection
 			return graphql.Null
 		}
 		return ec._Indicator(ctx, sel, obj)
+	case store.Council:
+		return ec._Council(ctx, sel, &obj)
+	case *store.Council:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Council(ctx, sel, obj)
 	case store.Body:
 		return ec._Body(ctx, sel, &obj)
 	case *store.Body:
@@ -18089,6 +19806,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Indicator(ctx, sel, obj)
+	case store.Council:
+		return ec._Council(ctx, sel, &obj)
+	case *store.Council:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Council(ctx, sel, obj)
 	case store.Body:
 		return ec._Body(ctx, sel, &obj)
 	case *store.Body:
@@ -18269,6 +19993,13 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Indicator(ctx, sel, obj)
+	case store.Council:
+		return ec._Council(ctx, sel, &obj)
+	case *store.Council:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Council(ctx, sel, obj)
 	case store.Body:
 		return ec._Body(ctx, sel, &obj)
 	case *store.Body:
@@ -18406,6 +20137,12 @@ func (ec *executionContext) _Action(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Action_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18610,6 +20347,12 @@ func (ec *executionContext) _AgendaItem(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgendaItem_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18641,33 +20384,34 @@ func (ec *executionContext) _Area(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Area_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Area_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
 			out.Values[i] = ec._Area_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "code":
 			out.Values[i] = ec._Area_code(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "notes":
 			out.Values[i] = ec._Area_notes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sources":
-			out.Values[i] = ec._Area_sources(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Area_sources(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18729,6 +20473,12 @@ func (ec *executionContext) _Attendance(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Attendance_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18919,6 +20669,12 @@ func (ec *executionContext) _Body(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Body_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19194,6 +20950,158 @@ func (ec *executionContext) _Comparison(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var councilImplementors = []string{"Council", "ChangeRecord", "Node", "_Entity"}
+
+func (ec *executionContext) _Council(ctx context.Context, sel ast.SelectionSet, obj *store.Council) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, councilImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Council")
+		case "id":
+			out.Values[i] = ec._Council_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Council_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.Values[i] = ec._Council_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Council_organisation(ctx, field, obj)
+				})
+		case "area":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Council_area(ctx, field, obj)
+				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Council_feeds(ctx, field, obj)
+				})
+		case "sources":
+			out.Values[i] = ec._Council_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Council_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var councilConnectionImplementors = []string{"CouncilConnection"}
+
+func (ec *executionContext) _CouncilConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CouncilConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, councilConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouncilConnection")
+		case "edges":
+			out.Values[i] = ec._CouncilConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CouncilConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CouncilConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var councilEdgeImplementors = []string{"CouncilEdge"}
+
+func (ec *executionContext) _CouncilEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CouncilEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, councilEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CouncilEdge")
+		case "cursor":
+			out.Values[i] = ec._CouncilEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CouncilEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var declarationImplementors = []string{"Declaration", "ChangeRecord"}
 
 func (ec *executionContext) _Declaration(ctx context.Context, sel ast.SelectionSet, obj *store.Declaration) graphql.Marshaler {
@@ -19232,6 +21140,12 @@ func (ec *executionContext) _Declaration(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Declaration_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19298,6 +21212,12 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyBodyByIDs(ctx, field)
 				})
+		case "findManyCouncilByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyCouncilByIDs(ctx, field)
+				})
 		case "findManyIndicatorByIDs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -19346,6 +21266,59 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyReportByIDs(ctx, field)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var feedImplementors = []string{"Feed"}
+
+func (ec *executionContext) _Feed(ctx context.Context, sel ast.SelectionSet, obj *store.Feed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Feed")
+		case "kind":
+			out.Values[i] = ec._Feed_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Feed_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastRead":
+			out.Values[i] = ec._Feed_lastRead(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._Feed_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Feed_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19428,10 +21401,11 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sources":
-			out.Values[i] = ec._Indicator_sources(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Indicator_sources(ctx, field, obj)
+				})
 		case "updatedAt":
 			out.Values[i] = ec._Indicator_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19620,6 +21594,12 @@ func (ec *executionContext) _Inspection(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspection_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19864,6 +21844,12 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Meeting_organisationAttendance(ctx, field, obj)
 				})
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20031,6 +22017,12 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20153,6 +22145,12 @@ func (ec *executionContext) _Observation(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Observation_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20219,10 +22217,11 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sources":
-			out.Values[i] = ec._Organisation_sources(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_sources(ctx, field, obj)
+				})
 		case "updatedAt":
 			out.Values[i] = ec._Organisation_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20294,6 +22293,12 @@ func (ec *executionContext) _OrganisationAttendance(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationAttendance_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20527,6 +22532,12 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20693,6 +22704,12 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plan_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20882,6 +22899,12 @@ func (ec *executionContext) _Priority(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Priority_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21133,6 +23156,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_changes(ctx, field)
 				})
+		case "council":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_council(ctx, field)
+				})
+		case "councils":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_councils(ctx, field)
+				})
 		case "_entities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -21263,6 +23298,12 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_council(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22275,6 +24316,60 @@ func (ec *executionContext) marshalNComparison2ᚖcouncilgraphᚋgraphᚋmodel�
 	return ec._Comparison(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx context.Context, sel ast.SelectionSet, v *store.Council) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Council!")
+		return graphql.Null
+	}
+	return ec._Council(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCouncilByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐCouncilByIDsInput(ctx context.Context, v any) ([]*model.CouncilByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CouncilByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOCouncilByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐCouncilByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCouncilConnection2ᚖcouncilgraphᚋgraphᚋmodelᚐCouncilConnection(ctx context.Context, sel ast.SelectionSet, v *model.CouncilConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CouncilConnection!")
+		return graphql.Null
+	}
+	return ec._CouncilConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCouncilEdge2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐCouncilEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CouncilEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCouncilEdge2ᚖcouncilgraphᚋgraphᚋmodelᚐCouncilEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCouncilEdge2ᚖcouncilgraphᚋgraphᚋmodelᚐCouncilEdge(ctx context.Context, sel ast.SelectionSet, v *model.CouncilEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CouncilEdge!")
+		return graphql.Null
+	}
+	return ec._CouncilEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDate2string(ctx context.Context, v any) (string, error) {
 	res, err := scalar.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22339,6 +24434,30 @@ func (ec *executionContext) marshalNDeclarationKind2string(ctx context.Context, 
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeclarationKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNFeed2ᚕᚖcouncilgraphᚋstoreᚐFeedᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Feed) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeed2ᚖcouncilgraphᚋstoreᚐFeed(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFeed2ᚖcouncilgraphᚋstoreᚐFeed(ctx context.Context, sel ast.SelectionSet, v *store.Feed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Feed!")
+		return graphql.Null
+	}
+	return ec._Feed(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
@@ -23150,6 +25269,30 @@ func (ec *executionContext) marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(c
 	return ret
 }
 
+func (ec *executionContext) marshalNSource2ᚕᚖcouncilgraphᚋstoreᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Source) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSource2ᚖcouncilgraphᚋstoreᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSource2ᚖcouncilgraphᚋstoreᚐSource(ctx context.Context, sel ast.SelectionSet, v *store.Source) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Source!")
+		return graphql.Null
+	}
+	return ec._Source(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23720,6 +25863,34 @@ func (ec *executionContext) marshalOChangeRecord2councilgraphᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._ChangeRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCouncil2ᚕᚖcouncilgraphᚋstoreᚐCouncil(ctx context.Context, sel ast.SelectionSet, v []*store.Council) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx context.Context, sel ast.SelectionSet, v *store.Council) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Council(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCouncilByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐCouncilByIDsInput(ctx context.Context, v any) (*model.CouncilByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCouncilByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalODate2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -107,7 +107,7 @@ func entities[T any, R any, PT interface {
 }
 
 // search finds records of any searchable type by name, title or alias.
-func (r *Resolver) search(ctx context.Context, query string, first *int) ([]model.SearchHit, error) {
+func (r *Resolver) search(ctx context.Context, query string, first *int, council *string) ([]model.SearchHit, error) {
 	p, err := pageArgs(first, nil)
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func (r *Resolver) search(ctx context.Context, query string, first *int) ([]mode
 	if err := searchArg("query", query, 2); err != nil {
 		return nil, err
 	}
-	found, err := r.Store.Search(ctx, query, p.First)
+	found, err := r.Store.Search(ctx, query, p.First, council)
 	if err != nil {
 		return nil, err
 	}

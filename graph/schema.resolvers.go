@@ -38,6 +38,11 @@ func (r *actionResolver) AgendaItem(ctx context.Context, obj *store.Action) (*st
 	return loaders.Opt[store.AgendaItem](ctx, obj.AgendaItemID)
 }
 
+// Council is the resolver for the council field.
+func (r *actionResolver) Council(ctx context.Context, obj *store.Action) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // Meeting is the resolver for the meeting field.
 func (r *agendaItemResolver) Meeting(ctx context.Context, obj *store.AgendaItem) (*store.Meeting, error) {
 	return loaders.One[store.Meeting](ctx, obj.MeetingID)
@@ -63,6 +68,16 @@ func (r *agendaItemResolver) Actions(ctx context.Context, obj *store.AgendaItem)
 	return loaders.Related[store.Action](ctx, "agendaItemId", obj.ID)
 }
 
+// Council is the resolver for the council field.
+func (r *agendaItemResolver) Council(ctx context.Context, obj *store.AgendaItem) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
+// Sources is the resolver for the sources field.
+func (r *areaResolver) Sources(ctx context.Context, obj *store.Area) ([]*store.Source, error) {
+	return allSources(obj), nil
+}
+
 // Person is the resolver for the person field.
 func (r *attendanceResolver) Person(ctx context.Context, obj *store.Attendance) (*store.Person, error) {
 	return loaders.One[store.Person](ctx, obj.PersonID)
@@ -76,6 +91,11 @@ func (r *attendanceResolver) Meeting(ctx context.Context, obj *store.Attendance)
 // Representing is the resolver for the representing field.
 func (r *attendanceResolver) Representing(ctx context.Context, obj *store.Attendance) (*store.Organisation, error) {
 	return loaders.Opt[store.Organisation](ctx, obj.RepresentingID)
+}
+
+// Council is the resolver for the council field.
+func (r *attendanceResolver) Council(ctx context.Context, obj *store.Attendance) (*store.Council, error) {
+	return councilOf(ctx, obj)
 }
 
 // Organisation is the resolver for the organisation field.
@@ -119,6 +139,26 @@ func (r *bodyResolver) Plans(ctx context.Context, obj *store.Body) ([]*store.Pla
 	return loaders.Related[store.Plan](ctx, "ownerId", obj.ID)
 }
 
+// Council is the resolver for the council field.
+func (r *bodyResolver) Council(ctx context.Context, obj *store.Body) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
+// Organisation is the resolver for the organisation field.
+func (r *councilResolver) Organisation(ctx context.Context, obj *store.Council) (*store.Organisation, error) {
+	return loaders.One[store.Organisation](ctx, obj.OrganisationID)
+}
+
+// Area is the resolver for the area field.
+func (r *councilResolver) Area(ctx context.Context, obj *store.Council) (*store.Area, error) {
+	return loaders.Opt[store.Area](ctx, obj.AreaID)
+}
+
+// Feeds is the resolver for the feeds field.
+func (r *councilResolver) Feeds(ctx context.Context, obj *store.Council) ([]*store.Feed, error) {
+	return loaders.For(ctx).FeedsByCouncil.Load(ctx, obj.ID)
+}
+
 // Person is the resolver for the person field.
 func (r *declarationResolver) Person(ctx context.Context, obj *store.Declaration) (*store.Person, error) {
 	return loaders.One[store.Person](ctx, obj.PersonID)
@@ -127,6 +167,11 @@ func (r *declarationResolver) Person(ctx context.Context, obj *store.Declaration
 // AgendaItem is the resolver for the agendaItem field.
 func (r *declarationResolver) AgendaItem(ctx context.Context, obj *store.Declaration) (*store.AgendaItem, error) {
 	return loaders.One[store.AgendaItem](ctx, obj.AgendaItemID)
+}
+
+// Council is the resolver for the council field.
+func (r *declarationResolver) Council(ctx context.Context, obj *store.Declaration) (*store.Council, error) {
+	return councilOf(ctx, obj)
 }
 
 // Observations is the resolver for the observations field.
@@ -144,6 +189,11 @@ func (r *indicatorResolver) Latest(ctx context.Context, obj *store.Indicator, ar
 // Priorities is the resolver for the priorities field.
 func (r *indicatorResolver) Priorities(ctx context.Context, obj *store.Indicator) ([]*store.Priority, error) {
 	return loaders.Related[store.Priority](ctx, "indicatorIds", obj.ID)
+}
+
+// Sources is the resolver for the sources field.
+func (r *indicatorResolver) Sources(ctx context.Context, obj *store.Indicator) ([]*store.Source, error) {
+	return allSources(obj), nil
 }
 
 // Trend is the resolver for the trend field.
@@ -164,6 +214,11 @@ func (r *inspectionResolver) Subject(ctx context.Context, obj *store.Inspection)
 // LeadInspector is the resolver for the leadInspector field.
 func (r *inspectionResolver) LeadInspector(ctx context.Context, obj *store.Inspection) (*store.Person, error) {
 	return loaders.Opt[store.Person](ctx, obj.LeadInspectorID)
+}
+
+// Council is the resolver for the council field.
+func (r *inspectionResolver) Council(ctx context.Context, obj *store.Inspection) (*store.Council, error) {
+	return councilOf(ctx, obj)
 }
 
 // Body is the resolver for the body field.
@@ -202,6 +257,11 @@ func (r *meetingResolver) OrganisationAttendance(ctx context.Context, obj *store
 	return loaders.Related[store.OrganisationAttendance](ctx, "meetingId", obj.ID)
 }
 
+// Council is the resolver for the council field.
+func (r *meetingResolver) Council(ctx context.Context, obj *store.Meeting) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // Person is the resolver for the person field.
 func (r *membershipResolver) Person(ctx context.Context, obj *store.Membership) (*store.Person, error) {
 	return loaders.Opt[store.Person](ctx, obj.PersonID)
@@ -215,6 +275,11 @@ func (r *membershipResolver) Body(ctx context.Context, obj *store.Membership) (*
 // Representing is the resolver for the representing field.
 func (r *membershipResolver) Representing(ctx context.Context, obj *store.Membership) (*store.Organisation, error) {
 	return loaders.Opt[store.Organisation](ctx, obj.RepresentingID)
+}
+
+// Council is the resolver for the council field.
+func (r *membershipResolver) Council(ctx context.Context, obj *store.Membership) (*store.Council, error) {
+	return councilOf(ctx, obj)
 }
 
 // Indicator is the resolver for the indicator field.
@@ -238,6 +303,11 @@ func (r *observationResolver) Comparisons(ctx context.Context, obj *store.Observ
 	return comparisons(ctx, obj)
 }
 
+// Council is the resolver for the council field.
+func (r *observationResolver) Council(ctx context.Context, obj *store.Observation) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // People is the resolver for the people field.
 func (r *organisationResolver) People(ctx context.Context, obj *store.Organisation, first *int, after *string) (*model.PersonConnection, error) {
 	all, err := loaders.Related[store.Person](ctx, "organisationId", obj.ID)
@@ -253,6 +323,11 @@ func (r *organisationResolver) Bodies(ctx context.Context, obj *store.Organisati
 	return loaders.Related[store.Body](ctx, "organisationId", obj.ID)
 }
 
+// Sources is the resolver for the sources field.
+func (r *organisationResolver) Sources(ctx context.Context, obj *store.Organisation) ([]*store.Source, error) {
+	return allSources(obj), nil
+}
+
 // Inspections is the resolver for the inspections field.
 func (r *organisationResolver) Inspections(ctx context.Context, obj *store.Organisation) ([]*store.Inspection, error) {
 	return loaders.Related[store.Inspection](ctx, "subjectId", obj.ID)
@@ -266,6 +341,11 @@ func (r *organisationAttendanceResolver) Organisation(ctx context.Context, obj *
 // Meeting is the resolver for the meeting field.
 func (r *organisationAttendanceResolver) Meeting(ctx context.Context, obj *store.OrganisationAttendance) (*store.Meeting, error) {
 	return loaders.One[store.Meeting](ctx, obj.MeetingID)
+}
+
+// Council is the resolver for the council field.
+func (r *organisationAttendanceResolver) Council(ctx context.Context, obj *store.OrganisationAttendance) (*store.Council, error) {
+	return councilOf(ctx, obj)
 }
 
 // Organisation is the resolver for the organisation field.
@@ -305,6 +385,11 @@ func (r *personResolver) Declarations(ctx context.Context, obj *store.Person) ([
 	return loaders.Related[store.Declaration](ctx, "personId", obj.ID)
 }
 
+// Council is the resolver for the council field.
+func (r *personResolver) Council(ctx context.Context, obj *store.Person) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // Owner is the resolver for the owner field.
 func (r *planResolver) Owner(ctx context.Context, obj *store.Plan) (*store.Body, error) {
 	return loaders.Opt[store.Body](ctx, obj.OwnerID)
@@ -314,6 +399,11 @@ func (r *planResolver) Owner(ctx context.Context, obj *store.Plan) (*store.Body,
 func (r *planResolver) Priorities(ctx context.Context, obj *store.Plan, theme *string) ([]*store.Priority, error) {
 	all, err := loaders.Related[store.Priority](ctx, "planId", obj.ID)
 	return filter(all, func(p *store.Priority) bool { return theme == nil || (p.Theme != nil && *p.Theme == *theme) }), err
+}
+
+// Council is the resolver for the council field.
+func (r *planResolver) Council(ctx context.Context, obj *store.Plan) (*store.Council, error) {
+	return councilOf(ctx, obj)
 }
 
 // Plan is the resolver for the plan field.
@@ -341,6 +431,11 @@ func (r *priorityResolver) Reports(ctx context.Context, obj *store.Priority) ([]
 	return loaders.Related[store.Report](ctx, "priorityIds", obj.ID)
 }
 
+// Council is the resolver for the council field.
+func (r *priorityResolver) Council(ctx context.Context, obj *store.Priority) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // Report is the resolver for the report field.
 func (r *progressUpdateResolver) Report(ctx context.Context, obj *store.ProgressUpdate) (*store.Report, error) {
 	return loaders.Opt[store.Report](ctx, obj.ReportID)
@@ -362,13 +457,13 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*store.Person, e
 }
 
 // People is the resolver for the people field.
-func (r *queryResolver) People(ctx context.Context, name *string, organisation *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error) {
+func (r *queryResolver) People(ctx context.Context, name *string, organisation *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.PersonConnection, error) {
 	if name != nil {
 		if err := searchArg("name", *name, 1); err != nil {
 			return nil, err
 		}
 	}
-	f := store.PersonFilter{Name: name, OrganisationID: organisation, UpdatedSince: updatedSince}
+	f := store.PersonFilter{Name: name, OrganisationID: organisation, Council: council, UpdatedSince: updatedSince}
 	c, err := list(ctx, first, after, personEdge,
 		func(p store.Page) (*store.Result[store.Person], error) { return r.Store.FindPeople(ctx, f, p) },
 		func() (int, error) { return r.Store.CountPeople(ctx, f) })
@@ -397,8 +492,8 @@ func (r *queryResolver) Body(ctx context.Context, id string) (*store.Body, error
 }
 
 // Bodies is the resolver for the bodies field.
-func (r *queryResolver) Bodies(ctx context.Context, kind *string, updatedSince *time.Time, first *int, after *string) (*model.BodyConnection, error) {
-	f := store.BodyFilter{Kind: kind, UpdatedSince: updatedSince}
+func (r *queryResolver) Bodies(ctx context.Context, kind *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.BodyConnection, error) {
+	f := store.BodyFilter{Kind: kind, Council: council, UpdatedSince: updatedSince}
 	c, err := list(ctx, first, after, bodyEdge,
 		func(p store.Page) (*store.Result[store.Body], error) { return r.Store.FindBodies(ctx, f, p) },
 		func() (int, error) { return r.Store.CountBodies(ctx, f) })
@@ -411,8 +506,8 @@ func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting,
 }
 
 // Meetings is the resolver for the meetings field.
-func (r *queryResolver) Meetings(ctx context.Context, body *string, from *string, to *string, status *string, updatedSince *time.Time, first *int, after *string) (*model.MeetingConnection, error) {
-	f := store.MeetingFilter{BodyID: body, From: from, To: to, Status: status, UpdatedSince: updatedSince}
+func (r *queryResolver) Meetings(ctx context.Context, body *string, from *string, to *string, status *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.MeetingConnection, error) {
+	f := store.MeetingFilter{BodyID: body, From: from, To: to, Status: status, Council: council, UpdatedSince: updatedSince}
 	c, err := list(ctx, first, after, meetingEdge,
 		func(p store.Page) (*store.Result[store.Meeting], error) { return r.Store.FindMeetings(ctx, f, p) },
 		func() (int, error) { return r.Store.CountMeetings(ctx, f) })
@@ -430,8 +525,8 @@ func (r *queryResolver) Report(ctx context.Context, id string) (*store.Report, e
 }
 
 // Reports is the resolver for the reports field.
-func (r *queryResolver) Reports(ctx context.Context, body *string, updatedSince *time.Time, first *int, after *string) (*model.ReportConnection, error) {
-	f := store.ReportFilter{UpdatedSince: updatedSince}
+func (r *queryResolver) Reports(ctx context.Context, body *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.ReportConnection, error) {
+	f := store.ReportFilter{Council: council, UpdatedSince: updatedSince}
 	if body != nil {
 		var err error
 		if f.MeetingIDs, err = r.Store.MeetingIDsOfBody(ctx, *body); err != nil {
@@ -450,8 +545,8 @@ func (r *queryResolver) Plan(ctx context.Context, id string) (*store.Plan, error
 }
 
 // Plans is the resolver for the plans field.
-func (r *queryResolver) Plans(ctx context.Context, updatedSince *time.Time, first *int, after *string) (*model.PlanConnection, error) {
-	f := store.PlanFilter{UpdatedSince: updatedSince}
+func (r *queryResolver) Plans(ctx context.Context, council *string, updatedSince *time.Time, first *int, after *string) (*model.PlanConnection, error) {
+	f := store.PlanFilter{Council: council, UpdatedSince: updatedSince}
 	c, err := list(ctx, first, after, planEdge,
 		func(p store.Page) (*store.Result[store.Plan], error) { return r.Store.FindPlans(ctx, f, p) },
 		func() (int, error) { return r.Store.CountPlans(ctx, f) })
@@ -469,8 +564,8 @@ func (r *queryResolver) Action(ctx context.Context, id string) (*store.Action, e
 }
 
 // Actions is the resolver for the actions field.
-func (r *queryResolver) Actions(ctx context.Context, status *string, owner *string, dueBefore *string, updatedSince *time.Time, first *int, after *string) (*model.ActionConnection, error) {
-	f := store.ActionFilter{Status: status, OwnerID: owner, DueBefore: dueBefore, UpdatedSince: updatedSince}
+func (r *queryResolver) Actions(ctx context.Context, status *string, owner *string, dueBefore *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.ActionConnection, error) {
+	f := store.ActionFilter{Status: status, OwnerID: owner, DueBefore: dueBefore, Council: council, UpdatedSince: updatedSince}
 	c, err := list(ctx, first, after, actionEdge,
 		func(p store.Page) (*store.Result[store.Action], error) { return r.Store.FindActions(ctx, f, p) },
 		func() (int, error) { return r.Store.CountActions(ctx, f) })
@@ -507,8 +602,8 @@ func (r *queryResolver) Inspection(ctx context.Context, id string) (*store.Inspe
 }
 
 // Inspections is the resolver for the inspections field.
-func (r *queryResolver) Inspections(ctx context.Context, subject *string, framework *string, updatedSince *time.Time, first *int, after *string) (*model.InspectionConnection, error) {
-	f := store.InspectionFilter{SubjectID: subject, Framework: framework, UpdatedSince: updatedSince}
+func (r *queryResolver) Inspections(ctx context.Context, subject *string, framework *string, council *string, updatedSince *time.Time, first *int, after *string) (*model.InspectionConnection, error) {
+	f := store.InspectionFilter{SubjectID: subject, Framework: framework, Council: council, UpdatedSince: updatedSince}
 	c, err := list(ctx, first, after, inspectionEdge,
 		func(p store.Page) (*store.Result[store.Inspection], error) { return r.Store.FindInspections(ctx, f, p) },
 		func() (int, error) { return r.Store.CountInspections(ctx, f) })
@@ -516,13 +611,27 @@ func (r *queryResolver) Inspections(ctx context.Context, subject *string, framew
 }
 
 // Search is the resolver for the search field.
-func (r *queryResolver) Search(ctx context.Context, query string, first *int) ([]model.SearchHit, error) {
-	return r.search(ctx, query, first)
+func (r *queryResolver) Search(ctx context.Context, query string, first *int, council *string) ([]model.SearchHit, error) {
+	return r.search(ctx, query, first, council)
 }
 
 // Changes is the resolver for the changes field.
-func (r *queryResolver) Changes(ctx context.Context, since *string, types []string, first *int) (*model.ChangeConnection, error) {
-	return r.changes(ctx, since, types, first)
+func (r *queryResolver) Changes(ctx context.Context, since *string, types []string, council *string, first *int) (*model.ChangeConnection, error) {
+	return r.changes(ctx, since, types, council, first)
+}
+
+// Council is the resolver for the council field.
+func (r *queryResolver) Council(ctx context.Context, id string) (*store.Council, error) {
+	return loaders.One[store.Council](ctx, id)
+}
+
+// Councils is the resolver for the councils field.
+func (r *queryResolver) Councils(ctx context.Context, first *int, after *string) (*model.CouncilConnection, error) {
+	f := store.CouncilFilter{}
+	c, err := list(ctx, first, after, councilEdge,
+		func(p store.Page) (*store.Result[store.Council], error) { return r.Store.FindCouncils(ctx, f, p) },
+		func() (int, error) { return r.Store.CountCouncils(ctx, f) })
+	return (*model.CouncilConnection)(c), err
 }
 
 // Meeting is the resolver for the meeting field.
@@ -555,9 +664,14 @@ func (r *reportResolver) Indicators(ctx context.Context, obj *store.Report) ([]*
 	return loaders.All[store.Indicator](ctx, obj.IndicatorIDs)
 }
 
+// Council is the resolver for the council field.
+func (r *reportResolver) Council(ctx context.Context, obj *store.Report) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // Changes is the resolver for the changes field.
-func (r *subscriptionResolver) Changes(ctx context.Context, types []string) (<-chan *model.Change, error) {
-	return r.subscribe(ctx, types, r.Poll)
+func (r *subscriptionResolver) Changes(ctx context.Context, types []string, council *string) (<-chan *model.Change, error) {
+	return r.subscribe(ctx, types, council, r.Poll)
 }
 
 // Action returns ActionResolver implementation.
@@ -566,11 +680,17 @@ func (r *Resolver) Action() ActionResolver { return &actionResolver{r} }
 // AgendaItem returns AgendaItemResolver implementation.
 func (r *Resolver) AgendaItem() AgendaItemResolver { return &agendaItemResolver{r} }
 
+// Area returns AreaResolver implementation.
+func (r *Resolver) Area() AreaResolver { return &areaResolver{r} }
+
 // Attendance returns AttendanceResolver implementation.
 func (r *Resolver) Attendance() AttendanceResolver { return &attendanceResolver{r} }
 
 // Body returns BodyResolver implementation.
 func (r *Resolver) Body() BodyResolver { return &bodyResolver{r} }
+
+// Council returns CouncilResolver implementation.
+func (r *Resolver) Council() CouncilResolver { return &councilResolver{r} }
 
 // Declaration returns DeclarationResolver implementation.
 func (r *Resolver) Declaration() DeclarationResolver { return &declarationResolver{r} }
@@ -622,8 +742,10 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 type (
 	actionResolver                 struct{ *Resolver }
 	agendaItemResolver             struct{ *Resolver }
+	areaResolver                   struct{ *Resolver }
 	attendanceResolver             struct{ *Resolver }
 	bodyResolver                   struct{ *Resolver }
+	councilResolver                struct{ *Resolver }
 	declarationResolver            struct{ *Resolver }
 	indicatorResolver              struct{ *Resolver }
 	inspectionResolver             struct{ *Resolver }

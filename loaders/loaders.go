@@ -41,6 +41,8 @@ type Loaders struct {
 	// AreasByCode holds the areas with each GSS code (the key partners
 	// hold for an area).
 	AreasByCode *Loader[string, []*store.Area]
+	// FeedsByCouncil holds where each council's records come from.
+	FeedsByCouncil *Loader[string, []*store.Feed]
 }
 
 // ref names one reference field of one kind.
@@ -77,6 +79,7 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 	}))
 	l.ObservationsByPeriod = newLoader(d, many("Observation by period", s.FindObservationsByIndicatorPeriods, periodOf))
 	l.AreasByCode = newLoader(d, many("Area by code", s.FindAreasByCodes, func(v *store.Area) []string { return opt(v.Code) }))
+	l.FeedsByCouncil = newLoader(d, many("Feed by council", s.FindFeeds, func(v *store.Feed) []string { return []string{v.Council} }))
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.

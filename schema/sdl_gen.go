@@ -952,7 +952,7 @@ type Query {
   "A person by ID."
   person(id: ID!): Person
   "People by name; ` + "`" + `name` + "`" + ` matches any part of a name or alias, ignoring case and accents."
-  people(name: String, organisation: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
+  people(name: String, organisation: ID, council: ID, updatedSince: DateTime, first: Int = 20, after: String): PersonConnection!
   "An organisation by ID."
   organisation(id: ID!): Organisation
   "Organisations by name."
@@ -960,27 +960,27 @@ type Query {
   "A body by ID."
   body(id: ID!): Body
   "Bodies by name."
-  bodies(kind: BodyKind, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
+  bodies(kind: BodyKind, council: ID, updatedSince: DateTime, first: Int = 20, after: String): BodyConnection!
   "A meeting by ID."
   meeting(id: ID!): Meeting
   "Meetings, oldest first; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` bound the date (inclusive)."
-  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
+  meetings(body: ID, from: Date, to: Date, status: MeetingStatus, council: ID, updatedSince: DateTime, first: Int = 20, after: String): MeetingConnection!
   "An agenda item by ID."
   agendaItem(id: ID!): AgendaItem
   "A report by ID."
   report(id: ID!): Report
   "Reports, by ID; ` + "`" + `body` + "`" + ` keeps those put to that body's meetings."
-  reports(body: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
+  reports(body: ID, council: ID, updatedSince: DateTime, first: Int = 20, after: String): ReportConnection!
   "A plan by ID."
   plan(id: ID!): Plan
   "Plans, by ID."
-  plans(updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
+  plans(council: ID, updatedSince: DateTime, first: Int = 20, after: String): PlanConnection!
   "A priority by ID."
   priority(id: ID!): Priority
   "An action by ID."
   action(id: ID!): Action
   "Actions, by ID; ` + "`" + `owner` + "`" + ` is a person's ID; ` + "`" + `dueBefore` + "`" + ` keeps those due before that day."
-  actions(status: RAG, owner: ID, dueBefore: Date, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
+  actions(status: RAG, owner: ID, dueBefore: Date, council: ID, updatedSince: DateTime, first: Int = 20, after: String): ActionConnection!
   "An indicator by ID."
   indicator(id: ID!): Indicator
   "Indicators, by name."
@@ -992,7 +992,7 @@ type Query {
   "An inspection by ID."
   inspection(id: ID!): Inspection
   "Inspections, by ID; ` + "`" + `subject` + "`" + ` is the inspected organisation's ID; ` + "`" + `framework` + "`" + ` as published, e.g. 'ILACS'."
-  inspections(subject: ID, framework: String, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
+  inspections(subject: ID, framework: String, council: ID, updatedSince: DateTime, first: Int = 20, after: String): InspectionConnection!
 
   "Find records of any type by name, title or alias (case- and accent-insensitive)."
   search(
@@ -1000,6 +1000,8 @@ type Query {
     query: String!
     "How many hits to return: 1 to 100, default 20."
     first: Int = 20
+    "Only the records this council publishes, and the shared registries' (organisations, indicators); all councils' when null."
+    council: ID
   ): [SearchHit!]!
 }
 
@@ -1043,13 +1045,78 @@ type ChangeEdge { "Where this change sits in the feed." cursor: String! "The cha
 type ChangeConnection { "The changes on this page." edges: [ChangeEdge!]! "Where the page ends: pass endCursor as ` + "`" + `since` + "`" + ` for the next, even when the page is empty." pageInfo: PageInfo! }
 
 extend type Query {
-  "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first. A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
-  changes(since: String, types: [String!], first: Int = 20): ChangeConnection!
+  "What changed after ` + "`" + `since` + "`" + ` (from the start of the log when null), oldest first; ` + "`" + `council` + "`" + ` keeps one council's records (a shared registry's records belong to none). A cursor older than the log's retention is refused with CHANGES_EXPIRED: resynchronise from the lists."
+  changes(since: String, types: [String!], council: ID, first: Int = 20): ChangeConnection!
 }
 
 "Live changes, over server-sent events or graphql-ws."
 type Subscription {
-  "Changes as they are made, for the types named (all when null)."
-  changes(types: [String!]): Change!
+  "Changes as they are made, for the types named (all when null) and, with ` + "`" + `council` + "`" + `, of one council's records."
+  changes(types: [String!], council: ID): Change!
 }
+
+# ------------------------------------------------------------ many councils
+
+"A council, or another public body that publishes its own record (a combined authority, a partnership board): the owner of the records whose IDs carry its slug."
+type Council implements Node @key(fields: "id") @entityResolver(multi: true) {
+  "E.g. ` + "`" + `council:stockton-on-tees` + "`" + `. Its records' IDs carry the same slug: ` + "`" + `body:stockton-on-tees/cabinet` + "`" + `."
+  id: ID!
+  "Its name as usually printed, e.g. 'Stockton-on-Tees Borough Council'."
+  name: String!
+  "The GSS code of the area it governs, e.g. ` + "`" + `E06000004` + "`" + `; null for a body that governs none."
+  code: String
+  "The organisation it is."
+  organisation: Organisation!
+  "The area it governs, where it governs one."
+  area: Area
+  "Where its records come from, and how each last went."
+  feeds: [Feed!]!
+  "Where the facts of this record come from."
+  sources: [Source!]!
+  "When the record last changed."
+  updatedAt: DateTime!
+}
+
+"A source a council's records are read from: a curated data set, or a publishing system that is synchronised."
+type Feed {
+  "` + "`" + `dataset` + "`" + ` or ` + "`" + `moderngov` + "`" + `."
+  kind: String!
+  "The data set's name, or the publishing system's address."
+  name: String!
+  "When it was last read to the end; null if never."
+  lastRead: DateTime
+  "How many of the council's records it holds now."
+  records: Int!
+  "How the last read went: 'ok', or what failed."
+  status: String!
+}
+
+"One council in a list."
+type CouncilEdge { "Where this council sits in the list." cursor: String! "The council." node: Council! }
+"A page of councils."
+type CouncilConnection { "The councils on this page." edges: [CouncilEdge!]! "Where the page ends." pageInfo: PageInfo! "How many councils there are." totalCount: Int! }
+
+extend type Query {
+  "A council by ID."
+  council(id: ID!): Council
+  "Every council whose records the graph holds, by name."
+  councils(first: Int = 20, after: String): CouncilConnection!
+}
+
+extend type Person { "The council that publishes this record." council: Council! }
+extend type Body { "The council that publishes this record." council: Council! }
+extend type Membership { "The council that publishes this record." council: Council! }
+extend type Meeting { "The council that publishes this record." council: Council! }
+extend type Attendance { "The council that publishes this record." council: Council! }
+extend type AgendaItem { "The council that publishes this record." council: Council! }
+extend type Report { "The council that publishes this record." council: Council! }
+extend type Declaration { "The council that publishes this record." council: Council! }
+extend type Plan { "The council that publishes this record." council: Council! }
+extend type Priority { "The council that publishes this record." council: Council! }
+extend type Action { "The council that publishes this record." council: Council! }
+extend type Observation { "The council that publishes this record: the one whose document printed the figure." council: Council! }
+extend type Inspection { "The council that publishes this record." council: Council! }
+extend type OrganisationAttendance { "The council that publishes this record." council: Council! }
+
+extend union ChangeRecord = Council
 `

@@ -29,13 +29,16 @@ type ActionFilter struct {
 	Status  *string
 	OwnerID *string
 	// DueBefore keeps actions due before this day (YYYY-MM-DD).
-	DueBefore    *string
+	DueBefore *string
+	// Council keeps one council's records.
+	Council      *string
 	UpdatedSince *time.Time
 }
 
 func (f ActionFilter) bson() bson.D {
 	d := eq(bson.D{}, "status", f.Status)
 	d = eq(d, "ownerId", f.OwnerID)
+	d = councilEq(d, f.Council)
 	if f.DueBefore != nil {
 		d = append(d, bson.E{Key: "dueDate", Value: bson.D{{Key: "$lt", Value: *f.DueBefore}}})
 	}

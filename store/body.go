@@ -22,12 +22,14 @@ type Body struct {
 
 // BodyFilter narrows a list of bodies.
 type BodyFilter struct {
-	Kind         *string
+	Kind *string
+	// Council keeps one council's records.
+	Council      *string
 	UpdatedSince *time.Time
 }
 
 func (f BodyFilter) bson() bson.D {
-	return since(eq(bson.D{}, "kind", f.Kind), f.UpdatedSince)
+	return since(councilEq(eq(bson.D{}, "kind", f.Kind), f.Council), f.UpdatedSince)
 }
 
 // FindBodies returns one page of bodies, by name.

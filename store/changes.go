@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -506,7 +507,7 @@ func visibleAt(l Level, v string) bool { return v != "" && rank(v) <= int(l) }
 // the last entry read, which the next page starts after even where the
 // caller was shown none of it, and more reports whether entries remain.
 // A since older than the retention is ErrChangesExpired.
-func (s *Store) Changes(ctx context.Context, since int64, types []string, limit int) (out []Change, last int64, more bool, err error) {
+func (s *Store) Changes(ctx context.Context, since int64, types []string, council *string, limit int) (out []Change, last int64, more bool, err error) {
 	c, err := s.counter(ctx)
 	if err != nil {
 		return nil, since, false, err
@@ -539,6 +540,13 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, limit 
 	}
 	l := LevelOf(ctx)
 	upserts := map[*Kind][]string{}
+	if council != nil {
+		// The end cursor still moves past the other councils' entries.
+		if len(entries) > 0 {
+			last = entries[len(entries)-1].Seq
+		}
+		entries = slices.DeleteFunc(entries, func(e changeEntry) bool { return CouncilOf(e.ID) != *council })
+	}
 	for _, e := range entries {
 		last = e.Seq
 		if k := KindNamed(e.Type); k != nil && e.Kind == ChangeUpsert && visibleAt(l, e.To) {

@@ -20,7 +20,7 @@ func feed(t *testing.T, s *store.Store, l store.Level, since int64, limit int, t
 	ctx := store.WithLevel(context.Background(), l)
 	var out []string
 	for {
-		page, last, more, err := s.Changes(ctx, since, types, limit)
+		page, last, more, err := s.Changes(ctx, since, types, nil, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,10 +141,10 @@ func TestChangeLogRetention(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("prune after 91 days: %d, %v", n, err)
 	}
-	if _, _, _, err := s.Changes(ctx, first, nil, 10); !errors.Is(err, store.ErrChangesExpired) {
+	if _, _, _, err := s.Changes(ctx, first, nil, nil, 10); !errors.Is(err, store.ErrChangesExpired) {
 		t.Errorf("cursor before the pruned entries: %v, want ErrChangesExpired", err)
 	}
-	if _, _, _, err := s.Changes(ctx, second, nil, 10); err != nil {
+	if _, _, _, err := s.Changes(ctx, second, nil, nil, 10); err != nil {
 		t.Errorf("cursor at the last pruned entry: %v", err)
 	}
 	if err := s.Put(ctx, now, a); err != nil {

@@ -24,13 +24,13 @@ type ExportFilter struct {
 	// IndicatorID and AreaID keep one indicator's or one area's
 	// observations; other collections ignore them.
 	IndicatorID, AreaID *string
+	// Council keeps one council's records.
+	Council *string
 }
 
 func (f ExportFilter) bson() bson.D {
-	return since(eq(eq(bson.D{}, "indicatorId", f.IndicatorID), "areaId", f.AreaID), f.UpdatedSince)
+	return since(councilEq(eq(eq(bson.D{}, "indicatorId", f.IndicatorID), "areaId", f.AreaID), f.Council), f.UpdatedSince)
 }
-
-func (f PlanFilter) bson() bson.D { return since(bson.D{}, f.UpdatedSince) }
 
 // exportBatch is how many records an export holds in memory at once, so
 // that a download's memory does not grow with the collection.

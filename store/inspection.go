@@ -31,14 +31,17 @@ type Judgement struct {
 
 // InspectionFilter narrows a list of inspections.
 type InspectionFilter struct {
-	SubjectID    *string
-	Framework    *string
+	SubjectID *string
+	Framework *string
+	// Council keeps one council's records.
+	Council      *string
 	UpdatedSince *time.Time
 }
 
 func (f InspectionFilter) bson() bson.D {
 	d := eq(bson.D{}, "subjectId", f.SubjectID)
 	d = eq(d, "framework", f.Framework)
+	d = councilEq(d, f.Council)
 	return since(d, f.UpdatedSince)
 }
 

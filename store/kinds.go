@@ -34,6 +34,10 @@ type Kind struct {
 	// Node says the kind implements the GraphQL Node interface (and is a
 	// federation entity), so node(id:) and _entities reach it.
 	Node bool
+	// Shared says the kind is a shared registry that no council owns
+	// (areas, organisations, indicators): its IDs carry no council slug,
+	// and a set may state a record another set owns with the same facts.
+	Shared bool
 
 	typ reflect.Type
 	// refField is the index of each reference field in typ.
@@ -129,6 +133,12 @@ func RefValues(d Doc, field string) []string {
 	return nil
 }
 
+// shared marks the kind as a shared registry.
+func (k *Kind) shared() *Kind {
+	k.Shared = true
+	return k
+}
+
 // sorted sets the kind's in-memory order.
 func (k *Kind) sorted(cmp func(a, b Doc) int) *Kind {
 	k.Sort = cmp
@@ -154,7 +164,7 @@ var kinds = []*Kind{
 	kind[Person]("Person", "people", "person", true, byName, refs("organisationId", "Organisation"),
 		[]string{"name", "_id"}),
 	kind[Organisation]("Organisation", "organisations", "organisation", true, byName, nil,
-		[]string{"name", "_id"}, []string{"kind"}),
+		[]string{"name", "_id"}, []string{"kind"}).shared(),
 	kind[Body]("Body", "bodies", "body", true, byName, refs("organisationId", "Organisation", "parentId", "Body"),
 		[]string{"name", "_id"}, []string{"kind"}),
 	kind[Membership]("Membership", "memberships", "membership", false, byID,
@@ -177,14 +187,16 @@ var kinds = []*Kind{
 		refs("ownerId", "Person", "ownerBodyId", "Body", "priorityId", "Priority", "planId", "Plan", "agendaItemId!", "AgendaItem"),
 		[]string{"status"}, []string{"dueDate"}),
 	kind[Indicator]("Indicator", "indicators", "indicator", true, byName, nil,
-		[]string{"name", "_id"}, []string{"theme"}),
-	kind[Area]("Area", "areas", "area", true, byName, nil, []string{"name", "_id"}),
+		[]string{"name", "_id"}, []string{"theme"}).shared(),
+	kind[Area]("Area", "areas", "area", true, byName, nil, []string{"name", "_id"}).shared(),
 	kind[Observation]("Observation", "observations", "observation", false, byID,
 		refs("indicatorId", "Indicator", "areaId", "Area"), []string{"indicatorId", "period"}),
 	kind[Inspection]("Inspection", "inspections", "inspection", true, byID,
 		refs("inspectorateId", "Organisation", "subjectId", "Organisation", "leadInspectorId", "Person"), []string{"framework"}),
 	kind[OrganisationAttendance]("OrganisationAttendance", "organisationAttendance", "organisationAttendance", false, byID,
 		refs("meetingId", "Meeting", "organisationId", "Organisation")),
+	kind[Council]("Council", "councils", "council", true, byName, refs("organisationId", "Organisation", "areaId", "Area"),
+		[]string{"name", "_id"}),
 }
 
 // Kinds lists every kind of record, in the order an import writes them.
@@ -273,6 +285,9 @@ func indexesOf(k *Kind) [][]string {
 	}
 	add("updatedAt")
 	add("dataset")
+	if !k.Shared {
+		add("councilId")
+	}
 	return out
 }
 

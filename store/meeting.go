@@ -23,8 +23,10 @@ type Meeting struct {
 type MeetingFilter struct {
 	BodyID *string
 	// From and To bound the meeting date, both inclusive (YYYY-MM-DD).
-	From, To     *string
-	Status       *string
+	From, To *string
+	Status   *string
+	// Council keeps one council's records.
+	Council      *string
 	UpdatedSince *time.Time
 }
 
@@ -41,6 +43,7 @@ func (f MeetingFilter) bson() bson.D {
 		d = append(d, bson.E{Key: "date", Value: r})
 	}
 	d = eq(d, "status", f.Status)
+	d = councilEq(d, f.Council)
 	return since(d, f.UpdatedSince)
 }
 
@@ -50,6 +53,7 @@ func (f MeetingFilter) Match(m *Meeting) bool {
 		(f.From == nil || m.Date >= *f.From) &&
 		(f.To == nil || m.Date <= *f.To) &&
 		(f.Status == nil || *f.Status == m.Status) &&
+		(f.Council == nil || *f.Council == m.CouncilID) &&
 		(f.UpdatedSince == nil || !m.UpdatedAt.Before(*f.UpdatedSince))
 }
 

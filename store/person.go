@@ -25,7 +25,9 @@ type PersonFilter struct {
 	// Name matches any part of the name or an alias, ignoring case and accents.
 	Name           *string
 	OrganisationID *string
-	UpdatedSince   *time.Time
+	// Council keeps one council's records.
+	Council      *string
+	UpdatedSince *time.Time
 }
 
 func (f PersonFilter) bson() bson.D {
@@ -34,6 +36,7 @@ func (f PersonFilter) bson() bson.D {
 		d = append(d, bson.E{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(Fold(*f.Name))}})
 	}
 	d = eq(d, "organisationId", f.OrganisationID)
+	d = councilEq(d, f.Council)
 	return since(d, f.UpdatedSince)
 }
 

@@ -20,15 +20,19 @@ type Plan struct {
 
 // PlanFilter narrows a list of plans.
 type PlanFilter struct {
+	// Council keeps one council's records.
+	Council      *string
 	UpdatedSince *time.Time
 }
 
+func (f PlanFilter) bson() bson.D { return since(councilEq(bson.D{}, f.Council), f.UpdatedSince) }
+
 // FindPlans returns one page of plans, by ID.
 func (s *Store) FindPlans(ctx context.Context, f PlanFilter, p Page) (*Result[Plan], error) {
-	return findPage[Plan](ctx, readOf[Plan](ctx, s), since(bson.D{}, f.UpdatedSince), byID, p)
+	return findPage[Plan](ctx, readOf[Plan](ctx, s), f.bson(), byID, p)
 }
 
 // CountPlans counts the plans that match f.
 func (s *Store) CountPlans(ctx context.Context, f PlanFilter) (int, error) {
-	return count(ctx, readOf[Plan](ctx, s), since(bson.D{}, f.UpdatedSince))
+	return count(ctx, readOf[Plan](ctx, s), f.bson())
 }

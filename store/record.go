@@ -23,14 +23,46 @@ type Record struct {
 	Notes *string `bson:"notes,omitempty" yaml:"notes,omitempty"`
 	// UpdatedAt is when the record's content last changed in the store.
 	UpdatedAt time.Time `bson:"updatedAt" yaml:"-"`
-	// Dataset names the data set the record was imported from.
+	// Dataset names the data set (or feed) the record was written by: the
+	// one that owns it, and alone may change or delete it.
 	Dataset string `bson:"dataset,omitempty" yaml:"-"`
+	// CouncilID is the council whose namespace the record's ID is in (see
+	// CouncilOf); empty for a shared registry's record.
+	CouncilID string `bson:"councilId,omitempty" yaml:"-"`
 	// Hash is a digest of the record's content, so that an import can tell
 	// an unchanged record from a changed one.
 	Hash string `bson:"hash,omitempty" yaml:"-"`
+	// Facts is a digest of the record's content without its sources and
+	// notes: what another set must state identically to state a shared
+	// record again.
+	Facts string `bson:"facts,omitempty" yaml:"-"`
+	// StatedBy holds the sources of the other sets that state a shared
+	// record with the same facts as its owner; its sources as served are
+	// its own followed by these.
+	StatedBy []Statement `bson:"statedBy,omitempty" yaml:"-"`
 	// Search is the folded text that search matches: names, titles and
 	// aliases, lowercased and without accents.
 	Search string `bson:"search,omitempty" yaml:"-"`
+}
+
+// Statement is one other set's statement of a shared record: its name and
+// the sources it gives.
+type Statement struct {
+	Dataset string   `bson:"dataset"`
+	Sources []Source `bson:"sources"`
+}
+
+// AllSources is the record's sources as served: its owner's, then those of
+// every other set that states it.
+func (r *Record) AllSources() []Source {
+	if len(r.StatedBy) == 0 {
+		return r.Sources
+	}
+	out := append([]Source{}, r.Sources...)
+	for _, st := range r.StatedBy {
+		out = append(out, st.Sources...)
+	}
+	return out
 }
 
 // Source is where a fact came from: a published document and a place in it.

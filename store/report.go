@@ -26,7 +26,9 @@ type Report struct {
 // ReportFilter narrows a list of reports.
 type ReportFilter struct {
 	// MeetingIDs, when not nil, keeps the reports to those meetings.
-	MeetingIDs   []string
+	MeetingIDs []string
+	// Council keeps one council's records.
+	Council      *string
 	UpdatedSince *time.Time
 }
 
@@ -35,7 +37,7 @@ func (f ReportFilter) bson() bson.D {
 	if f.MeetingIDs != nil {
 		d = append(d, bson.E{Key: "meetingId", Value: bson.D{{Key: "$in", Value: f.MeetingIDs}}})
 	}
-	return since(d, f.UpdatedSince)
+	return since(councilEq(d, f.Council), f.UpdatedSince)
 }
 
 // FindReportsByPersonIDs returns the reports the given people wrote (as

@@ -93,18 +93,21 @@ type Hit struct {
 // contains query, ignoring case and accents: from the search index where
 // it applies (searchindex.go), otherwise one find per type, run together. Whole-word matches at the start of a name come first; at most
 // first hits are returned.
-func (s *Store) Search(ctx context.Context, query string, first int) ([]Searchable, error) {
+func (s *Store) Search(ctx context.Context, query string, first int, council *string) ([]Searchable, error) {
 	q := Fold(query)
 	if entries, err := s.indexed(ctx); err != nil || entries != nil {
 		if err != nil {
 			return nil, err
 		}
-		return s.searchIndexed(ctx, entries, q, first)
+		return s.searchIndexed(ctx, entries, q, first, council)
 	}
-	filter := bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}}
 	opts := options.Find().SetLimit(int64(first)).SetSort(byID.sort())
 	var searches []func(context.Context) ([]Searchable, error)
 	for _, k := range searchable() {
+		filter := bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}}
+		if !k.Shared {
+			filter = councilEq(filter, council)
+		}
 		searches = append(searches, s.searchIn(k, filter, opts))
 	}
 	found := make([][]Searchable, len(searches))

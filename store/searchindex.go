@@ -108,7 +108,7 @@ func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 // searchIndexed is Search answered from the index: per kind, the first
 // matches in ID order that the caller's level admits, ranked as Search
 // ranks them, then read under the caller's level.
-func (s *Store) searchIndexed(ctx context.Context, entries [][]*searchEntry, q string, first int) ([]Searchable, error) {
+func (s *Store) searchIndexed(ctx context.Context, entries [][]*searchEntry, q string, first int, council *string) ([]Searchable, error) {
 	l := LevelOf(ctx)
 	kinds := searchable()
 	type hit struct {
@@ -122,6 +122,9 @@ func (s *Store) searchIndexed(ctx context.Context, entries [][]*searchEntry, q s
 		for _, e := range list {
 			if n == first {
 				break
+			}
+			if council != nil && !kinds[i].Shared && CouncilOf(e.ID) != *council {
+				continue
 			}
 			if strings.Contains(e.Search, q) && admitsLevel(l, e.Visibility) {
 				n++

@@ -55,7 +55,7 @@ func TestSearchIndexAnswersAsTheScan(t *testing.T) {
 			lctx := store.WithLevel(ctx, l)
 			for _, q := range queries {
 				for _, first := range []int{3, 100} {
-					hits, err := st.Search(lctx, q, first)
+					hits, err := st.Search(lctx, q, first, nil)
 					if err != nil {
 						t.Fatalf("%s, %s, %q first %d: %v", which, name, q, first, err)
 					}

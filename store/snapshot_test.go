@@ -370,7 +370,7 @@ func readLevel(st *store.Store, in inputs, l store.Level, put func(string, any, 
 	found, err := st.FindObservationsByIndicatorPeriods(ctx, in.pairs)
 	put("observations by indicator and period", found, err)
 	for _, q := range []string{"council", "an", "zzmovex"} {
-		hits, err := st.Search(ctx, q, 50)
+		hits, err := st.Search(ctx, q, 50, nil)
 		put("search "+q, hits, err)
 	}
 }

@@ -167,14 +167,14 @@ func TestSearchIgnoresCaseAndAccents(t *testing.T) {
 	if err := s.Put(ctx, now, docs...); err != nil {
 		t.Fatal(err)
 	}
-	hits, err := s.Search(ctx, "RENEE", 10)
+	hits, err := s.Search(ctx, "RENEE", 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(hits) != 1 || hits[0].(*store.Person).ID != "person:renee-smith" {
 		t.Fatalf("search RENEE = %v", hits)
 	}
-	hits, err = s.Search(ctx, "smith", 10)
+	hits, err = s.Search(ctx, "smith", 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,8 @@ type WebhookEndpoint struct {
 	URL      string `bson:"url"`
 	// Types are the record types delivered; empty for all.
 	Types []string `bson:"types,omitempty"`
+	// Council, when set, keeps deliveries to that council's records.
+	Council string `bson:"council,omitempty"`
 	// Secret is the signing secret, whsec_ and base64.
 	Secret    string    `bson:"secret"`
 	CreatedAt time.Time `bson:"createdAt"`

@@ -19,6 +19,7 @@ import (
 type Stamp struct {
 	ID      string `bson:"_id"`
 	Hash    string `bson:"hash"`
+	Facts   string `bson:"facts"`
 	Dataset string `bson:"dataset"`
 }
 
@@ -28,7 +29,7 @@ func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]S
 	if err != nil {
 		return nil, err
 	}
-	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "dataset", Value: 1}})
+	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}})
 	stamps, err := findUnscoped[Stamp](ctx, c, bson.D{}, opts)
 	if err != nil {
 		return nil, err
@@ -71,18 +72,36 @@ func Prepare(d Doc) error {
 	if sr, ok := d.(Searchable); ok {
 		base.Search = SearchText(sr)
 	}
+	base.CouncilID = CouncilOf(base.ID)
 	// The hash covers the record's content, not what the store derives
-	// from other records (Effective) or from the clock (UpdatedAt).
-	updated, effective := base.UpdatedAt, base.Effective
-	base.UpdatedAt, base.Hash, base.Effective = time.Time{}, "", ""
-	raw, err := bson.Marshal(d)
-	base.UpdatedAt, base.Effective = updated, effective
+	// from other records (Effective), from the clock (UpdatedAt) or from
+	// other sets (StatedBy); the facts leave out the sources, notes and owner too.
+	updated, effective, stated := base.UpdatedAt, base.Effective, base.StatedBy
+	base.UpdatedAt, base.Hash, base.Facts, base.Effective, base.StatedBy = time.Time{}, "", "", "", nil
+	defer func() { base.UpdatedAt, base.Effective, base.StatedBy = updated, effective, stated }()
+	hash, err := digest(d)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", base.ID, err)
 	}
-	sum := sha256.Sum256(raw)
-	base.Hash = hex.EncodeToString(sum[:])
+	sources, notes, dataset := base.Sources, base.Notes, base.Dataset
+	base.Sources, base.Notes, base.Dataset = nil, nil, ""
+	facts, err := digest(d)
+	base.Sources, base.Notes, base.Dataset = sources, notes, dataset
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", base.ID, err)
+	}
+	base.Hash, base.Facts = hash, facts
 	return nil
+}
+
+// digest is the SHA-256 of a record's BSON, in hex.
+func digest(d Doc) (string, error) {
+	raw, err := bson.Marshal(d)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // emptyLists replaces nil slices in a struct (and in its inline structs and

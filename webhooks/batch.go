@@ -67,6 +67,9 @@ func (w *Worker) build(ctx context.Context, e *store.WebhookEndpoint, c *store.C
 	if len(e.Types) > 0 {
 		vars["types"] = e.Types
 	}
+	if e.Council != "" {
+		vars["council"] = e.Council
+	}
 	ctx = auth.WithCaller(ctx, auth.CallerFor(c))
 	ctx = store.WithBudget(loaders.With(ctx, loaders.New(w.s, loaders.DefaultWait)), budget)
 	ctx = graphql.StartOperationTrace(ctx)

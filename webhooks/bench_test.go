@@ -30,7 +30,7 @@ func BenchmarkDeliverStockton(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := webhooks.Add(ctx, s, c.ID, rc.URL, nil, time.Now())
+	e, err := webhooks.Add(ctx, s, c.ID, rc.URL, nil, "", time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 // Add makes an endpoint for client clientID at rawURL, for the record
 // types named (every type when none), and returns it with its secret,
 // which is shown once. Deliveries start with the changes made after it.
-func Add(ctx context.Context, s *store.Store, clientID, rawURL string, types []string, now time.Time) (*store.WebhookEndpoint, error) {
+func Add(ctx context.Context, s *store.Store, clientID, rawURL string, types []string, council string, now time.Time) (*store.WebhookEndpoint, error) {
 	if clientID == "" {
 		return nil, errors.New("webhooks add needs --client, the ID of an API client (see councilgraph keys list)")
 	}
@@ -41,6 +41,9 @@ func Add(ctx context.Context, s *store.Store, clientID, rawURL string, types []s
 	if err := CheckURL(rawURL); err != nil {
 		return nil, err
 	}
+	if council != "" && (store.CouncilOf(council) != council) {
+		return nil, fmt.Errorf("--council: %q is not a council's ID, e.g. council:stockton-on-tees", council)
+	}
 	if err := checkTypes(types); err != nil {
 		return nil, err
 	}
@@ -57,7 +60,7 @@ func Add(ctx context.Context, s *store.Store, clientID, rawURL string, types []s
 		return nil, fmt.Errorf("add webhook: %w", err)
 	}
 	e := &store.WebhookEndpoint{
-		ID: "webhook:" + hex.EncodeToString(id[:]), ClientID: clientID, URL: rawURL, Types: types,
+		ID: "webhook:" + hex.EncodeToString(id[:]), ClientID: clientID, URL: rawURL, Types: types, Council: council,
 		Secret: secret, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		WebhookState: store.WebhookState{Cursor: last},
 	}
@@ -96,7 +99,7 @@ func Replay(ctx context.Context, s *store.Store, id, cursor string) error {
 	if err != nil {
 		return fmt.Errorf("--since %q is not a cursor of the change feed", cursor)
 	}
-	if _, _, _, err := s.Changes(ctx, seq, nil, 1); errors.Is(err, store.ErrChangesExpired) {
+	if _, _, _, err := s.Changes(ctx, seq, nil, nil, 1); errors.Is(err, store.ErrChangesExpired) {
 		return fmt.Errorf("--since: the change log no longer holds the changes after %s; replay from a newer cursor", cursor)
 	} else if err != nil {
 		return fmt.Errorf("replay webhook: %w", err)

@@ -143,7 +143,7 @@ func client(t testing.TB, s *store.Store, scope string) string {
 
 func add(t testing.TB, s *store.Store, clientID, url string, types ...string) *store.WebhookEndpoint {
 	t.Helper()
-	e, err := webhooks.Add(context.Background(), s, clientID, url, types, time.Now())
+	e, err := webhooks.Add(context.Background(), s, clientID, url, types, "", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func feed(t testing.TB, s *store.Store, l store.Level, since int64) []string {
 	var out []string
 	ctx := store.WithLevel(context.Background(), l)
 	for {
-		found, last, more, err := s.Changes(ctx, since, nil, 100)
+		found, last, more, err := s.Changes(ctx, since, nil, nil, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

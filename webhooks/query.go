@@ -12,15 +12,16 @@ import (
 )
 
 // feedOperation is the change feed's operation a delivery runs: the
-// changes after $since of $types, at most $first, each with its record's
+// changes after $since of $types (and of $council's records, where the
+// endpoint names one), at most $first, each with its record's
 // own fields (selection). Members of a union may not select one name with
 // two types (Meeting's status and Attendance's are different enums), so
 // each record field is aliased Type__field; unalias takes the aliases off
 // again, and the record reads as the feed answers it.
 func feedOperation(schema *ast.Schema) string {
 	var b strings.Builder
-	b.WriteString("query Deliver($since: String, $types: [String!], $first: Int) {\n")
-	b.WriteString("  changes(since: $since, types: $types, first: $first) {\n")
+	b.WriteString("query Deliver($since: String, $types: [String!], $council: ID, $first: Int) {\n")
+	b.WriteString("  changes(since: $since, types: $types, council: $council, first: $first) {\n")
 	b.WriteString("    pageInfo { hasNextPage endCursor }\n")
 	b.WriteString("    edges { node { cursor at kind type id record {\n      __typename\n")
 	for _, t := range graph.ChangeRecordTypes() {

@@ -134,6 +134,28 @@ type Comparison struct {
 	Method string `json:"method"`
 }
 
+type CouncilByIDsInput struct {
+	ID string `json:"ID"`
+}
+
+// A page of councils.
+type CouncilConnection struct {
+	// The councils on this page.
+	Edges []*CouncilEdge `json:"edges"`
+	// Where the page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many councils there are.
+	TotalCount int `json:"totalCount"`
+}
+
+// One council in a list.
+type CouncilEdge struct {
+	// Where this council sits in the list.
+	Cursor string `json:"cursor"`
+	// The council.
+	Node *store.Council `json:"node"`
+}
+
 type IndicatorByIDsInput struct {
 	ID string `json:"ID"`
 }

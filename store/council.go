@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Council is the publisher of records: a council, or another public body
+// that publishes its own minutes (a combined authority, a safeguarding
+// board). The records it publishes carry its slug in their IDs:
+// council:stockton-on-tees publishes body:stockton-on-tees/cabinet.
+type Council struct {
+	Record         `bson:",inline" yaml:",inline"`
+	Name           string  `bson:"name" yaml:"name"`
+	Code           *string `bson:"code,omitempty" yaml:"code,omitempty"`
+	OrganisationID string  `bson:"organisationId" yaml:"organisationId"`
+	AreaID         *string `bson:"areaId,omitempty" yaml:"areaId,omitempty"`
+}
+
+// CouncilFilter narrows a list of councils.
+type CouncilFilter struct {
+	UpdatedSince *time.Time
+}
+
+func (f CouncilFilter) bson() bson.D { return since(bson.D{}, f.UpdatedSince) }
+
+// FindCouncils returns one page of councils, by name.
+func (s *Store) FindCouncils(ctx context.Context, f CouncilFilter, p Page) (*Result[Council], error) {
+	return findPage[Council](ctx, readOf[Council](ctx, s), f.bson(), byName, p)
+}
+
+// CountCouncils counts the councils that match f.
+func (s *Store) CountCouncils(ctx context.Context, f CouncilFilter) (int, error) {
+	return count(ctx, readOf[Council](ctx, s), f.bson())
+}
+
+// CouncilOf returns the council whose namespace an ID is in: council:<slug>
+// for <type>:<slug>/<key>, the council itself for a council's ID, and ""
+// for a record of a shared registry (an area, an organisation, an
+// indicator) or an ID that names no council.
+func CouncilOf(id string) string {
+	prefix, rest, ok := strings.Cut(id, ":")
+	if !ok {
+		return ""
+	}
+	k := KindNamed(prefix)
+	switch {
+	case k == nil || k.Shared:
+		return ""
+	case k.Name == "Council":
+		return id
+	}
+	slug, _, ok := strings.Cut(rest, "/")
+	if !ok || slug == "" {
+		return ""
+	}
+	return "council:" + slug
+}
+
+// councilEq narrows a find to the records of one council.
+func councilEq(d bson.D, council *string) bson.D { return eq(d, "councilId", council) }
+
+// Moved IDs: an ID once published keeps resolving after its record is
+// re-keyed. The moved collection maps each old ID to the record's ID now,
+// and the set that moved it; it is written by imports (a set's moved.yaml)
+// and read only when a lookup by ID finds nothing.
+const movedCollection = "moved"
+
+// Move is one entry of the moved IDs' table.
+type Move struct {
+	From    string `bson:"_id" yaml:"from"`
+	To      string `bson:"to" yaml:"to"`
+	Dataset string `bson:"dataset" yaml:"-"`
+}
+
+func (s *Store) moved() *mongo.Collection { return s.db.Collection(movedCollection) }
+
+// Moved maps those of ids that were re-keyed to the IDs their records have
+// now, following a chain of moves to its end.
+func (s *Store) Moved(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	want := ids
+	for hop := 0; len(want) > 0 && hop < 4; hop++ {
+		cur, err := s.moved().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: want}}}})
+		if err != nil {
+			return nil, dbError("find moved IDs", err)
+		}
+		var found []Move
+		if err := cur.All(ctx, &found); err != nil {
+			return nil, dbError("find moved IDs", err)
+		}
+		want = nil
+		for _, m := range found {
+			if m.To == m.From {
+				continue
+			}
+			from := m.From
+			for old, to := range out {
+				if to == m.From {
+					from = old
+				}
+			}
+			out[from] = m.To
+			want = append(want, m.To)
+		}
+	}
+	return out, nil
+}
+
+// FindMoves returns every entry of the moved IDs' table that dataset wrote.
+func (s *Store) FindMoves(ctx context.Context, dataset string) ([]Move, error) {
+	cur, err := s.moved().Find(ctx, bson.D{{Key: "dataset", Value: dataset}})
+	if err != nil {
+		return nil, dbError("find moved IDs", err)
+	}
+	var out []Move
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, dbError("find moved IDs", err)
+	}
+	return out, nil
+}
+
+// FindMovesFrom returns the entries of the moved IDs' table for ids.
+func (s *Store) FindMovesFrom(ctx context.Context, ids []string) (map[string]Move, error) {
+	cur, err := s.moved().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, dbError("find moved IDs", err)
+	}
+	var found []Move
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, dbError("find moved IDs", err)
+	}
+	out := make(map[string]Move, len(found))
+	for _, m := range found {
+		out[m.From] = m
+	}
+	return out, nil
+}
+
+// PutMoves writes a set's entries of the moved IDs' table.
+func (s *Store) PutMoves(ctx context.Context, moves []Move) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(moves))
+	for i, m := range moves {
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: m.From}}).SetReplacement(m).SetUpsert(true)
+	}
+	if _, err := s.moved().BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return dbError("write moved IDs", err)
+	}
+	return nil
+}
+
+// Feeds: where a council's records come from. A feed is a data set or a
+// synchronised publishing system; each write of one records how it went,
+// per council, in the feeds collection.
+const feedsCollection = "feeds"
+
+// Feed is how one source of a council's records last went.
+type Feed struct {
+	// ID is "<kind>:<name>|<council ID>".
+	ID      string `bson:"_id"`
+	Council string `bson:"council"`
+	Kind    string `bson:"kind"`
+	Name    string `bson:"name"`
+	Records int    `bson:"records"`
+	Status  string `bson:"status"`
+	// LastRead is when the feed was last read to the end.
+	LastRead *time.Time `bson:"lastRead,omitempty"`
+}
+
+func (s *Store) feeds() *mongo.Collection { return s.db.Collection(feedsCollection) }
+
+// PutFeed records how a feed's read of one council went.
+func (s *Store) PutFeed(ctx context.Context, f Feed) error {
+	f.ID = f.Kind + ":" + f.Name + "|" + f.Council
+	_, err := s.feeds().ReplaceOne(ctx, bson.D{{Key: "_id", Value: f.ID}}, f, options.Replace().SetUpsert(true))
+	if err != nil {
+		return dbError("write feed", err)
+	}
+	return nil
+}
+
+// FindFeeds returns the feeds of the given councils, by kind and name.
+func (s *Store) FindFeeds(ctx context.Context, councils []string) ([]*Feed, error) {
+	cur, err := s.feeds().Find(ctx, bson.D{{Key: "council", Value: bson.D{{Key: "$in", Value: councils}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, dbError("find feeds", err)
+	}
+	var out []*Feed
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, dbError("find feeds", err)
+	}
+	return out, nil
+}
