@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -46,7 +45,6 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "usage: councilgraph import [flags] DIR")
 		fs.PrintDefaults()
 	}
-	dataset := fs.String("dataset", "", "data set name records are tagged with (default: the folder's name)")
 	prune := fs.Bool("prune", false, "delete records of this data set that the files no longer hold")
 	dryRun := fs.Bool("dry-run", false, "validate and report what would change, writing nothing")
 	keepChanges := fs.Duration("keep-changes", store.DefaultChangeRetention, "how long the change log keeps its entries")
@@ -62,17 +60,13 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return fmt.Errorf("%s is not a folder", dir)
 	}
-	if *dataset == "" {
-		abs, _ := filepath.Abs(dir)
-		*dataset = filepath.Base(abs)
-	}
 	s, closeStore, err := openForCommand(ctx, db, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	summary, err := importer.ImportFS(ctx, s, os.DirFS(dir), importer.Options{
-		Dataset: *dataset, Prune: *prune, DryRun: *dryRun, Progress: stderr, KeepChanges: *keepChanges,
+		RequireManifest: true, Prune: *prune, DryRun: *dryRun, Progress: stderr, KeepChanges: *keepChanges,
 	})
 	var problems importer.Problems
 	if errors.As(err, &problems) {
@@ -104,7 +98,7 @@ func seedIfEmpty(ctx context.Context, s *store.Store, embedded bool, log *slog.L
 	// Loading takes seconds (more on a busy machine) before the server
 	// listens: say so, or a first start looks stuck.
 	log.Info("the store is empty: loading the bundled Stockton data set, once")
-	summary, err := importer.ImportFS(ctx, s, stocktonSet(), importer.Options{Dataset: "stockton"})
+	summary, err := importer.ImportFS(ctx, s, stocktonSet(), importer.Options{RequireManifest: true})
 	if err != nil {
 		return fmt.Errorf("load the bundled Stockton data set: %w", err)
 	}

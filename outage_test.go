@@ -65,7 +65,7 @@ func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 	base := "http://" + waitForLog(t, &logs, done, "listening", "addr")
 	debug := "http://" + waitForLog(t, &logs, done, "debug listening", "addr")
 	waitReady(t, base)
-	if status, body := graphql(t, base, `{ body(id: "body:cabinet") { name } }`); status != 200 || !strings.Contains(body, "Cabinet") {
+	if status, body := graphql(t, base, `{ body(id: "body:stockton-on-tees/cabinet") { name } }`); status != 200 || !strings.Contains(body, "Cabinet") {
 		t.Fatalf("before the outage: %d %s", status, body)
 	}
 
@@ -79,7 +79,7 @@ func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 	}
 	// A request that waited out its deadline would be told it took too
 	// long; the gate refuses at once, saying why.
-	status, body := graphql(t, base, `{ body(id: "body:cabinet") { name } }`)
+	status, body := graphql(t, base, `{ body(id: "body:stockton-on-tees/cabinet") { name } }`)
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "SERVICE_UNAVAILABLE") || !strings.Contains(body, "database is unreachable") {
 		t.Errorf("during the outage: %d %s, want 503 SERVICE_UNAVAILABLE saying the database is unreachable", status, body)
 	}
@@ -88,7 +88,7 @@ func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 	if !within(hangGuard, func() bool { return readyz(base) == http.StatusOK }) {
 		t.Fatalf("/readyz did not say 200 within %s of the database's return", hangGuard)
 	}
-	if status, body := graphql(t, base, `{ body(id: "body:cabinet") { name } }`); status != 200 || !strings.Contains(body, "Cabinet") {
+	if status, body := graphql(t, base, `{ body(id: "body:stockton-on-tees/cabinet") { name } }`); status != 200 || !strings.Contains(body, "Cabinet") {
 		t.Errorf("after the outage: %d %s", status, body)
 	}
 	metrics := get(t, debug+"/metrics")

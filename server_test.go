@@ -77,7 +77,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Errorf("the log's explorer address is %q, want %q", got, base+"/")
 	}
 
-	body := `{"query":"{ body(id: \"body:cabinet\") { name meetings(first: 1) { totalCount } } }"}`
+	body := `{"query":"{ body(id: \"body:stockton-on-tees/cabinet\") { name meetings(first: 1) { totalCount } } }"}`
 	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

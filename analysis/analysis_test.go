@@ -281,7 +281,7 @@ func TestCompareSameAreaAndApproximate(t *testing.T) {
 	if got := Compare(LowerIsBetter, exact, rough); got.Assessment != NotCompared || !strings.Contains(got.Method, "same area") {
 		t.Errorf("same area: %+v", got)
 	}
-	rough.Area = "area:england"
+	rough.Area = "area:E92000001"
 	want := Comparison{NotCompared, "not compared: 'a figure around 40%' is given only approximately"}
 	if diff := cmp.Diff(want, Compare(LowerIsBetter, exact, rough)); diff != "" {
 		t.Errorf("approximate (-want +got):\n%s", diff)

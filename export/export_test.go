@@ -79,15 +79,15 @@ var protected = fstest.MapFS{
 - {id: 'person:pam-partner', name: Pam Partner, visibility: PARTNER, organisationId: 'organisation:council', sources: [{document: a.txt}]}
 `)},
 	"bodies.yaml": {Data: []byte(`
-- {id: 'body:cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
+- {id: 'body:stockton-on-tees/cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
 `)},
 	"meetings.yaml": {Data: []byte(`
-- {id: 'meeting:cabinet:2023-03-16', bodyId: 'body:cabinet', title: Cabinet, date: 2023-03-16, status: HELD, sources: [{document: a.txt}]}
+- {id: 'meeting:stockton-on-tees/cabinet/2023-03-16', bodyId: 'body:stockton-on-tees/cabinet', title: Cabinet, date: 2023-03-16, status: HELD, sources: [{document: a.txt}]}
 `)},
 	"agendaItems.yaml": {Data: []byte(`
-- {id: 'agendaItem:cabinet:2023-03-16:1', meetingId: 'meeting:cabinet:2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
+- {id: 'agendaItem:cabinet:2023-03-16:1', meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
 - id: agendaItem:cabinet:2023-03-16:2
-  meetingId: meeting:cabinet:2023-03-16
+  meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   number: '2'
   title: Land sale
   exempt: true
@@ -99,8 +99,8 @@ var protected = fstest.MapFS{
   sources: [{document: a.txt}]
 `)},
 	"reports.yaml": {Data: []byte(`
-- {id: 'report:cabinet:2023-03-16:land', title: Land sale valuation, meetingId: 'meeting:cabinet:2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', authorId: 'person:pat-public', sources: [{document: a.txt}]}
-- {id: 'report:cabinet:2023-03-16:staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:cabinet:2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:1', sources: [{document: a.txt}]}
+- {id: 'report:cabinet:2023-03-16:land', title: Land sale valuation, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', authorId: 'person:pat-public', sources: [{document: a.txt}]}
+- {id: 'report:cabinet:2023-03-16:staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:1', sources: [{document: a.txt}]}
 `)},
 	"actions.yaml": {Data: []byte(`
 - {id: 'action:cabinet:2023-03-16:1', title: Complete the land sale, ownerId: 'person:pat-public', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', sources: [{document: a.txt}]}

@@ -19,7 +19,7 @@ var (
 )
 
 // areaColumn is the column name for an area: its ID without the prefix, in
-// snake case ("area:north-east" is north_east).
+// snake case ("area:E12000001" is north_east).
 func areaColumn(id string) string {
 	return strings.ReplaceAll(slug(strings.TrimPrefix(id, "area:")), "-", "_")
 }

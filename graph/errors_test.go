@@ -20,7 +20,7 @@ func TestBadInputNamesTheArgument(t *testing.T) {
 	}{
 		{"first zero", `{ people(first: 0) { totalCount } }`, nil, "first must be between 1 and 100, got 0"},
 		{"first too big", `{ meetings(first: 101) { totalCount } }`, nil, "first must be between 1 and 100, got 101"},
-		{"nested first", `{ body(id: "body:cabinet") { meetings(first: -1) { totalCount } } }`, nil, "first must be between 1 and 100, got -1"},
+		{"nested first", `{ body(id: "body:stockton-on-tees/cabinet") { meetings(first: -1) { totalCount } } }`, nil, "first must be between 1 and 100, got -1"},
 		{"forged cursor", `{ meetings(after: "Zm9yZ2Vk") { totalCount } }`, nil, "after is not a cursor from this list"},
 		{"cursor from another list", `query($c: String) { meetings(after: $c) { totalCount } }`, map[string]any{"c": peopleCursor(t, h)}, "after is not a cursor from this list"},
 		{"forged nested cursor", `{ person(id: "person:alice") { attendance(after: "!!") { totalCount } } }`, nil, "after is not a cursor from this list"},

@@ -24,9 +24,9 @@ func recordWorld(t *testing.T, s *store.Store) {
 			Judgements: []store.Judgement{{Area: "Overall effectiveness", Grade: "Good", Sources: src("lines 5-5")}}, Findings: []string{"Plans are not specific enough."}},
 		&store.Inspection{Record: rec("inspection:inspectorate:visit:2022"), InspectorateID: "organisation:inspectorate", SubjectID: "organisation:council", Framework: "focused visit", Period: ptr("September 2022")},
 		&store.Inspection{Record: rec("inspection:inspectorate:visit:police"), InspectorateID: "organisation:inspectorate", SubjectID: "organisation:police", Framework: "focused visit"},
-		&store.OrganisationAttendance{Record: rec("organisationAttendance:cabinet:2023-03-16:police"), OrganisationID: "organisation:police", MeetingID: "meeting:cabinet:2023-03-16", Attendees: 2},
-		&store.OrganisationAttendance{Record: rec("organisationAttendance:cabinet:2023-03-16:council"), OrganisationID: "organisation:council", MeetingID: "meeting:cabinet:2023-03-16", Attendees: 0},
-		&store.Membership{Record: rec("membership:cabinet:carol:2023"), PersonID: ptr("person:carol"), BodyID: "body:cabinet", Role: "REPRESENTATIVE", Term: ptr("2023 - 2027")},
+		&store.OrganisationAttendance{Record: rec("organisationAttendance:cabinet:2023-03-16:police"), OrganisationID: "organisation:police", MeetingID: "meeting:stockton-on-tees/cabinet/2023-03-16", Attendees: 2},
+		&store.OrganisationAttendance{Record: rec("organisationAttendance:cabinet:2023-03-16:council"), OrganisationID: "organisation:council", MeetingID: "meeting:stockton-on-tees/cabinet/2023-03-16", Attendees: 0},
+		&store.Membership{Record: rec("membership:cabinet:carol:2023"), PersonID: ptr("person:carol"), BodyID: "body:stockton-on-tees/cabinet", Role: "REPRESENTATIVE", Term: ptr("2023 - 2027")},
 		&store.Observation{Record: rec("observation:roads:borough:now"), IndicatorID: "indicator:roads", AreaID: "area:borough", Period: "now", Value: 300, ValueText: ptr("over 300"), Approximate: true, PublishedOn: ptr("2023-06-15")},
 	)
 }
@@ -51,11 +51,11 @@ func TestRecordsOfTheRest(t *testing.T) {
 			`{ organisation(id: "organisation:police") { inspections { id } } node(id: "inspection:inspectorate:visit:2022") { id ... on Inspection { framework } } }`,
 			`{"organisation":{"inspections":[{"id":"inspection:inspectorate:visit:police"}]},"node":{"id":"inspection:inspectorate:visit:2022","framework":"focused visit"}}`},
 		{"meeting to attendance counted by organisation",
-			`{ meeting(id: "meeting:cabinet:2023-03-16") { organisationAttendance { attendees organisation { id } meeting { id } } } other: meeting(id: "meeting:cabinet:2023-06-15") { organisationAttendance { attendees } } }`,
-			`{"meeting":{"organisationAttendance":[{"attendees":0,"organisation":{"id":"organisation:council"},"meeting":{"id":"meeting:cabinet:2023-03-16"}},{"attendees":2,"organisation":{"id":"organisation:police"},"meeting":{"id":"meeting:cabinet:2023-03-16"}}]},
+			`{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { organisationAttendance { attendees organisation { id } meeting { id } } } other: meeting(id: "meeting:stockton-on-tees/cabinet/2023-06-15") { organisationAttendance { attendees } } }`,
+			`{"meeting":{"organisationAttendance":[{"attendees":0,"organisation":{"id":"organisation:council"},"meeting":{"id":"meeting:stockton-on-tees/cabinet/2023-03-16"}},{"attendees":2,"organisation":{"id":"organisation:police"},"meeting":{"id":"meeting:stockton-on-tees/cabinet/2023-03-16"}}]},
 			  "other":{"organisationAttendance":[]}}`},
 		{"memberships held on a day: known dates include it, a term alone does not exclude",
-			`{ body(id: "body:cabinet") { early: memberships(on: "2022-06-01") { id term } late: memberships(on: "2023-06-01") { id } reps: memberships(on: "2023-06-01", role: REPRESENTATIVE) { id } }
+			`{ body(id: "body:stockton-on-tees/cabinet") { early: memberships(on: "2022-06-01") { id term } late: memberships(on: "2023-06-01") { id } reps: memberships(on: "2023-06-01", role: REPRESENTATIVE) { id } }
 			   person(id: "person:bob") { held: memberships(on: "2022-12-31") { id } gone: memberships(on: "2023-01-02") { id } } }`,
 			`{"body":{"early":[{"id":"membership:cabinet:bob","term":null},{"id":"membership:cabinet:carol:2023","term":"2023 - 2027"},{"id":"membership:cabinet:roads","term":null}],
 			  "late":[{"id":"membership:cabinet:alice"},{"id":"membership:cabinet:carol:2023"},{"id":"membership:cabinet:roads"}],"reps":[{"id":"membership:cabinet:carol:2023"}]},

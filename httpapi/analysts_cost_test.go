@@ -31,7 +31,7 @@ func TestAnalystsCostBoundsTheWork(t *testing.T) {
 	for _, q := range []string{
 		`{ indicator(id: "indicator:repeat-child-protection-plans") { trend { method } } }`,
 		`{ indicator(id: "indicator:repeat-child-protection-plans") { trend { area { name } } } }`,
-		`{ indicator(id: "indicator:repeat-child-protection-plans") { observations(area: "area:stockton-on-tees") { comparisons { method } } } }`,
+		`{ indicator(id: "indicator:repeat-child-protection-plans") { observations(area: "area:E06000004") { comparisons { method } } } }`,
 		`{ indicator(id: "indicator:domestic-abuse-repeat-victim-rate") { observations { comparisons { assessment comparator { value area { name } } } } trend(area: "area:tees") { direction } } }`,
 		`{ indicators(first: 50) { edges { node { id trend { direction area { id } } observations { id comparisons { assessment comparator { value area { name } } } } } } } }`,
 	} {

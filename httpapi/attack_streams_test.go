@@ -361,7 +361,7 @@ func TestSocketOperationsSpendTheRate(t *testing.T) {
 			looked := bystander(e, stop)
 			const n = 2000
 			for i := range n {
-				c.start(fmt.Sprint(i), `{ body(id: "body:cabinet") { name } }`)
+				c.start(fmt.Sprint(i), `{ body(id: "body:stockton-on-tees/cabinet") { name } }`)
 			}
 			got := c.ends(ctx, n)
 			close(stop)
@@ -423,7 +423,7 @@ func TestSocketOperationsAreCostedAndHeld(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(&aliases, ` p%d: people(name: "an%d") { totalCount }`, i, i)
 	}
-	deep.WriteString(`{ body(id: "body:cabinet") {` + strings.Repeat(" parent {", 13) + " id" + strings.Repeat(" }", 14) + " }")
+	deep.WriteString(`{ body(id: "body:stockton-on-tees/cabinet") {` + strings.Repeat(" parent {", 13) + " id" + strings.Repeat(" }", 14) + " }")
 	frags.WriteString("{ areas { ...F24 } } fragment F0 on Area { id name }")
 	for i := 1; i <= 24; i++ {
 		fmt.Fprintf(&frags, " fragment F%d on Area { ...F%d ...F%d }", i, i-1, i-1)

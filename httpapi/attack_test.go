@@ -36,7 +36,7 @@ type attackEnv struct {
 }
 
 // bystanderQuery is the bystander's lookup.
-const bystanderQuery = `{ body(id: "body:cabinet") { name } }`
+const bystanderQuery = `{ body(id: "body:stockton-on-tees/cabinet") { name } }`
 
 // holder holds the first operation other than the bystander's to reach
 // its fields while it is armed, until it is released: the attack then has
@@ -288,7 +288,7 @@ func attacks(t *testing.T, e *attackEnv) {
 		}
 	})
 	t.Run("reports of a body", func(t *testing.T) {
-		r := do(t, e.h, "", anon(6), doc(`{ reports(body: "body:cabinet") { totalCount } }`))
+		r := do(t, e.h, "", anon(6), doc(`{ reports(body: "body:stockton-on-tees/cabinet") { totalCount } }`))
 		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"totalCount":`) {
 			t.Errorf("reports(body:): %+v %s", r.Errors, r.Data)
 		}

@@ -273,10 +273,10 @@ func TestListCostsHoldTheLongestList(t *testing.T) {
 // go test -fuzz FuzzCostBoundsTheWork ./httpapi looks for more.
 func FuzzCostBoundsTheWork(f *testing.F) {
 	for _, seed := range []string{
-		`{ meeting(id: "meeting:cabinet:2023-03-16") { agendaItems { reports { priorities { reports { title } } } } attendance { person { memberships { body { name } } } } next { previous { id } } } }`,
+		`{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { agendaItems { reports { priorities { reports { title } } } } attendance { person { memberships { body { name } } } } next { previous { id } } } }`,
 		`{ plans(first: 3) { edges { node { priorities { updates { report { title } } actions { owner { name } } indicators { observations { comparators { area { name } } } } } } } } }`,
 		`{ search(query: "children", first: 5) { ... on Person { reports { title } } ... on Body { meetings(first: 2) { totalCount edges { node { id } } } } } }`,
-		`{ nodes(ids: ["body:cabinet", "person:anne-mccoy", "plan:council-plan-2022-25"]) { ... on Body { children { name } } } reports(body: "body:cabinet", first: 2) { totalCount } }`,
+		`{ nodes(ids: ["body:stockton-on-tees/cabinet", "person:anne-mccoy", "plan:stockton-on-tees/council-plan-2022-25"]) { ... on Body { children { name } } } reports(body: "body:stockton-on-tees/cabinet", first: 2) { totalCount } }`,
 		`query Q($n: Int) { indicators(first: $n) { edges { node { latest { comparators { id } } priorities { reports { id } } } } } }`,
 	} {
 		f.Add(seed)

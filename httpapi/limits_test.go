@@ -61,7 +61,7 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
-	deep := `{ meeting(id: "meeting:cabinet:2023-03-16") { body { meetings { edges { node { body { meetings { edges { node { body { meetings { edges { node { id } } } } } } } } } } } } } }`
+	deep := `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { body { meetings { edges { node { body { meetings { edges { node { body { meetings { edges { node { id } } } } } } } } } } } } } }`
 	var aliases []string
 	for i := range 20 {
 		aliases = append(aliases, fmt.Sprintf(`s%d: search(query: "pa", first: 100) { __typename }`, i))

@@ -33,8 +33,8 @@ import (
 // taken in private under paragraph 3 of Schedule 12A, and printed in the
 // public agenda pack of Cabinet's 15 June 2023 meeting at line 587.
 const (
-	exemptItem    = "agendaItem:tvca-cabinet:2023-03-17:tvca-44-22"
-	exemptMeeting = "meeting:tvca-cabinet:2023-03-17"
+	exemptItem    = "agendaItem:tees-valley-combined-authority/tvca-cabinet/2023-03-17/tvca-44-22"
+	exemptMeeting = "meeting:tees-valley-combined-authority/tvca-cabinet/2023-03-17"
 	exemptPack    = "cabinet-2023-06-15-agenda-pack.txt"
 	exemptLine    = 587
 )

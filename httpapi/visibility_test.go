@@ -33,15 +33,15 @@ var protected = fstest.MapFS{
 - {id: 'person:pam-partner', name: Pam Partner, visibility: PARTNER, organisationId: 'organisation:council', sources: [{document: a.txt}]}
 `)},
 	"bodies.yaml": {Data: []byte(`
-- {id: 'body:cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
+- {id: 'body:stockton-on-tees/cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
 `)},
 	"meetings.yaml": {Data: []byte(`
-- {id: 'meeting:cabinet:2023-03-16', bodyId: 'body:cabinet', title: Cabinet, date: 2023-03-16, status: HELD, sources: [{document: a.txt}]}
+- {id: 'meeting:stockton-on-tees/cabinet/2023-03-16', bodyId: 'body:stockton-on-tees/cabinet', title: Cabinet, date: 2023-03-16, status: HELD, sources: [{document: a.txt}]}
 `)},
 	"agendaItems.yaml": {Data: []byte(`
-- {id: 'agendaItem:cabinet:2023-03-16:1', meetingId: 'meeting:cabinet:2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
+- {id: 'agendaItem:cabinet:2023-03-16:1', meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
 - id: agendaItem:cabinet:2023-03-16:2
-  meetingId: meeting:cabinet:2023-03-16
+  meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   number: '2'
   title: Land sale
   exempt: true
@@ -53,8 +53,8 @@ var protected = fstest.MapFS{
   sources: [{document: a.txt}]
 `)},
 	"reports.yaml": {Data: []byte(`
-- {id: 'report:cabinet:2023-03-16:land', title: Land sale valuation, meetingId: 'meeting:cabinet:2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', authorId: 'person:pat-public', sources: [{document: a.txt}]}
-- {id: 'report:cabinet:2023-03-16:staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:cabinet:2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:1', sources: [{document: a.txt}]}
+- {id: 'report:cabinet:2023-03-16:land', title: Land sale valuation, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', authorId: 'person:pat-public', sources: [{document: a.txt}]}
+- {id: 'report:cabinet:2023-03-16:staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:1', sources: [{document: a.txt}]}
 `)},
 	"actions.yaml": {Data: []byte(`
 - {id: 'action:cabinet:2023-03-16:1', title: Complete the land sale, ownerId: 'person:pat-public', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', sources: [{document: a.txt}]}
@@ -126,7 +126,7 @@ func TestVisibilityMatrix(t *testing.T) {
 			levels{`{"staff":` + staffHid + `,"land":` + landHidden + `}`, `{"staff":` + staffHid + `,"land":` + landHidden + `}`, `{"staff":` + staffShown + `,"land":` + landShown + `}`}},
 		{"reports list and count", `{ reports { totalCount edges { node { id } } } }`,
 			levels{`{"reports":{"totalCount":0,"edges":[]}}`, `{"reports":{"totalCount":0,"edges":[]}}`, `{"reports":{"totalCount":2,"edges":[{"node":` + landShown + `},{"node":` + staffShown + `}]}}`}},
-		{"reports of a meeting and a person", `{ meeting(id: "meeting:cabinet:2023-03-16") { reports { id } } person(id: "person:pat-public") { reports { id } actions { id } } }`,
+		{"reports of a meeting and a person", `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { reports { id } } person(id: "person:pat-public") { reports { id } actions { id } } }`,
 			levels{`{"meeting":{"reports":[]},"person":{"reports":[],"actions":[]}}`, `{"meeting":{"reports":[]},"person":{"reports":[],"actions":[]}}`,
 				`{"meeting":{"reports":[` + landShown + `,` + staffShown + `]},"person":{"reports":[` + landShown + `],"actions":[{"id":"action:cabinet:2023-03-16:1"}]}}`}},
 		{"actions list", `{ actions { totalCount } action(id: "action:cabinet:2023-03-16:1") { id } }`,
@@ -136,7 +136,7 @@ func TestVisibilityMatrix(t *testing.T) {
 				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:pat-public"},"reports":[],"actions":[]}}`,
 				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:pat-public"},"reports":[],"actions":[]}}`,
 				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:pat-public"},"reports":[` + landShown + `],"actions":[{"id":"action:cabinet:2023-03-16:1"}]}}`}},
-		{"exempt item through its meeting and entities", `{ meeting(id: "meeting:cabinet:2023-03-16") { agendaItems { number minutes } } _entities(representations: [{__typename: "AgendaItem", id: "agendaItem:cabinet:2023-03-16:2"}]) { ... on AgendaItem { title decision } } }`,
+		{"exempt item through its meeting and entities", `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { agendaItems { number minutes } } _entities(representations: [{__typename: "AgendaItem", id: "agendaItem:cabinet:2023-03-16:2"}]) { ... on AgendaItem { title decision } } }`,
 			levels{`{"meeting":{"agendaItems":[{"number":"1","minutes":null},{"number":"2","minutes":"The price was agreed."}]},"_entities":[{"title":"Land sale","decision":"RESOLVED that the land be sold."}]}`,
 				`{"meeting":{"agendaItems":[{"number":"1","minutes":null},{"number":"2","minutes":"The price was agreed."}]},"_entities":[{"title":"Land sale","decision":"RESOLVED that the land be sold."}]}`,
 				`{"meeting":{"agendaItems":[{"number":"1","minutes":null},{"number":"2","minutes":"The price was agreed."}]},"_entities":[{"title":"Land sale","decision":"RESOLVED that the land be sold."}]}`}},

@@ -32,7 +32,11 @@ type Problem struct {
 // String formats the problem as file:line: record id: field: what is wrong.
 func (p Problem) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	} else {
+		b.WriteString(p.File + ": ")
+	}
 	if p.ID != "" {
 		b.WriteString(p.ID + ": ")
 	}
@@ -69,6 +73,10 @@ type Item struct {
 
 // Set is a decoded data set: its records by collection name.
 type Set struct {
+	// Manifest is the set's set.yaml; nil when the folder has none.
+	Manifest *Manifest
+	// Moves are the entries of its moved.yaml.
+	Moves []moveItem
 	Items map[string][]Item
 	// Sources holds the set's source documents (sources/*.txt) by file
 	// name, split into lines; text a record says is as published is
@@ -93,13 +101,18 @@ func (s *Set) Count() int {
 func Load(fsys fs.FS) (*Set, Problems) {
 	set := &Set{Items: map[string][]Item{}, Sources: loadSources(fsys)}
 	var problems Problems
+	var ps Problems
+	set.Manifest, ps = loadManifest(fsys)
+	problems = append(problems, ps...)
+	set.Moves, ps = loadMoves(fsys)
+	problems = append(problems, ps...)
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, Problems{{File: ".", Msg: "cannot read the folder: " + err.Error()}}
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".yaml") {
+		if e.IsDir() || !strings.HasSuffix(name, ".yaml") || name == ManifestFile || name == MovedFile {
 			continue
 		}
 		k := kindOfFile(strings.TrimSuffix(name, ".yaml"))

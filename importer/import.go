@@ -13,9 +13,14 @@ import (
 
 // Options configure an import.
 type Options struct {
-	// Dataset names the set; records are tagged with it, and Prune removes
-	// records of this set that are no longer in the files.
+	// Dataset names the set when its folder has no manifest (set.yaml):
+	// records are tagged with it, and Prune removes records of this set
+	// that are no longer in the files. A folder's manifest always names
+	// its set; RequireManifest refuses a folder without one.
 	Dataset string
+	// RequireManifest refuses a folder without set.yaml, as the import
+	// command does: a set's identity is never taken from its folder.
+	RequireManifest bool
 	// Prune deletes the set's records that the files no longer hold.
 	Prune bool
 	// DryRun validates and counts what would change, writing nothing.
@@ -73,11 +78,24 @@ func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, o Options) (Summ
 	if set == nil {
 		return nil, problems
 	}
+	switch {
+	case set.Manifest != nil:
+		o.Dataset = set.Manifest.Name
+	case o.RequireManifest:
+		problems = append(problems, Problem{File: ManifestFile, Line: 1, Msg: "missing: a data set's folder holds a manifest, set.yaml, " +
+			"with name: (the set's identity, whatever folder it sits in) and councils: (the council IDs whose records it writes); see data/FORMAT.md"})
+	}
 	checked, err := Validate(ctx, set, st.ExistingIDs)
 	if err != nil {
 		return nil, err
 	}
-	if problems = append(problems, checked...); len(problems) > 0 {
+	problems = append(problems, checked...)
+	if len(problems) == 0 {
+		if problems, err = checkOwnership(ctx, st, set, o); err != nil {
+			return nil, err
+		}
+	}
+	if len(problems) > 0 {
 		sortProblems(problems)
 		return nil, problems
 	}
@@ -103,6 +121,10 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			return summary, err
 		}
 	}
+	moved := map[string]bool{}
+	for _, m := range set.Moves {
+		moved[m.From] = true
+	}
 	w := st.Writer()
 	for _, k := range store.Kinds() {
 		name := k.Collection
@@ -114,6 +136,7 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		counts := Counts{Collection: name}
 		inSet := make(map[string]bool, len(items))
 		var inserts, updates []store.Doc
+		var stated []Item
 		for _, it := range items {
 			base := it.Doc.Base()
 			base.Dataset = o.Dataset
@@ -123,6 +146,11 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			inSet[base.ID] = true
 			old, ok := existing[base.ID]
 			switch {
+			case ok && old.Dataset != "" && old.Dataset != o.Dataset:
+				// Another set's shared record, stated with the same
+				// facts (checkOwnership refused any other case).
+				stated = append(stated, it)
+				continue
 			case !ok:
 				counts.Inserted++
 				inserts = append(inserts, it.Doc)
@@ -132,18 +160,24 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			default:
 				counts.Updated++
 				updates = append(updates, it.Doc)
+				base.StatedBy = old.StatedBy
 			}
 			base.UpdatedAt = stamp
 		}
-		var stale []string
-		if o.Prune {
-			for id, old := range existing {
-				if old.Dataset == o.Dataset && !inSet[id] {
-					stale = append(stale, id)
-				}
-			}
-			counts.Deleted = len(stale)
+		amended, err := statements(ctx, st, k, stated, o.Dataset, stamp)
+		if err != nil {
+			return summary, err
 		}
+		counts.Updated += len(amended)
+		counts.Unchanged += len(stated) - len(amended)
+		updates = append(updates, amended...)
+		var stale []string
+		for id, old := range existing {
+			if old.Dataset == o.Dataset && !inSet[id] && (o.Prune || moved[id]) {
+				stale = append(stale, id)
+			}
+		}
+		counts.Deleted = len(stale)
 		if !o.DryRun {
 			var progress func(int)
 			if o.Progress != nil && total > progressThreshold {
@@ -165,6 +199,12 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		summary = append(summary, counts)
 	}
 	if !o.DryRun {
+		if err := writeMoves(ctx, st, set, o.Dataset); err != nil {
+			return summary, err
+		}
+		if err := writeFeeds(ctx, st, set, o.Dataset, stamp); err != nil {
+			return summary, err
+		}
 		if _, err := st.PruneChanges(ctx, now(), o.KeepChanges); err != nil {
 			return summary, err
 		}

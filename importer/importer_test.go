@@ -40,15 +40,15 @@ func base() fstest.MapFS {
   sources: [{document: a.txt, locator: lines 4-4}]
 `)},
 		"bodies.yaml": {Data: []byte(`
-- id: body:cabinet
+- id: body:stockton-on-tees/cabinet
   name: Cabinet
   kind: CABINET
   organisationId: organisation:council
   sources: [{document: a.txt, locator: lines 5-5}]
 `)},
 		"meetings.yaml": {Data: []byte(`
-- id: meeting:cabinet:2023-03-16
-  bodyId: body:cabinet
+- id: meeting:stockton-on-tees/cabinet/2023-03-16
+  bodyId: body:stockton-on-tees/cabinet
   title: Cabinet
   date: 2023-03-16
   startsAt: 2023-03-16T16:30:00+00:00
@@ -97,7 +97,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 		}},
 		{"bad date", with(base(), "meetings.yaml", `
 - id: meeting:cabinet:2023-02-30
-  bodyId: body:cabinet
+  bodyId: body:stockton-on-tees/cabinet
   title: Cabinet
   date: 2023-02-30
   status: HELD
@@ -116,25 +116,25 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 			"observations.yaml:6: observation:x:borough:2021: wrong type: cannot unmarshal !!str `about ten` into float64",
 		}},
 		{"duplicate ID", with(base(), "bodies.yaml", `
-- id: body:cabinet
+- id: body:stockton-on-tees/cabinet
   name: Cabinet
   kind: CABINET
   sources: [{document: a.txt, locator: lines 1-1}]
-- id: body:cabinet
+- id: body:stockton-on-tees/cabinet
   name: Cabinet again
   kind: CABINET
   sources: [{document: a.txt, locator: lines 2-2}]
 `), []string{
-			"bodies.yaml:6: body:cabinet: id: duplicate ID: another record in bodies has it",
+			"bodies.yaml:6: body:stockton-on-tees/cabinet: id: duplicate ID: another record in bodies has it",
 		}},
 		{"dangling reference", with(base(), "memberships.yaml", `
 - id: membership:cabinet:carol
-  personId: person:carol-clark
-  bodyId: body:cabinet
+  personId: person:stockton-on-tees/carol-clark
+  bodyId: body:stockton-on-tees/cabinet
   role: CHAIR
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:carol-clark"`,
+			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:stockton-on-tees/carol-clark"`,
 		}},
 		{"bad ID and missing fields", with(base(), "plans.yaml", `
 - id: Plan:The Plan
@@ -163,7 +163,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 		// (a reference to no record); a record with a wrong type still
 		// counts as there for the references to it.
 		{"unknown fields and references together", with(with(base(), "bodies.yaml", `
-- id: body:cabinet
+- id: body:stockton-on-tees/cabinet
   name: Cabinet
   kind: CABINET
   organisationId: organisation:council
@@ -174,13 +174,13 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
   sources: [{document: a.txt, locator: lines 6-6}]
 `), "memberships.yaml", `
 - id: membership:cabinet:carol
-  personId: person:carol-clark
-  bodyId: body:cabinet
+  personId: person:stockton-on-tees/carol-clark
+  bodyId: body:stockton-on-tees/cabinet
   role: CHAIR
   sources: [{document: a.txt, locator: lines 1-1}]
 - id: membership:cabinet:ann
   personId: person:ann-able
-  bodyId: body:cabinet
+  bodyId: body:stockton-on-tees/cabinet
   role: MEMBER
   tenure: 2023
   sources: [{document: a.txt, locator: lines 2-2}]
@@ -191,7 +191,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
   sources: [{document: a.txt, locator: lines 3-3}]
 `), []string{
 			"bodies.yaml:8: body:scrutiny: wrong type: cannot unmarshal !!seq into string",
-			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:carol-clark"`,
+			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:stockton-on-tees/carol-clark"`,
 			"memberships.yaml:11: membership:cabinet:ann: tenure: unknown field",
 			`memberships.yaml:16: membership:scrutiny:bob: role: "CHAIRMAN" is not a MembershipRole; expected one of [CHAIR VICE_CHAIR MEMBER SUBSTITUTE LEAD_MEMBER INDEPENDENT_CHAIR REPRESENTATIVE OFFICER ADVISER]`,
 		}},
@@ -250,7 +250,7 @@ func TestReimportChangesNothing(t *testing.T) {
 
 	// A changed record is updated and gets a new updatedAt; the rest stay.
 	changed := with(base(), "bodies.yaml", `
-- id: body:cabinet
+- id: body:stockton-on-tees/cabinet
   name: The Cabinet
   kind: CABINET
   organisationId: organisation:council
@@ -264,7 +264,7 @@ func TestReimportChangesNothing(t *testing.T) {
 	if got := find(sum, "bodies"); got != want {
 		t.Errorf("bodies: %+v, want %+v", got, want)
 	}
-	found, err := s.FindByIDs(ctx, store.KindFor[store.Body](), []string{"body:cabinet"})
+	found, err := s.FindByIDs(ctx, store.KindFor[store.Body](), []string{"body:stockton-on-tees/cabinet"})
 	if err != nil || len(found) != 1 {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestPruneRemovesOnlyThisSetsDroppedRecords(t *testing.T) {
 	if _, err := importer.ImportFS(ctx, s, base(), importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	other := fstest.MapFS{"areas.yaml": {Data: []byte("- {id: 'area:england', name: England, kind: COUNTRY, sources: [{document: b.txt}]}\n")}}
+	other := fstest.MapFS{"areas.yaml": {Data: []byte("- {id: 'area:E92000001', name: England, kind: COUNTRY, sources: [{document: b.txt}]}\n")}}
 	if _, err := importer.ImportFS(ctx, s, other, importer.Options{Dataset: "other"}); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestReferencesMayPointIntoTheDatabase(t *testing.T) {
 	more := fstest.MapFS{"memberships.yaml": {Data: []byte(`
 - id: membership:cabinet:ann-able
   personId: person:ann-able
-  bodyId: body:cabinet
+  bodyId: body:stockton-on-tees/cabinet
   role: CHAIR
   sources: [{document: a.txt, locator: lines 1-1}]
 `)}}

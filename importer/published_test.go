@@ -73,7 +73,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
 `), "memberships.yaml", `
 - id: membership:cabinet:ann-able
   personId: person:ann-able
-  bodyId: body:cabinet
+  bodyId: body:stockton-on-tees/cabinet
   role: MEMBER
   term: 2023 - 2026
   sources: [{document: a.txt, locator: lines 5-5}]
@@ -120,7 +120,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
 			"observations.yaml:11: observation:x:borough:b: period: is required: the period as published, or empty with publishedOn (or, where the source is undated, notes saying so) when the source prints none",
 		}},
 		{"inspections and organisation attendance", with(with(withSource(), "inspections.yaml", `
-- id: inspection:ofsted:ilacs:2023
+- id: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023
   inspectorateId: organisation:ofsted
   subjectId: organisation:council
   framework: ''
@@ -138,21 +138,21 @@ func TestPublishedTextIsChecked(t *testing.T) {
 `), "organisationAttendance.yaml", `
 - id: organisationAttendance:cabinet:2023-03-16:council
   organisationId: organisation:council
-  meetingId: meeting:cabinet:2023-03-16
+  meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   sources: [{document: a.txt, locator: lines 1-1}]
 - id: organisationAttendance:cabinet:2023-03-16:police
   organisationId: organisation:police
-  meetingId: meeting:cabinet:2023-03-16
+  meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   attendees: -1
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			`inspections.yaml:3: inspection:ofsted:ilacs:2023: inspectorateId: no record in organisations has ID "organisation:ofsted"`,
-			"inspections.yaml:5: inspection:ofsted:ilacs:2023: framework: is required",
-			"inspections.yaml:7: inspection:ofsted:ilacs:2023: endDate: 2023-03-06 is before 2023-03-17",
-			`inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[0].grade: "Good" is not in the lines its sources name; copy it as published or cite the lines that state it`,
-			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].area: is required",
-			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].grade: is required",
-			"inspections.yaml:9: inspection:ofsted:ilacs:2023: judgements[1].sources: every record needs at least one source",
+			`inspections.yaml:3: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: inspectorateId: no record in organisations has ID "organisation:ofsted"`,
+			"inspections.yaml:5: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: framework: is required",
+			"inspections.yaml:7: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: endDate: 2023-03-06 is before 2023-03-17",
+			`inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[0].grade: "Good" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+			"inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[1].area: is required",
+			"inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[1].grade: is required",
+			"inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[1].sources: every record needs at least one source",
 			"organisationAttendance.yaml:2: organisationAttendance:cabinet:2023-03-16:council: attendees: is required: the number recorded",
 			`organisationAttendance.yaml:7: organisationAttendance:cabinet:2023-03-16:police: organisationId: no record in organisations has ID "organisation:police"`,
 			"organisationAttendance.yaml:9: organisationAttendance:cabinet:2023-03-16:police: attendees: cannot be negative",

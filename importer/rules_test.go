@@ -186,18 +186,18 @@ func TestDueDatesFollowTheirTimescales(t *testing.T) {
 // post that names a portfolio.
 func TestSeatRolesSayWhatTheSeatIs(t *testing.T) {
 	fsys := with(base(), "memberships.yaml", `
-- {id: 'membership:cabinet:ann-able', personId: 'person:ann-able', bodyId: 'body:cabinet', role: LEAD_MEMBER, post: Cabinet Member for Children and Young People, sources: [{document: a.txt}]}
-- {id: 'membership:cabinet:bob-brown', personId: 'person:bob-brown', bodyId: 'body:cabinet', role: REPRESENTATIVE, representingId: 'organisation:council', sources: [{document: a.txt}]}
-- {id: 'membership:cabinet:chair', personId: 'person:bob-brown', bodyId: 'body:cabinet', role: CHAIR, representingId: 'organisation:council', sources: [{document: a.txt}]}
-- {id: 'membership:cabinet:member', personId: 'person:bob-brown', bodyId: 'body:cabinet', role: MEMBER, sources: [{document: a.txt}]}
+- {id: 'membership:cabinet:ann-able', personId: 'person:ann-able', bodyId: 'body:stockton-on-tees/cabinet', role: LEAD_MEMBER, post: Cabinet Member for Children and Young People, sources: [{document: a.txt}]}
+- {id: 'membership:cabinet:bob-brown', personId: 'person:bob-brown', bodyId: 'body:stockton-on-tees/cabinet', role: REPRESENTATIVE, representingId: 'organisation:council', sources: [{document: a.txt}]}
+- {id: 'membership:cabinet:chair', personId: 'person:bob-brown', bodyId: 'body:stockton-on-tees/cabinet', role: CHAIR, representingId: 'organisation:council', sources: [{document: a.txt}]}
+- {id: 'membership:cabinet:member', personId: 'person:bob-brown', bodyId: 'body:stockton-on-tees/cabinet', role: MEMBER, sources: [{document: a.txt}]}
 - id: membership:cabinet:portfolio
-  bodyId: body:cabinet
+  bodyId: body:stockton-on-tees/cabinet
   role: MEMBER
   post: Cabinet Member for Adult Social Care
   sources: [{document: a.txt}]
 - id: membership:cabinet:partner
   personId: person:ann-able
-  bodyId: body:cabinet
+  bodyId: body:stockton-on-tees/cabinet
   role: MEMBER
   representingId: organisation:council
   sources: [{document: a.txt}]
@@ -216,7 +216,7 @@ func TestSeatRolesSayWhatTheSeatIs(t *testing.T) {
 // two people sharing the action leave ownerId out.
 func TestOwnersNamedAreLinked(t *testing.T) {
 	fsys := with(with(base(), "bodies.yaml", `
-- {id: 'body:cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
+- {id: 'body:stockton-on-tees/cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
 - {id: 'body:sar-sub-group', name: SAR Sub-Group, aliases: [SAR Sub Group], kind: SUB_GROUP, sources: [{document: a.txt}]}
 `), "actions.yaml", `
 - {id: 'action:m:1', title: Linked, ownerText: Ann Able, ownerId: 'person:ann-able', sources: [{document: a.txt}]}

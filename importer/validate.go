@@ -139,7 +139,7 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 	var refs []pendingRef
 	ids := map[string]map[string]bool{}
 	for _, k := range store.Kinds() {
-		idRe := regexp.MustCompile(`^` + k.Prefix + `:` + segment + `(:` + segment + `)*$`)
+		idRe, form := idForm(k)
 		ids[k.Collection] = map[string]bool{}
 		for _, item := range set.Items[k.Collection] {
 			base := item.Doc.Base()
@@ -155,7 +155,9 @@ func Validate(ctx context.Context, set *Set, known Known) (Problems, error) {
 			case base.ID == "":
 				c.problem("id", "is required")
 			case !idRe.MatchString(base.ID):
-				c.problem("id", fmt.Sprintf("%q is not an ID of the form %s:<segment>[:<segment>…] with segments of a-z, 0-9 and -", base.ID, k.Prefix))
+				c.problem("id", fmt.Sprintf("%q is not an ID of the form %s, with a-z, 0-9 and - between the separators", base.ID, form))
+			case set.Manifest != nil && !k.Shared && !set.Manifest.Writes(store.CouncilOf(base.ID)):
+				c.problem("id", fmt.Sprintf("%s is not one of the councils this set writes (set.yaml councils: %s)", store.CouncilOf(base.ID), strings.Join(set.Manifest.Councils, ", ")))
 			case ids[k.Collection][base.ID]:
 				c.problem("id", "duplicate ID: another record in "+k.Collection+" has it")
 			}

@@ -29,6 +29,59 @@ func one[T any](name string, find func(context.Context, []string) ([]T, error), 
 	}
 }
 
+// oneMoved is one for records by ID, where an ID a record no longer has
+// still finds it: the keys that find nothing are looked up in the table of
+// moved IDs (only they: a lookup by a current ID costs nothing more), and
+// those that moved are found by their new IDs in a second find.
+func oneMoved(name string, find func(context.Context, []string) ([]store.Doc, error), moved func(context.Context, []string) (map[string]string, error)) func(context.Context, []string) ([]store.Doc, []error) {
+	byID := one(name, find, func(d store.Doc) string { return d.Base().ID })
+	return func(ctx context.Context, keys []string) ([]store.Doc, []error) {
+		out, errs := byID(ctx, keys)
+		if errs != nil {
+			return out, errs
+		}
+		var missing []string
+		for i, d := range out {
+			if d == nil {
+				missing = append(missing, keys[i])
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		to, err := moved(ctx, missing)
+		if err != nil || len(to) == 0 {
+			return out, errorsOf(err)
+		}
+		now := make([]string, 0, len(to))
+		for _, id := range to {
+			now = append(now, id)
+		}
+		found, errs := byID(ctx, now)
+		if errs != nil {
+			return out, errs
+		}
+		at := make(map[string]store.Doc, len(now))
+		for i, id := range now {
+			at[id] = found[i]
+		}
+		for i, k := range keys {
+			if out[i] == nil {
+				out[i] = at[to[k]]
+			}
+		}
+		return out, nil
+	}
+}
+
+// errorsOf is a loader's errors for err: none when it is nil.
+func errorsOf(err error) []error {
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
 // many turns a find by reference into a loader's fetch: for each key, the
 // records whose reference (or one of whose references) is that key, in the
 // order the store returned them. name names the loader to a BatchObserver.

@@ -104,9 +104,9 @@ func (l *Loaders) record(k *store.Kind) *Loader[string, store.Doc] {
 	defer l.mu.Unlock()
 	ld, ok := l.byID[k]
 	if !ok {
-		ld = newLoader(l.d, one(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = newLoader(l.d, oneMoved(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByIDs(ctx, k, ids)
-		}, func(d store.Doc) string { return d.Base().ID }))
+		}, l.s.Moved))
 		l.byID[k] = ld
 	}
 	return ld

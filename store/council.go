@@ -200,3 +200,53 @@ func (s *Store) FindFeeds(ctx context.Context, councils []string) ([]*Feed, erro
 	}
 	return out, nil
 }
+
+// Referrer is a stored record that refers to another by one of its
+// reference fields.
+type Referrer struct {
+	ID      string
+	Dataset string
+	// Field is the reference field; To the ID it names.
+	Field, To string
+}
+
+// Referrers returns every stored record, at every level, that refers to
+// one of ids (records of kind to) through a reference field: what a delete
+// of them would leave dangling.
+func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referrer, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []Referrer
+	for _, k := range kinds {
+		for _, r := range k.Refs {
+			if r.To != to.Name {
+				continue
+			}
+			filter := bson.D{{Key: r.Field, Value: bson.D{{Key: "$in", Value: ids}}}}
+			docs, err := findKind(WithLevel(FromDatabase(ctx), Officer), s.coll(k), k, filter)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range docs {
+				for _, v := range RefValues(d, r.Field) {
+					if want[v] {
+						out = append(out, Referrer{ID: d.Base().ID, Dataset: d.Base().Dataset, Field: r.Field, To: v})
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// FindOwn returns the stored records of kind k with the given IDs, whole
+// and at every level, as the database holds them: what an import compares
+// and amends.
+func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, error) {
+	return findKind(WithLevel(FromDatabase(ctx), Officer), s.coll(k), k, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+}

@@ -12,7 +12,7 @@ func TestCursorRoundTrip(t *testing.T) {
 		key  []string
 	}{
 		{"people", []string{"Anne McCoy", "person:anne-mccoy"}},
-		{"meetings", []string{"2023-06-15", "meeting:cabinet:2023-06-15"}},
+		{"meetings", []string{"2023-06-15", "meeting:stockton-on-tees/cabinet/2023-06-15"}},
 		{"attendance", []string{"attendance:x:\u00e9\"/+="}},
 	}
 	for _, tt := range tests {

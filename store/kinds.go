@@ -18,7 +18,7 @@ type Kind struct {
 	Name string
 	// Collection is the MongoDB collection holding the kind ("people").
 	Collection string
-	// Prefix starts every ID of the kind: "person" in "person:carol-clark".
+	// Prefix starts every ID of the kind: "person" in "person:stockton-on-tees/carol-clark".
 	Prefix string
 	// Refs are the fields that name records of other kinds.
 	Refs []Ref

@@ -5,7 +5,7 @@ import "time"
 // Record holds the fields every stored record shares: its ID, where its facts
 // came from, who may see it and when it last changed.
 type Record struct {
-	// ID is the record's stable, type-prefixed ID ("person:carol-clark"),
+	// ID is the record's stable, type-prefixed ID ("person:stockton-on-tees/carol-clark"),
 	// stored as _id.
 	ID string `bson:"_id" yaml:"id"`
 	// Sources names the documents and places the record's facts come from.

@@ -21,6 +21,9 @@ type Stamp struct {
 	Hash    string `bson:"hash"`
 	Facts   string `bson:"facts"`
 	Dataset string `bson:"dataset"`
+	// StatedBy is what other sets state of a shared record, which its
+	// owner's writes keep.
+	StatedBy []Statement `bson:"statedBy"`
 }
 
 // FindStamps returns the stamp of every record in a collection, in one find.
@@ -29,7 +32,7 @@ func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]S
 	if err != nil {
 		return nil, err
 	}
-	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}})
+	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}, {Key: "statedBy", Value: 1}})
 	stamps, err := findUnscoped[Stamp](ctx, c, bson.D{}, opts)
 	if err != nil {
 		return nil, err

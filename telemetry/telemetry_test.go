@@ -114,7 +114,7 @@ next:
 }
 
 func TestMetricsMoveAsRequestsAreMade(t *testing.T) {
-	const persisted = `query CabinetMeetings { body(id: "body:cabinet") { name } }`
+	const persisted = `query CabinetMeetings { body(id: "body:stockton-on-tees/cabinet") { name } }`
 	sum := sha256.Sum256([]byte(persisted))
 	tel := telemetry.New(telemetry.Options{Persisted: map[string]string{hex.EncodeToString(sum[:]): "CabinetMeetings"}})
 	// At a hundredth of a request a second an address has a burst of one

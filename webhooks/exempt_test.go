@@ -32,7 +32,7 @@ func TestDeliveriesKeepTheExemptRule(t *testing.T) {
 	}
 	importDir(t, s, "../data/stockton", "stockton")
 
-	const item = "agendaItem:tvca-cabinet:2023-03-17:tvca-44-22"
+	const item = "agendaItem:tees-valley-combined-authority/tvca-cabinet/2023-03-17/tvca-44-22"
 	officer := store.WithLevel(ctx, store.Officer)
 	var withheld []string
 	for _, k := range store.Kinds() {

@@ -73,7 +73,7 @@ test('the explorer opens on the README examples, its panel open and the first an
   // The first tab holds the README's first example, and its answer is
   // there without a click.
   const editor = page.locator('.graphiql-query-editor');
-  await editor.getByText('body:cyp-select-committee').first().waitFor();
+  await editor.getByText('body:stockton-on-tees/cyp-select-committee').first().waitFor();
   const result = page.locator('.graphiql-response');
   await result.getByText('"memberships"').first().waitFor({ timeout: 20_000 });
   assert.match(await result.innerText(), /"name": "Children & Young People Select Committee"/);
@@ -91,7 +91,7 @@ test('the explorer opens on the README examples, its panel open and the first an
 
   // Another tab runs its own example when asked.
   await titles.nth(1).click();
-  await editor.getByText('meeting:cabinet:2023-06-15').first().waitFor();
+  await editor.getByText('meeting:stockton-on-tees/cabinet/2023-06-15').first().waitFor();
   await page.locator('.graphiql-execute-button').click();
   await result.getByText('"agendaItems"').first().waitFor({ timeout: 20_000 });
   await context.close();
@@ -119,7 +119,7 @@ test('an indicator page draws one series per area and its CSV link downloads the
   await page.goto(cg.base + '/indicators/indicator:assessments-within-45-days');
   const chart = page.locator('#chart[data-drawn]');
   await chart.waitFor();
-  assert.equal(await chart.getAttribute('data-series'), 'area:stockton-on-tees area:north-east');
+  assert.equal(await chart.getAttribute('data-series'), 'area:E06000004 area:E12000001');
   // uPlot's legend: the x series, then one row per area.
   const series = page.locator('#chart .u-legend .u-series .u-label');
   assert.deepEqual((await series.allInnerTexts()).slice(1), ['Stockton-on-Tees', 'North East']);
@@ -147,7 +147,7 @@ test('an indicator page draws one series per area and its CSV link downloads the
   const lines = csv.trimEnd().split('\r\n');
   assert.equal(lines.length, 3, csv);
   assert.match(lines[0], /^observation_id,indicator_id,indicator_name,unit,polarity,area_id,/);
-  assert.match(csv, /area:stockton-on-tees,Stockton-on-Tees,LOCAL_AUTHORITY,,,,94,,false,/);
+  assert.match(csv, /area:E06000004,Stockton-on-Tees,LOCAL_AUTHORITY,,,,94,,false,/);
 
   await source.click();
   await page.locator('#L234.marked').waitFor();

@@ -132,17 +132,17 @@ for (const gw of gateways) {
           {
             odsCode: 'RTR',
             organisation: { id: 'organisation:south-tees-hospitals-nhs-foundation-trust', name: 'South Tees Hospitals NHS Foundation Trust', kind: 'NHS_TRUST' },
-            safeguardingLead: { id: 'person:lindsay-britton-robertson', name: 'Lindsay Britton-Robertson', jobTitle: 'Assistant Director of Safeguarding', organisation: { name: 'South Tees Hospitals NHS Foundation Trust' } },
+            safeguardingLead: { id: 'person:teeswide-safeguarding-adults-board/lindsay-britton-robertson', name: 'Lindsay Britton-Robertson', jobTitle: 'Assistant Director of Safeguarding', organisation: { name: 'South Tees Hospitals NHS Foundation Trust' } },
           },
           {
             odsCode: 'RVW',
             organisation: { id: 'organisation:north-tees-and-hartlepool-nhs-foundation-trust', name: 'North Tees and Hartlepool NHS Foundation Trust', kind: 'NHS_TRUST' },
-            safeguardingLead: { id: 'person:kathleen-fitzwater', name: 'Kathleen Fitzwater', jobTitle: 'Named Nurse in Adult Safeguarding', organisation: { name: 'North Tees and Hartlepool NHS Foundation Trust' } },
+            safeguardingLead: { id: 'person:teeswide-safeguarding-adults-board/kathleen-fitzwater', name: 'Kathleen Fitzwater', jobTitle: 'Named Nurse in Adult Safeguarding', organisation: { name: 'North Tees and Hartlepool NHS Foundation Trust' } },
           },
           {
             odsCode: 'RX3',
             organisation: { id: 'organisation:tees-esk-and-wear-valleys-nhs-foundation-trust', name: 'Tees, Esk and Wear Valleys NHS Foundation Trust', kind: 'NHS_TRUST' },
-            safeguardingLead: { id: 'person:karen-agar', name: 'Karen Agar', jobTitle: 'Associate Director of Nursing Safeguarding', organisation: { name: 'Tees, Esk and Wear Valleys NHS Foundation Trust' } },
+            safeguardingLead: { id: 'person:teeswide-safeguarding-adults-board/karen-agar', name: 'Karen Agar', jobTitle: 'Associate Director of Nursing Safeguarding', organisation: { name: 'Tees, Esk and Wear Valleys NHS Foundation Trust' } },
           },
           {
             odsCode: 'RX6',
@@ -159,9 +159,9 @@ for (const gw of gateways) {
         'organisation:north-tees-and-hartlepool-nhs-foundation-trust',
         'organisation:south-tees-hospitals-nhs-foundation-trust',
         'organisation:tees-esk-and-wear-valleys-nhs-foundation-trust',
-        'person:karen-agar',
-        'person:kathleen-fitzwater',
-        'person:lindsay-britton-robertson',
+        'person:teeswide-safeguarding-adults-board/karen-agar',
+        'person:teeswide-safeguarding-adults-board/kathleen-fitzwater',
+        'person:teeswide-safeguarding-adults-board/lindsay-britton-robertson',
       ], 'each organisation and person once');
     });
 
@@ -193,7 +193,7 @@ for (const gw of gateways) {
 
     test("councilgraph → partner → councilgraph: the partners' page's two-way query", async () => {
       const data = await gql(`{
-        person(id: "person:hilary-lloyd") {
+        person(id: "person:teeswide-safeguarding-adults-board/hilary-lloyd") {
           name jobTitle
           organisation { name nhsTrust { odsCode safeguardingLead { name jobTitle } } }
         }
@@ -256,7 +256,7 @@ for (const gw of gateways) {
     });
 
     test("a representation councilgraph refuses: its error is passed on, the batch's fields are null", async () => {
-      const saved = citing.splice(0, citing.length, { __typename: 'Person', id: 'person:karen-agar' }, { __typename: 'Person', id: '' });
+      const saved = citing.splice(0, citing.length, { __typename: 'Person', id: 'person:teeswide-safeguarding-adults-board/karen-agar' }, { __typename: 'Person', id: '' });
       let res;
       try {
         res = await run('{ citations { __typename ... on Person { id jobTitle } } }');
@@ -265,7 +265,7 @@ for (const gw of gateways) {
       }
       assert.deepEqual(res.data, {
         citations: [
-          { __typename: 'Person', id: 'person:karen-agar', jobTitle: null },
+          { __typename: 'Person', id: 'person:teeswide-safeguarding-adults-board/karen-agar', jobTitle: null },
           { __typename: 'Person', id: '', jobTitle: null },
         ],
       });
@@ -278,7 +278,7 @@ for (const gw of gateways) {
 
     test('an entity councilgraph does not have: each gateway says so its own way', async () => {
       const query = '{ citations { __typename ... on Person { id name } ... on Organisation { id name } } }';
-      const saved = citing.splice(0, citing.length, { __typename: 'Person', id: 'person:karen-agar' }, ...unknown);
+      const saved = citing.splice(0, citing.length, { __typename: 'Person', id: 'person:teeswide-safeguarding-adults-board/karen-agar' }, ...unknown);
       try {
         const res = await run(query);
         assert.deepEqual(res, gw.unknownEntity);
@@ -286,7 +286,7 @@ for (const gw of gateways) {
         citing.splice(0, citing.length, ...saved);
       }
       assert.deepEqual(representations(sent.filter((s) => s.subgraph === 'councilgraph')).map((r) => r.id).sort(),
-        ['organisation:no-such-organisation', 'person:karen-agar', 'person:no-such-person'], 'all three were asked for');
+        ['organisation:no-such-organisation', 'person:teeswide-safeguarding-adults-board/karen-agar', 'person:no-such-person'], 'all three were asked for');
     });
   });
 }
@@ -296,7 +296,7 @@ test("with a key, the example's gateway reads councilgraph as that partner, and 
   const partner = createHiveGateway(supergraphSdl, { logging: false, councilgraphKey: key });
   const anonymous = createHiveGateway(supergraphSdl, { logging: false });
   const query = `{
-    person(id: "person:judy-trainer") { name email }
+    person(id: "person:stockton-on-tees/judy-trainer") { name email }
     council: organisation(id: "organisation:stockton-on-tees-borough-council") { name nhsTrust { odsCode } }
   }`;
   try {

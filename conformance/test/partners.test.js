@@ -104,7 +104,7 @@ for (const gw of gateways) {
     test("councilgraph → partner: an area's practices, joined on its code", async () => {
       const data = await gql(`{
         areas { id code practices { name } }
-        area(id: "area:stockton-on-tees") { name practices { name area { name } } }
+        area(id: "area:E06000004") { name practices { name area { name } } }
       }`);
       assert.deepEqual(data.area, {
         name: 'Stockton-on-Tees',
@@ -114,8 +114,8 @@ for (const gw of gateways) {
         ],
       });
       const byID = Object.fromEntries(data.areas.map((a) => [a.id, a]));
-      assert.deepEqual(byID['area:north-east'].practices, [{ name: 'Example Tyneside Health Centre' }]);
-      assert.deepEqual(byID['area:england'].practices, []);
+      assert.deepEqual(byID['area:E12000001'].practices, [{ name: 'Example Tyneside Health Centre' }]);
+      assert.deepEqual(byID['area:E92000001'].practices, []);
       for (const a of data.areas.filter((a) => a.code === null)) {
         assert.ok(a.practices === null || a.practices.length === 0, `${a.id} has no code, so no practices`);
       }

@@ -73,8 +73,8 @@ test('a change reaches a webhook, signed as Standard Webhooks verifies', async (
   const bodies = join(set, 'bodies.yaml');
   const before = await readFile(bodies, 'utf8');
   const note = 'Noted by the webhook conformance test.';
-  const after = before.replace('- id: body:cabinet\n', `- id: body:cabinet\n  notes: ${note}\n`);
-  assert.notEqual(after, before, 'body:cabinet is not in bodies.yaml');
+  const after = before.replace('- id: body:stockton-on-tees/cabinet\n', `- id: body:stockton-on-tees/cabinet\n  notes: ${note}\n`);
+  assert.notEqual(after, before, 'body:stockton-on-tees/cabinet is not in bodies.yaml');
   await writeFile(bodies, after);
 
   const delivered = new Promise((resolve) => {
@@ -89,7 +89,7 @@ test('a change reaches a webhook, signed as Standard Webhooks verifies', async (
   const { headers, body } = received[0];
   const payload = new Webhook(secret).verify(body, headers);
   assert.equal(payload.type, 'councilgraph.changes');
-  const change = payload.data.changes.find((c) => c.id === 'body:cabinet');
+  const change = payload.data.changes.find((c) => c.id === 'body:stockton-on-tees/cabinet');
   assert.ok(change, body);
   assert.equal(change.kind, 'UPSERT');
   assert.equal(change.type, 'Body');

@@ -56,9 +56,9 @@ export const typeDefs = parse(/* GraphQL */ `
 
 /** The trusts, each keyed to its councilgraph organisation. */
 export const trusts = [
-  { odsCode: 'RTR', organisationId: 'organisation:south-tees-hospitals-nhs-foundation-trust', safeguardingLeadId: 'person:lindsay-britton-robertson' },
-  { odsCode: 'RVW', organisationId: 'organisation:north-tees-and-hartlepool-nhs-foundation-trust', safeguardingLeadId: 'person:kathleen-fitzwater' },
-  { odsCode: 'RX3', organisationId: 'organisation:tees-esk-and-wear-valleys-nhs-foundation-trust', safeguardingLeadId: 'person:karen-agar' },
+  { odsCode: 'RTR', organisationId: 'organisation:south-tees-hospitals-nhs-foundation-trust', safeguardingLeadId: 'person:teeswide-safeguarding-adults-board/lindsay-britton-robertson' },
+  { odsCode: 'RVW', organisationId: 'organisation:north-tees-and-hartlepool-nhs-foundation-trust', safeguardingLeadId: 'person:teeswide-safeguarding-adults-board/kathleen-fitzwater' },
+  { odsCode: 'RX3', organisationId: 'organisation:tees-esk-and-wear-valleys-nhs-foundation-trust', safeguardingLeadId: 'person:teeswide-safeguarding-adults-board/karen-agar' },
   { odsCode: 'RX6', organisationId: 'organisation:north-east-ambulance-service', safeguardingLeadId: null },
 ];
 

@@ -26,7 +26,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // The two-way query of docs/partners.md: councilgraph's person, their organisation, the
 // trust service's record of it, and its safeguarding lead from councilgraph.
 const twoWay = `{
-  person(id: "person:hilary-lloyd") {
+  person(id: "person:teeswide-safeguarding-adults-board/hilary-lloyd") {
     name
     organisation { name nhsTrust { odsCode safeguardingLead { name jobTitle } } }
   }

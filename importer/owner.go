@@ -1,0 +1,220 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"councilgraph/store"
+)
+
+// checkOwnership holds an import to what its set owns: it may change only
+// its own records, state another set's shared record (an area, an
+// organisation, an indicator) only with the same facts, move only its own
+// IDs, and delete (--prune) only what nothing else refers to. It returns
+// every refusal, each naming the record and its owner.
+func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (Problems, error) {
+	var problems Problems
+	inSet := map[string]bool{}
+	stale := map[string]bool{}
+	staleOf := map[*store.Kind][]string{}
+	for _, k := range store.Kinds() {
+		items := set.Items[k.Collection]
+		existing, err := st.FindStamps(ctx, k.Collection)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			base := it.Doc.Base()
+			inSet[base.ID] = true
+			old, ok := existing[base.ID]
+			if !ok || old.Dataset == "" || old.Dataset == o.Dataset {
+				continue
+			}
+			base.Dataset = o.Dataset
+			if err := store.Prepare(it.Doc); err != nil {
+				return nil, err
+			}
+			p := Problem{File: it.File, Line: it.Line, ID: base.ID}
+			switch {
+			case k.Shared && old.Facts == base.Facts:
+				continue // stated again: its sources are added
+			case k.Shared:
+				p.Msg = fmt.Sprintf("owned by %s, which states it with other facts: a set may state another's shared record only as its owner does (change it there, or leave it out here)", old.Dataset)
+			default:
+				p.Msg = "owned by " + old.Dataset
+			}
+			problems = append(problems, p)
+		}
+		if !o.Prune {
+			continue
+		}
+		for id, old := range existing {
+			if old.Dataset == o.Dataset && !inSet[id] {
+				stale[id] = true
+				staleOf[k] = append(staleOf[k], id)
+			}
+		}
+	}
+	ps, err := checkMoves(ctx, st, set, o.Dataset, inSet)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, ps...)
+	ps, err = checkDangling(ctx, st, set, o.Dataset, stale, staleOf)
+	return append(problems, ps...), err
+}
+
+// checkMoves holds moved.yaml to the set's own IDs: each entry moves to a
+// record of the set, and no other set has moved the same ID.
+func checkMoves(ctx context.Context, st *store.Store, set *Set, dataset string, inSet map[string]bool) (Problems, error) {
+	if len(set.Moves) == 0 {
+		return nil, nil
+	}
+	from := make([]string, len(set.Moves))
+	for i, m := range set.Moves {
+		from[i] = m.From
+	}
+	have, err := st.FindMovesFrom(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	var problems Problems
+	for _, m := range set.Moves {
+		p := Problem{File: MovedFile, Line: m.Line, ID: m.From}
+		switch {
+		case have[m.From].Dataset != "" && have[m.From].Dataset != dataset:
+			p.Msg = "owned by " + have[m.From].Dataset + ", which moved this ID to " + have[m.From].To
+		case inSet[m.From]:
+			p.Msg = "is a record of this set, so it cannot also have moved"
+		case !inSet[m.To]:
+			p.Msg = fmt.Sprintf("moves to %s, which is not a record of this set", m.To)
+		default:
+			continue
+		}
+		problems = append(problems, p)
+	}
+	return problems, nil
+}
+
+// checkDangling refuses a prune that would delete a record others refer
+// to: each reference, from this set's files (by file and line) or from a
+// stored record of another set, is a problem.
+func checkDangling(ctx context.Context, st *store.Store, set *Set, dataset string, stale map[string]bool, staleOf map[*store.Kind][]string) (Problems, error) {
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	var problems Problems
+	const why = "refers to %s, which the prune would delete (it is no longer in the files); nothing was deleted"
+	for _, k := range store.Kinds() {
+		for _, it := range set.Items[k.Collection] {
+			for _, r := range k.Refs {
+				for _, id := range store.RefValues(it.Doc, r.Field) {
+					if stale[id] {
+						problems = append(problems, Problem{File: it.File, Line: lineOf(it, r.Field), ID: it.Doc.Base().ID, Field: r.Field, Msg: fmt.Sprintf(why, id)})
+					}
+				}
+			}
+		}
+	}
+	for k, ids := range staleOf {
+		refs, err := st.Referrers(ctx, k, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refs {
+			if r.Dataset == dataset {
+				// Its version in the files was checked above, and one
+				// no longer in them is deleted with what it refers to.
+				continue
+			}
+			owner := r.Dataset
+			if owner == "" {
+				owner = "no set"
+			}
+			problems = append(problems, Problem{File: "(" + owner + ")", ID: r.ID, Field: r.Field, Msg: fmt.Sprintf(why, r.To)})
+		}
+	}
+	return problems, nil
+}
+
+// lineOf is the line of an item's field, or the item's own line.
+func lineOf(it Item, field string) int {
+	if l, ok := it.lines[field]; ok {
+		return l
+	}
+	return it.Line
+}
+
+// statements adds this set's sources to the shared records it states with
+// their owners' facts, and returns those whose statement changed.
+func statements(ctx context.Context, st *store.Store, k *store.Kind, stated []Item, dataset string, stamp time.Time) ([]store.Doc, error) {
+	if len(stated) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(stated))
+	sources := map[string][]store.Source{}
+	for i, it := range stated {
+		ids[i] = it.Doc.Base().ID
+		sources[ids[i]] = it.Doc.Base().Sources
+	}
+	docs, err := st.FindOwn(ctx, k, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Doc
+	for _, d := range docs {
+		base := d.Base()
+		want := store.Statement{Dataset: dataset, Sources: sources[base.ID]}
+		i := slices.IndexFunc(base.StatedBy, func(s store.Statement) bool { return s.Dataset == dataset })
+		switch {
+		case i < 0:
+			base.StatedBy = append(base.StatedBy, want)
+		case slices.Equal(base.StatedBy[i].Sources, want.Sources):
+			continue
+		default:
+			base.StatedBy[i] = want
+		}
+		if err := store.Prepare(d); err != nil {
+			return nil, err
+		}
+		base.UpdatedAt = stamp
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// writeMoves records the set's moved IDs.
+func writeMoves(ctx context.Context, st *store.Store, set *Set, dataset string) error {
+	moves := make([]store.Move, len(set.Moves))
+	for i, m := range set.Moves {
+		moves[i] = m.Move
+		moves[i].Dataset = dataset
+	}
+	return st.PutMoves(ctx, moves)
+}
+
+// writeFeeds records, for each council the set writes, that the set was
+// read to the end and how many of the council's records it holds.
+func writeFeeds(ctx context.Context, st *store.Store, set *Set, dataset string, at time.Time) error {
+	counts := map[string]int{}
+	if set.Manifest != nil {
+		for _, c := range set.Manifest.Councils {
+			counts[c] = 0
+		}
+	}
+	for _, items := range set.Items {
+		for _, it := range items {
+			if c := store.CouncilOf(it.Doc.Base().ID); c != "" {
+				counts[c]++
+			}
+		}
+	}
+	for c, n := range counts {
+		if err := st.PutFeed(ctx, store.Feed{Council: c, Kind: "dataset", Name: dataset, Records: n, Status: "ok", LastRead: &at}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
