@@ -10,7 +10,7 @@ const SDL = `# councilgraph: one graph over a council's published record — its
 #
 # Every record says where its facts came from (` + "`" + `sources` + "`" + `) and when it last
 # changed (` + "`" + `updatedAt` + "`" + `). IDs are stable, readable and prefixed with their type
-# ("person:carol-clark", "meeting:cabinet:2023-06-15"); ` + "`" + `node(id:)` + "`" + ` resolves
+# ("person:stockton-on-tees/carol-clark", "meeting:stockton-on-tees/cabinet/2023-06-15"); ` + "`" + `node(id:)` + "`" + ` resolves
 # any of them.
 
 extend schema
@@ -45,7 +45,7 @@ scalar DateTime
 
 "Anything with a stable, type-prefixed ID that ` + "`" + `node(id:)` + "`" + ` can fetch."
 interface Node {
-  "The record's ID, e.g. ` + "`" + `body:cabinet` + "`" + `."
+  "The record's ID, e.g. ` + "`" + `body:stockton-on-tees/cabinet` + "`" + `."
   id: ID!
 }
 
@@ -132,7 +132,7 @@ type Organisation implements Node @key(fields: "id") @entityResolver(multi: true
 
 "A person: a councillor, officer or partner representative."
 type Person implements Node @key(fields: "id") @entityResolver(multi: true) {
-  "The person's ID, e.g. ` + "`" + `person:carol-clark` + "`" + `."
+  "The person's ID, e.g. ` + "`" + `person:stockton-on-tees/carol-clark` + "`" + `."
   id: ID!
   "Their name, without title, in its fullest printed form."
   name: String!
@@ -202,7 +202,7 @@ A body: a group that meets or decides — the council, its cabinet and
 committees, boards, partnerships and the outside bodies it appoints to.
 """
 type Body implements Node @key(fields: "id") @entityResolver(multi: true) {
-  "The body's ID, e.g. ` + "`" + `body:cabinet` + "`" + `."
+  "The body's ID, e.g. ` + "`" + `body:stockton-on-tees/cabinet` + "`" + `."
   id: ID!
   "Its name as usually printed."
   name: String!
@@ -305,7 +305,7 @@ enum MeetingStatus {
 
 "One sitting of a body on a day, with its agenda, attendance and reports."
 type Meeting implements Node @key(fields: "id") @entityResolver(multi: true) {
-  "The meeting's ID: body and date, e.g. ` + "`" + `meeting:cabinet:2023-06-15` + "`" + `."
+  "The meeting's ID: body and date, e.g. ` + "`" + `meeting:stockton-on-tees/cabinet/2023-06-15` + "`" + `."
   id: ID!
   "The body that meets."
   body: Body!
@@ -383,7 +383,7 @@ enum DecisionOutcome {
 
 "One item of business at a meeting, with its minute and decision."
 type AgendaItem implements Node @key(fields: "id") @entityResolver(multi: true) {
-  "The item's ID, e.g. ` + "`" + `agendaItem:cabinet:2023-03-16:cab-86-22` + "`" + `."
+  "The item's ID, e.g. ` + "`" + `agendaItem:stockton-on-tees/cabinet/2023-03-16/cab-86-22` + "`" + `."
   id: ID!
   "The meeting it was taken at."
   meeting: Meeting!
@@ -483,7 +483,7 @@ type Declaration {
 
 "A plan: a strategy, council plan or action plan with priorities."
 type Plan implements Node @key(fields: "id") @entityResolver(multi: true) {
-  "The plan's ID, e.g. ` + "`" + `plan:council-plan-2022-25` + "`" + `."
+  "The plan's ID, e.g. ` + "`" + `plan:stockton-on-tees/council-plan-2022-25` + "`" + `."
   id: ID!
   "Its title."
   title: String!
@@ -523,7 +523,7 @@ enum RAG {
 
 "One priority, objective or recommendation of a plan, with its progress."
 type Priority implements Node @key(fields: "id") @entityResolver(multi: true) {
-  "The priority's ID, e.g. ` + "`" + `priority:cyp-plan-2015-2018:1` + "`" + `."
+  "The priority's ID, e.g. ` + "`" + `priority:stockton-on-tees/cyp-plan-2015-2018/1` + "`" + `."
   id: ID!
   "The plan it belongs to."
   plan: Plan!
@@ -657,7 +657,7 @@ enum AreaKind {
 
 "A place figures are published for: the borough, a region, England or a comparator group."
 type Area implements Node @key(fields: "id") @key(fields: "code") {
-  "The area's ID, e.g. ` + "`" + `area:north-east` + "`" + `."
+  "The area's ID, e.g. ` + "`" + `area:E12000001` + "`" + `."
   id: ID!
   "Its name."
   name: String!
