@@ -37,10 +37,13 @@ const entryOverhead = 128
 // ResponseCache answers queries it has answered before from memory. An
 // answer is filed under a key made of the document as parsed (re-printed,
 // so that whitespace and comments do not matter), the operation name, the
-// coerced variables, the caller's visibility level and the data
-// generation: a caller is only ever served what a caller of its own level
-// was answered under the generation now in force, and every write starts
-// a new generation (store/generation.go).
+// coerced variables and the caller's visibility level, with the
+// generations it depends on: while it ran, the store noted which councils'
+// records its reads depended on (store/reads.go), and the answer is served
+// again only while each of those councils' generations, and that of the
+// API keys, is what it was before it ran. So a write to one council leaves
+// every other council's answers standing, and a write that any answer may
+// depend on (a list across councils, the change feed) ends those.
 //
 // It is an operation interceptor that runs after every check a request
 // must pass (rate limits, trusted documents, depth, cost, and the
@@ -57,11 +60,8 @@ type ResponseCache struct {
 	max               int64
 
 	mu      sync.Mutex
-	entries *simplelru.LRU[string, []byte]
+	entries *simplelru.LRU[string, *cached]
 	bytes   int64
-	// gen is the generation of the entries held: older ones are dropped
-	// when a newer one is seen.
-	gen int64
 
 	docs                    *lru.Cache[[32]byte, [32]byte]
 	hits, misses, evictions atomic.Int64
@@ -86,14 +86,45 @@ type CacheStats struct {
 func NewResponseCache(s *store.Store, maxBytes int64, introspectionOpen bool) *ResponseCache {
 	c := &ResponseCache{store: s, introspectionOpen: introspectionOpen, max: maxBytes}
 	// The count bound is never reached: put evicts by bytes itself.
-	c.entries, _ = simplelru.NewLRU[string, []byte](math.MaxInt, func(k string, v []byte) {
-		c.bytes -= weight(k, v)
+	c.entries, _ = simplelru.NewLRU[string, *cached](math.MaxInt, func(k string, v *cached) {
+		c.bytes -= v.weight(k)
 	})
 	c.docs, _ = lru.New[[32]byte, [32]byte](1000)
 	return c
 }
 
-func weight(k string, v []byte) int64 { return int64(len(k)+len(v)) + entryOverhead }
+// cached is one answer and the generations it was read under.
+type cached struct {
+	data []byte
+	// keys is the API keys' generation; all says the answer depends on
+	// every council's records, and records is then the records'
+	// generation; councils otherwise holds the generation of each council
+	// (or of the shared registries) it depends on.
+	keys, records int64
+	all           bool
+	councils      map[string]int64
+}
+
+func (e *cached) weight(k string) int64 {
+	return int64(len(k)+len(e.data)+len(e.councils)*48) + entryOverhead
+}
+
+// current reports whether the generations the answer was read under are
+// still those in force.
+func (e *cached) current(g store.Generations) bool {
+	if e.keys != g.Keys {
+		return false
+	}
+	if e.all {
+		return e.records == g.Records
+	}
+	for c, v := range e.councils {
+		if g.Councils[c] != v {
+			return false
+		}
+	}
+	return true
+}
 
 // Stats returns the cache's counters.
 func (c *ResponseCache) Stats() CacheStats {
@@ -117,15 +148,15 @@ func (c *ResponseCache) InterceptOperation(ctx context.Context, next graphql.Ope
 		(!c.introspectionOpen && introspects(rc.RawQuery)) {
 		return next(ctx)
 	}
-	// The generation is read before the operation runs: records written
-	// later may be read, but are then filed under a generation already
+	// The generations are read before the operation runs: records written
+	// later may be read, but are then filed under generations already
 	// superseded, never the other way about.
-	gen := c.store.SeenGeneration()
-	key, ok := c.key(rc, store.LevelOf(ctx), gen)
+	gens := c.store.SeenGenerations()
+	key, ok := c.key(rc, store.LevelOf(ctx))
 	if !ok {
 		return next(ctx)
 	}
-	if data, ok := c.get(key, gen); ok {
+	if data, ok := c.get(key, gens); ok {
 		c.hits.Add(1)
 		if note != nil {
 			note.outcome = "hit"
@@ -136,20 +167,33 @@ func (c *ResponseCache) InterceptOperation(ctx context.Context, next graphql.Ope
 	if note != nil {
 		note.outcome = "miss"
 	}
+	ctx, reads := store.WithReads(ctx)
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
 		if resp == nil || len(resp.Errors) > 0 || resp.Data == nil || ctx.Err() != nil {
 			return resp
 		}
-		c.put(key, gen, bytes.Clone(resp.Data))
+		if store.ReadsIn(ctx) != reads {
+			// The resolvers ran under a context that did not note their
+			// reads: what the answer depends on is unknown.
+			return resp
+		}
+		e := &cached{data: bytes.Clone(resp.Data), keys: gens.Keys, records: gens.Records, all: reads.All()}
+		if !e.all {
+			e.councils = map[string]int64{}
+			for _, g := range reads.Councils() {
+				e.councils[g] = gens.Councils[g]
+			}
+		}
+		c.put(key, e)
 		return resp
 	}
 }
 
 // key is the operation's cache key, or false when its variables cannot be
 // put in canonical form.
-func (c *ResponseCache) key(rc *graphql.OperationContext, level store.Level, gen int64) (string, bool) {
+func (c *ResponseCache) key(rc *graphql.OperationContext, level store.Level) (string, bool) {
 	doc := c.docHash(rc)
 	vars, err := json.Marshal(rc.Variables) // map keys sorted: canonical
 	if err != nil {
@@ -158,7 +202,7 @@ func (c *ResponseCache) key(rc *graphql.OperationContext, level store.Level, gen
 	h := sha256.New()
 	h.Write(doc[:])
 	var n [8]byte
-	for _, v := range []int64{gen, int64(level), int64(len(rc.OperationName))} {
+	for _, v := range []int64{int64(level), int64(len(rc.OperationName))} {
 		binary.BigEndian.PutUint64(n[:], uint64(v))
 		h.Write(n[:])
 	}
@@ -186,42 +230,37 @@ func (c *ResponseCache) docHash(rc *graphql.OperationContext) [32]byte {
 	return h
 }
 
-func (c *ResponseCache) get(key string, gen int64) ([]byte, bool) {
+func (c *ResponseCache) get(key string, gens store.Generations) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.advance(gen)
-	return c.entries.Get(key)
+	e, ok := c.entries.Get(key)
+	if !ok {
+		return nil, false
+	}
+	if !e.current(gens) {
+		c.entries.Remove(key)
+		return nil, false
+	}
+	return e.data, true
 }
 
-func (c *ResponseCache) put(key string, gen int64, data []byte) {
-	w := weight(key, data)
+func (c *ResponseCache) put(key string, e *cached) {
+	w := e.weight(key)
 	if w > c.max {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.advance(gen)
-	if gen != c.gen {
-		return // the generation moved on while this ran
-	}
 	if old, ok := c.entries.Peek(key); ok {
-		c.bytes -= weight(key, old) // Add replaces it without the callback
+		c.bytes -= old.weight(key) // Add replaces it without the callback
 	}
-	c.entries.Add(key, data)
+	c.entries.Add(key, e)
 	c.bytes += w
 	for c.bytes > c.max {
 		if _, _, ok := c.entries.RemoveOldest(); !ok {
 			break
 		}
 		c.evictions.Add(1)
-	}
-}
-
-// advance drops every entry once a newer generation is seen.
-func (c *ResponseCache) advance(gen int64) {
-	if gen > c.gen {
-		c.entries.Purge()
-		c.bytes, c.gen = 0, gen
 	}
 }
 

@@ -351,6 +351,11 @@ func (w *Writer) logDeletes(ctx context.Context, k *Kind, ids []string) error {
 // logMoved appends pending upserts for records of kind k whose effective
 // level propagate is about to move from before[id] to level.
 func (w *Writer) logMoved(ctx context.Context, k *Kind, ids []string, before map[string]string, level string) error {
+	for _, id := range ids {
+		if g := generationOf(k, id); g != "" {
+			w.touched[g] = true
+		}
+	}
 	return w.logPending(ctx, k, ChangeUpsert, ids, before, func(int) string { return level })
 }
 
@@ -508,6 +513,7 @@ func visibleAt(l Level, v string) bool { return v != "" && rank(v) <= int(l) }
 // caller was shown none of it, and more reports whether entries remain.
 // A since older than the retention is ErrChangesExpired.
 func (s *Store) Changes(ctx context.Context, since int64, types []string, council *string, limit int) (out []Change, last int64, more bool, err error) {
+	dependsOnAll(ctx) // every write extends the log
 	c, err := s.counter(ctx)
 	if err != nil {
 		return nil, since, false, err

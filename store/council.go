@@ -83,6 +83,7 @@ func (s *Store) moved() *mongo.Collection { return s.db.Collection(movedCollecti
 // Moved maps those of ids that were re-keyed to the IDs their records have
 // now, following a chain of moves to its end.
 func (s *Store) Moved(ctx context.Context, ids []string) (map[string]string, error) {
+	dependsOnAll(ctx) // any import may move an ID
 	out := map[string]string{}
 	want := ids
 	for hop := 0; len(want) > 0 && hop < 4; hop++ {
@@ -189,6 +190,7 @@ func (s *Store) PutFeed(ctx context.Context, f Feed) error {
 
 // FindFeeds returns the feeds of the given councils, by kind and name.
 func (s *Store) FindFeeds(ctx context.Context, councils []string) ([]*Feed, error) {
+	dependsOnAll(ctx) // a read of a feed writes it without records changing
 	cur, err := s.feeds().Find(ctx, bson.D{{Key: "council", Value: bson.D{{Key: "$in", Value: councils}}}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,8 @@ type generationWatch struct {
 	// changed is when seen last rose, in Unix nanoseconds (0: never).
 	changed atomic.Int64
 	source  atomic.Value // string: "change stream" or "poll"
+	// councils holds each council's generation (reads.go), replaced whole.
+	councils atomic.Pointer[map[string]int64]
 	// watching says WatchGeneration was called.
 	watching atomic.Bool
 	once     sync.Once
@@ -57,11 +60,64 @@ type generationWatch struct {
 // note records the generation n, with keys of its raises by key changes,
 // as seen, where they are newer than what was. Generations never go down:
 // the meta document is only ever raised.
-func (g *generationWatch) note(n, keys int64) {
+func (g *generationWatch) note(n, keys int64, councils map[string]int64) {
 	raise(&g.records, n-keys)
 	if raise(&g.seen, n) {
 		g.changed.Store(time.Now().UnixNano())
 	}
+	// Each council's generation only rises too: keep the larger of what
+	// was seen and what is read (reads and writes may pass each other).
+	for {
+		old := g.councils.Load()
+		merged := make(map[string]int64, len(councils))
+		if old != nil {
+			for c, v := range *old {
+				merged[c] = v
+			}
+		}
+		grew := false
+		for c, v := range councils {
+			if v > merged[c] {
+				merged[c], grew = v, true
+			}
+		}
+		if !grew && old != nil {
+			return
+		}
+		if g.councils.CompareAndSwap(old, &merged) {
+			return
+		}
+	}
+}
+
+// genDoc is the meta document of the generations.
+type genDoc struct {
+	N    int64 `bson:"n"`
+	Keys int64 `bson:"keys"`
+	// C holds each council's generation, by slug ("_shared" for the
+	// shared registries'): a council's ID is not a field name.
+	C map[string]int64 `bson:"c"`
+}
+
+// councils turns the stored councils' generations into council IDs.
+func (d genDoc) councils() map[string]int64 {
+	out := make(map[string]int64, len(d.C))
+	for slug, v := range d.C {
+		if slug == "_"+SharedGeneration {
+			out[SharedGeneration] = v
+		} else {
+			out["council:"+slug] = v
+		}
+	}
+	return out
+}
+
+// genField is the meta document's field of a council's generation.
+func genField(council string) string {
+	if council == SharedGeneration {
+		return "c._" + SharedGeneration
+	}
+	return "c." + strings.TrimPrefix(council, "council:")
 }
 
 // raise sets v to n where n is larger, and reports whether it did.
@@ -90,10 +146,7 @@ func (s *Store) meta() *mongo.Collection { return s.db.Collection(metaCollection
 // Generation reads the data generation from the database (0 before the
 // first write).
 func (s *Store) Generation(ctx context.Context) (int64, error) {
-	var doc struct {
-		N    int64 `bson:"n"`
-		Keys int64 `bson:"keys"`
-	}
+	var doc genDoc
 	err := s.meta().FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, nil
@@ -101,7 +154,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, dbError("read generation", err)
 	}
-	s.gen.note(doc.N, doc.Keys)
+	s.gen.note(doc.N, doc.Keys, doc.councils())
 	return doc.N, nil
 }
 
@@ -135,8 +188,12 @@ func (s *Store) GenerationSource() string {
 // It runs even when the write failed part way (some records may have been
 // written) and even when ctx is cancelled, so that no cache outlives a
 // write.
-func (s *Store) raiseGeneration(ctx context.Context, errp *error) {
-	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}})
+func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[string]bool) {
+	inc := bson.D{{Key: "n", Value: int64(1)}}
+	for c := range councils {
+		inc = append(inc, bson.E{Key: genField(c), Value: int64(1)})
+	}
+	s.raise(ctx, errp, inc)
 }
 
 // raiseKeysGeneration is raiseGeneration after a key change, counted as
@@ -148,10 +205,7 @@ func (s *Store) raiseKeysGeneration(ctx context.Context, errp *error) {
 func (s *Store) raise(ctx context.Context, errp *error, inc bson.D) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	var doc struct {
-		N    int64 `bson:"n"`
-		Keys int64 `bson:"keys"`
-	}
+	var doc genDoc
 	err := s.meta().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: generationID}},
 		bson.D{{Key: "$inc", Value: inc}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
@@ -161,7 +215,7 @@ func (s *Store) raise(ctx context.Context, errp *error, inc bson.D) {
 		}
 		return
 	}
-	s.gen.note(doc.N, doc.Keys)
+	s.gen.note(doc.N, doc.Keys, doc.councils())
 }
 
 // WatchGeneration starts (once per Store; later calls do nothing) a

@@ -95,6 +95,12 @@ type Hit struct {
 // first hits are returned.
 func (s *Store) Search(ctx context.Context, query string, first int, council *string) ([]Searchable, error) {
 	q := Fold(query)
+	// Which records match depends on every record the search may find.
+	if council != nil {
+		dependsOn(ctx, *council, SharedGeneration)
+	} else {
+		dependsOnAll(ctx)
+	}
 	if entries, err := s.indexed(ctx); err != nil || entries != nil {
 		if err != nil {
 			return nil, err

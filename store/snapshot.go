@@ -165,6 +165,14 @@ func (s *Store) currentSnapshot() *snapshot {
 // current generation's snapshot where one is wanted); the collection
 // always for a context from FromDatabase.
 func (s *Store) read(ctx context.Context, k *Kind) source {
+	src := s.source(ctx, k)
+	if readsOf(ctx) != nil {
+		return tracked{src, k}
+	}
+	return src
+}
+
+func (s *Store) source(ctx context.Context, k *Kind) source {
 	if fromDatabase(ctx) {
 		return s.coll(k)
 	}

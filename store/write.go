@@ -141,11 +141,21 @@ type Writer struct {
 	lv *levels
 	// pending lists the change log blocks of the call under way (changes.go).
 	pending []int64
+	// touched holds the generations the call under way raises (reads.go).
+	touched map[string]bool
+}
+
+// raise raises the data generation, and those of the councils the call
+// touched, after a write call (see generation.go and reads.go).
+func (w *Writer) raise(ctx context.Context, errp *error) {
+	councils := w.touched
+	w.touched = map[string]bool{}
+	w.s.raiseGeneration(ctx, errp, councils)
 }
 
 // Writer starts a set of writes.
 func (s *Store) Writer() *Writer {
-	w := &Writer{s: s, lv: &levels{s: s, passed: map[string]string{}, loaded: map[*Kind]bool{}}}
+	w := &Writer{s: s, lv: &levels{s: s, passed: map[string]string{}, loaded: map[*Kind]bool{}}, touched: map[string]bool{}}
 	w.lv.moved = w.logMoved
 	return w
 }
@@ -157,11 +167,12 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) (err
 	if len(docs) == 0 {
 		return nil
 	}
-	defer w.s.raiseGeneration(ctx, &err)
+	defer w.raise(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
 		return err
 	}
+	touches(k, docs, w.touched)
 	if err := w.lv.settle(ctx, k, docs); err != nil {
 		return err
 	}
@@ -183,7 +194,7 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	if len(docs) == 0 {
 		return nil
 	}
-	defer w.s.raiseGeneration(ctx, &err)
+	defer w.raise(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
 		return err
@@ -191,6 +202,10 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	ids := make([]string, len(docs))
 	for i, d := range docs {
 		ids[i] = d.Base().ID
+	}
+	touches(k, docs, w.touched)
+	if err := w.touchesStored(ctx, k, ids); err != nil {
+		return err
 	}
 	old, err := w.lv.of(ctx, k, ids)
 	if err != nil {
@@ -230,9 +245,12 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 	if len(ids) == 0 {
 		return nil
 	}
-	defer w.s.raiseGeneration(ctx, &err)
+	defer w.raise(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
+		return err
+	}
+	if err := w.touchesStored(ctx, k, ids); err != nil {
 		return err
 	}
 	old, err := w.lv.of(ctx, k, ids)

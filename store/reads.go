@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Generations per council.
+//
+// Besides the data generation, every write of records raises a generation
+// for each council it touches: the councils of the records written and of
+// the records they refer to, before and after (a membership of council B
+// that names a person of council A changes what A's person shows), and
+// "shared" for a write of a shared registry's record. A read that a
+// request makes notes which of these its answer depends on (Reads), from
+// the read's own filter: records by ID depend on their IDs' councils,
+// records that refer to given records on those records' councils, a list
+// narrowed to one council on that council, and anything else on every
+// council. So an answer cached for council B's records stays valid while
+// council A is written: the response cache keeps it (httpapi).
+
+// SharedGeneration is the key of the shared registries' generation.
+const SharedGeneration = "shared"
+
+// Generations is what the store has seen of the generations at one moment.
+type Generations struct {
+	// Records is the records' generation: raised by every write of records.
+	Records int64
+	// Keys counts the raises by API key changes.
+	Keys int64
+	// Councils holds each council's generation (and the shared
+	// registries', under SharedGeneration); one not held is 0.
+	Councils map[string]int64
+}
+
+// SeenGenerations returns the generations this process has written or seen.
+func (s *Store) SeenGenerations() Generations {
+	g := Generations{Records: s.gen.records.Load(), Keys: s.gen.seen.Load() - s.gen.records.Load()}
+	if m := s.gen.councils.Load(); m != nil {
+		g.Councils = *m
+	}
+	return g
+}
+
+// Reads records what a request's reads depend on: every council (All) or
+// the councils named.
+type Reads struct {
+	mu       sync.Mutex
+	all      bool
+	councils map[string]struct{}
+}
+
+type readsKey struct{}
+
+// WithReads returns a context whose store reads note what they depend on
+// in the Reads returned.
+func WithReads(ctx context.Context) (context.Context, *Reads) {
+	r := &Reads{councils: map[string]struct{}{}}
+	return context.WithValue(ctx, readsKey{}, r), r
+}
+
+// ReadsIn returns the Reads a context's store reads note into, or nil.
+func ReadsIn(ctx context.Context) *Reads { return readsOf(ctx) }
+
+func readsOf(ctx context.Context) *Reads {
+	r, _ := ctx.Value(readsKey{}).(*Reads)
+	return r
+}
+
+// All reports whether the reads depend on every council's records.
+func (r *Reads) All() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.all
+}
+
+// Councils lists the generations the reads depend on (when not All).
+func (r *Reads) Councils() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.councils))
+	for c := range r.councils {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (r *Reads) noteAll() {
+	r.mu.Lock()
+	r.all = true
+	r.mu.Unlock()
+}
+
+func (r *Reads) note(keys ...string) {
+	r.mu.Lock()
+	for _, k := range keys {
+		r.councils[k] = struct{}{}
+	}
+	r.mu.Unlock()
+}
+
+// dependsOnAll notes that what ctx's request reads depends on every
+// council's records.
+func dependsOnAll(ctx context.Context) {
+	if r := readsOf(ctx); r != nil {
+		r.noteAll()
+	}
+}
+
+// dependsOn notes the generations a read depends on.
+func dependsOn(ctx context.Context, keys ...string) {
+	if r := readsOf(ctx); r != nil {
+		r.note(keys...)
+	}
+}
+
+// generationOf is the generation a record of kind k with ID id belongs to,
+// or "" when the ID names no council (no such record can be written).
+func generationOf(k *Kind, id string) string {
+	if k.Shared {
+		return SharedGeneration
+	}
+	return CouncilOf(id)
+}
+
+// noteFilter notes what a find of kind k with filter depends on, from the
+// filter's top-level conditions: a council, IDs, or references to records
+// of a council's; any other find depends on every council.
+func noteFilter(ctx context.Context, k *Kind, filter any) {
+	r := readsOf(ctx)
+	if r == nil {
+		return
+	}
+	if k.Shared {
+		// Only writes of the registry's own records change what it holds.
+		r.note(SharedGeneration)
+		return
+	}
+	d, _ := filter.(bson.D)
+	for _, e := range d {
+		switch {
+		case e.Key == "councilId":
+			if c, ok := e.Value.(string); ok {
+				r.note(c)
+				return
+			}
+		case e.Key == "_id":
+			if keys, ok := filterValues(e.Value); ok && notePerID(r, k, keys) {
+				return
+			}
+		default:
+			ref, ok := k.Ref(e.Key)
+			if !ok {
+				continue
+			}
+			to := KindNamed(ref.To)
+			if keys, ok := filterValues(e.Value); ok && !to.Shared && notePerID(r, to, keys) {
+				return
+			}
+		}
+	}
+	r.noteAll()
+}
+
+// notePerID notes the generations of the given IDs of kind k; false (noting
+// nothing) where one names no council.
+func notePerID(r *Reads, k *Kind, ids []string) bool {
+	gens := make([]string, len(ids))
+	for i, id := range ids {
+		if gens[i] = generationOf(k, id); gens[i] == "" {
+			return false
+		}
+	}
+	r.note(gens...)
+	return true
+}
+
+// filterValues reads the strings a condition compares with: a string, or
+// {$in: [...]}.
+func filterValues(v any) ([]string, bool) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, true
+	case bson.D:
+		if len(v) == 1 && v[0].Key == "$in" {
+			if ids, ok := v[0].Value.([]string); ok {
+				return ids, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// tracked is a source whose finds and counts note what they depend on.
+type tracked struct {
+	source
+	k *Kind
+}
+
+func (t tracked) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error) {
+	noteFilter(ctx, t.k, filter)
+	return t.source.Find(ctx, filter, opts...)
+}
+
+func (t tracked) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
+	noteFilter(ctx, t.k, filter)
+	return t.source.CountDocuments(ctx, filter, opts...)
+}
+
+// touches returns the generations a write of docs (records of kind k)
+// raises: each record's own, and those of the records it refers to.
+func touches(k *Kind, docs []Doc, into map[string]bool) {
+	for _, d := range docs {
+		if g := generationOf(k, d.Base().ID); g != "" {
+			into[g] = true
+		}
+		for _, r := range k.Refs {
+			if KindNamed(r.To).Shared {
+				continue
+			}
+			for _, id := range RefValues(d, r.Field) {
+				if c := CouncilOf(id); c != "" {
+					into[c] = true
+				}
+			}
+		}
+	}
+}
+
+// touchesStored adds the generations the stored records of kind k with the
+// given IDs belong to and refer to: what their replacement or deletion
+// changes.
+func (w *Writer) touchesStored(ctx context.Context, k *Kind, ids []string) error {
+	old, err := findKind(WithLevel(ctx, Officer), w.s.coll(k), k, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return err
+	}
+	touches(k, old, w.touched)
+	for _, id := range ids {
+		if g := generationOf(k, id); g != "" {
+			w.touched[g] = true
+		}
+	}
+	return nil
+}
