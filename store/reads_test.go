@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+// TestWritesRaiseTheirCouncilsGenerations holds a write to the
+// generations of the councils it touches and no others: a record's own
+// council, those its references name (before and after), and the shared
+// registries' for a shared record.
+func TestWritesRaiseTheirCouncilsGenerations(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	now := time.Now()
+	gens := func() map[string]int64 {
+		t.Helper()
+		if _, err := s.Generation(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s.SeenGenerations().Councils
+	}
+	put := func(docs ...store.Doc) {
+		t.Helper()
+		if err := s.Put(ctx, now, docs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(&store.Organisation{Record: store.Record{ID: "organisation:o", Sources: src()}, Name: "O", Kind: "OTHER"},
+		&store.Person{Record: store.Record{ID: "person:a/ann", Sources: src()}, Name: "Ann"},
+		&store.Person{Record: store.Record{ID: "person:b/bob", Sources: src()}, Name: "Bob"},
+		&store.Person{Record: store.Record{ID: "person:c/cat", Sources: src()}, Name: "Cat"})
+	before := gens()
+	for _, g := range []string{"council:a", "council:b", "council:c", store.SharedGeneration} {
+		if before[g] == 0 {
+			t.Fatalf("a write of %s's records left its generation at 0: %v", g, before)
+		}
+	}
+
+	// A body of council b under a body of council a: a and b move, c not.
+	boardID := "body:a/board"
+	put(&store.Body{Record: store.Record{ID: "body:a/board", Sources: src()}, Name: "Board", Kind: "BOARD"})
+	mid := gens()
+	put(&store.Body{Record: store.Record{ID: "body:b/sub", Sources: src()}, Name: "Sub", Kind: "SUB_GROUP", ParentID: &boardID})
+	after := gens()
+	if after["council:a"] == mid["council:a"] || after["council:b"] == mid["council:b"] {
+		t.Errorf("a record of b that names a's body left a or b where they were: %v -> %v", mid, after)
+	}
+	if after["council:c"] != mid["council:c"] || after[store.SharedGeneration] != mid[store.SharedGeneration] {
+		t.Errorf("a write of b's record moved c's or the shared generation: %v -> %v", mid, after)
+	}
+
+	// Deleting it moves a again: what it referred to changes.
+	if err := s.DeleteByIDs(ctx, "bodies", []string{"body:b/sub"}); err != nil {
+		t.Fatal(err)
+	}
+	gone := gens()
+	if gone["council:a"] == after["council:a"] || gone["council:c"] != after["council:c"] {
+		t.Errorf("deleting b's body that named a's: %v -> %v, want a moved and c not", after, gone)
+	}
+}
+
+// TestReadsNoteWhatTheyDependOn holds each kind of read to the
+// generations it notes: by ID and by reference its keys' councils, a list
+// narrowed to one council that council, a list across councils all of
+// them, and a shared registry's reads the shared generation.
+func TestReadsNoteWhatTheyDependOn(t *testing.T) {
+	ctx := store.WithLevel(context.Background(), store.Officer)
+	s := storetest.New(t, nil)
+	if err := s.Put(ctx, time.Now(),
+		&store.Body{Record: store.Record{ID: "body:a/board", Sources: src()}, Name: "Board", Kind: "BOARD"},
+		&store.Meeting{Record: store.Record{ID: "meeting:a/board/2023-01-01", Sources: src()}, BodyID: "body:a/board", Title: "Board", Date: "2023-01-01", Status: "HELD"},
+		&store.Area{Record: store.Record{ID: "area:E06000004", Sources: src()}, Name: "Stockton-on-Tees", Kind: "LOCAL_AUTHORITY"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	bodies, meetings, areas := store.KindFor[store.Body](), store.KindFor[store.Meeting](), store.KindFor[store.Area]()
+	council := "council:a"
+	for _, c := range []struct {
+		name     string
+		read     func(context.Context) error
+		all      bool
+		councils []string
+	}{
+		{"by ID", func(ctx context.Context) error {
+			_, err := s.FindByIDs(ctx, bodies, []string{"body:a/board"})
+			return err
+		}, false, []string{"council:a"}},
+		{"by reference", func(ctx context.Context) error {
+			_, err := s.FindByRef(ctx, meetings, "bodyId", []string{"body:a/board"})
+			return err
+		}, false, []string{"council:a"}},
+		{"a council's list", func(ctx context.Context) error {
+			_, err := s.FindMeetings(ctx, store.MeetingFilter{Council: &council}, store.Page{First: 10})
+			return err
+		}, false, []string{"council:a"}},
+		{"a list across councils", func(ctx context.Context) error {
+			_, err := s.FindMeetings(ctx, store.MeetingFilter{}, store.Page{First: 10})
+			return err
+		}, true, nil},
+		{"a shared registry", func(ctx context.Context) error {
+			_, err := s.FindByIDs(ctx, areas, []string{"area:E06000004"})
+			return err
+		}, false, []string{store.SharedGeneration}},
+		{"search across councils", func(ctx context.Context) error { _, err := s.Search(ctx, "board", 10, nil); return err }, true, nil},
+		{"the change feed", func(ctx context.Context) error { _, _, _, err := s.Changes(ctx, 0, nil, nil, 10); return err }, true, nil},
+	} {
+		rctx, reads := store.WithReads(ctx)
+		if err := c.read(rctx); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := reads.Councils()
+		slices.Sort(got)
+		if reads.All() != c.all || (!c.all && !slices.Equal(got, c.councils)) {
+			t.Errorf("%s: noted all=%v %v, want all=%v %v", c.name, reads.All(), got, c.all, c.councils)
+		}
+	}
+}
