@@ -50,6 +50,9 @@ type generationWatch struct {
 	source  atomic.Value // string: "change stream" or "poll"
 	// councils holds each council's generation (reads.go), replaced whole.
 	councils atomic.Pointer[map[string]int64]
+	// writes counts the raises that named the councils they touched: where
+	// it rose as much as records did, every write since is in councils.
+	writes atomic.Int64
 	// watching says WatchGeneration was called.
 	watching atomic.Bool
 	once     sync.Once
@@ -60,13 +63,10 @@ type generationWatch struct {
 // note records the generation n, with keys of its raises by key changes,
 // as seen, where they are newer than what was. Generations never go down:
 // the meta document is only ever raised.
-func (g *generationWatch) note(n, keys int64, councils map[string]int64) {
-	raise(&g.records, n-keys)
-	if raise(&g.seen, n) {
-		g.changed.Store(time.Now().UnixNano())
-	}
-	// Each council's generation only rises too: keep the larger of what
-	// was seen and what is read (reads and writes may pass each other).
+func (g *generationWatch) note(n, keys, writes int64, councils map[string]int64) {
+	// The counts the generations are judged by rise first: a reader that
+	// sees the new records' generation sees them (reads.go).
+	raise(&g.writes, writes)
 	for {
 		old := g.councils.Load()
 		merged := make(map[string]int64, len(councils))
@@ -81,12 +81,13 @@ func (g *generationWatch) note(n, keys int64, councils map[string]int64) {
 				merged[c], grew = v, true
 			}
 		}
-		if !grew && old != nil {
-			return
+		if (!grew && old != nil) || g.councils.CompareAndSwap(old, &merged) {
+			break
 		}
-		if g.councils.CompareAndSwap(old, &merged) {
-			return
-		}
+	}
+	raise(&g.records, n-keys)
+	if raise(&g.seen, n) {
+		g.changed.Store(time.Now().UnixNano())
 	}
 }
 
@@ -94,6 +95,8 @@ func (g *generationWatch) note(n, keys int64, councils map[string]int64) {
 type genDoc struct {
 	N    int64 `bson:"n"`
 	Keys int64 `bson:"keys"`
+	// W counts the raises that named the councils they touched.
+	W int64 `bson:"w"`
 	// C holds each council's generation, by slug ("_shared" for the
 	// shared registries'): a council's ID is not a field name.
 	C map[string]int64 `bson:"c"`
@@ -154,7 +157,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, dbError("read generation", err)
 	}
-	s.gen.note(doc.N, doc.Keys, doc.councils())
+	s.gen.note(doc.N, doc.Keys, doc.W, doc.councils())
 	return doc.N, nil
 }
 
@@ -190,6 +193,9 @@ func (s *Store) GenerationSource() string {
 // write.
 func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[string]bool) {
 	inc := bson.D{{Key: "n", Value: int64(1)}}
+	if len(councils) > 0 {
+		inc = append(inc, bson.E{Key: "w", Value: int64(1)})
+	}
 	for c := range councils {
 		inc = append(inc, bson.E{Key: genField(c), Value: int64(1)})
 	}
@@ -215,7 +221,7 @@ func (s *Store) raise(ctx context.Context, errp *error, inc bson.D) {
 		}
 		return
 	}
-	s.gen.note(doc.N, doc.Keys, doc.councils())
+	s.gen.note(doc.N, doc.Keys, doc.W, doc.councils())
 }
 
 // WatchGeneration starts (once per Store; later calls do nothing) a

@@ -35,11 +35,33 @@ type Generations struct {
 	// Councils holds each council's generation (and the shared
 	// registries', under SharedGeneration); one not held is 0.
 	Councils map[string]int64
+	// Writes counts the writes that named the councils they touched.
+	Writes int64
+}
+
+// changedSince returns the generations that moved since old, and whether
+// every write since is known by them: false where a write named no
+// council (a record whose ID names none, or an older version's write).
+func (g Generations) changedSince(old Generations) (map[string]bool, bool) {
+	if g.Records-old.Records != g.Writes-old.Writes {
+		return nil, false
+	}
+	out := map[string]bool{}
+	for c, v := range g.Councils {
+		if old.Councils[c] != v {
+			out[c] = true
+		}
+	}
+	return out, true
 }
 
 // SeenGenerations returns the generations this process has written or seen.
 func (s *Store) SeenGenerations() Generations {
-	g := Generations{Records: s.gen.records.Load(), Keys: s.gen.seen.Load() - s.gen.records.Load()}
+	// Read in the order note raises them in reverse: the records'
+	// generation first, so that what is read of the councils is at least
+	// as new.
+	records, seen := s.gen.records.Load(), s.gen.seen.Load()
+	g := Generations{Records: records, Keys: seen - records, Writes: s.gen.writes.Load()}
 	if m := s.gen.councils.Load(); m != nil {
 		g.Councils = *m
 	}

@@ -121,3 +121,78 @@ func TestReadsNoteWhatTheyDependOn(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotReadsAgainOnlyTheCouncilsWritten holds the snapshot's builds
+// to the councils written: after a write to one council the next build
+// reads again only the collections of council-owned records (for that
+// council's records), after a write to a shared registry only the
+// registries, and the snapshot answers as the database throughout.
+func TestSnapshotReadsAgainOnlyTheCouncilsWritten(t *testing.T) {
+	ctx := store.WithLevel(context.Background(), store.Officer)
+	s := storetest.New(t, nil)
+	now := time.Now()
+	if err := s.Put(ctx, now,
+		&store.Person{Record: store.Record{ID: "person:a/ann", Sources: src()}, Name: "Ann"},
+		&store.Person{Record: store.Record{ID: "person:b/bob", Sources: src()}, Name: "Bob"},
+		&store.Area{Record: store.Record{ID: "area:E06000004", Sources: src()}, Name: "Stockton-on-Tees", Kind: "LOCAL_AUTHORITY"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(20 * time.Millisecond)
+	s.KeepSnapshot(64<<20, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	all := len(store.Kinds())
+	if st := s.SnapshotStats(); st.Reread != all {
+		t.Fatalf("a first build read %d collections, want all %d", st.Reread, all)
+	}
+	owned, shared := 0, 0
+	for _, k := range store.Kinds() {
+		if k.Shared {
+			shared++
+		} else {
+			owned++
+		}
+	}
+	people := store.KindFor[store.Person]()
+	names := func() []string {
+		t.Helper()
+		found, err := s.FindByIDs(ctx, people, []string{"person:a/ann", "person:a/amy", "person:b/bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range found {
+			out = append(out, d.(*store.Person).Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, step := range []struct {
+		name   string
+		write  store.Doc
+		reread int
+		want   []string
+	}{
+		{"a council's record", &store.Person{Record: store.Record{ID: "person:a/amy", Sources: src()}, Name: "Amy"}, owned, []string{"Amy", "Ann", "Bob"}},
+		{"a shared record", &store.Area{Record: store.Record{ID: "area:E12000001", Sources: src()}, Name: "North East", Kind: "REGION"}, shared, []string{"Amy", "Ann", "Bob"}},
+	} {
+		if err := s.Put(ctx, now, step.write); err != nil {
+			t.Fatal(err)
+		}
+		if !s.WaitSnapshot(ctx) {
+			t.Fatalf("after %s: no snapshot", step.name)
+		}
+		st := s.SnapshotStats()
+		if st.Generation != s.SeenRecordsGeneration() {
+			t.Fatalf("after %s: the snapshot is of generation %d, the store's %d", step.name, st.Generation, s.SeenRecordsGeneration())
+		}
+		if st.Reread != step.reread {
+			t.Errorf("after a write of %s the build read %d collections, want %d", step.name, st.Reread, step.reread)
+		}
+		if got := names(); !slices.Equal(got, step.want) {
+			t.Errorf("after a write of %s the snapshot answers %v, want %v", step.name, got, step.want)
+		}
+	}
+}

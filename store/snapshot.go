@@ -65,16 +65,24 @@ type source interface {
 
 // snapshot is one generation's documents.
 type snapshot struct {
-	gen   int64
+	gen int64
+	// gens are the generations it was read under: the next build reads
+	// again only the councils whose generation moved since.
+	gens  Generations
 	bytes int64
 	colls map[string]*snapColl
 	built time.Duration
+	// reread counts the collections the build read from the database (a
+	// build that could keep every council's records read them all).
+	reread int
 }
 
 // snapColl is one collection's documents and the maps into them.
 type snapColl struct {
 	db   *mongo.Collection
 	docs []bson.Raw
+	// bytes is the documents' size.
+	bytes int64
 	// index maps a field's string values (each element of a list) to the
 	// positions in docs of the documents holding them, ascending.
 	index map[string]map[string][]int32
@@ -134,13 +142,17 @@ type SnapshotStats struct {
 	// Fallbacks counts reads sent to the server because their filter was
 	// one the snapshot does not evaluate.
 	Fallbacks int64
+	// Reread is how many collections its build read from the database:
+	// every one for a first build, only those with records of the
+	// councils written since for a later one.
+	Reread int
 }
 
 // SnapshotStats reports the snapshot in use, if any.
 func (s *Store) SnapshotStats() SnapshotStats {
 	st := SnapshotStats{Fallbacks: s.snap.fallbacks.Load()}
 	if sn := s.currentSnapshot(); sn != nil {
-		st.Generation, st.Bytes, st.BuildTime = sn.gen, sn.bytes, sn.built
+		st.Generation, st.Bytes, st.BuildTime, st.Reread = sn.gen, sn.bytes, sn.built, sn.reread
 		for _, c := range sn.colls {
 			st.Records += int64(len(c.docs))
 		}
@@ -276,20 +288,71 @@ func (x *snapshotKeeper) close() {
 	x.wg.Wait()
 }
 
-// buildSnapshot reads every kind's documents, under the generation seen
+// buildSnapshot reads every kind's documents, under the generations seen
 // before the first is read (so a write during the build files it under an
-// older generation than the write's, which no read then uses).
+// older generation than the write's, which no read then uses). Where the
+// snapshot in use was read under generations every later write is known
+// by (generations per council, reads.go), it keeps the documents of every
+// council whose generation has not moved, the very same ones in memory,
+// and reads again only those of the councils written: a write to one
+// council leaves every other council's records in memory as they were.
 func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, error) {
 	start := time.Now()
-	sn := &snapshot{gen: s.SeenRecordsGeneration(), colls: map[string]*snapColl{}}
+	gens := s.SeenGenerations()
+	sn := &snapshot{gen: gens.Records, gens: gens, colls: map[string]*snapColl{}}
+	var changed map[string]bool
+	prev := s.snap.cur.Load()
+	incremental := prev != nil && prev.gen < gens.Records
+	if incremental {
+		changed, incremental = gens.changedSince(prev.gens)
+	}
 	for _, k := range kinds {
+		var keep *snapColl
+		var filter bson.D
+		if incremental {
+			keep = prev.colls[k.Collection]
+			councils := []string{}
+			for c := range changed {
+				if c != SharedGeneration {
+					councils = append(councils, c)
+				}
+			}
+			switch {
+			case k.Shared && !changed[SharedGeneration], !k.Shared && len(councils) == 0:
+				// Nothing of this kind was written: the same documents
+				// and maps serve.
+				sn.colls[k.Collection] = keep
+				sn.bytes += keep.bytes
+				if sn.bytes > maxBytes {
+					return sn, errTooBig
+				}
+				continue
+			case k.Shared:
+				keep = nil // the registry is read again whole
+			default:
+				filter = bson.D{{Key: "councilId", Value: bson.D{{Key: "$in", Value: councils}}}}
+			}
+		}
 		c := &snapColl{db: s.coll(k), index: map[string]map[string][]int32{}, fallbacks: &s.snap.fallbacks}
-		cur, err := c.db.Find(ctx, bson.D{}, options.Find().SetBatchSize(oneReply))
+		if keep != nil {
+			for _, d := range keep.docs {
+				if id, _ := d.Lookup("councilId").StringValueOK(); !changed[id] {
+					c.docs = append(c.docs, d)
+					c.bytes += int64(len(d))
+				}
+			}
+		}
+		if filter == nil {
+			filter = bson.D{}
+		}
+		sn.reread++
+		cur, err := c.db.Find(ctx, filter, options.Find().SetBatchSize(oneReply))
 		if err != nil {
 			return sn, dbError("snapshot "+k.Collection, err)
 		}
 		for cur.Next(ctx) {
-			if sn.bytes += int64(len(cur.Current)); sn.bytes > maxBytes {
+			c.bytes += int64(len(cur.Current))
+			if sn.bytes+c.bytes > maxBytes {
 				_ = cur.Close(ctx)
 				return sn, errTooBig
 			}
@@ -300,6 +363,7 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 		if err != nil {
 			return sn, dbError("snapshot "+k.Collection, err)
 		}
+		sn.bytes += c.bytes
 		c.indexFields(k)
 		sn.colls[k.Collection] = c
 	}
