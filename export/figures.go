@@ -18,10 +18,16 @@ var (
 	trendColumns = []string{"trend_direction", "trend_assessment", "trend_periods", "trend_method", "source_documents", "source_lines", "notes"}
 )
 
-// areaColumn is the column name for an area: its ID without the prefix, in
-// snake case ("area:E12000001" is north_east).
-func areaColumn(id string) string {
-	return strings.ReplaceAll(slug(strings.TrimPrefix(id, "area:")), "-", "_")
+// areaColumn is the column name for an area, in snake case: its ID's key
+// ("area:tees" is tees), or for an area keyed by its GSS code its name
+// ("area:E12000001", North East, is north_east) unless another area has
+// that name too.
+func areaColumn(a *store.Area, names map[string]int) string {
+	key := strings.TrimPrefix(a.ID, "area:")
+	if a.Code != nil && key == *a.Code && names[slug(a.Name)] == 1 {
+		key = a.Name
+	}
+	return strings.ReplaceAll(slug(key), "-", "_")
 }
 
 // analysis writes the observations' flat layout: one row per figure, with
@@ -40,8 +46,12 @@ func (h *Handler) analysis(ctx context.Context, q query, enc encoder) error {
 		return err
 	}
 	header := append([]string{}, figureColumns...)
+	names := map[string]int{}
 	for _, a := range areas {
-		c := areaColumn(a.ID)
+		names[slug(a.Name)]++
+	}
+	for _, a := range areas {
+		c := areaColumn(a, names)
 		header = append(header, c+"_value", c+"_assessment")
 	}
 	header = append(header, trendColumns...)
