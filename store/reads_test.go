@@ -196,3 +196,60 @@ func TestSnapshotReadsAgainOnlyTheCouncilsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchIndexFollowsEachCouncilsWrites holds the search index, which
+// a later build makes from the councils written since and the entries of
+// the rest, to what a search of the database finds.
+func TestSearchIndexFollowsEachCouncilsWrites(t *testing.T) {
+	ctx := store.WithLevel(context.Background(), store.Officer)
+	s := storetest.New(t, nil)
+	now := time.Now()
+	person := func(id, name string) store.Doc {
+		return &store.Person{Record: store.Record{ID: id, Sources: src()}, Name: name}
+	}
+	if err := s.Put(ctx, now, person("person:a/ann", "Ann Smith"), person("person:b/bea", "Bea Smith"),
+		&store.Organisation{Record: store.Record{ID: "organisation:smiths", Sources: src()}, Name: "Smith and Co", Kind: "OTHER"}); err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(20 * time.Millisecond)
+	found := func() []string {
+		t.Helper()
+		hits, err := s.Search(ctx, "smith", 50, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, h := range hits {
+			ids = append(ids, h.(store.Doc).Base().ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got, want := found(), []string{"organisation:smiths", "person:a/ann", "person:b/bea"}; !slices.Equal(got, want) {
+		t.Fatalf("search finds %v, want %v", got, want)
+	}
+	for _, step := range []struct {
+		write []store.Doc
+		del   []string
+		want  []string
+	}{
+		{write: []store.Doc{person("person:a/amy", "Amy Smith")}, want: []string{"organisation:smiths", "person:a/amy", "person:a/ann", "person:b/bea"}},
+		{write: []store.Doc{person("person:b/bea", "Bea Jones")}, want: []string{"organisation:smiths", "person:a/amy", "person:a/ann"}},
+		{write: []store.Doc{&store.Organisation{Record: store.Record{ID: "organisation:smiths", Sources: src()}, Name: "Jones and Co", Kind: "OTHER"}}, want: []string{"person:a/amy", "person:a/ann"}},
+		{del: []string{"person:a/ann"}, want: []string{"person:a/amy"}},
+	} {
+		if step.write != nil {
+			if err := s.Put(ctx, now, step.write...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if step.del != nil {
+			if err := s.DeleteByIDs(ctx, "people", step.del); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := found(); !slices.Equal(got, step.want) {
+			t.Errorf("after a write, search finds %v, want %v", got, step.want)
+		}
+	}
+}

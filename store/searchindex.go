@@ -53,6 +53,9 @@ type searchIndex struct {
 	ready   bool
 	gen     int64
 	entries [][]*searchEntry
+	// gens are the generations it was read under: the next build reads
+	// again only the councils written since (reads.go).
+	gens Generations
 }
 
 // searchable is the searchable kinds, in the table's order.
@@ -78,22 +81,63 @@ func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 	// Read before the records: a write after this raises the generation
 	// again, so the index is never filed under a generation it is older
 	// than.
-	gen := s.SeenRecordsGeneration()
+	gens := s.SeenGenerations()
+	gen := gens.Records
 	if x.ready && x.gen == gen {
 		return x.entries, nil
+	}
+	// A build after writes that each named their councils keeps the
+	// entries of every council not written since, and reads again only
+	// those of the councils written.
+	var changed map[string]bool
+	incremental := x.ready && x.entries != nil && x.gen < gen
+	if incremental {
+		changed, incremental = gens.changedSince(x.gens)
+	}
+	var councils []string
+	for c := range changed {
+		if c != SharedGeneration {
+			councils = append(councils, c)
+		}
 	}
 	x.ready = false
 	var entries [][]*searchEntry
 	total := 0
 	proj := options.Find().SetProjection(bson.D{{Key: "search", Value: 1}, {Key: "visibility", Value: 1}}).
 		SetSort(byID.sort()).SetBatchSize(oneReply)
-	for _, k := range searchable() {
+kinds:
+	for i, k := range searchable() {
+		var kept []*searchEntry
+		filter := bson.D{}
+		if incremental {
+			old := x.entries[i]
+			switch {
+			case k.Shared && !changed[SharedGeneration], !k.Shared && len(councils) == 0:
+				if total += len(old); total > searchIndexMax {
+					entries = nil
+					break kinds
+				}
+				entries = append(entries, old)
+				continue
+			case !k.Shared:
+				for _, e := range old {
+					if !changed[CouncilOf(e.ID)] {
+						kept = append(kept, e)
+					}
+				}
+				filter = bson.D{{Key: "councilId", Value: bson.D{{Key: "$in", Value: councils}}}}
+			}
+		}
 		if err := spend(ctx, 1); err != nil {
 			return nil, err
 		}
-		found, err := findUnscoped[searchEntry](ctx, s.read(ctx, k), bson.D{}, proj)
+		found, err := findUnscoped[searchEntry](ctx, s.source(ctx, k), filter, proj)
 		if err != nil {
 			return nil, err
+		}
+		if kept != nil {
+			found = append(kept, found...)
+			slices.SortFunc(found, func(a, b *searchEntry) int { return strings.Compare(a.ID, b.ID) })
 		}
 		if total += len(found); total > searchIndexMax {
 			entries = nil
@@ -101,7 +145,7 @@ func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 		}
 		entries = append(entries, found)
 	}
-	x.ready, x.gen, x.entries = true, gen, entries
+	x.ready, x.gen, x.gens, x.entries = true, gen, gens, entries
 	return entries, nil
 }
 
