@@ -717,7 +717,7 @@ func TestSharedRecordsKeepEverySetsSources(t *testing.T) {
 	var before, after struct {
 		Area struct {
 			ID, Name, Kind, Code string
-			Sources            []map[string]string
+			Sources              []map[string]string
 		}
 	}
 	data(t, h, q, nil, &before)
