@@ -285,33 +285,70 @@ func entitiesOnce(t *testing.T, s *store.Store, h http.Handler, counter *findCou
 // movedCollection is the storage schema's table of moved IDs.
 const movedCollection = "moved"
 
-// findCounter counts the finds a client sends, by collection.
+// findCounter counts the finds a client sends, by collection, and the work
+// its reads make the database do: each read command, and each record its
+// answers hold.
 type findCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu   sync.Mutex
+	n    map[string]int
+	work int
 }
+
+// reads are the commands that read records.
+var reads = map[string]bool{"find": true, "getMore": true, "aggregate": true, "count": true, "distinct": true}
 
 // Monitor is the command monitor that feeds the counter.
 func (c *findCounter) Monitor() *event.CommandMonitor {
-	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		if e.CommandName != "find" {
-			return
-		}
-		coll, _ := e.Command.Lookup("find").StringValueOK()
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.n == nil {
-			c.n = map[string]int{}
-		}
-		c.n[coll]++
-	}}
+	return &event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			if !reads[e.CommandName] {
+				return
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.work++
+			if e.CommandName != "find" {
+				return
+			}
+			coll, _ := e.Command.Lookup("find").StringValueOK()
+			if c.n == nil {
+				c.n = map[string]int{}
+			}
+			c.n[coll]++
+		},
+		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) {
+			if !reads[e.CommandName] {
+				return
+			}
+			cur, ok := e.Reply.Lookup("cursor").DocumentOK()
+			if !ok {
+				return
+			}
+			for _, batch := range []string{"firstBatch", "nextBatch"} {
+				if docs, ok := cur.Lookup(batch).ArrayOK(); ok {
+					vals, _ := docs.Values()
+					c.mu.Lock()
+					c.work += len(vals)
+					c.mu.Unlock()
+				}
+			}
+		},
+	}
+}
+
+// Work is how many read commands were sent, and records read, since the
+// last Reset.
+func (c *findCounter) Work() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.work
 }
 
 // Reset forgets every count.
 func (c *findCounter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.n = nil
+	c.n, c.work = nil, 0
 }
 
 // Counts is how many finds each collection was sent since the last Reset.

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,9 +355,10 @@ func TestOldIDsResolve(t *testing.T) {
 	})
 
 	t.Run("within its cost", func(t *testing.T) {
-		// An old ID's lookup reads what its cost admits, as the service
-		// holds every operation to (store.WithBudget of graph.Cost).
-		ch := costedServer(t, s)
+		// An old ID's lookup reads no more than its cost admits, as the
+		// service holds every operation to (store.WithBudget of
+		// graph.Cost).
+		c := newCosted(t, s, &counter)
 		first := map[*store.Kind]store.Move{}
 		for _, m := range moves {
 			if _, ok := first[store.KindOfID(m.From)]; !ok && m.To != "" {
@@ -371,62 +372,72 @@ func TestOldIDsResolve(t *testing.T) {
 				fmt.Sprintf(`{ nodes(ids: [%q, %q]) { id } }`, m.From, m.To),
 				fmt.Sprintf(`{ _entities(representations: [{__typename: %q, id: %q}]) { ... on %s { id } } }`, k.Name, m.From, k.Name),
 			} {
-				r := query(t, ch, q, nil)
-				if len(r.Errors) > 0 {
-					t.Errorf("%s: %s", q, r.Errors[0].Message)
-				} else if !strings.Contains(string(r.Data), m.To) {
-					t.Errorf("%s answered %s, want %s", q, r.Data, m.To)
+				if d := c.check(t, q); !strings.Contains(string(d), m.To) {
+					t.Errorf("%s answered %s, want %s", q, d, m.To)
 				}
 			}
 		}
 	})
 }
 
-// costedServer is server with each operation held, as the service holds
-// it, to a store budget of the cost graph.Cost reckons for it.
-func costedServer(t *testing.T, s *store.Store) http.Handler {
+// costed serves the graph over s as the service does, each operation
+// held to a store budget of the cost graph.Cost reckons for it, and checks
+// that an operation's reads, as the database counts them (commands and
+// records, counter.Work), are within that cost.
+type costed struct {
+	t       *testing.T
+	counter *findCounter
+	exec    *ast.Schema
+	stats   *store.Stats
+	next    http.Handler
+}
+
+func newCosted(t *testing.T, s *store.Store, counter *findCounter) *costed {
 	t.Helper()
-	exec := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}}).Schema()
 	st, err := s.FindStats(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := server(s)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		var p struct {
-			Query     string         `json:"query"`
-			Variables map[string]any `json:"variables"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&p); err != nil {
-			t.Error(err)
-			return
-		}
-		doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
-		if err != nil {
-			t.Errorf("%s: %v", p.Query, err)
-			return
-		}
-		cost, _, err := graph.Cost{Schema: exec, Stats: st}.Of(doc, "", p.Variables)
-		if err != nil {
-			t.Errorf("%s: %v", p.Query, err)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r.WithContext(store.WithBudget(r.Context(), cost)))
-	})
+	return &costed{t, counter, graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}}).Schema(), st, server(s)}
+}
+
+// check runs q within its cost and returns its data; every failure names q.
+func (c *costed) check(t *testing.T, q string) json.RawMessage {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: q})
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	cost, _, err := graph.Cost{Schema: c.exec, Stats: c.stats}.Of(doc, "", nil)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	body, _ := json.Marshal(map[string]any{"query": q})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req = req.WithContext(store.WithBudget(req.Context(), cost))
+	rec := httptest.NewRecorder()
+	c.counter.Reset()
+	c.next.ServeHTTP(rec, req)
+	work := c.counter.Work()
+	var r response
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("%s: the answer is not JSON: %v\n%s", q, err, rec.Body)
+	}
+	if len(r.Errors) > 0 {
+		t.Errorf("%s: %s", q, r.Errors[0].Message)
+	}
+	if work > cost {
+		t.Errorf("%s: read %d (commands and records) from the database, over its cost of %d", q, work, cost)
+	}
+	return r.Data
 }
 
 // TestCouncils: the Stockton set's three publishers as records, each with
 // its feed, and the council of every record a council publishes.
 func TestCouncils(t *testing.T) {
-	s := storetest.New(t, nil)
+	var counter findCounter
+	s := storetest.New(t, counter.Monitor())
 	started := time.Now().Truncate(time.Second) // as a DateTime prints it
 	stockton(t, s)
 	imported := time.Now()
@@ -522,6 +533,20 @@ func TestCouncils(t *testing.T) {
 
 	t.Run("every record's council", func(t *testing.T) {
 		councilOfRecords(t, s, h)
+	})
+
+	t.Run("within its cost", func(t *testing.T) {
+		c := newCosted(t, s, &counter)
+		for _, q := range []string{
+			`{ council(id: "council:stockton-on-tees") { name organisation { name } area { name } } }`,
+			`{ council(id: "council:stockton-on-tees") { name feeds { name records } } }`,
+			`{ councils { totalCount edges { node { name feeds { name records } } } } }`,
+			`{ body(id: "body:stockton-on-tees/cabinet") { council { name feeds { name } } } }`,
+			`{ bodies(first: 20) { edges { node { council { name } } } } }`,
+			`{ meetings(council: "council:teeswide-safeguarding-adults-board", first: 5) { totalCount edges { node { council { id } } } } }`,
+		} {
+			c.check(t, q)
+		}
 	})
 }
 
