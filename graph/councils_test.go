@@ -227,8 +227,8 @@ func TestOldIDsResolve(t *testing.T) {
 			byKind[k]++
 		}
 	}
-	if hidden == 0 || hidden == len(moves) {
-		t.Fatalf("%d of %d old IDs name records hidden from the public: want some of each", hidden, len(moves))
+	if hidden == len(moves) {
+		t.Fatalf("all %d old IDs name records hidden from the public: nothing to resolve", hidden)
 	}
 	// is says whether a record answered for an old ID is the one it names
 	// now (null for a hidden one).
