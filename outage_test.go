@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"councilgraph/importer"
 	"councilgraph/store"
 )
@@ -136,22 +138,30 @@ func TestImportWhileServing(t *testing.T) {
 	generation := func() int { return metric("councilgraph_data_generation") }
 	before := generation()
 
-	// The indicators, their areas and observations under another data
-	// set's name: every one of them is replaced (140 indicators: more than
-	// FerretDB's 100 SQLite connections, in one bulk write before they
-	// were split).
+	// The Stockton set again, from another folder (the same set: its
+	// manifest names it), holding its indicators, areas and observations
+	// with every indicator renamed: all of them are rewritten (161, more
+	// than FerretDB's 100 SQLite connections, in one bulk write before
+	// they were split).
 	copyDir := filepath.Join(t.TempDir(), "stockton-copy")
 	if err := os.Mkdir(copyDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"areas.yaml", "indicators.yaml", "observations.yaml"} {
+	indicators := 0
+	for _, name := range []string{"set.yaml", "areas.yaml", "indicators.yaml", "observations.yaml"} {
 		b, err := fs.ReadFile(stocktonSet(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if name == "indicators.yaml" {
+			b, indicators = renamed(t, b, " (revised)")
+		}
 		if err := os.WriteFile(filepath.Join(copyDir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if indicators <= 100 {
+		t.Fatalf("the set holds %d indicators: too few to need more than FerretDB's 100 connections", indicators)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -194,11 +204,15 @@ func TestImportWhileServing(t *testing.T) {
 	}
 	ictx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-	err := run(ictx, []string{"import", copyDir}, getenv, io.Discard, io.Discard)
+	var importOut, importErr lockedBuffer
+	err := run(ictx, []string{"import", copyDir}, getenv, &importOut, &importErr)
 	close(importing)
 	wg.Wait()
 	if err != nil {
-		t.Fatalf("import while serving: %v", err)
+		t.Fatalf("import while serving: %v\n%s", err, importErr.String())
+	}
+	if got := updated(importOut.String(), "indicators"); got != strconv.Itoa(indicators) {
+		t.Errorf("the import updated %q indicators, want %d:\n%s", got, indicators, importOut.String())
 	}
 	if len(failures) > 0 {
 		t.Errorf("%d of %d queries failed during the import; first: %s", len(failures), answered, failures[0])
@@ -358,4 +372,42 @@ func TestShutdownDrainsWithinItsBound(t *testing.T) {
 	if !strings.Contains(logs.String(), "stopping them") {
 		t.Errorf("shutdown did not stop the requests past its bound:\n%s", logs.String())
 	}
+}
+
+// renamed is a data set file (a YAML list of records) with suffix added to
+// every record's name, and how many it renamed.
+func renamed(t *testing.T, file []byte, suffix string) ([]byte, int) {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(file, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, rec := range doc.Content[0].Content {
+		for i := 0; i+1 < len(rec.Content); i += 2 {
+			if rec.Content[i].Value == "name" {
+				rec.Content[i+1].Value += suffix
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no record has a name to change")
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, n
+}
+
+// updated is the updated column of collection's row in an import's
+// summary table (collection, inserted, updated, unchanged, deleted).
+func updated(summary, collection string) string {
+	for _, line := range strings.Split(summary, "\n") {
+		if f := strings.Fields(line); len(f) == 5 && f[0] == collection {
+			return f[2]
+		}
+	}
+	return ""
 }

@@ -61,13 +61,16 @@ func TestServeStreamsSubscriptions(t *testing.T) {
 	// retry, not a bound).
 	for i := range 20 {
 		dir := t.TempDir()
-		id := fmt.Sprintf("person:streamed-%d", i)
-		people := fmt.Sprintf("- id: %s\n  name: Streamed %d\n  sources: [{document: streamed.txt, locator: lines 1-2}]\n", id, i)
-		if err := os.WriteFile(filepath.Join(dir, "people.yaml"), []byte(people), 0o644); err != nil {
-			t.Fatal(err)
+		set := fmt.Sprintf("name: streamed-%d\ncouncils: [council:streamed-%d]\n", i, i)
+		people := fmt.Sprintf("- id: person:streamed-%d/streamed\n  name: Streamed %d\n  sources: [{document: streamed.txt, locator: lines 1-2}]\n", i, i)
+		for name, text := range map[string]string{"set.yaml": set, "people.yaml": people} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := run(context.Background(), []string{"import", "--dataset", fmt.Sprintf("streamed%d", i), dir}, getenv, io.Discard, io.Discard); err != nil {
-			t.Fatalf("import while serving: %v", err)
+		var importErr lockedBuffer
+		if err := run(context.Background(), []string{"import", dir}, getenv, io.Discard, &importErr); err != nil {
+			t.Fatalf("import while serving: %v\n%s", err, importErr.String())
 		}
 		wait := time.NewTimer(3 * time.Second)
 		for {

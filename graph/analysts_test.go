@@ -59,11 +59,12 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 			`{"indicator":{"trend":{"direction":"CANNOT_BE_CALCULATED","assessment":"NOT_COMPARED","periods":[],"area":{"id":"area:E06000004"},
 			  "method":"cannot be calculated: a trend needs figures for 5 periods that can be placed in time, and 0 are published; (no period printed) cannot be placed in time"}}}`},
 		// The council website's transactions: 'now' in a report of June
-		// 2023, and a figure at go-live that prints no period.
+		// 2023, and a figure at go-live that prints no period (listed in
+		// the order of their IDs: .../now, .../published-2023-06-15).
 		{"a trend over a period that cannot be placed",
 			`{ indicator(id: "indicator:council-website-live-self-serve-transactions") { trend(last: 3) { direction method } } }`,
 			`{"indicator":{"trend":{"direction":"CANNOT_BE_CALCULATED",
-			  "method":"cannot be calculated: a trend needs figures for 3 periods that can be placed in time, and 0 are published; (no period printed), 'now' cannot be placed in time"}}}`},
+			  "method":"cannot be calculated: a trend needs figures for 3 periods that can be placed in time, and 0 are published; 'now', (no period printed) cannot be placed in time"}}}`},
 		// Tees, Q3 2022/23: 48%, and a snapshot 'a figure around 40%' kept
 		// beside it; neither is judged against the other.
 		{"two figures for one area and period",
