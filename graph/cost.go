@@ -20,7 +20,9 @@ import (
 // into each other cost anything to refuse.
 //
 // A field that leads to one record costs one command and one record, plus
-// what is selected under it. A list costs one command and, per record, one
+// what is selected under it; a lookup by an ID the caller gives (a Query
+// field with an id, node) three more, for an ID that names no record: the
+// find of the moved IDs' table, its entry and the find by the new ID. A list costs one command and, per record, one
 // plus what is selected under it, for as many records as it can hold: a
 // page its `first` (default 20; the store reads one more), any other list
 // the most the store's records hold (Stats, kept by the store), and
@@ -187,8 +189,17 @@ func (w *walk) field(t *ast.Definition, f *ast.Field) result {
 	if def.Type.Elem != nil {
 		n = w.c.Stats.Max() // a list with no rule: the largest any relation holds
 	}
-	return result{add(1, mul(n, add(1, child.cost))), child.fields}
+	cost := add(1, mul(n, add(1, child.cost)))
+	if t == w.c.Schema.Query && def.Arguments.ForName("id") != nil {
+		cost = add(cost, movedLookup)
+	}
+	return result{cost, child.fields}
 }
+
+// movedLookup is what a lookup by an ID that names no record adds: the
+// find of the moved IDs' table, the entry found and the find by the ID it
+// names.
+const movedLookup = 3
 
 // isRecord says whether values of t are records the store reads.
 func isRecord(t *ast.Definition) bool {
@@ -378,14 +389,15 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 		n := w.c.Stats.Counts["Area"]
 		return n, n
 	},
-	// One find per type asked for, at most one per ID, and the records.
+	// One find per type asked for, at most one per ID, and the records;
+	// and for the IDs that name none, what their moved lookups add.
 	"Query.nodes": func(w *walk, f *ast.Field) (int, int) {
 		n := w.listLen(f, "ids")
-		return mul(2, n), n
+		return mul(2+movedLookup, n), n
 	},
 	"Query._entities": func(w *walk, f *ast.Field) (int, int) {
 		n := w.listLen(f, "representations")
-		return mul(2, n), n
+		return mul(2+movedLookup, n), n
 	},
 	// The page of entries, then one find per type on it, and the records.
 	"Query.changes": func(w *walk, f *ast.Field) (int, int) {
@@ -445,6 +457,9 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 	},
 
 	"Query.inspections":              page,
+	"Query.councils":                 page,
+	// A council's feeds: one find, at most store.MaxFeeds of them.
+	"Council.feeds": func(*walk, *ast.Field) (int, int) { return store.MaxFeeds, store.MaxFeeds },
 	"Organisation.inspections":       related("Inspection.subjectId"),
 	"Meeting.organisationAttendance": related("OrganisationAttendance.meetingId"),
 }

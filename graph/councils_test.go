@@ -300,9 +300,10 @@ func TestOldIDsResolve(t *testing.T) {
 			}
 		}
 		// Each kind's old IDs in one batch, which finds nothing; the
-		// moved IDs' table once for all of them; each kind's new IDs in
-		// one batch.
-		want := map[string]int{movedCollection: 1}
+		// moved IDs' table once for each kind's (each kind's loader
+		// looks up the IDs it did not find); each kind's new IDs in one
+		// batch.
+		want := map[string]int{movedCollection: len(byKind)}
 		for k, n := range byKind {
 			want[k.Collection] = 2 * s.Shape().Finds("_id", n)
 		}

@@ -157,6 +157,10 @@ func (d demand) field(t *ast.Definition, f *ast.FieldDefinition) {
 		// A count, which scans the collection where no index serves it.
 		f.Directives = append(f.Directives, costDirective(1+d.w.c.Stats.Max()/100))
 	case ft.Kind == ast.Scalar || ft.Kind == ast.Enum:
+	case isRecord(ft) && !list && t == schema.Query && f.Arguments.ForName("id") != nil:
+		// A lookup by an ID the caller gives: the record, and what an ID
+		// that names none adds (the moved IDs' table).
+		f.Directives = append(f.Directives, costDirective(2+movedLookup))
 	case isRecord(ft):
 		if list { // Cost has a rule for every list of records; this is its fallback
 			f.Directives = append(f.Directives, listSize(d.w.c.Stats.Max(), nil, nil), costDirective(2))

@@ -24,7 +24,7 @@ func (r *entityResolver) FindManyAgendaItemByIDs(ctx context.Context, reps []*mo
 
 // FindAreaByID is the resolver for the findAreaByID field.
 func (r *entityResolver) FindAreaByID(ctx context.Context, id string) (*store.Area, error) {
-	return loaders.One[store.Area](ctx, id)
+	return loaders.Lookup[store.Area](ctx, id)
 }
 
 // FindAreaByCode is the resolver for the findAreaByCode field.

@@ -103,7 +103,7 @@ func entities[T any, R any, PT interface {
 	for i, r := range reps {
 		ids[i] = id(r)
 	}
-	return loaders.Each[T, PT](ctx, ids)
+	return loaders.LookupEach[T, PT](ctx, ids)
 }
 
 // search finds records of any searchable type by name, title or alias.

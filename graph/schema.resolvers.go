@@ -453,7 +453,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 
 // Person is the resolver for the person field.
 func (r *queryResolver) Person(ctx context.Context, id string) (*store.Person, error) {
-	return loaders.One[store.Person](ctx, id)
+	return loaders.Lookup[store.Person](ctx, id)
 }
 
 // People is the resolver for the people field.
@@ -472,7 +472,7 @@ func (r *queryResolver) People(ctx context.Context, name *string, organisation *
 
 // Organisation is the resolver for the organisation field.
 func (r *queryResolver) Organisation(ctx context.Context, id string) (*store.Organisation, error) {
-	return loaders.One[store.Organisation](ctx, id)
+	return loaders.Lookup[store.Organisation](ctx, id)
 }
 
 // Organisations is the resolver for the organisations field.
@@ -488,7 +488,7 @@ func (r *queryResolver) Organisations(ctx context.Context, kind *string, updated
 
 // Body is the resolver for the body field.
 func (r *queryResolver) Body(ctx context.Context, id string) (*store.Body, error) {
-	return loaders.One[store.Body](ctx, id)
+	return loaders.Lookup[store.Body](ctx, id)
 }
 
 // Bodies is the resolver for the bodies field.
@@ -502,7 +502,7 @@ func (r *queryResolver) Bodies(ctx context.Context, kind *string, council *strin
 
 // Meeting is the resolver for the meeting field.
 func (r *queryResolver) Meeting(ctx context.Context, id string) (*store.Meeting, error) {
-	return loaders.One[store.Meeting](ctx, id)
+	return loaders.Lookup[store.Meeting](ctx, id)
 }
 
 // Meetings is the resolver for the meetings field.
@@ -516,12 +516,12 @@ func (r *queryResolver) Meetings(ctx context.Context, body *string, from *string
 
 // AgendaItem is the resolver for the agendaItem field.
 func (r *queryResolver) AgendaItem(ctx context.Context, id string) (*store.AgendaItem, error) {
-	return loaders.One[store.AgendaItem](ctx, id)
+	return loaders.Lookup[store.AgendaItem](ctx, id)
 }
 
 // Report is the resolver for the report field.
 func (r *queryResolver) Report(ctx context.Context, id string) (*store.Report, error) {
-	return loaders.One[store.Report](ctx, id)
+	return loaders.Lookup[store.Report](ctx, id)
 }
 
 // Reports is the resolver for the reports field.
@@ -541,7 +541,7 @@ func (r *queryResolver) Reports(ctx context.Context, body *string, council *stri
 
 // Plan is the resolver for the plan field.
 func (r *queryResolver) Plan(ctx context.Context, id string) (*store.Plan, error) {
-	return loaders.One[store.Plan](ctx, id)
+	return loaders.Lookup[store.Plan](ctx, id)
 }
 
 // Plans is the resolver for the plans field.
@@ -555,12 +555,12 @@ func (r *queryResolver) Plans(ctx context.Context, council *string, updatedSince
 
 // Priority is the resolver for the priority field.
 func (r *queryResolver) Priority(ctx context.Context, id string) (*store.Priority, error) {
-	return loaders.One[store.Priority](ctx, id)
+	return loaders.Lookup[store.Priority](ctx, id)
 }
 
 // Action is the resolver for the action field.
 func (r *queryResolver) Action(ctx context.Context, id string) (*store.Action, error) {
-	return loaders.One[store.Action](ctx, id)
+	return loaders.Lookup[store.Action](ctx, id)
 }
 
 // Actions is the resolver for the actions field.
@@ -574,7 +574,7 @@ func (r *queryResolver) Actions(ctx context.Context, status *string, owner *stri
 
 // Indicator is the resolver for the indicator field.
 func (r *queryResolver) Indicator(ctx context.Context, id string) (*store.Indicator, error) {
-	return loaders.One[store.Indicator](ctx, id)
+	return loaders.Lookup[store.Indicator](ctx, id)
 }
 
 // Indicators is the resolver for the indicators field.
@@ -588,7 +588,7 @@ func (r *queryResolver) Indicators(ctx context.Context, theme *string, updatedSi
 
 // Area is the resolver for the area field.
 func (r *queryResolver) Area(ctx context.Context, id string) (*store.Area, error) {
-	return loaders.One[store.Area](ctx, id)
+	return loaders.Lookup[store.Area](ctx, id)
 }
 
 // Areas is the resolver for the areas field.
@@ -598,7 +598,7 @@ func (r *queryResolver) Areas(ctx context.Context) ([]*store.Area, error) {
 
 // Inspection is the resolver for the inspection field.
 func (r *queryResolver) Inspection(ctx context.Context, id string) (*store.Inspection, error) {
-	return loaders.One[store.Inspection](ctx, id)
+	return loaders.Lookup[store.Inspection](ctx, id)
 }
 
 // Inspections is the resolver for the inspections field.
@@ -622,7 +622,7 @@ func (r *queryResolver) Changes(ctx context.Context, since *string, types []stri
 
 // Council is the resolver for the council field.
 func (r *queryResolver) Council(ctx context.Context, id string) (*store.Council, error) {
-	return loaders.One[store.Council](ctx, id)
+	return loaders.Lookup[store.Council](ctx, id)
 }
 
 // Councils is the resolver for the councils field.

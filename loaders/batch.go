@@ -57,7 +57,6 @@ func oneMoved(name string, find func(context.Context, []string) ([]store.Doc, er
 		for _, id := range to {
 			now = append(now, id)
 		}
-		store.Refund(ctx)
 		found, errs := byID(ctx, now)
 		if errs != nil {
 			return out, errs

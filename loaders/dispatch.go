@@ -449,7 +449,7 @@ func enqueueRepresentations(ctx context.Context, reps any) {
 		name, _ := r["__typename"].(string)
 		id, _ := r["id"].(string)
 		if k := store.KindNamed(name); k != nil && k.Node && id != "" {
-			ls.record(k).add(ctx, id)
+			ls.lookedUp(k).add(ctx, id)
 		} else if code, _ := r["code"].(string); name == "Area" && code != "" {
 			ls.AreasByCode.add(ctx, code) // an area by its second key
 		}

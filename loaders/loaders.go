@@ -25,6 +25,9 @@ type Loaders struct {
 
 	mu      sync.Mutex
 	byID    map[*store.Kind]*Loader[string, store.Doc]
+	// lookup holds, per kind, the loader of the IDs callers give, which
+	// also finds a record by an ID it no longer has (oneMoved).
+	lookup  map[*store.Kind]*Loader[string, store.Doc]
 	byField map[ref]*Loader[string, []store.Doc]
 
 	// MeetingDatesByBody holds the ID and date of each body's meetings:
@@ -71,6 +74,7 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		s:       s,
 		d:       d,
 		byID:    map[*store.Kind]*Loader[string, store.Doc]{},
+		lookup:  map[*store.Kind]*Loader[string, store.Doc]{},
 		byField: map[ref]*Loader[string, []store.Doc]{},
 	}
 	l.MeetingDatesByBody = newLoader(d, many("MeetingDate by bodyId", s.FindMeetingDatesByBodyIDs, func(v *store.MeetingDate) []string { return []string{v.BodyID} }))
@@ -104,12 +108,67 @@ func (l *Loaders) record(k *store.Kind) *Loader[string, store.Doc] {
 	defer l.mu.Unlock()
 	ld, ok := l.byID[k]
 	if !ok {
-		ld = newLoader(l.d, oneMoved(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
+		ld = newLoader(l.d, one(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
 			return l.s.FindByIDs(ctx, k, ids)
-		}, l.s.Moved))
+		}, func(d store.Doc) string { return d.Base().ID }))
 		l.byID[k] = ld
 	}
 	return ld
+}
+
+// lookedUp is the loader of kind k's records by the IDs callers give: as
+// record, and an ID that names no record is looked up in the moved IDs'
+// table. Only the IDs a caller gives need it: the references records hold
+// are written current.
+func (l *Loaders) lookedUp(k *store.Kind) *Loader[string, store.Doc] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld, ok := l.lookup[k]
+	if !ok {
+		fetch := oneMoved(k.Name, func(ctx context.Context, ids []string) ([]store.Doc, error) {
+			return l.s.FindByIDs(ctx, k, ids)
+		}, l.s.Moved)
+		ld = newLoader(l.d, func(ctx context.Context, keys []string) ([]store.Doc, []error) {
+			found, errs := fetch(ctx, keys)
+			// What the records found refer to by these IDs is not read
+			// again.
+			record := l.record(k)
+			for _, d := range found {
+				if d != nil {
+					record.Prime(d.Base().ID, d)
+				}
+			}
+			return found, errs
+		})
+		l.lookup[k] = ld
+	}
+	return ld
+}
+
+// Lookup loads the record of type T with an ID a caller gave, or an ID it
+// had before it was re-keyed: nil when there is none the caller may see.
+func Lookup[T any, PT doc[T]](ctx context.Context, id string) (PT, error) {
+	d, err := For(ctx).lookedUp(store.KindFor[T]()).Load(ctx, id)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	return d.(PT), nil
+}
+
+// LookupEach is Lookup for several IDs in one batch, in order: nil for
+// each that names no record the caller may see.
+func LookupEach[T any, PT doc[T]](ctx context.Context, ids []string) ([]PT, error) {
+	found, err := For(ctx).lookedUp(store.KindFor[T]()).LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PT, len(found))
+	for i, d := range found {
+		if d != nil {
+			out[i] = d.(PT)
+		}
+	}
+	return out, nil
 }
 
 // related is the loader of the records of kind k whose field refers to a key.
@@ -211,7 +270,7 @@ func LoadNode(ctx context.Context, id string) func() (store.Doc, error) {
 	if k == nil || !k.Node {
 		return func() (store.Doc, error) { return nil, nil }
 	}
-	return For(ctx).record(k).LoadThunk(ctx, id)
+	return For(ctx).lookedUp(k).LoadThunk(ctx, id)
 }
 
 func periodOf(v *store.Observation) []store.IndicatorPeriod {

@@ -44,17 +44,6 @@ func Spent(ctx context.Context) int {
 	return 0
 }
 
-// Refund gives back one command of the context's budget: the lookup of
-// records by their new IDs after their old IDs found nothing (the moved
-// IDs' table), which the cost reckons as the one find it follows (each
-// record still counts). A find by ID sends exactly one command that the
-// budget counts (shape.go), so the refund is exact.
-func Refund(ctx context.Context) {
-	if b, ok := ctx.Value(budgetKey{}).(*budget); ok {
-		b.used.Add(-1)
-	}
-}
-
 // spend takes n from the context's budget. It is the first thing every
 // read does, so it also refuses to start one for a request whose deadline
 // has passed or whose caller has gone: a loader's batch that fires late

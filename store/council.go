@@ -81,34 +81,21 @@ type Move struct {
 func (s *Store) moved() *mongo.Collection { return s.db.Collection(movedCollection) }
 
 // Moved maps those of ids that were re-keyed to the IDs their records have
-// now, following a chain of moves to its end.
+// now, in one find: the table holds every chain of moves collapsed to its
+// end (PutMoves).
 func (s *Store) Moved(ctx context.Context, ids []string) (map[string]string, error) {
 	dependsOnAll(ctx) // any import may move an ID
-	out := map[string]string{}
-	want := ids
-	for hop := 0; len(want) > 0 && hop < 4; hop++ {
-		cur, err := s.moved().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: want}}}})
-		if err != nil {
-			return nil, dbError("find moved IDs", err)
-		}
-		var found []Move
-		if err := cur.All(ctx, &found); err != nil {
-			return nil, dbError("find moved IDs", err)
-		}
-		want = nil
-		for _, m := range found {
-			if m.To == m.From {
-				continue
-			}
-			from := m.From
-			for old, to := range out {
-				if to == m.From {
-					from = old
-				}
-			}
-			out[from] = m.To
-			want = append(want, m.To)
-		}
+	cur, err := s.moved().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, dbError("find moved IDs", err)
+	}
+	var found []Move
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, dbError("find moved IDs", err)
+	}
+	out := make(map[string]string, len(found))
+	for _, m := range found {
+		out[m.From] = m.To
 	}
 	return out, nil
 }
@@ -143,14 +130,33 @@ func (s *Store) FindMovesFrom(ctx context.Context, ids []string) (map[string]Mov
 	return out, nil
 }
 
-// PutMoves writes a set's entries of the moved IDs' table.
+// PutMoves writes a set's entries of the moved IDs' table, and points
+// every entry that moved to one of their old IDs at its new one, so that
+// a lookup needs one find however often an ID has moved.
 func (s *Store) PutMoves(ctx context.Context, moves []Move) error {
 	if len(moves) == 0 {
 		return nil
 	}
-	models := make([]mongo.WriteModel, len(moves))
-	for i, m := range moves {
-		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: m.From}}).SetReplacement(m).SetUpsert(true)
+	to := make(map[string]string, len(moves))
+	from := make([]string, 0, len(moves))
+	for _, m := range moves {
+		to[m.From] = m.To
+		from = append(from, m.From)
+	}
+	cur, err := s.moved().Find(ctx, bson.D{{Key: "to", Value: bson.D{{Key: "$in", Value: from}}}})
+	if err != nil {
+		return dbError("find moved IDs", err)
+	}
+	var earlier []Move
+	if err := cur.All(ctx, &earlier); err != nil {
+		return dbError("find moved IDs", err)
+	}
+	var models []mongo.WriteModel
+	for _, m := range append(earlier, moves...) {
+		for hops := 0; to[m.To] != "" && hops < len(to); hops++ {
+			m.To = to[m.To]
+		}
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: m.From}}).SetReplacement(m).SetUpsert(true))
 	}
 	if _, err := s.moved().BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 		return dbError("write moved IDs", err)
@@ -188,19 +194,34 @@ func (s *Store) PutFeed(ctx context.Context, f Feed) error {
 	return nil
 }
 
-// FindFeeds returns the feeds of the given councils, by kind and name.
+// MaxFeeds is the most feeds a council lists (the cost of Council.feeds
+// reckons with it): a curated set and a synchronised system or two.
+const MaxFeeds = 8
+
+// FindFeeds returns the feeds of the given councils, by kind and name, at
+// most MaxFeeds of each.
 func (s *Store) FindFeeds(ctx context.Context, councils []string) ([]*Feed, error) {
 	dependsOnAll(ctx) // a read of a feed writes it without records changing
+	if err := spend(ctx, 1); err != nil {
+		return nil, err
+	}
 	cur, err := s.feeds().Find(ctx, bson.D{{Key: "council", Value: bson.D{{Key: "$in", Value: councils}}}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, dbError("find feeds", err)
 	}
-	var out []*Feed
-	if err := cur.All(ctx, &out); err != nil {
+	var all []*Feed
+	if err := cur.All(ctx, &all); err != nil {
 		return nil, dbError("find feeds", err)
 	}
-	return out, nil
+	per := map[string]int{}
+	out := all[:0]
+	for _, f := range all {
+		if per[f.Council]++; per[f.Council] <= MaxFeeds {
+			out = append(out, f)
+		}
+	}
+	return out, spend(ctx, len(out))
 }
 
 // Referrer is a stored record that refers to another by one of its
