@@ -456,10 +456,10 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 		return add(n, 2), n
 	},
 
-	"Query.inspections":              page,
-	"Query.councils":                 page,
+	"Query.inspections": page,
+	"Query.councils":    page,
 	// A council's feeds: one find, at most store.MaxFeeds of them.
-	"Council.feeds": func(*walk, *ast.Field) (int, int) { return store.MaxFeeds, store.MaxFeeds },
+	"Council.feeds":                  func(*walk, *ast.Field) (int, int) { return store.MaxFeeds, store.MaxFeeds },
 	"Organisation.inspections":       related("Inspection.subjectId"),
 	"Meeting.organisationAttendance": related("OrganisationAttendance.meetingId"),
 }

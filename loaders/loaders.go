@@ -23,8 +23,8 @@ type Loaders struct {
 	s *store.Store
 	d *dispatcher
 
-	mu      sync.Mutex
-	byID    map[*store.Kind]*Loader[string, store.Doc]
+	mu   sync.Mutex
+	byID map[*store.Kind]*Loader[string, store.Doc]
 	// lookup holds, per kind, the loader of the IDs callers give, which
 	// also finds a record by an ID it no longer has (oneMoved).
 	lookup  map[*store.Kind]*Loader[string, store.Doc]
