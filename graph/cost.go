@@ -447,6 +447,8 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 	"Query.inspections":              page,
 	"Organisation.inspections":       related("Inspection.subjectId"),
 	"Meeting.organisationAttendance": related("OrganisationAttendance.meetingId"),
+	"Meeting.documents":              related("Document.meetingId"),
+	"AgendaItem.documents":           related("Document.agendaItemId"),
 }
 
 // connection is the cost of a page's selection, split into what each of
