@@ -94,6 +94,7 @@ type ComplexityRoot struct {
 
 	AgendaItem struct {
 		Actions            func(childComplexity int) int
+		AgendaText         func(childComplexity int) int
 		Council            func(childComplexity int) int
 		Decision           func(childComplexity int) int
 		Declarations       func(childComplexity int) int
@@ -993,6 +994,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgendaItem.Actions(childComplexity), true
+	case "AgendaItem.agendaText":
+		if e.ComplexityRoot.AgendaItem.AgendaText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgendaItem.AgendaText(childComplexity), true
 	case "AgendaItem.council":
 		if e.ComplexityRoot.AgendaItem.Council == nil {
 			break
@@ -4771,6 +4778,8 @@ extend enum AttendanceStatus {
   EXPECTED
 }
 
+extend type AgendaItem { "The item's text as the agenda prints it, where the publishing system gives it apart from the minutes (modern.gov's agenda text, as clean text)." agendaText: String }
+
 extend type Query {
   "A document by ID."
   document(id: ID!): Document
@@ -5025,6 +5034,8 @@ func (ec *executionContext) childFields_AgendaItem(ctx context.Context, field gr
 		return ec.fieldContext_AgendaItem_council(ctx, field)
 	case "documents":
 		return ec.fieldContext_AgendaItem_documents(ctx, field)
+	case "agendaText":
+		return ec.fieldContext_AgendaItem_agendaText(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgendaItem", field.Name)
 }
@@ -8485,6 +8496,29 @@ func (ec *executionContext) fieldContext_AgendaItem_documents(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AgendaItem_agendaText(ctx context.Context, field graphql.CollectedField, obj *store.AgendaItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgendaItem_agendaText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgendaText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgendaItem_agendaText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgendaItem", field, false, false, "String")
 }
 
 func (ec *executionContext) _Area_id(ctx context.Context, field graphql.CollectedField, obj *store.Area) (ret graphql.Marshaler) {
@@ -21156,6 +21190,11 @@ func (ec *executionContext) _AgendaItem(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AgendaItem_documents(ctx, field, obj)
 				})
+		case "agendaText":
+			out.Values[i] = ec._AgendaItem_agendaText(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

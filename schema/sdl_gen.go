@@ -1169,6 +1169,8 @@ extend enum AttendanceStatus {
   EXPECTED
 }
 
+extend type AgendaItem { "The item's text as the agenda prints it, where the publishing system gives it apart from the minutes (modern.gov's agenda text, as clean text)." agendaText: String }
+
 extend type Query {
   "A document by ID."
   document(id: ID!): Document
