@@ -47,6 +47,11 @@ type Options struct {
 	// feed's record count is the records the set holds in the store after
 	// the write, not only those of this read.
 	Feed store.Feed
+
+	// stamps are the stored records' stamps by collection, as the
+	// ownership check read them, so that the write does not read them
+	// again.
+	stamps map[string]map[string]store.Stamp
 }
 
 // stale reports whether a stored record of the set, absent from the
@@ -125,6 +130,7 @@ func importSet(ctx context.Context, st *store.Store, set *Set, o Options, proble
 	}
 	problems = append(problems, checked...)
 	if len(problems) == 0 {
+		o.stamps = map[string]map[string]store.Stamp{}
 		if problems, err = checkOwnership(ctx, st, set, o); err != nil {
 			return nil, err
 		}
@@ -166,9 +172,12 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 	for _, k := range store.Kinds() {
 		name := k.Collection
 		items := set.Items[name]
-		existing, err := st.FindStamps(ctx, name)
-		if err != nil {
-			return summary, err
+		existing, ok := o.stamps[name]
+		if !ok {
+			var err error
+			if existing, err = st.FindStamps(ctx, name); err != nil {
+				return summary, err
+			}
 		}
 		counts := Counts{Collection: name}
 		inSet := make(map[string]bool, len(items))

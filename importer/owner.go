@@ -25,6 +25,9 @@ func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (
 		if err != nil {
 			return nil, err
 		}
+		if o.stamps != nil {
+			o.stamps[k.Collection] = existing
+		}
 		for _, it := range items {
 			base := it.Doc.Base()
 			inSet[base.ID] = true

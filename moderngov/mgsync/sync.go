@@ -7,10 +7,14 @@
 //
 // The records' IDs are the council's, from modern.gov's own identifiers:
 // body:<slug>/mg-committee-<id>, meeting:<slug>/mg-meeting-<id>,
-// agendaItem:<slug>/mg-item-<id>, document:<slug>/mg-attachment-<id>,
-// person:<slug>/mg-member-<id>, attendance:<slug>/mg-meeting-<id>/mg-member-<id>,
-// membership:<slug>/mg-councillor-<id>, and wards as areas of kind WARD,
-// area:<slug>-ward-<ward>. Their owner is moderngov:<site address>.
+// agendaItem:<slug>/mg-meeting-<id>/mg-item-<id>,
+// document:<slug>/mg-meeting-<id>/mg-attachment-<id>,
+// attendance:<slug>/mg-meeting-<id>/mg-member-<id>,
+// person:<slug>/mg-member-<id>, membership:<slug>/mg-councillor-<id>, and
+// wards as areas of kind WARD, area:<slug>-ward-<ward>. A meeting's
+// records carry its ID in theirs, so that what a meeting no longer lists
+// is found without reading the store. Their owner is
+// moderngov:<site address>.
 //
 // A curated data set and the sync coexist by these rules: the sync never
 // writes a record another set owns (the importer refuses it, naming the
@@ -618,7 +622,7 @@ func (s *syncer) meeting(ref moderngov.MeetingRef, title string, m *moderngov.Me
 	}
 	s.add(file, mt)
 	for _, it := range m.Items {
-		itemID := fmt.Sprintf("agendaItem:%s/mg-item-%d", s.slug, it.ID)
+		itemID := fmt.Sprintf("agendaItem:%s/mg-meeting-%d/mg-item-%d", s.slug, m.ID, it.ID)
 		ai := &store.AgendaItem{
 			Record: store.Record{ID: itemID, Sources: s.sources("GetMeeting", params,
 				fmt.Sprintf("agendaitem agendaitemid=%d", it.ID), s.c.Page("mgAi.aspx", "ID", it.ID))},
@@ -634,7 +638,7 @@ func (s *syncer) meeting(ref moderngov.MeetingRef, title string, m *moderngov.Me
 		s.add(file, ai)
 		for _, d := range it.Documents {
 			doc := &store.Document{
-				Record: store.Record{ID: fmt.Sprintf("document:%s/mg-attachment-%d", s.slug, d.ID)},
+				Record: store.Record{ID: fmt.Sprintf("document:%s/mg-meeting-%d/mg-attachment-%d", s.slug, m.ID, d.ID)},
 				Title:  cmp.Or(d.Title, fmt.Sprintf("Attachment %d", d.ID)), PublishedOn: nonEmpty(d.PublishedOn),
 				Restricted: d.Restricted, MeetingID: &id, AgendaItemID: &itemID, URL: nonEmpty(d.URL),
 			}
@@ -781,12 +785,8 @@ func (s *syncer) write(ctx context.Context) error {
 	for round := 0; ; round++ {
 		s.drop()
 		set := &importer.Set{Manifest: &importer.Manifest{Name: s.rep.Dataset, Councils: []string{s.council}}, Items: s.items}
-		scope, err := s.scope(ctx)
-		if err != nil {
-			return err
-		}
 		summary, err := importer.ImportSet(ctx, s.st, set, importer.Options{
-			Prune: true, PruneOnly: func(id string) bool { return scope[id] }, Now: s.o.Now, KeepChanges: s.o.KeepChanges,
+			Prune: true, PruneOnly: s.scope(), Now: s.o.Now, KeepChanges: s.o.KeepChanges,
 			Feed: s.feed(ctx),
 		})
 		var problems importer.Problems
@@ -845,17 +845,20 @@ func (s *syncer) drop() {
 	}
 }
 
-// scope is what the sync read and may delete from when it is gone: the
-// stored meetings of the window of each committee listed that are listed
-// no more, the records of each meeting read (and of each the curated set
-// holds), and the councillors' seats when the wards were read.
-func (s *syncer) scope(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
+// scope is what the sync read, and may delete from when it is gone: a
+// stored meeting of the window, of a committee whose meetings were
+// listed, that is listed no more (or is the curated set's now), with its
+// records; the records of each meeting read that it no longer lists; and
+// the councillors' seats, when the wards were read. Every record of a
+// meeting carries the meeting's modern.gov ID in its own, so that this
+// takes no reads of the store.
+func (s *syncer) scope() func(id string) bool {
 	matched := map[string]bool{}
 	for _, m := range s.rep.Matches {
 		matched[s.meetingID(m.MeetingID)] = true
 	}
-	var meetings []string
+	gone := map[string]bool{} // meetings to delete, with their records
+	mine := map[string]bool{} // meetings whose records not read are deleted
 	for _, m := range s.stored {
 		if m.Dataset != s.rep.Dataset {
 			continue
@@ -871,36 +874,38 @@ func (s *syncer) scope(ctx context.Context) (map[string]bool, error) {
 				}
 			}
 		}
-		if !s.okCommittees[n] {
-			continue
-		}
-		if !s.listed[m.ID] || s.done[m.ID] || matched[m.ID] {
-			meetings = append(meetings, m.ID)
-			out[m.ID] = !s.listed[m.ID] || matched[m.ID]
-		}
-	}
-	refs, err := s.st.Referrers(ctx, store.KindFor[store.Meeting](), meetings)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range refs {
-		if r.Dataset == s.rep.Dataset {
-			out[r.ID] = true
+		switch {
+		case !s.okCommittees[n]:
+		case !s.listed[m.ID] || matched[m.ID]:
+			gone[m.ID], mine[m.ID] = true, true
+		case s.done[m.ID]:
+			mine[m.ID] = true
 		}
 	}
-	if !slices.ContainsFunc(s.rep.Failures, func(f Failure) bool { return f.What == "GetCouncillorsByWard" }) {
-		stamps, err := s.st.FindStamps(ctx, "memberships")
-		if err != nil {
-			return nil, err
+	wardsRead := !slices.ContainsFunc(s.rep.Failures, func(f Failure) bool { return f.What == "GetCouncillorsByWard" })
+	seats := fmt.Sprintf("membership:%s/mg-councillor-", s.slug)
+	return func(id string) bool {
+		if strings.HasPrefix(id, seats) {
+			return wardsRead
 		}
-		prefix := fmt.Sprintf("membership:%s/mg-councillor-", s.slug)
-		for id, st := range stamps {
-			if st.Dataset == s.rep.Dataset && strings.HasPrefix(id, prefix) {
-				out[id] = true
-			}
+		m := meetingOf.FindStringSubmatch(id)
+		if m == nil || m[2] != s.slug {
+			return false
 		}
+		meeting := s.meetingID(atoi(m[3]))
+		if m[1] == "meeting" {
+			return gone[meeting]
+		}
+		return mine[meeting]
 	}
-	return out, nil
+}
+
+// meetingOf finds the modern.gov meeting a record's ID names.
+var meetingOf = regexp.MustCompile(`^([A-Za-z]+):([a-z0-9-]+)/mg-meeting-([0-9]+)(/|$)`)
+
+func atoi(v string) int {
+	n, _ := strconv.Atoi(v)
+	return n
 }
 
 // feed is how the read went, for the council's Feed.

@@ -252,7 +252,7 @@ func TestSyncsTheRecordedSite(t *testing.T) {
 		t.Fatalf("agenda items = %+v", m.AgendaItems)
 	}
 	first := m.AgendaItems[0]
-	if first.ID != "agendaItem:manchester/mg-item-18831" || *first.Number != "1" || *first.MinuteRef != "1" || first.Title != "Minutes" ||
+	if first.ID != "agendaItem:manchester/mg-meeting-4967/mg-item-18831" || *first.Number != "1" || *first.MinuteRef != "1" || first.Title != "Minutes" ||
 		*first.Minutes != "To approve the minutes of the meeting held on 25 November 2025 as a correct record." ||
 		*first.AgendaText != "To approve as a correct record the minutes of the meeting held on 25 November 2025." {
 		t.Errorf("first item = %+v", first)
@@ -261,7 +261,7 @@ func TestSyncsTheRecordedSite(t *testing.T) {
 		t.Errorf("second item's number = %v", *m.AgendaItems[1].Number)
 	}
 	doc := first.Documents[0]
-	if doc.ID != "document:manchester/mg-attachment-60860" || doc.Title != "6 - CHAIR APPROVED  Minutes Audit Committee 25 Nov 2025" ||
+	if doc.ID != "document:manchester/mg-meeting-4967/mg-attachment-60860" || doc.Title != "6 - CHAIR APPROVED  Minutes Audit Committee 25 Nov 2025" ||
 		doc.URL == nil || *doc.URL != "https://democracy.manchester.gov.uk/mgConvert2PDF.aspx?ID=60860" || *doc.PublishedOn != "2026-02-02" ||
 		doc.Restricted || doc.AgendaItem.ID != first.ID || doc.Meeting.ID != "meeting:manchester/mg-meeting-4967" {
 		t.Errorf("document = %+v", doc)
@@ -318,11 +318,11 @@ func TestAChangedMinuteIsOneUpsert(t *testing.T) {
 		return bytes.Replace(b, []byte("25 November 2025 as a correct record."), []byte("25 November 2025 as a correct record, subject to one amendment."), 1)
 	})
 	e.mustSync(t)
-	if got, want := e.changes(t, before), []string{"UPSERT agendaItem:manchester/mg-item-18831"}; !slices.Equal(got, want) {
+	if got, want := e.changes(t, before), []string{"UPSERT agendaItem:manchester/mg-meeting-4967/mg-item-18831"}; !slices.Equal(got, want) {
 		t.Errorf("changes = %v, want %v", got, want)
 	}
 	var d struct{ AgendaItem struct{ Minutes string } }
-	query(t, e.graphAt(store.Public), `{ agendaItem(id: "agendaItem:manchester/mg-item-18831") { minutes } }`, &d)
+	query(t, e.graphAt(store.Public), `{ agendaItem(id: "agendaItem:manchester/mg-meeting-4967/mg-item-18831") { minutes } }`, &d)
 	if !strings.HasSuffix(d.AgendaItem.Minutes, "subject to one amendment.") {
 		t.Errorf("minutes = %q", d.AgendaItem.Minutes)
 	}
@@ -430,7 +430,7 @@ func TestFailuresLeaveRecordsAsTheyWere(t *testing.T) {
 				return // the site does not offer the operation
 			}
 			e.mustSync(t)
-			if got := e.changes(t, before); !slices.Contains(got, "UPSERT agendaItem:manchester/mg-item-18831") {
+			if got := e.changes(t, before); !slices.Contains(got, "UPSERT agendaItem:manchester/mg-meeting-4967/mg-item-18831") {
 				t.Errorf("the healed sync changed %v", got)
 			}
 		})
@@ -506,7 +506,7 @@ func TestRestrictedDocumentsAndExemptItems(t *testing.T) {
 	})
 	e := newEnv(t, site)
 	e.mustSync(t)
-	q := `{ document(id: "document:manchester/mg-attachment-60909") { restricted url sources { document url } } }`
+	q := `{ document(id: "document:manchester/mg-meeting-4967/mg-attachment-60909") { restricted url sources { document url } } }`
 	var pub, off struct {
 		Document *struct {
 			Restricted bool
@@ -544,7 +544,7 @@ func TestRestrictedDocumentsAndExemptItems(t *testing.T) {
 			Documents []struct{ ID string }
 		}
 	}
-	query(t, e.graphAt(store.Public), `{ agendaItem(id: "agendaItem:manchester/mg-item-18833") { exempt title documents { id } } }`, &item)
+	query(t, e.graphAt(store.Public), `{ agendaItem(id: "agendaItem:manchester/mg-meeting-4967/mg-item-18833") { exempt title documents { id } } }`, &item)
 	if item.AgendaItem == nil || !item.AgendaItem.Exempt || len(item.AgendaItem.Documents) != 0 {
 		t.Errorf("public sees the exempt item as %+v", item.AgendaItem)
 	}
@@ -552,7 +552,7 @@ func TestRestrictedDocumentsAndExemptItems(t *testing.T) {
 	if pub.Document != nil {
 		t.Errorf("public sees the exempt item's document: %+v", pub.Document)
 	}
-	query(t, e.graphAt(store.Officer), `{ agendaItem(id: "agendaItem:manchester/mg-item-18833") { exempt title documents { id } } }`, &item)
+	query(t, e.graphAt(store.Officer), `{ agendaItem(id: "agendaItem:manchester/mg-meeting-4967/mg-item-18833") { exempt title documents { id } } }`, &item)
 	if item.AgendaItem == nil || len(item.AgendaItem.Documents) != 1 {
 		t.Errorf("officer sees the exempt item as %+v", item.AgendaItem)
 	}
