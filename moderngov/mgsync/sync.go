@@ -231,7 +231,7 @@ func (s *syncer) progress(format string, args ...any) {
 }
 
 func (s *syncer) fail(what string, err error) {
-	s.rep.Failures = append(s.rep.Failures, Failure{What: what, Msg: err.Error()})
+	s.rep.Failures = append(s.rep.Failures, Failure{What: what, Msg: strings.TrimPrefix(err.Error(), what+": ")})
 }
 
 // add puts a record in the set, read by file; a second record with the
