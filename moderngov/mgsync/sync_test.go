@@ -621,3 +621,34 @@ func TestCuratedMeetingsStand(t *testing.T) {
 		t.Errorf("the report does not name the match:\n%s", out.String())
 	}
 }
+
+// TestAnIDAnotherSetOwnsIsAConflict: where the sync would write a record
+// another set owns, it writes nothing of the meeting that holds it (the
+// refusal names the owner) and carries on with the others.
+func TestAnIDAnotherSetOwnsIsAConflict(t *testing.T) {
+	e := newEnv(t, mgtest.Recorded())
+	ctx := context.Background()
+	taken := &store.AgendaItem{Record: store.Record{ID: "agendaItem:manchester/mg-meeting-4967/mg-item-18831", Sources: []store.Source{{Document: "minutes.txt"}}, Dataset: "manchester-curated"},
+		MeetingID: "meeting:manchester/elsewhere", Title: "Minutes"}
+	if err := e.st.Put(ctx, now(), taken); err != nil {
+		t.Fatal(err)
+	}
+	r := e.sync(t)
+	if !r.Failed() {
+		t.Fatal("the sync wrote over another set's record")
+	}
+	var out bytes.Buffer
+	r.Write(&out)
+	if !strings.Contains(out.String(), "GetMeeting lMeetingId=4967: agendaItem:manchester/mg-meeting-4967/mg-item-18831: owned by manchester-curated") {
+		t.Errorf("the report does not name the conflict:\n%s", out.String())
+	}
+	docs, err := e.st.FindOwn(ctx, store.KindFor[store.AgendaItem](), []string{taken.ID})
+	if err != nil || len(docs) != 1 || docs[0].Base().Dataset != "manchester-curated" {
+		t.Errorf("the curated record changed: %+v %v", docs, err)
+	}
+	var d struct{ A, B *struct{ ID string } }
+	query(t, e.graphAt(store.Officer), `{ a: meeting(id: "meeting:manchester/mg-meeting-4966") { id } b: meeting(id: "meeting:manchester/mg-meeting-4967") { id } }`, &d)
+	if d.A == nil || d.B != nil {
+		t.Errorf("meeting 4966 = %+v (want written), 4967 = %+v (want not)", d.A, d.B)
+	}
+}
