@@ -243,3 +243,26 @@ func TestSyncedAttacks(t *testing.T) {
 		t.Errorf("nested documents were not refused before they ran: %d %.500s", rec.Code, body)
 	}
 }
+
+// TestSyncedCostBoundsTheWork: the paths of the new fields (a meeting's
+// and an item's documents, a document's meeting and item, a person's
+// party, a seat's ward) read no more than their cost admits, on records a
+// sync wrote.
+func TestSyncedCostBoundsTheWork(t *testing.T) {
+	t.Parallel()
+	s, _, callers := syncedEnv(t)
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, ResponseCacheSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, q := range []string{
+		`{ meeting(id: "meeting:manchester/mg-meeting-4967") { documents { id title url meeting { id documents { id } } agendaItem { id documents { id restricted } } council { id } sources { url } } } }`,
+		`{ meeting(id: "meeting:manchester/mg-meeting-4967") { agendaItems { agendaText documents { publishedOn agendaItem { meeting { documents { id } } } } } } }`,
+		`{ document(id: "` + syncedRestrictedDoc + `") { meeting { agendaItems { documents { id } } attendance { person { party memberships { area { id name kind } body { id } } } } } } }`,
+		`{ meetings(first: 10, council: "council:manchester") { edges { node { documents { id } agendaItems { documents { id } } } } } }`,
+		`{ changes(types: ["Document"], first: 50) { edges { node { record { ... on Document { id meeting { documents { id } } } } } } } }`,
+	} {
+		for _, key := range callers {
+			if body := ask(t, h, key, q); bytes.Contains(body, []byte("than its cost")) {
+				t.Errorf("%s read more than its cost: %s", q, body)
+			}
+		}
+	}
+}
