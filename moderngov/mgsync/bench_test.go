@@ -16,8 +16,9 @@ import (
 // BenchmarkSync1000 synchronises a generated site of 1,000 meetings (ten
 // committees, sixty councillors in twenty wards, some 6,500 agenda items
 // and 9,800 documents) from the loopback test server into a new store,
-// then synchronises it again unchanged. It reports the requests of each,
-// the re-sync's time and the heap's peak during the first sync:
+// then synchronises it again unchanged, as a second run of the command
+// does (a new client, so no answer is 304). It reports the requests of
+// each, the re-sync's time and the heap's peak during the first sync:
 //
 //	go test ./moderngov/mgsync -run '^$' -bench Sync1000 -benchtime 1x
 func BenchmarkSync1000(b *testing.B) {
@@ -44,14 +45,19 @@ func BenchmarkSync1000(b *testing.B) {
 		b.ReportMetric(float64(r.Requests.Requests), "requests")
 		b.ReportMetric(float64(r.Summary.Changed()), "records")
 		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+		// The re-sync reads with a new client, as a second run of the
+		// command does: every answer is read again, none is 304.
+		c2, err := moderngov.New(srv.URL, moderngov.Options{Rate: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
 		start := time.Now()
-		again, err := mgsync.Run(context.Background(), st, c, o)
+		again, err := mgsync.Run(context.Background(), st, c2, o)
 		if err != nil || again.Failed() || again.Summary.Changed() != 0 {
 			b.Fatalf("re-sync: %v, changed %d, failures %+v", err, again.Summary.Changed(), again.Failures)
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "resync-s")
-		b.ReportMetric(float64(again.Requests.Requests-r.Requests.Requests), "resync-requests")
-		b.ReportMetric(float64(again.Requests.NotModified-r.Requests.NotModified), "resync-not-modified")
+		b.ReportMetric(float64(again.Requests.Requests), "resync-requests")
 	}
 }
 
