@@ -3,6 +3,7 @@
 //
 //	councilgraph [serve] [flags]   serve the graph (the default)
 //	councilgraph import [flags] DIR  import a data set folder
+//	councilgraph sync moderngov ...  synchronise a council from modern.gov
 //	councilgraph keys ...          create, list and revoke API keys
 //	councilgraph webhooks ...      add, list, remove and replay webhooks
 //	councilgraph schema            print the GraphQL schema
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args, getenv, stdout, stderr)
+	case "sync":
+		return syncCmd(ctx, args, getenv, stdout, stderr)
 	case "webhooks":
 		return webhooksCmd(ctx, args, getenv, stdout, stderr)
 	case "schema":
@@ -73,6 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `usage:
   councilgraph [serve] [flags]      serve the graph (default)
   councilgraph import [flags] DIR   import a data set folder
+  councilgraph sync moderngov [flags]  synchronise a council from its modern.gov site
   councilgraph keys create|list|revoke  manage API keys
   councilgraph webhooks add|list|remove|replay|resume  manage webhooks
   councilgraph schema               print the GraphQL schema

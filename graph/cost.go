@@ -462,6 +462,8 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 	"Council.feeds":                  func(*walk, *ast.Field) (int, int) { return store.MaxFeeds, store.MaxFeeds },
 	"Organisation.inspections":       related("Inspection.subjectId"),
 	"Meeting.organisationAttendance": related("OrganisationAttendance.meetingId"),
+	"Meeting.documents":              related("Document.meetingId"),
+	"AgendaItem.documents":           related("Document.agendaItemId"),
 }
 
 // connection is the cost of a page's selection, split into what each of

@@ -42,6 +42,11 @@ func (r *entityResolver) FindManyCouncilByIDs(ctx context.Context, reps []*model
 	return entities[store.Council](ctx, reps, func(r *model.CouncilByIDsInput) string { return r.ID })
 }
 
+// FindManyDocumentByIDs is the resolver for the findManyDocumentByIDs field.
+func (r *entityResolver) FindManyDocumentByIDs(ctx context.Context, reps []*model.DocumentByIDsInput) ([]*store.Document, error) {
+	return entities[store.Document](ctx, reps, func(r *model.DocumentByIDsInput) string { return r.ID })
+}
+
 // FindManyIndicatorByIDs is the resolver for the findManyIndicatorByIDs field.
 func (r *entityResolver) FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error) {
 	return entities[store.Indicator](ctx, reps, func(r *model.IndicatorByIDsInput) string { return r.ID })

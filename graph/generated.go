@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Body() BodyResolver
 	Council() CouncilResolver
 	Declaration() DeclarationResolver
+	Document() DocumentResolver
 	Entity() EntityResolver
 	Indicator() IndicatorResolver
 	Inspection() InspectionResolver
@@ -93,9 +94,11 @@ type ComplexityRoot struct {
 
 	AgendaItem struct {
 		Actions            func(childComplexity int) int
+		AgendaText         func(childComplexity int) int
 		Council            func(childComplexity int) int
 		Decision           func(childComplexity int) int
 		Declarations       func(childComplexity int) int
+		Documents          func(childComplexity int) int
 		Exempt             func(childComplexity int) int
 		ExemptionParagraph func(childComplexity int) int
 		ID                 func(childComplexity int) int
@@ -229,6 +232,19 @@ type ComplexityRoot struct {
 		Text       func(childComplexity int) int
 	}
 
+	Document struct {
+		AgendaItem  func(childComplexity int) int
+		Council     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Meeting     func(childComplexity int) int
+		PublishedOn func(childComplexity int) int
+		Restricted  func(childComplexity int) int
+		Sources     func(childComplexity int) int
+		Title       func(childComplexity int) int
+		URL         func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindAreaByCode            func(childComplexity int, code *string) int
 		FindAreaByID              func(childComplexity int, id string) int
@@ -236,6 +252,7 @@ type ComplexityRoot struct {
 		FindManyAgendaItemByIDs   func(childComplexity int, reps []*model.AgendaItemByIDsInput) int
 		FindManyBodyByIDs         func(childComplexity int, reps []*model.BodyByIDsInput) int
 		FindManyCouncilByIDs      func(childComplexity int, reps []*model.CouncilByIDsInput) int
+		FindManyDocumentByIDs     func(childComplexity int, reps []*model.DocumentByIDsInput) int
 		FindManyIndicatorByIDs    func(childComplexity int, reps []*model.IndicatorByIDsInput) int
 		FindManyInspectionByIDs   func(childComplexity int, reps []*model.InspectionByIDsInput) int
 		FindManyMeetingByIDs      func(childComplexity int, reps []*model.MeetingByIDsInput) int
@@ -321,6 +338,7 @@ type ComplexityRoot struct {
 		Body                   func(childComplexity int) int
 		Council                func(childComplexity int) int
 		Date                   func(childComplexity int) int
+		Documents              func(childComplexity int) int
 		EndsAt                 func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		Next                   func(childComplexity int) int
@@ -348,6 +366,7 @@ type ComplexityRoot struct {
 	}
 
 	Membership struct {
+		Area         func(childComplexity int) int
 		Body         func(childComplexity int) int
 		Council      func(childComplexity int) int
 		EndDate      func(childComplexity int) int
@@ -437,6 +456,7 @@ type ComplexityRoot struct {
 		Name         func(childComplexity int) int
 		Notes        func(childComplexity int) int
 		Organisation func(childComplexity int) int
+		Party        func(childComplexity int) int
 		Phone        func(childComplexity int) int
 		Reports      func(childComplexity int) int
 		Sources      func(childComplexity int) int
@@ -519,6 +539,7 @@ type ComplexityRoot struct {
 		Changes            func(childComplexity int, since *string, types []string, council *string, first *int) int
 		Council            func(childComplexity int, id string) int
 		Councils           func(childComplexity int, first *int, after *string) int
+		Document           func(childComplexity int, id string) int
 		Indicator          func(childComplexity int, id string) int
 		Indicators         func(childComplexity int, theme *string, updatedSince *time.Time, first *int, after *string) int
 		Inspection         func(childComplexity int, id string) int
@@ -618,6 +639,7 @@ type AgendaItemResolver interface {
 	Actions(ctx context.Context, obj *store.AgendaItem) ([]*store.Action, error)
 
 	Council(ctx context.Context, obj *store.AgendaItem) (*store.Council, error)
+	Documents(ctx context.Context, obj *store.AgendaItem) ([]*store.Document, error)
 }
 type AreaResolver interface {
 	Sources(ctx context.Context, obj *store.Area) ([]*store.Source, error)
@@ -651,6 +673,11 @@ type DeclarationResolver interface {
 
 	Council(ctx context.Context, obj *store.Declaration) (*store.Council, error)
 }
+type DocumentResolver interface {
+	Meeting(ctx context.Context, obj *store.Document) (*store.Meeting, error)
+	AgendaItem(ctx context.Context, obj *store.Document) (*store.AgendaItem, error)
+	Council(ctx context.Context, obj *store.Document) (*store.Council, error)
+}
 type EntityResolver interface {
 	FindManyActionByIDs(ctx context.Context, reps []*model.ActionByIDsInput) ([]*store.Action, error)
 	FindManyAgendaItemByIDs(ctx context.Context, reps []*model.AgendaItemByIDsInput) ([]*store.AgendaItem, error)
@@ -658,6 +685,7 @@ type EntityResolver interface {
 	FindAreaByCode(ctx context.Context, code *string) (*store.Area, error)
 	FindManyBodyByIDs(ctx context.Context, reps []*model.BodyByIDsInput) ([]*store.Body, error)
 	FindManyCouncilByIDs(ctx context.Context, reps []*model.CouncilByIDsInput) ([]*store.Council, error)
+	FindManyDocumentByIDs(ctx context.Context, reps []*model.DocumentByIDsInput) ([]*store.Document, error)
 	FindManyIndicatorByIDs(ctx context.Context, reps []*model.IndicatorByIDsInput) ([]*store.Indicator, error)
 	FindManyInspectionByIDs(ctx context.Context, reps []*model.InspectionByIDsInput) ([]*store.Inspection, error)
 	FindManyMeetingByIDs(ctx context.Context, reps []*model.MeetingByIDsInput) ([]*store.Meeting, error)
@@ -695,6 +723,7 @@ type MeetingResolver interface {
 
 	OrganisationAttendance(ctx context.Context, obj *store.Meeting) ([]*store.OrganisationAttendance, error)
 	Council(ctx context.Context, obj *store.Meeting) (*store.Council, error)
+	Documents(ctx context.Context, obj *store.Meeting) ([]*store.Document, error)
 }
 type MembershipResolver interface {
 	Person(ctx context.Context, obj *store.Membership) (*store.Person, error)
@@ -703,6 +732,7 @@ type MembershipResolver interface {
 	Representing(ctx context.Context, obj *store.Membership) (*store.Organisation, error)
 
 	Council(ctx context.Context, obj *store.Membership) (*store.Council, error)
+	Area(ctx context.Context, obj *store.Membership) (*store.Area, error)
 }
 type ObservationResolver interface {
 	Indicator(ctx context.Context, obj *store.Observation) (*store.Indicator, error)
@@ -788,6 +818,7 @@ type QueryResolver interface {
 	Changes(ctx context.Context, since *string, types []string, council *string, first *int) (*model.ChangeConnection, error)
 	Council(ctx context.Context, id string) (*store.Council, error)
 	Councils(ctx context.Context, first *int, after *string) (*model.CouncilConnection, error)
+	Document(ctx context.Context, id string) (*store.Document, error)
 }
 type ReportResolver interface {
 	Meeting(ctx context.Context, obj *store.Report) (*store.Meeting, error)
@@ -963,6 +994,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgendaItem.Actions(childComplexity), true
+	case "AgendaItem.agendaText":
+		if e.ComplexityRoot.AgendaItem.AgendaText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgendaItem.AgendaText(childComplexity), true
 	case "AgendaItem.council":
 		if e.ComplexityRoot.AgendaItem.Council == nil {
 			break
@@ -981,6 +1018,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgendaItem.Declarations(childComplexity), true
+	case "AgendaItem.documents":
+		if e.ComplexityRoot.AgendaItem.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgendaItem.Documents(childComplexity), true
 	case "AgendaItem.exempt":
 		if e.ComplexityRoot.AgendaItem.Exempt == nil {
 			break
@@ -1523,6 +1566,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Declaration.Text(childComplexity), true
 
+	case "Document.agendaItem":
+		if e.ComplexityRoot.Document.AgendaItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.AgendaItem(childComplexity), true
+	case "Document.council":
+		if e.ComplexityRoot.Document.Council == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Council(childComplexity), true
+	case "Document.id":
+		if e.ComplexityRoot.Document.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.ID(childComplexity), true
+	case "Document.meeting":
+		if e.ComplexityRoot.Document.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Meeting(childComplexity), true
+	case "Document.publishedOn":
+		if e.ComplexityRoot.Document.PublishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.PublishedOn(childComplexity), true
+	case "Document.restricted":
+		if e.ComplexityRoot.Document.Restricted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Restricted(childComplexity), true
+	case "Document.sources":
+		if e.ComplexityRoot.Document.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Sources(childComplexity), true
+	case "Document.title":
+		if e.ComplexityRoot.Document.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.Title(childComplexity), true
+	case "Document.url":
+		if e.ComplexityRoot.Document.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.URL(childComplexity), true
+	case "Document.updatedAt":
+		if e.ComplexityRoot.Document.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Document.UpdatedAt(childComplexity), true
+
 	case "Entity.findAreaByCode":
 		if e.ComplexityRoot.Entity.FindAreaByCode == nil {
 			break
@@ -1589,6 +1693,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyCouncilByIDs(childComplexity, args["reps"].([]*model.CouncilByIDsInput)), true
+	case "Entity.findManyDocumentByIDs":
+		if e.ComplexityRoot.Entity.FindManyDocumentByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyDocumentByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyDocumentByIDs(childComplexity, args["reps"].([]*model.DocumentByIDsInput)), true
 	case "Entity.findManyIndicatorByIDs":
 		if e.ComplexityRoot.Entity.FindManyIndicatorByIDs == nil {
 			break
@@ -2006,6 +2121,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Meeting.Date(childComplexity), true
+	case "Meeting.documents":
+		if e.ComplexityRoot.Meeting.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Meeting.Documents(childComplexity), true
 	case "Meeting.endsAt":
 		if e.ComplexityRoot.Meeting.EndsAt == nil {
 			break
@@ -2117,6 +2238,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeetingEdge.Node(childComplexity), true
 
+	case "Membership.area":
+		if e.ComplexityRoot.Membership.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Area(childComplexity), true
 	case "Membership.body":
 		if e.ComplexityRoot.Membership.Body == nil {
 			break
@@ -2547,6 +2674,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Organisation(childComplexity), true
+	case "Person.party":
+		if e.ComplexityRoot.Person.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Party(childComplexity), true
 	case "Person.phone":
 		if e.ComplexityRoot.Person.Phone == nil {
 			break
@@ -2953,6 +3086,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Councils(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.document":
+		if e.ComplexityRoot.Query.Document == nil {
+			break
+		}
+
+		args, err := ec.field_Query_document_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Document(childComplexity, args["id"].(string)), true
 	case "Query.indicator":
 		if e.ComplexityRoot.Query.Indicator == nil {
 			break
@@ -3381,6 +3525,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AgendaItemByIDsInput", ec.unmarshalInputAgendaItemByIDsInput),
 			graphql.NewInputUnmarshaler("BodyByIDsInput", ec.unmarshalInputBodyByIDsInput),
 			graphql.NewInputUnmarshaler("CouncilByIDsInput", ec.unmarshalInputCouncilByIDsInput),
+			graphql.NewInputUnmarshaler("DocumentByIDsInput", ec.unmarshalInputDocumentByIDsInput),
 			graphql.NewInputUnmarshaler("IndicatorByIDsInput", ec.unmarshalInputIndicatorByIDsInput),
 			graphql.NewInputUnmarshaler("InspectionByIDsInput", ec.unmarshalInputInspectionByIDsInput),
 			graphql.NewInputUnmarshaler("MeetingByIDsInput", ec.unmarshalInputMeetingByIDsInput),
@@ -4583,6 +4728,64 @@ extend type Inspection { "The council that publishes this record." council: Coun
 extend type OrganisationAttendance { "The council that publishes this record." council: Council! }
 
 extend union ChangeRecord = Council
+
+# ------------------------------------------------------------ modern.gov
+
+"A published document: an agenda, a report, minutes, an appendix, as the publishing system lists it."
+type Document implements Node @key(fields: "id") @entityResolver(multi: true) {
+  "The document's ID, e.g. ` + "`" + `document:manchester/mg-attachment-60860` + "`" + ` (from the publishing system's own attachment ID)."
+  id: ID!
+  "Its title as listed."
+  title: String!
+  "Where the public can read it; null where it is not published. A restricted document's address is shown to officers only."
+  url: String
+  "When it was published, where known."
+  publishedOn: Date
+  "Withheld from the public (exempt or confidential)."
+  restricted: Boolean!
+  "The meeting it was published for."
+  meeting: Meeting
+  "The agenda item it belongs to. A document of an exempt item is withheld with the item's other business."
+  agendaItem: AgendaItem
+  "The council that publishes this record."
+  council: Council!
+  "Where the facts of this record come from: the web service's operation and element, and the public page that lists it."
+  sources: [Source!]!
+  "When the record last changed."
+  updatedAt: DateTime!
+}
+
+extend type Meeting { "Documents published for the meeting, its agenda items' included, by ID." documents: [Document!]! }
+extend type AgendaItem { "Documents published under the item, by ID." documents: [Document!]! }
+
+extend type Person {
+  "The political party or group, as the council publishes it."
+  party: String
+}
+
+extend type Membership {
+  "The ward a councillor's seat represents."
+  area: Area
+}
+
+extend enum AreaKind {
+  "An electoral ward of a council."
+  WARD
+}
+
+extend enum AttendanceStatus {
+  "A member expected at a meeting that has not yet been recorded."
+  EXPECTED
+}
+
+extend type AgendaItem { "The item's text as the agenda prints it, where the publishing system gives it apart from the minutes (modern.gov's agenda text, as clean text)." agendaText: String }
+
+extend type Query {
+  "A document by ID."
+  document(id: ID!): Document
+}
+
+extend union ChangeRecord = Document
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
@@ -4638,7 +4841,7 @@ extend union ChangeRecord = Council
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = Action | AgendaItem | Area | Body | Council | Indicator | Inspection | Meeting | Organisation | Person | Plan | Priority | Report
+union _Entity = Action | AgendaItem | Area | Body | Council | Document | Indicator | Inspection | Meeting | Organisation | Person | Plan | Priority | Report
 
 input ActionByIDsInput {
 	ID: ID!
@@ -4653,6 +4856,10 @@ input BodyByIDsInput {
 }
 
 input CouncilByIDsInput {
+	ID: ID!
+}
+
+input DocumentByIDsInput {
 	ID: ID!
 }
 
@@ -4696,6 +4903,7 @@ type Entity {
 	findAreaByCode(code: String,): Area!
 	findManyBodyByIDs(reps: [BodyByIDsInput]!): [Body]
 	findManyCouncilByIDs(reps: [CouncilByIDsInput]!): [Council]
+	findManyDocumentByIDs(reps: [DocumentByIDsInput]!): [Document]
 	findManyIndicatorByIDs(reps: [IndicatorByIDsInput]!): [Indicator]
 	findManyInspectionByIDs(reps: [InspectionByIDsInput]!): [Inspection]
 	findManyMeetingByIDs(reps: [MeetingByIDsInput]!): [Meeting]
@@ -4824,6 +5032,10 @@ func (ec *executionContext) childFields_AgendaItem(ctx context.Context, field gr
 		return ec.fieldContext_AgendaItem_updatedAt(ctx, field)
 	case "council":
 		return ec.fieldContext_AgendaItem_council(ctx, field)
+	case "documents":
+		return ec.fieldContext_AgendaItem_documents(ctx, field)
+	case "agendaText":
+		return ec.fieldContext_AgendaItem_agendaText(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AgendaItem", field.Name)
 }
@@ -5060,6 +5272,32 @@ func (ec *executionContext) childFields_Declaration(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Declaration", field.Name)
 }
 
+func (ec *executionContext) childFields_Document(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Document_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Document_title(ctx, field)
+	case "url":
+		return ec.fieldContext_Document_url(ctx, field)
+	case "publishedOn":
+		return ec.fieldContext_Document_publishedOn(ctx, field)
+	case "restricted":
+		return ec.fieldContext_Document_restricted(ctx, field)
+	case "meeting":
+		return ec.fieldContext_Document_meeting(ctx, field)
+	case "agendaItem":
+		return ec.fieldContext_Document_agendaItem(ctx, field)
+	case "council":
+		return ec.fieldContext_Document_council(ctx, field)
+	case "sources":
+		return ec.fieldContext_Document_sources(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Document_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Document", field.Name)
+}
+
 func (ec *executionContext) childFields_Feed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -5236,6 +5474,8 @@ func (ec *executionContext) childFields_Meeting(ctx context.Context, field graph
 		return ec.fieldContext_Meeting_organisationAttendance(ctx, field)
 	case "council":
 		return ec.fieldContext_Meeting_council(ctx, field)
+	case "documents":
+		return ec.fieldContext_Meeting_documents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Meeting", field.Name)
 }
@@ -5288,6 +5528,8 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_term(ctx, field)
 	case "council":
 		return ec.fieldContext_Membership_council(ctx, field)
+	case "area":
+		return ec.fieldContext_Membership_area(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
@@ -5450,6 +5692,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_updatedAt(ctx, field)
 	case "council":
 		return ec.fieldContext_Person_council(ctx, field)
+	case "party":
+		return ec.fieldContext_Person_party(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -5948,6 +6192,20 @@ func (ec *executionContext) field_Entity_findManyCouncilByIDs_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.CouncilByIDsInput, error) {
 			return ec.unmarshalNCouncilByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐCouncilByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyDocumentByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.DocumentByIDsInput, error) {
+			return ec.unmarshalNDocumentByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐDocumentByIDsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6491,6 +6749,20 @@ func (ec *executionContext) field_Query_councils_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_document_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8192,6 +8464,61 @@ func (ec *executionContext) fieldContext_AgendaItem_council(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AgendaItem_documents(ctx context.Context, field graphql.CollectedField, obj *store.AgendaItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgendaItem_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgendaItem().Documents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Document) graphql.Marshaler {
+			return ec.marshalNDocument2ᚕᚖcouncilgraphᚋstoreᚐDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgendaItem_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AgendaItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AgendaItem_agendaText(ctx context.Context, field graphql.CollectedField, obj *store.AgendaItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgendaItem_agendaText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgendaText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgendaItem_agendaText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgendaItem", field, false, false, "String")
 }
 
 func (ec *executionContext) _Area_id(ctx context.Context, field graphql.CollectedField, obj *store.Area) (ret graphql.Marshaler) {
@@ -10148,6 +10475,272 @@ func (ec *executionContext) fieldContext_Declaration_council(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Document_id(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Document_title(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "String")
+}
+
+func (ec *executionContext) _Document_url(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Document_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "String")
+}
+
+func (ec *executionContext) _Document_publishedOn(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_publishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODate2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Document_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Document_restricted(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_restricted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Restricted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_restricted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Document_meeting(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Document().Meeting(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Meeting) graphql.Marshaler {
+			return ec.marshalOMeeting2ᚖcouncilgraphᚋstoreᚐMeeting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Document_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Document",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Document_agendaItem(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_agendaItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Document().AgendaItem(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.AgendaItem) graphql.Marshaler {
+			return ec.marshalOAgendaItem2ᚖcouncilgraphᚋstoreᚐAgendaItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Document_agendaItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Document",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgendaItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Document_council(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_council(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Document().Council(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Council) graphql.Marshaler {
+			return ec.marshalNCouncil2ᚖcouncilgraphᚋstoreᚐCouncil(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_council(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Document",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Document_sources(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []store.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚕcouncilgraphᚋstoreᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Document",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Document_updatedAt(ctx context.Context, field graphql.CollectedField, obj *store.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Document_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Document_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Document", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Entity_findManyActionByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10406,6 +10999,50 @@ func (ec *executionContext) fieldContext_Entity_findManyCouncilByIDs(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Entity_findManyCouncilByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyDocumentByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyDocumentByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyDocumentByIDs(ctx, fc.Args["reps"].([]*model.DocumentByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Document) graphql.Marshaler {
+			return ec.marshalODocument2ᚕᚖcouncilgraphᚋstoreᚐDocument(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyDocumentByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyDocumentByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12504,6 +13141,38 @@ func (ec *executionContext) fieldContext_Meeting_council(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Meeting_documents(ctx context.Context, field graphql.CollectedField, obj *store.Meeting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Meeting_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Meeting().Documents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.Document) graphql.Marshaler {
+			return ec.marshalNDocument2ᚕᚖcouncilgraphᚋstoreᚐDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Meeting_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Meeting",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MeetingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MeetingConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12962,6 +13631,38 @@ func (ec *executionContext) fieldContext_Membership_council(_ context.Context, f
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Council(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_area(ctx context.Context, field graphql.CollectedField, obj *store.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Area(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Area) graphql.Marshaler {
+			return ec.marshalOArea2ᚖcouncilgraphᚋstoreᚐArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Area(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14606,6 +15307,29 @@ func (ec *executionContext) fieldContext_Person_council(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Person_party(ctx context.Context, field graphql.CollectedField, obj *store.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_party(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Party, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Person_party(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PersonConnection) (ret graphql.Marshaler) {
@@ -17032,6 +17756,50 @@ func (ec *executionContext) fieldContext_Query_councils(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_document(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Document(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Document) graphql.Marshaler {
+			return ec.marshalODocument2ᚖcouncilgraphᚋstoreᚐDocument(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_document(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Document(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_document_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19267,6 +20035,48 @@ func UnmarshalCouncilByIDsInput(ctx context.Context, raw any) (model.CouncilByID
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDocumentByIDsInput(ctx context.Context, obj any) (model.DocumentByIDsInput, error) {
+	var it model.DocumentByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDocumentByIDsInput unmarshals raw into the DocumentByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDocumentByIDsInput(ctx context.Context, raw any) (model.DocumentByIDsInput, error) {
+	var out model.DocumentByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DocumentByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIndicatorByIDsInput(ctx context.Context, obj any) (model.IndicatorByIDsInput, error) {
 	var it model.IndicatorByIDsInput
 	if obj == nil {
@@ -19667,6 +20477,13 @@ func (ec *executionContext) _ChangeRecord(ctx context.Context, sel ast.Selection
 			return graphql.Null
 		}
 		return ec._Indicator(ctx, sel, obj)
+	case store.Document:
+		return ec._Document(ctx, sel, &obj)
+	case *store.Document:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Document(ctx, sel, obj)
 	case store.Council:
 		return ec._Council(ctx, sel, &obj)
 	case *store.Council:
@@ -19806,6 +20623,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Indicator(ctx, sel, obj)
+	case store.Document:
+		return ec._Document(ctx, sel, &obj)
+	case *store.Document:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Document(ctx, sel, obj)
 	case store.Council:
 		return ec._Council(ctx, sel, &obj)
 	case *store.Council:
@@ -19993,6 +20817,13 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Indicator(ctx, sel, obj)
+	case store.Document:
+		return ec._Document(ctx, sel, &obj)
+	case *store.Document:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Document(ctx, sel, obj)
 	case store.Council:
 		return ec._Council(ctx, sel, &obj)
 	case *store.Council:
@@ -20353,6 +21184,17 @@ func (ec *executionContext) _AgendaItem(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AgendaItem_council(ctx, field, obj)
 				})
+		case "documents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgendaItem_documents(ctx, field, obj)
+				})
+		case "agendaText":
+			out.Values[i] = ec._AgendaItem_agendaText(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21163,6 +22005,87 @@ func (ec *executionContext) _Declaration(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var documentImplementors = []string{"Document", "ChangeRecord", "Node", "_Entity"}
+
+func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet, obj *store.Document) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, documentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Document")
+		case "id":
+			out.Values[i] = ec._Document_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Document_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._Document_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedOn":
+			out.Values[i] = ec._Document_publishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "restricted":
+			out.Values[i] = ec._Document_restricted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meeting":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Document_meeting(ctx, field, obj)
+				})
+		case "agendaItem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Document_agendaItem(ctx, field, obj)
+				})
+		case "council":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Document_council(ctx, field, obj)
+				})
+		case "sources":
+			out.Values[i] = ec._Document_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Document_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var entityImplementors = []string{"Entity"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -21217,6 +22140,12 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyCouncilByIDs(ctx, field)
+				})
+		case "findManyDocumentByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyDocumentByIDs(ctx, field)
 				})
 		case "findManyIndicatorByIDs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -21850,6 +22779,12 @@ func (ec *executionContext) _Meeting(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Meeting_council(ctx, field, obj)
 				})
+		case "documents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Meeting_documents(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22022,6 +22957,12 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Membership_council(ctx, field, obj)
+				})
+		case "area":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_area(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22538,6 +23479,11 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_council(ctx, field, obj)
 				})
+		case "party":
+			out.Values[i] = ec._Person_party(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23167,6 +24113,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_councils(ctx, field)
+				})
+		case "document":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_document(ctx, field)
 				})
 		case "_entities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -24434,6 +25386,44 @@ func (ec *executionContext) marshalNDeclarationKind2string(ctx context.Context, 
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeclarationKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNDocument2ᚕᚖcouncilgraphᚋstoreᚐDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Document) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDocument2ᚖcouncilgraphᚋstoreᚐDocument(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDocument2ᚖcouncilgraphᚋstoreᚐDocument(ctx context.Context, sel ast.SelectionSet, v *store.Document) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Document!")
+		return graphql.Null
+	}
+	return ec._Document(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDocumentByIDsInput2ᚕᚖcouncilgraphᚋgraphᚋmodelᚐDocumentByIDsInput(ctx context.Context, v any) ([]*model.DocumentByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.DocumentByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalODocumentByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐDocumentByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNFeed2ᚕᚖcouncilgraphᚋstoreᚐFeedᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Feed) graphql.Marshaler {
@@ -25945,6 +26935,34 @@ func (ec *executionContext) marshalODecisionOutcome2ᚖstring(ctx context.Contex
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalODocument2ᚕᚖcouncilgraphᚋstoreᚐDocument(ctx context.Context, sel ast.SelectionSet, v []*store.Document) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODocument2ᚖcouncilgraphᚋstoreᚐDocument(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODocument2ᚖcouncilgraphᚋstoreᚐDocument(ctx context.Context, sel ast.SelectionSet, v *store.Document) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Document(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODocumentByIDsInput2ᚖcouncilgraphᚋgraphᚋmodelᚐDocumentByIDsInput(ctx context.Context, v any) (*model.DocumentByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDocumentByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {

@@ -73,6 +73,11 @@ func (r *agendaItemResolver) Council(ctx context.Context, obj *store.AgendaItem)
 	return councilOf(ctx, obj)
 }
 
+// Documents is the resolver for the documents field.
+func (r *agendaItemResolver) Documents(ctx context.Context, obj *store.AgendaItem) ([]*store.Document, error) {
+	return loaders.Related[store.Document](ctx, "agendaItemId", obj.ID)
+}
+
 // Sources is the resolver for the sources field.
 func (r *areaResolver) Sources(ctx context.Context, obj *store.Area) ([]*store.Source, error) {
 	return allSources(obj), nil
@@ -174,6 +179,21 @@ func (r *declarationResolver) Council(ctx context.Context, obj *store.Declaratio
 	return councilOf(ctx, obj)
 }
 
+// Meeting is the resolver for the meeting field.
+func (r *documentResolver) Meeting(ctx context.Context, obj *store.Document) (*store.Meeting, error) {
+	return loaders.Opt[store.Meeting](ctx, obj.MeetingID)
+}
+
+// AgendaItem is the resolver for the agendaItem field.
+func (r *documentResolver) AgendaItem(ctx context.Context, obj *store.Document) (*store.AgendaItem, error) {
+	return loaders.Opt[store.AgendaItem](ctx, obj.AgendaItemID)
+}
+
+// Council is the resolver for the council field.
+func (r *documentResolver) Council(ctx context.Context, obj *store.Document) (*store.Council, error) {
+	return councilOf(ctx, obj)
+}
+
 // Observations is the resolver for the observations field.
 func (r *indicatorResolver) Observations(ctx context.Context, obj *store.Indicator, area *string, from *string, to *string) ([]*store.Observation, error) {
 	all, err := loaders.For(ctx).ObservationsByIndicator.Load(ctx, obj.ID)
@@ -262,6 +282,11 @@ func (r *meetingResolver) Council(ctx context.Context, obj *store.Meeting) (*sto
 	return councilOf(ctx, obj)
 }
 
+// Documents is the resolver for the documents field.
+func (r *meetingResolver) Documents(ctx context.Context, obj *store.Meeting) ([]*store.Document, error) {
+	return loaders.Related[store.Document](ctx, "meetingId", obj.ID)
+}
+
 // Person is the resolver for the person field.
 func (r *membershipResolver) Person(ctx context.Context, obj *store.Membership) (*store.Person, error) {
 	return loaders.Opt[store.Person](ctx, obj.PersonID)
@@ -280,6 +305,11 @@ func (r *membershipResolver) Representing(ctx context.Context, obj *store.Member
 // Council is the resolver for the council field.
 func (r *membershipResolver) Council(ctx context.Context, obj *store.Membership) (*store.Council, error) {
 	return councilOf(ctx, obj)
+}
+
+// Area is the resolver for the area field.
+func (r *membershipResolver) Area(ctx context.Context, obj *store.Membership) (*store.Area, error) {
+	return loaders.Opt[store.Area](ctx, obj.AreaID)
 }
 
 // Indicator is the resolver for the indicator field.
@@ -634,6 +664,11 @@ func (r *queryResolver) Councils(ctx context.Context, first *int, after *string)
 	return (*model.CouncilConnection)(c), err
 }
 
+// Document is the resolver for the document field.
+func (r *queryResolver) Document(ctx context.Context, id string) (*store.Document, error) {
+	return loaders.One[store.Document](ctx, id)
+}
+
 // Meeting is the resolver for the meeting field.
 func (r *reportResolver) Meeting(ctx context.Context, obj *store.Report) (*store.Meeting, error) {
 	return loaders.Opt[store.Meeting](ctx, obj.MeetingID)
@@ -695,6 +730,9 @@ func (r *Resolver) Council() CouncilResolver { return &councilResolver{r} }
 // Declaration returns DeclarationResolver implementation.
 func (r *Resolver) Declaration() DeclarationResolver { return &declarationResolver{r} }
 
+// Document returns DocumentResolver implementation.
+func (r *Resolver) Document() DocumentResolver { return &documentResolver{r} }
+
 // Indicator returns IndicatorResolver implementation.
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
@@ -747,6 +785,7 @@ type (
 	bodyResolver                   struct{ *Resolver }
 	councilResolver                struct{ *Resolver }
 	declarationResolver            struct{ *Resolver }
+	documentResolver               struct{ *Resolver }
 	indicatorResolver              struct{ *Resolver }
 	inspectionResolver             struct{ *Resolver }
 	meetingResolver                struct{ *Resolver }

@@ -35,6 +35,29 @@ type Options struct {
 	// (default store.DefaultChangeRetention); older ones are pruned after
 	// the import.
 	KeepChanges time.Duration
+	// PruneOnly, with Prune, limits the prune to the set's stale records
+	// it answers true for: a sync deletes only what vanished from the part
+	// of the publishing system it read, never what lies outside it.
+	PruneOnly func(id string) bool
+	// Feed names the feed the records are read from: Kind "dataset" (the
+	// default, Name the set's name) or a synchronised publishing system
+	// ("moderngov", Name its address); Status says how the read went ("ok"
+	// when empty), and LastRead when it was last read to the end (the
+	// write's time when nil and Status is ok). For a publishing system the
+	// feed's record count is the records the set holds in the store after
+	// the write, not only those of this read.
+	Feed store.Feed
+
+	// stamps are the stored records' stamps by collection, as the
+	// ownership check read them, so that the write does not read them
+	// again.
+	stamps map[string]map[string]store.Stamp
+}
+
+// stale reports whether a stored record of the set, absent from the
+// files, is to be deleted.
+func (o Options) stale(id string) bool {
+	return o.Prune && (o.PruneOnly == nil || o.PruneOnly(id))
 }
 
 // Counts says what an import did, or would do, to one collection.
@@ -85,12 +108,29 @@ func ImportFS(ctx context.Context, st *store.Store, fsys fs.FS, o Options) (Summ
 		problems = append(problems, Problem{File: ManifestFile, Line: 1, Msg: "missing: a data set's folder holds a manifest, set.yaml, " +
 			"with name: (the set's identity, whatever folder it sits in) and councils: (the council IDs whose records it writes); see data/FORMAT.md"})
 	}
+	return importSet(ctx, st, set, o, problems)
+}
+
+// ImportSet validates and writes a set built in memory (a synchronised
+// publishing system's read) as ImportFS does a folder: every record and
+// reference is checked, the set may change only what it owns (o.Dataset,
+// or its manifest's name), and a set with any problem writes nothing and
+// returns them all as Problems.
+func ImportSet(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, error) {
+	if set.Manifest != nil {
+		o.Dataset = set.Manifest.Name
+	}
+	return importSet(ctx, st, set, o, nil)
+}
+
+func importSet(ctx context.Context, st *store.Store, set *Set, o Options, problems Problems) (Summary, error) {
 	checked, err := Validate(ctx, set, st.ExistingIDs)
 	if err != nil {
 		return nil, err
 	}
 	problems = append(problems, checked...)
 	if len(problems) == 0 {
+		o.stamps = map[string]map[string]store.Stamp{}
 		if problems, err = checkOwnership(ctx, st, set, o); err != nil {
 			return nil, err
 		}
@@ -126,12 +166,18 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		moved[m.From] = true
 	}
 	w := st.Writer()
+	// held counts, by council, the set's records in the store after the
+	// write: a publishing system's feed reports them.
+	held := map[string]int{}
 	for _, k := range store.Kinds() {
 		name := k.Collection
 		items := set.Items[name]
-		existing, err := st.FindStamps(ctx, name)
-		if err != nil {
-			return summary, err
+		existing, ok := o.stamps[name]
+		if !ok {
+			var err error
+			if existing, err = st.FindStamps(ctx, name); err != nil {
+				return summary, err
+			}
 		}
 		counts := Counts{Collection: name}
 		inSet := make(map[string]bool, len(items))
@@ -173,11 +219,27 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		updates = append(updates, amended...)
 		var stale []string
 		for id, old := range existing {
-			if old.Dataset == o.Dataset && !inSet[id] && (o.Prune || moved[id]) {
-				stale = append(stale, id)
+			if old.Dataset == o.Dataset && !inSet[id] {
+				if o.stale(id) || moved[id] {
+					stale = append(stale, id)
+				} else if c := store.CouncilOf(id); c != "" {
+					held[c]++
+				}
 			}
 		}
 		counts.Deleted = len(stale)
+		for _, d := range inserts {
+			if c := d.Base().CouncilID; c != "" {
+				held[c]++
+			}
+		}
+		for id := range inSet {
+			if _, ok := existing[id]; ok && existing[id].Dataset == o.Dataset {
+				if c := store.CouncilOf(id); c != "" {
+					held[c]++
+				}
+			}
+		}
 		if !o.DryRun {
 			var progress func(int)
 			if o.Progress != nil && total > progressThreshold {
@@ -202,7 +264,7 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		if err := writeMoves(ctx, st, set, o.Dataset); err != nil {
 			return summary, err
 		}
-		if err := writeFeeds(ctx, st, set, o.Dataset, stamp); err != nil {
+		if err := writeFeeds(ctx, st, set, o, held, stamp); err != nil {
 			return summary, err
 		}
 		if _, err := st.PruneChanges(ctx, now(), o.KeepChanges); err != nil {

@@ -25,6 +25,9 @@ func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (
 		if err != nil {
 			return nil, err
 		}
+		if o.stamps != nil {
+			o.stamps[k.Collection] = existing
+		}
 		for _, it := range items {
 			base := it.Doc.Base()
 			inSet[base.ID] = true
@@ -51,7 +54,7 @@ func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (
 			continue
 		}
 		for id, old := range existing {
-			if old.Dataset == o.Dataset && !inSet[id] {
+			if old.Dataset == o.Dataset && !inSet[id] && o.stale(id) {
 				stale[id] = true
 				staleOf[k] = append(staleOf[k], id)
 			}
@@ -196,23 +199,40 @@ func writeMoves(ctx context.Context, st *store.Store, set *Set, dataset string) 
 }
 
 // writeFeeds records, for each council the set writes, that the set was
-// read to the end and how many of the council's records it holds.
-func writeFeeds(ctx context.Context, st *store.Store, set *Set, dataset string, at time.Time) error {
+// read to the end and how many of the council's records it holds: a data
+// set's in its files, a publishing system's in the store (held).
+func writeFeeds(ctx context.Context, st *store.Store, set *Set, o Options, held map[string]int, at time.Time) error {
 	counts := map[string]int{}
 	if set.Manifest != nil {
 		for _, c := range set.Manifest.Councils {
 			counts[c] = 0
 		}
 	}
-	for _, items := range set.Items {
-		for _, it := range items {
-			if c := store.CouncilOf(it.Doc.Base().ID); c != "" {
-				counts[c]++
+	feed := o.Feed
+	if feed.Kind == "" || feed.Kind == "dataset" {
+		feed.Kind, feed.Name = "dataset", o.Dataset
+		for _, items := range set.Items {
+			for _, it := range items {
+				if c := store.CouncilOf(it.Doc.Base().ID); c != "" {
+					counts[c]++
+				}
 			}
 		}
+	} else {
+		for c, n := range held {
+			counts[c] = n
+		}
+	}
+	if feed.Status == "" {
+		feed.Status = "ok"
+	}
+	if feed.LastRead == nil && feed.Status == "ok" {
+		feed.LastRead = &at
 	}
 	for c, n := range counts {
-		if err := st.PutFeed(ctx, store.Feed{Council: c, Kind: "dataset", Name: dataset, Records: n, Status: "ok", LastRead: &at}); err != nil {
+		f := feed
+		f.Council, f.Records = c, n
+		if err := st.PutFeed(ctx, f); err != nil {
 			return err
 		}
 	}

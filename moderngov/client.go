@@ -162,6 +162,10 @@ func (c *Client) Stats() Stats {
 	return c.stats
 }
 
+// Base returns the site's address, as the client normalised it
+// (https://moderngov.example.gov.uk, without /mgWebService.asmx).
+func (c *Client) Base() string { return c.base.String() }
+
 // Page returns the address of one of the site's public pages, such as
 // Page("mgAi.aspx", "ID", 18831).
 func (c *Client) Page(page, param string, id int) string {

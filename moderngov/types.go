@@ -4,7 +4,7 @@
 // attendees, and councillors by ward. It speaks only HTTP GET and XML,
 // politely (a request rate, a timeout, retries with backoff), refuses
 // malformed or hostile XML within bounded memory, and says what went wrong
-// in words a user can act on. It knows nothing of the store: package sync
+// in words a user can act on. It knows nothing of the store: package mgsync
 // turns what it reads into records.
 package moderngov
 

@@ -1119,4 +1119,62 @@ extend type Inspection { "The council that publishes this record." council: Coun
 extend type OrganisationAttendance { "The council that publishes this record." council: Council! }
 
 extend union ChangeRecord = Council
+
+# ------------------------------------------------------------ modern.gov
+
+"A published document: an agenda, a report, minutes, an appendix, as the publishing system lists it."
+type Document implements Node @key(fields: "id") @entityResolver(multi: true) {
+  "The document's ID, e.g. ` + "`" + `document:manchester/mg-attachment-60860` + "`" + ` (from the publishing system's own attachment ID)."
+  id: ID!
+  "Its title as listed."
+  title: String!
+  "Where the public can read it; null where it is not published. A restricted document's address is shown to officers only."
+  url: String
+  "When it was published, where known."
+  publishedOn: Date
+  "Withheld from the public (exempt or confidential)."
+  restricted: Boolean!
+  "The meeting it was published for."
+  meeting: Meeting
+  "The agenda item it belongs to. A document of an exempt item is withheld with the item's other business."
+  agendaItem: AgendaItem
+  "The council that publishes this record."
+  council: Council!
+  "Where the facts of this record come from: the web service's operation and element, and the public page that lists it."
+  sources: [Source!]!
+  "When the record last changed."
+  updatedAt: DateTime!
+}
+
+extend type Meeting { "Documents published for the meeting, its agenda items' included, by ID." documents: [Document!]! }
+extend type AgendaItem { "Documents published under the item, by ID." documents: [Document!]! }
+
+extend type Person {
+  "The political party or group, as the council publishes it."
+  party: String
+}
+
+extend type Membership {
+  "The ward a councillor's seat represents."
+  area: Area
+}
+
+extend enum AreaKind {
+  "An electoral ward of a council."
+  WARD
+}
+
+extend enum AttendanceStatus {
+  "A member expected at a meeting that has not yet been recorded."
+  EXPECTED
+}
+
+extend type AgendaItem { "The item's text as the agenda prints it, where the publishing system gives it apart from the minutes (modern.gov's agenda text, as clean text)." agendaText: String }
+
+extend type Query {
+  "A document by ID."
+  document(id: ID!): Document
+}
+
+extend union ChangeRecord = Document
 `

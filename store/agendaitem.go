@@ -14,4 +14,7 @@ type AgendaItem struct {
 	Minutes            *string `bson:"minutes,omitempty" yaml:"minutes,omitempty"`
 	Decision           *string `bson:"decision,omitempty" yaml:"decision,omitempty"`
 	Outcome            *string `bson:"outcome,omitempty" yaml:"outcome,omitempty"`
+	// AgendaText is the item's text as the agenda prints it, where the
+	// publishing system gives it apart from the minutes.
+	AgendaText *string `bson:"agendaText,omitempty" yaml:"agendaText,omitempty"`
 }

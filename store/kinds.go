@@ -168,7 +168,7 @@ var kinds = []*Kind{
 	kind[Body]("Body", "bodies", "body", true, byName, refs("organisationId", "Organisation", "parentId", "Body"),
 		[]string{"name", "_id"}, []string{"kind"}),
 	kind[Membership]("Membership", "memberships", "membership", false, byID,
-		refs("personId!", "Person", "bodyId", "Body", "representingId", "Organisation")),
+		refs("personId!", "Person", "bodyId", "Body", "representingId", "Organisation", "areaId", "Area")),
 	kind[Meeting]("Meeting", "meetings", "meeting", true, byDate, refs("bodyId", "Body"),
 		[]string{"date", "_id"}, []string{"bodyId", "date"}, []string{"status"}),
 	kind[Attendance]("Attendance", "attendance", "attendance", false, byID,
@@ -197,6 +197,7 @@ var kinds = []*Kind{
 		refs("meetingId", "Meeting", "organisationId", "Organisation")),
 	kind[Council]("Council", "councils", "council", true, byName, refs("organisationId", "Organisation", "areaId", "Area"),
 		[]string{"name", "_id"}),
+	kind[Document]("Document", "documents", "document", true, byID, refs("meetingId!", "Meeting", "agendaItemId!", "AgendaItem")),
 }
 
 // Kinds lists every kind of record, in the order an import writes them.

@@ -13,6 +13,8 @@ type Membership struct {
 	EndDate        *string `bson:"endDate,omitempty" yaml:"endDate,omitempty"`
 	// Term is the term as published, e.g. "2023 - 2027".
 	Term *string `bson:"term,omitempty" yaml:"term,omitempty"`
+	// AreaID is the ward a councillor's seat represents.
+	AreaID *string `bson:"areaId,omitempty" yaml:"areaId,omitempty"`
 }
 
 // CurrentOn reports whether the membership runs on day (YYYY-MM-DD): it has

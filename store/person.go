@@ -18,6 +18,8 @@ type Person struct {
 	OrganisationID *string  `bson:"organisationId,omitempty" yaml:"organisationId,omitempty"`
 	Email          *string  `bson:"email,omitempty" yaml:"email,omitempty"`
 	Phone          *string  `bson:"phone,omitempty" yaml:"phone,omitempty"`
+	// Party is the political party or group, as the council publishes it.
+	Party *string `bson:"party,omitempty" yaml:"party,omitempty"`
 }
 
 // PersonFilter narrows a list of people.

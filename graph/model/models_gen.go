@@ -156,6 +156,10 @@ type CouncilEdge struct {
 	Node *store.Council `json:"node"`
 }
 
+type DocumentByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 type IndicatorByIDsInput struct {
 	ID string `json:"ID"`
 }
