@@ -726,6 +726,7 @@ var commands = map[string][]string{
 	"serve": nil, "import": nil, "schema": nil, "help": nil,
 	"keys":     {"create", "list", "revoke"},
 	"webhooks": {"add", "list", "remove", "replay", "resume"},
+	"sync":     {"moderngov"},
 }
 
 // councilgraph checks a command line of the binary: the command, its

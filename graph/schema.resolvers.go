@@ -666,7 +666,7 @@ func (r *queryResolver) Councils(ctx context.Context, first *int, after *string)
 
 // Document is the resolver for the document field.
 func (r *queryResolver) Document(ctx context.Context, id string) (*store.Document, error) {
-	return loaders.One[store.Document](ctx, id)
+	return loaders.Lookup[store.Document](ctx, id)
 }
 
 // Meeting is the resolver for the meeting field.
