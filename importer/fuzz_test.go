@@ -12,9 +12,9 @@ import (
 // whatever the input, they report problems and never panic.
 func FuzzDecodeAndValidate(f *testing.F) {
 	for _, seed := range []string{
-		"- id: person:a\n  name: A\n  sources: [{document: a.txt, locator: lines 1-2}]\n",
-		"- id: meeting:b:2023-01-01\n  bodyId: body:b\n  date: 2023-13-01\n  startsAt: x\n",
-		"- {id: 'priority:p:1', planId: plan:p, title: T, updates: [{text: u, rag: PURPLE, sources: []}]}\n",
+		"- id: person:stockton-on-tees/a\n  name: A\n  sources: [{document: a.txt, locator: lines 1-2}]\n",
+		"- id: meeting:stockton-on-tees/b/2023-01-01\n  bodyId: body:stockton-on-tees/b\n  date: 2023-13-01\n  startsAt: x\n",
+		"- {id: 'priority:stockton-on-tees/p/1', planId: plan:stockton-on-tees/p, title: T, updates: [{text: u, rag: PURPLE, sources: []}]}\n",
 		"[1, 2, {a: b}]",
 		"- id: x\n  unknown: [1, {deeper: 2}]\n",
 		"\t- ][",

@@ -29,13 +29,13 @@ func base() fstest.MapFS {
   sources: [{document: a.txt, locator: lines 1-2}]
 `)},
 		"people.yaml": {Data: []byte(`
-- id: person:ann-able
+- id: person:stockton-on-tees/ann-able
   name: Ann Able
   honorific: Cllr
   aliases: [Cllr Anne Able]
   organisationId: organisation:council
   sources: [{document: a.txt, locator: lines 3-3}]
-- id: person:bob-brown
+- id: person:stockton-on-tees/bob-brown
   name: Bob Brown
   sources: [{document: a.txt, locator: lines 4-4}]
 `)},
@@ -96,24 +96,24 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 			`areas.yaml:4: area:borough: kind: "TOWN" is not a AreaKind; expected one of [LOCAL_AUTHORITY SUB_REGION REGION COUNTRY COMPARATOR_GROUP]`,
 		}},
 		{"bad date", with(base(), "meetings.yaml", `
-- id: meeting:cabinet:2023-02-30
+- id: meeting:stockton-on-tees/cabinet/2023-02-30
   bodyId: body:stockton-on-tees/cabinet
   title: Cabinet
   date: 2023-02-30
   status: HELD
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			`meetings.yaml:5: meeting:cabinet:2023-02-30: date: "2023-02-30" is not a date in the form YYYY-MM-DD`,
+			`meetings.yaml:5: meeting:stockton-on-tees/cabinet/2023-02-30: date: "2023-02-30" is not a date in the form YYYY-MM-DD`,
 		}},
 		{"wrong type", with(base(), "observations.yaml", `
-- id: observation:x:borough:2021
+- id: observation:stockton-on-tees/x/borough/2021
   indicatorId: indicator:x
   areaId: area:borough
   period: '2021'
   value: about ten
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			"observations.yaml:6: observation:x:borough:2021: wrong type: cannot unmarshal !!str `about ten` into float64",
+			"observations.yaml:6: observation:stockton-on-tees/x/borough/2021: wrong type: cannot unmarshal !!str `about ten` into float64",
 		}},
 		{"duplicate ID", with(base(), "bodies.yaml", `
 - id: body:stockton-on-tees/cabinet
@@ -128,19 +128,19 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 			"bodies.yaml:6: body:stockton-on-tees/cabinet: id: duplicate ID: another record in bodies has it",
 		}},
 		{"dangling reference", with(base(), "memberships.yaml", `
-- id: membership:cabinet:carol
+- id: membership:stockton-on-tees/cabinet/carol
   personId: person:stockton-on-tees/carol-clark
   bodyId: body:stockton-on-tees/cabinet
   role: CHAIR
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:stockton-on-tees/carol-clark"`,
+			`memberships.yaml:3: membership:stockton-on-tees/cabinet/carol: personId: no record in people has ID "person:stockton-on-tees/carol-clark"`,
 		}},
 		{"bad ID and missing fields", with(base(), "plans.yaml", `
 - id: Plan:The Plan
   sources: []
 `), []string{
-			`plans.yaml:2: Plan:The Plan: id: "Plan:The Plan" is not an ID of the form plan:<segment>[:<segment>…] with segments of a-z, 0-9 and -`,
+			`plans.yaml:2: Plan:The Plan: id: "Plan:The Plan" is not an ID of the form plan:<council slug>/<key>[/<key>…], with a-z, 0-9 and - between the separators`,
 			"plans.yaml:2: Plan:The Plan: title: is required",
 			"plans.yaml:3: Plan:The Plan: sources: every record needs at least one source",
 		}},
@@ -168,35 +168,35 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
   kind: CABINET
   organisationId: organisation:council
   sources: [{document: a.txt, locator: lines 5-5}]
-- id: body:scrutiny
+- id: body:stockton-on-tees/scrutiny
   name: [Scrutiny]
   kind: SCRUTINY_COMMITTEE
   sources: [{document: a.txt, locator: lines 6-6}]
 `), "memberships.yaml", `
-- id: membership:cabinet:carol
+- id: membership:stockton-on-tees/cabinet/carol
   personId: person:stockton-on-tees/carol-clark
   bodyId: body:stockton-on-tees/cabinet
   role: CHAIR
   sources: [{document: a.txt, locator: lines 1-1}]
-- id: membership:cabinet:ann
-  personId: person:ann-able
+- id: membership:stockton-on-tees/cabinet/ann
+  personId: person:stockton-on-tees/ann-able
   bodyId: body:stockton-on-tees/cabinet
   role: MEMBER
   tenure: 2023
   sources: [{document: a.txt, locator: lines 2-2}]
-- id: membership:scrutiny:bob
-  personId: person:bob-brown
-  bodyId: body:scrutiny
+- id: membership:stockton-on-tees/scrutiny/bob
+  personId: person:stockton-on-tees/bob-brown
+  bodyId: body:stockton-on-tees/scrutiny
   role: CHAIRMAN
   sources: [{document: a.txt, locator: lines 3-3}]
 `), []string{
-			"bodies.yaml:8: body:scrutiny: wrong type: cannot unmarshal !!seq into string",
-			`memberships.yaml:3: membership:cabinet:carol: personId: no record in people has ID "person:stockton-on-tees/carol-clark"`,
-			"memberships.yaml:11: membership:cabinet:ann: tenure: unknown field",
-			`memberships.yaml:16: membership:scrutiny:bob: role: "CHAIRMAN" is not a MembershipRole; expected one of [CHAIR VICE_CHAIR MEMBER SUBSTITUTE LEAD_MEMBER INDEPENDENT_CHAIR REPRESENTATIVE OFFICER ADVISER]`,
+			"bodies.yaml:8: body:stockton-on-tees/scrutiny: wrong type: cannot unmarshal !!seq into string",
+			`memberships.yaml:3: membership:stockton-on-tees/cabinet/carol: personId: no record in people has ID "person:stockton-on-tees/carol-clark"`,
+			"memberships.yaml:11: membership:stockton-on-tees/cabinet/ann: tenure: unknown field",
+			`memberships.yaml:16: membership:stockton-on-tees/scrutiny/bob: role: "CHAIRMAN" is not a MembershipRole; expected one of [CHAIR VICE_CHAIR MEMBER SUBSTITUTE LEAD_MEMBER INDEPENDENT_CHAIR REPRESENTATIVE OFFICER ADVISER]`,
 		}},
 		{"stray file", with(base(), "councillors.yaml", "[]\n"), []string{
-			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations, inspections, organisationAttendance (.yaml)",
+			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations, inspections, organisationAttendance, councils (.yaml)",
 		}},
 	}
 	for _, tt := range tests {
@@ -294,7 +294,7 @@ func TestPruneRemovesOnlyThisSetsDroppedRecords(t *testing.T) {
 	}
 	smaller := base()
 	smaller["people.yaml"] = &fstest.MapFile{Data: []byte(`
-- id: person:ann-able
+- id: person:stockton-on-tees/ann-able
   name: Ann Able
   honorific: Cllr
   aliases: [Cllr Anne Able]
@@ -337,8 +337,8 @@ func TestReferencesMayPointIntoTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	more := fstest.MapFS{"memberships.yaml": {Data: []byte(`
-- id: membership:cabinet:ann-able
-  personId: person:ann-able
+- id: membership:stockton-on-tees/cabinet/ann-able
+  personId: person:stockton-on-tees/ann-able
   bodyId: body:stockton-on-tees/cabinet
   role: CHAIR
   sources: [{document: a.txt, locator: lines 1-1}]
@@ -349,8 +349,8 @@ func TestReferencesMayPointIntoTheDatabase(t *testing.T) {
 }
 
 func TestProblemsFormat(t *testing.T) {
-	p := importer.Problem{File: "people.yaml", Line: 12, ID: "person:x", Field: "name", Msg: "is required"}
-	if got, want := p.String(), "people.yaml:12: person:x: name: is required"; got != want {
+	p := importer.Problem{File: "people.yaml", Line: 12, ID: "person:stockton-on-tees/x", Field: "name", Msg: "is required"}
+	if got, want := p.String(), "people.yaml:12: person:stockton-on-tees/x: name: is required"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if !strings.Contains(importer.Problems{p}.Error(), "1 problem(s)") {

@@ -38,13 +38,13 @@ func TestPublishedTextIsChecked(t *testing.T) {
 		want []string
 	}{
 		{"figures as published pass", with(withSource(), "observations.yaml", `
-- id: observation:x:borough:2020-21
+- id: observation:stockton-on-tees/x/borough/2020-21
   indicatorId: indicator:x
   areaId: area:borough
   period: 2020/21
   value: 12
   sources: [{document: a.txt, locator: lines 2-2}]
-- id: observation:x:borough:now
+- id: observation:stockton-on-tees/x/borough/now
   indicatorId: indicator:x
   areaId: area:borough
   period: now
@@ -53,7 +53,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   approximate: true
   publishedOn: 2023-06-15
   sources: [{document: a.txt, locator: lines 3-4}]
-- id: observation:x:borough:none
+- id: observation:stockton-on-tees/x/borough/none
   indicatorId: indicator:x
   areaId: area:borough
   period: ''
@@ -62,7 +62,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   sources: [{document: a.txt, locator: lines 3-4}]
 `), nil},
 		{"a period, valueText or term the cited lines do not print", with(with(withSource(), "observations.yaml", `
-- id: observation:x:borough:june-2023
+- id: observation:stockton-on-tees/x/borough/june-2023
   indicatorId: indicator:x
   areaId: area:borough
   period: June 2023
@@ -71,24 +71,24 @@ func TestPublishedTextIsChecked(t *testing.T) {
   approximate: true
   sources: [{document: a.txt, locator: lines 3-3}]
 `), "memberships.yaml", `
-- id: membership:cabinet:ann-able
-  personId: person:ann-able
+- id: membership:stockton-on-tees/cabinet/ann-able
+  personId: person:stockton-on-tees/ann-able
   bodyId: body:stockton-on-tees/cabinet
   role: MEMBER
   term: 2023 - 2026
   sources: [{document: a.txt, locator: lines 5-5}]
 `), []string{
-			`memberships.yaml:6: membership:cabinet:ann-able: term: "2023 - 2026" is not in the lines its sources name; copy it as published or cite the lines that state it`,
-			`observations.yaml:5: observation:x:borough:june-2023: period: "June 2023" is not in the lines its sources name; copy it as published or cite the lines that state it`,
-			`observations.yaml:7: observation:x:borough:june-2023: valueText: "about 300" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+			`memberships.yaml:6: membership:stockton-on-tees/cabinet/ann-able: term: "2023 - 2026" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+			`observations.yaml:5: observation:stockton-on-tees/x/borough/june-2023: period: "June 2023" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+			`observations.yaml:7: observation:stockton-on-tees/x/borough/june-2023: valueText: "about 300" is not in the lines its sources name; copy it as published or cite the lines that state it`,
 		}},
 		{"a progress update's period the cited lines do not print", with(with(withSource(), "plans.yaml", `
-- id: plan:p
+- id: plan:stockton-on-tees/p
   title: P
   sources: [{document: a.txt, locator: lines 1-1}]
 `), "priorities.yaml", `
-- id: priority:p:1
-  planId: plan:p
+- id: priority:stockton-on-tees/p/1
+  planId: plan:stockton-on-tees/p
   title: One
   updates:
   - period: 2020/21
@@ -99,25 +99,25 @@ func TestPublishedTextIsChecked(t *testing.T) {
     sources: [{document: a.txt, locator: lines 2-2}]
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			`priorities.yaml:5: priority:p:1: updates[1].period: "2022/23" is not in the lines its sources name; copy it as published or cite the lines that state it`,
+			`priorities.yaml:5: priority:stockton-on-tees/p/1: updates[1].period: "2022/23" is not in the lines its sources name; copy it as published or cite the lines that state it`,
 		}},
 		{"a figure without its value, an approximation without its words, no period and no date", with(withSource(), "observations.yaml", `
-- id: observation:x:borough:a
+- id: observation:stockton-on-tees/x/borough/a
   indicatorId: indicator:x
   areaId: area:borough
   period: now
   approximate: true
   sources: [{document: a.txt, locator: lines 3-3}]
-- id: observation:x:borough:b
+- id: observation:stockton-on-tees/x/borough/b
   indicatorId: indicator:x
   areaId: area:borough
   period: ''
   value: 300
   sources: [{document: a.txt, locator: lines 3-3}]
 `), []string{
-			"observations.yaml:2: observation:x:borough:a: value: is required: the number the text states",
-			"observations.yaml:2: observation:x:borough:a: valueText: an approximate value needs the published words ('over 300', 'around 11%')",
-			"observations.yaml:11: observation:x:borough:b: period: is required: the period as published, or empty with publishedOn (or, where the source is undated, notes saying so) when the source prints none",
+			"observations.yaml:2: observation:stockton-on-tees/x/borough/a: value: is required: the number the text states",
+			"observations.yaml:2: observation:stockton-on-tees/x/borough/a: valueText: an approximate value needs the published words ('over 300', 'around 11%')",
+			"observations.yaml:11: observation:stockton-on-tees/x/borough/b: period: is required: the period as published, or empty with publishedOn (or, where the source is undated, notes saying so) when the source prints none",
 		}},
 		{"inspections and organisation attendance", with(with(withSource(), "inspections.yaml", `
 - id: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023
@@ -126,7 +126,7 @@ func TestPublishedTextIsChecked(t *testing.T) {
   framework: ''
   startDate: 2023-03-17
   endDate: 2023-03-06
-  leadInspectorId: person:ann-able
+  leadInspectorId: person:stockton-on-tees/ann-able
   judgements:
   - area: Overall effectiveness
     grade: Good
@@ -136,11 +136,11 @@ func TestPublishedTextIsChecked(t *testing.T) {
     sources: []
   sources: [{document: a.txt, locator: lines 1-1}]
 `), "organisationAttendance.yaml", `
-- id: organisationAttendance:cabinet:2023-03-16:council
+- id: organisationAttendance:stockton-on-tees/cabinet/2023-03-16/council
   organisationId: organisation:council
   meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   sources: [{document: a.txt, locator: lines 1-1}]
-- id: organisationAttendance:cabinet:2023-03-16:police
+- id: organisationAttendance:stockton-on-tees/cabinet/2023-03-16/police
   organisationId: organisation:police
   meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   attendees: -1
@@ -153,9 +153,9 @@ func TestPublishedTextIsChecked(t *testing.T) {
 			"inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[1].area: is required",
 			"inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[1].grade: is required",
 			"inspections.yaml:9: inspection:stockton-on-tees/stockton-on-tees-borough-council/ofsted-ilacs-2023: judgements[1].sources: every record needs at least one source",
-			"organisationAttendance.yaml:2: organisationAttendance:cabinet:2023-03-16:council: attendees: is required: the number recorded",
-			`organisationAttendance.yaml:7: organisationAttendance:cabinet:2023-03-16:police: organisationId: no record in organisations has ID "organisation:police"`,
-			"organisationAttendance.yaml:9: organisationAttendance:cabinet:2023-03-16:police: attendees: cannot be negative",
+			"organisationAttendance.yaml:2: organisationAttendance:stockton-on-tees/cabinet/2023-03-16/council: attendees: is required: the number recorded",
+			`organisationAttendance.yaml:7: organisationAttendance:stockton-on-tees/cabinet/2023-03-16/police: organisationId: no record in organisations has ID "organisation:police"`,
+			"organisationAttendance.yaml:9: organisationAttendance:stockton-on-tees/cabinet/2023-03-16/police: attendees: cannot be negative",
 		}},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -127,7 +130,8 @@ func TestStocktonMeetingsBelongToBodies(t *testing.T) {
 		if !bodies[m.BodyID] {
 			t.Errorf("%s: body %s does not exist", m.ID, m.BodyID)
 		}
-		if want := "meeting:" + strings.TrimPrefix(m.BodyID, "body:") + ":" + m.Date; m.ID != want {
+		// meeting:<council>/<body key>/<date>: the body's council and key.
+		if want := "meeting:" + strings.TrimPrefix(m.BodyID, "body:") + "/" + m.Date; m.ID != want {
 			t.Errorf("%s: want ID %s for its body and date", m.ID, want)
 		}
 	}
@@ -149,8 +153,15 @@ func TestStocktonCountsMatchTheReadme(t *testing.T) {
 		}
 	}
 	set := loadStockton(t)
-	if len(documented) != len(set.Items) || len(documented) != 17 {
-		t.Fatalf("README documents %d collections, want all 17", len(documented))
+	kinds := len(store.Kinds())
+	if len(documented) != len(set.Items) || len(documented) != kinds {
+		var missing []string
+		for _, k := range store.Kinds() {
+			if _, ok := documented[k.Collection]; !ok {
+				missing = append(missing, k.Collection)
+			}
+		}
+		t.Fatalf("README documents %d collections, want all %d (missing: %v)", len(documented), kinds, missing)
 	}
 	for coll, n := range documented {
 		if got := len(set.Items[coll]); got != n {
@@ -158,3 +169,43 @@ func TestStocktonCountsMatchTheReadme(t *testing.T) {
 		}
 	}
 }
+
+// TestStocktonReimportsUnchanged imports the bundled set twice, the second
+// time from a copy in another folder, as a partner mirroring the set would:
+// the manifest names the set, so the copy is the same set and changes
+// nothing (its 1,173 moved IDs included).
+func TestStocktonReimportsUnchanged(t *testing.T) {
+	s := storetest.New(t, nil)
+	if _, err := importer.ImportFS(context.Background(), s, os.DirFS(stocktonDir), importer.Options{RequireManifest: true}); err != nil {
+		t.Fatalf("the Stockton set: %v", err)
+	}
+	copyDir := filepath.Join(t.TempDir(), "stockton-copy")
+	if err := os.CopyFS(copyDir, os.DirFS(stocktonDir)); err != nil {
+		t.Fatal(err)
+	}
+	before := storetest.Dump(t, s)
+	// A guard against a wedged database, not a bound on speed: the import
+	// takes seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	sum, err := importer.ImportFS(ctx, s, os.DirFS(copyDir), importer.Options{RequireManifest: true, Prune: true})
+	if err != nil {
+		t.Fatalf("the copy did not import within %s: %v", hangGuard, err)
+	}
+	set := loadStockton(t)
+	for _, c := range sum {
+		if want := (importer.Counts{Collection: c.Collection, Unchanged: len(set.Items[c.Collection])}); c != want {
+			t.Errorf("%+v, want %+v", c, want)
+		}
+	}
+	if diff := cmp.Diff(before, storetest.Dump(t, s)); diff != "" {
+		t.Errorf("the copy changed records:\n%s", diff)
+	}
+	moved, err := s.Moved(context.Background(), []string{"body:cabinet"})
+	if err != nil || moved["body:cabinet"] != "body:stockton-on-tees/cabinet" {
+		t.Errorf("moved body:cabinet: %v, %v", moved, err)
+	}
+}
+
+// hangGuard bounds a wait that only a wedged database would make long.
+const hangGuard = 2 * time.Minute

@@ -4,12 +4,23 @@
 // and organisations, attendance, declarations, plans with priorities and
 // actions, indicators with observations for the council and its comparator
 // areas), at any number of councils. One council is about 10,000 records, so
-// scale S is 1 council, M 10 and L 100.
+// scale S is 1 council, M 10 and L 100 (about 1,000,000 records).
+//
+// IDs follow the graph's scheme: council c is council:c000 (CouncilID), its
+// records are <type>:c000/<local key>, and the shared registries keep keys
+// of their own: areas by GSS code (the comparator group by slug), and
+// organisations and indicators by slugs unique to their council, except
+// the comparator areas and national organisations every council refers
+// to. Each council is a data set of its own (SetName), which states those
+// shared records as every other does: with the same facts, citing its own
+// document.
 //
 // Records are produced council by council, so that memory stays bounded by
 // one council however large the set; Write stores them through store.Put,
-// the same prepare-and-insert code the importer uses, and WriteDir writes
-// them as data set files the importer reads.
+// the same prepare-and-insert code the importer uses, as if every
+// council's set had been imported in turn; WriteSets writes each council's
+// set as a folder the importer reads (set.yaml and all), and WriteDir all
+// of them as one set.
 package gen
 
 import (
@@ -60,13 +71,15 @@ const (
 // held, meetings from it on are scheduled.
 const RefDate = "2023-01-01"
 
-// SharedAreas are the comparator areas every council's figures quote.
-var SharedAreas = []struct{ Slug, Name, Kind string }{
-	{"england", "England", "COUNTRY"},
-	{"north-east", "North East", "REGION"},
-	{"north-west", "North West", "REGION"},
-	{"yorkshire-and-the-humber", "Yorkshire and The Humber", "REGION"},
-	{"statistical-neighbours", "Statistical neighbours", "COMPARATOR_GROUP"},
+// SharedAreas are the comparator areas every council's figures quote: Key
+// is the area's ID key (its GSS code where it has one), Slug what an
+// observation's ID calls it.
+var SharedAreas = []struct{ Key, Slug, Name, Kind string }{
+	{"E92000001", "england", "England", "COUNTRY"},
+	{"E12000001", "north-east", "North East", "REGION"},
+	{"E12000002", "north-west", "North West", "REGION"},
+	{"E12000003", "yorkshire-and-the-humber", "Yorkshire and The Humber", "REGION"},
+	{"statistical-neighbours", "statistical-neighbours", "Statistical neighbours", "COMPARATOR_GROUP"},
 }
 
 // sharedOrgs are national organisations that every council's partners include.
@@ -78,11 +91,12 @@ var sharedOrgs = []struct{ Slug, Name, Kind string }{
 	{"homes-england", "Homes England", "HOUSING"},
 }
 
-// RecordsPerCouncil is how many records one council contributes.
+// RecordsPerCouncil is how many records one council contributes: its
+// Council record and the records it publishes.
 func RecordsPerCouncil() int {
 	meetings := BodiesPerCouncil * MeetingsPerBody
 	held := BodiesPerCouncil * heldPerBody()
-	return 1 + PartnersPerCouncil + PeoplePerCouncil + BodiesPerCouncil +
+	return 1 + 1 + PartnersPerCouncil + PeoplePerCouncil + BodiesPerCouncil +
 		BodiesPerCouncil*MembersPerBody + meetings + meetings*ItemsPerMeeting +
 		meetings*ReportsPerMeeting + held*AttendancePerMeeting + declarations() +
 		PlansPerCouncil + PlansPerCouncil*PrioritiesPerPlan +
@@ -112,18 +126,38 @@ func declarations() int {
 	return n
 }
 
-// SharedRecords is how many records the set holds besides its councils'.
+// SharedRecords is how many records the store holds besides its
+// councils': the comparator areas and national organisations, which every
+// council's set states too.
 func SharedRecords() int { return len(SharedAreas) + len(sharedOrgs) }
 
-// Total is how many records a set of cfg.Councils councils holds.
+// Total is how many records a store of cfg.Councils councils holds.
 func (cfg Config) Total() int { return SharedRecords() + cfg.Councils*RecordsPerCouncil() }
+
+// SetRecords is how many records one council's set folder holds: its own
+// and the shared records it states.
+func SetRecords() int { return SharedRecords() + RecordsPerCouncil() }
 
 // IDs of generated records, for the benchmarks to ask for.
 
-// CouncilSlug names council c.
+// CouncilSlug names council c: its ID is council:<slug>, and its records'
+// IDs start <type>:<slug>/.
 func CouncilSlug(c int) string { return fmt.Sprintf("c%03d", c) }
 
-// OrganisationID is council c's own organisation.
+// CouncilID is council c's Council record.
+func CouncilID(c int) string { return "council:" + CouncilSlug(c) }
+
+// SetName is the data set that holds council c's records (its set.yaml
+// name).
+func SetName(c int) string { return "synthetic-" + CouncilSlug(c) }
+
+// scoped is a council-owned record's ID: <prefix>:<council slug>/<key>.
+func scoped(prefix string, c int, key string, a ...any) string {
+	return prefix + ":" + CouncilSlug(c) + "/" + fmt.Sprintf(key, a...)
+}
+
+// OrganisationID is council c's own organisation (a shared registry's
+// record, by a slug no other council's uses).
 func OrganisationID(c int) string { return "organisation:" + CouncilSlug(c) + "-council" }
 
 // PartnerID is council c's p-th local partner organisation.
@@ -131,10 +165,10 @@ func PartnerID(c, p int) string { return fmt.Sprintf("organisation:%s-partner-%d
 
 // PersonID is council c's p-th person: councillors first, then officers,
 // then partner representatives.
-func PersonID(c, p int) string { return fmt.Sprintf("person:%s-p%03d", CouncilSlug(c), p) }
+func PersonID(c, p int) string { return scoped("person", c, "p%03d", p) }
 
 // BodyID is council c's b-th body; body 0 is the full council, 1 the cabinet.
-func BodyID(c, b int) string { return fmt.Sprintf("body:%s-b%02d", CouncilSlug(c), b) }
+func BodyID(c, b int) string { return scoped("body", c, "b%02d", b) }
 
 // MeetingDate is the date of body b's i-th meeting: monthly from January
 // 2020, on the (5+b)th of the month.
@@ -142,19 +176,18 @@ func MeetingDate(b, i int) string {
 	return fmt.Sprintf("%04d-%02d-%02d", firstYear+i/12, i%12+1, 5+b%20)
 }
 
-// MeetingID is council c's body b's i-th meeting.
-func MeetingID(c, b, i int) string {
-	return fmt.Sprintf("meeting:%s-b%02d:%s", CouncilSlug(c), b, MeetingDate(b, i))
-}
+// MeetingID is council c's body b's i-th meeting:
+// meeting:<council>/<body key>/<date>, as the graph keys meetings.
+func MeetingID(c, b, i int) string { return scoped("meeting", c, "b%02d/%s", b, MeetingDate(b, i)) }
 
 // AgendaItemID is item n (1-based) of a meeting.
 func AgendaItemID(c, b, i, n int) string {
-	return fmt.Sprintf("agendaItem:%s-b%02d:%s:%d", CouncilSlug(c), b, MeetingDate(b, i), n)
+	return scoped("agendaItem", c, "b%02d/%s/%d", b, MeetingDate(b, i), n)
 }
 
 // ReportID is the report to item n (1-based) of a meeting.
 func ReportID(c, b, i, n int) string {
-	return fmt.Sprintf("report:%s-b%02d:%s:%d", CouncilSlug(c), b, MeetingDate(b, i), n)
+	return scoped("report", c, "b%02d/%s/%d", b, MeetingDate(b, i), n)
 }
 
 // MemberOf is the councillor (a person index) in body b's k-th seat; the
@@ -162,19 +195,22 @@ func ReportID(c, b, i, n int) string {
 // partner representatives instead.
 func MemberOf(b, k int) int { return (b*7 + k*3) % councillors }
 
-// IndicatorID is council c's i-th indicator.
+// IndicatorID is council c's i-th indicator (a shared registry's record,
+// by a slug no other council's uses).
 func IndicatorID(c, i int) string { return fmt.Sprintf("indicator:%s-i%02d", CouncilSlug(c), i) }
 
-// AreaID is council c's own area.
-func AreaID(c int) string { return "area:" + CouncilSlug(c) }
+// AreaCode is the GSS code of council c's own area: a unitary authority's
+// E06, numbered from 900000 so as not to be any real council's.
+func AreaCode(c int) string { return fmt.Sprintf("E06%06d", 900000+c) }
+
+// AreaID is council c's own area, keyed by its GSS code.
+func AreaID(c int) string { return "area:" + AreaCode(c) }
 
 // PlanID is council c's p-th plan.
-func PlanID(c, p int) string { return fmt.Sprintf("plan:%s-plan-%d", CouncilSlug(c), p) }
+func PlanID(c, p int) string { return scoped("plan", c, "plan-%d", p) }
 
 // PriorityID is priority n of plan p.
-func PriorityID(c, p, n int) string {
-	return fmt.Sprintf("priority:%s-plan-%d:%d", CouncilSlug(c), p, n+1)
-}
+func PriorityID(c, p, n int) string { return scoped("priority", c, "plan-%d/%d", p, n+1) }
 
 var (
 	themes      = []string{"Children and young people", "Adult social care", "Economy and regeneration", "Housing", "Environment", "Community safety", "Health and wellbeing", "Finance"}
@@ -207,15 +243,21 @@ func rec(r *rand.Rand, c int, id string) store.Record {
 	}}}
 }
 
-// Shared returns the records every council refers to: the comparator areas
-// and the national organisations.
-func Shared() []store.Doc {
+// Shared returns the records every council refers to, the comparator
+// areas and the national organisations, as council c's set states them:
+// every council states the same facts, citing its own document.
+func Shared(c int) []store.Doc {
 	var docs []store.Doc
+	doc := "synthetic-" + CouncilSlug(c) + ".txt"
 	for _, a := range SharedAreas {
-		docs = append(docs, &store.Area{Record: store.Record{ID: "area:" + a.Slug, Sources: []store.Source{{Document: "synthetic-shared.txt", Locator: ptr("lines 1-1")}}}, Name: a.Name, Kind: a.Kind})
+		area := &store.Area{Record: store.Record{ID: "area:" + a.Key, Sources: []store.Source{{Document: doc, Locator: ptr("lines 1-1")}}}, Name: a.Name, Kind: a.Kind}
+		if a.Key != a.Slug {
+			area.Code = ptr(a.Key)
+		}
+		docs = append(docs, area)
 	}
 	for _, o := range sharedOrgs {
-		docs = append(docs, &store.Organisation{Record: store.Record{ID: "organisation:" + o.Slug, Sources: []store.Source{{Document: "synthetic-shared.txt", Locator: ptr("lines 2-2")}}}, Name: o.Name, Kind: o.Kind})
+		docs = append(docs, &store.Organisation{Record: store.Record{ID: "organisation:" + o.Slug, Sources: []store.Source{{Document: doc, Locator: ptr("lines 2-2")}}}, Name: o.Name, Kind: o.Kind})
 	}
 	return docs
 }
@@ -274,7 +316,7 @@ func Council(seed uint64, c int) []store.Doc {
 			case 1:
 				role = "VICE_CHAIR"
 			}
-			m := &store.Membership{Record: rec(r, c, fmt.Sprintf("membership:%s-b%02d:%d", CouncilSlug(c), b, k)), BodyID: BodyID(c, b), Role: role,
+			m := &store.Membership{Record: rec(r, c, scoped("membership", c, "b%02d/%d", b, k)), BodyID: BodyID(c, b), Role: role,
 				PersonID: ptr(PersonID(c, MemberOf(b, k))), StartDate: ptr("2019-05-01")}
 			if b >= 7 && k >= MembersPerBody-2 {
 				p := councillors + officers + (b+k)%(PeoplePerCouncil-councillors-officers)
@@ -350,11 +392,11 @@ func Council(seed uint64, c int) []store.Doc {
 					continue
 				}
 				seen[p] = true
-				add(&store.Attendance{Record: rec(r, c, fmt.Sprintf("attendance:%s-b%02d:%s:%s-p%03d", CouncilSlug(c), b, date, CouncilSlug(c), p)),
+				add(&store.Attendance{Record: rec(r, c, scoped("attendance", c, "b%02d/%s/p%03d", b, date, p)),
 					MeetingID: MeetingID(c, b, i), PersonID: PersonID(c, p), Status: st})
 			}
 			if i%declarationEveryNth == 0 {
-				add(&store.Declaration{Record: rec(r, c, fmt.Sprintf("declaration:%s-b%02d:%s", CouncilSlug(c), b, date)),
+				add(&store.Declaration{Record: rec(r, c, scoped("declaration", c, "b%02d/%s", b, date)),
 					PersonID: PersonID(c, (b*7)%councillors), AgendaItemID: AgendaItemID(c, b, i, 1+r.IntN(ItemsPerMeeting)), Kind: pick(r, declKinds)})
 			}
 		}
@@ -364,7 +406,7 @@ func Council(seed uint64, c int) []store.Doc {
 	for p := range PlansPerCouncil {
 		for n := range PrioritiesPerPlan {
 			for a := range ActionsPerPriority {
-				add(&store.Action{Record: rec(r, c, fmt.Sprintf("action:%s-plan-%d:%d-%d", CouncilSlug(c), p, n+1, a+1)),
+				add(&store.Action{Record: rec(r, c, scoped("action", c, "plan-%d/%d-%d", p, n+1, a+1)),
 					Title: "Deliver " + pick(r, topics) + " improvements", OwnerID: ptr(officer()), OwnerBodyID: ptr(BodyID(c, 2+n%5)),
 					DueDate: ptr(fmt.Sprintf("%d-%02d-28", 2022+a, 1+n)), Status: ptr(pick(r, rags)),
 					PriorityID: ptr(PriorityID(c, p, n)), PlanID: ptr(PlanID(c, p))})
@@ -374,10 +416,12 @@ func Council(seed uint64, c int) []store.Doc {
 
 	// The council's area and its indicators' observations, quarterly, for
 	// the council and each comparator area.
-	add(&store.Area{Record: rec(r, c, AreaID(c)), Name: town, Kind: "LOCAL_AUTHORITY", Code: ptr(fmt.Sprintf("E06%06d", c))})
-	areas := []string{AreaID(c)}
+	add(&store.Area{Record: rec(r, c, AreaID(c)), Name: town, Kind: "LOCAL_AUTHORITY", Code: ptr(AreaCode(c))})
+	add(&store.Council{Record: rec(r, c, CouncilID(c)), Name: town + " Council", Code: ptr(AreaCode(c)),
+		OrganisationID: OrganisationID(c), AreaID: ptr(AreaID(c))})
+	areas := []struct{ id, slug string }{{AreaID(c), "borough"}}
 	for _, a := range SharedAreas[:comparatorAreaCount] {
-		areas = append(areas, "area:"+a.Slug)
+		areas = append(areas, struct{ id, slug string }{"area:" + a.Key, a.Slug})
 	}
 	for i := range IndicatorsPerCouncil {
 		base := 10 + r.Float64()*90
@@ -386,9 +430,9 @@ func Council(seed uint64, c int) []store.Doc {
 			start := fmt.Sprintf("%d-%02d-01", year, (quarter-1)*3+1)
 			end := fmt.Sprintf("%d-%02d-%02d", year, quarter*3, []int{31, 30, 30, 31}[quarter-1])
 			period := fmt.Sprintf("%d-q%d", year, quarter)
-			for k, area := range areas {
-				add(&store.Observation{Record: rec(r, c, fmt.Sprintf("observation:%s-i%02d:%s:%d", CouncilSlug(c), i, period, k)),
-					IndicatorID: IndicatorID(c, i), AreaID: area, Period: fmt.Sprintf("%d Q%d", year, quarter),
+			for _, area := range areas {
+				add(&store.Observation{Record: rec(r, c, scoped("observation", c, "i%02d/%s/%s", i, area.slug, period)),
+					IndicatorID: IndicatorID(c, i), AreaID: area.id, Period: fmt.Sprintf("%d Q%d", year, quarter),
 					PeriodStart: ptr(start), PeriodEnd: ptr(end), Value: float64(int((base+r.Float64()*10)*10)) / 10})
 			}
 		}
@@ -396,14 +440,14 @@ func Council(seed uint64, c int) []store.Doc {
 	return docs
 }
 
-// Generate calls emit with the shared records, then with each council's
-// records in turn.
-func Generate(cfg Config, emit func([]store.Doc) error) error {
-	if err := emit(Shared()); err != nil {
+// Generate calls emit with the shared records, as council 0 states them,
+// then with each council's records in turn (c is -1 for the shared ones).
+func Generate(cfg Config, emit func(c int, docs []store.Doc) error) error {
+	if err := emit(-1, Shared(0)); err != nil {
 		return err
 	}
 	for c := range cfg.Councils {
-		if err := emit(Council(cfg.Seed, c)); err != nil {
+		if err := emit(c, Council(cfg.Seed, c)); err != nil {
 			return err
 		}
 	}
