@@ -41,9 +41,9 @@ const Seed = 20240601
 var Now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // Version changes whenever the generator, the way it writes or the store's
-// document shape changes, so that older data sets are made again (3: every
+// document shape changes, so that older data sets are made again (4: council-scoped IDs; 3: every
 // scale written through store.Put).
-const Version = 3
+const Version = 4
 
 // Marker is what a data directory's generated.json holds once its data set
 // is complete.

@@ -14,7 +14,7 @@ import (
 )
 
 // importCouncils is how many councils' records the import benchmark
-// imports: BENCH_IMPORT_COUNCILS, default 11 (109,394 records: past
+// imports: BENCH_IMPORT_COUNCILS, default 11 (109,405 records: past
 // 100,000, ten councils' worth, the size a shared partner graph reaches).
 func importCouncils() int {
 	if n, err := strconv.Atoi(os.Getenv("BENCH_IMPORT_COUNCILS")); err == nil && n > 0 {
@@ -29,8 +29,8 @@ func importCouncils() int {
 // per second.
 func BenchmarkImport(b *testing.B) {
 	cfg := gen.Config{Seed: Seed, Councils: importCouncils()}
-	files := filepath.Join(benchRoot(), "import-files-"+strconv.Itoa(cfg.Councils))
-	if _, err := os.Stat(filepath.Join(files, "meetings.yaml")); err != nil {
+	files := filepath.Join(benchRoot(), "import-files-"+strconv.Itoa(cfg.Councils)+"-v"+strconv.Itoa(Version))
+	if _, err := os.Stat(filepath.Join(files, "set.yaml")); err != nil {
 		if _, err := gen.WriteDir(files, cfg); err != nil {
 			b.Fatal(err)
 		}

@@ -93,7 +93,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
   kind: TOWN
   sources: [{document: a.txt, locator: lines 1-1}]
 `), []string{
-			`areas.yaml:4: area:borough: kind: "TOWN" is not a AreaKind; expected one of [LOCAL_AUTHORITY SUB_REGION REGION COUNTRY COMPARATOR_GROUP]`,
+			`areas.yaml:4: area:borough: kind: "TOWN" is not a AreaKind; expected one of [LOCAL_AUTHORITY SUB_REGION REGION COUNTRY COMPARATOR_GROUP WARD]`,
 		}},
 		{"bad date", with(base(), "meetings.yaml", `
 - id: meeting:stockton-on-tees/cabinet/2023-02-30
@@ -196,7 +196,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 			`memberships.yaml:16: membership:stockton-on-tees/scrutiny/bob: role: "CHAIRMAN" is not a MembershipRole; expected one of [CHAIR VICE_CHAIR MEMBER SUBSTITUTE LEAD_MEMBER INDEPENDENT_CHAIR REPRESENTATIVE OFFICER ADVISER]`,
 		}},
 		{"stray file", with(base(), "councillors.yaml", "[]\n"), []string{
-			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations, inspections, organisationAttendance, councils (.yaml)",
+			"councillors.yaml:1: not a collection file; expected one of people, organisations, bodies, memberships, meetings, attendance, agendaItems, reports, declarations, plans, priorities, actions, indicators, areas, observations, inspections, organisationAttendance, councils, documents (.yaml)",
 		}},
 	}
 	for _, tt := range tests {

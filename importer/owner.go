@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -17,8 +18,14 @@ import (
 func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (Problems, error) {
 	var problems Problems
 	inSet := map[string]bool{}
-	stale := map[string]bool{}
+	// stale holds what the import would delete, and why: pruned, or the
+	// old ID of a record the set moved.
+	stale := map[string]string{}
 	staleOf := map[*store.Kind][]string{}
+	moved := map[string]moveItem{}
+	for _, m := range set.Moves {
+		moved[m.From] = m
+	}
 	for _, k := range store.Kinds() {
 		items := set.Items[k.Collection]
 		existing, err := st.FindStamps(ctx, k.Collection)
@@ -50,12 +57,17 @@ func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (
 			}
 			problems = append(problems, p)
 		}
-		if !o.Prune {
-			continue
-		}
 		for id, old := range existing {
-			if old.Dataset == o.Dataset && !inSet[id] && o.stale(id) {
-				stale[id] = true
+			m, isMoved := moved[id]
+			switch {
+			case isMoved && old.Dataset != "" && old.Dataset != o.Dataset:
+				problems = append(problems, Problem{File: MovedFile, Line: m.Line, ID: id,
+					Msg: "owned by " + old.Dataset + ": a set moves only its own records' IDs"})
+			case isMoved && !inSet[id]:
+				stale[id] = "which this set moves to " + m.To
+				staleOf[k] = append(staleOf[k], id)
+			case o.Prune && old.Dataset == o.Dataset && !inSet[id] && o.stale(id):
+				stale[id] = "which the prune would delete (it is no longer in the files)"
 				staleOf[k] = append(staleOf[k], id)
 			}
 		}
@@ -104,18 +116,18 @@ func checkMoves(ctx context.Context, st *store.Store, set *Set, dataset string, 
 // checkDangling refuses a prune that would delete a record others refer
 // to: each reference, from this set's files (by file and line) or from a
 // stored record of another set, is a problem.
-func checkDangling(ctx context.Context, st *store.Store, set *Set, dataset string, stale map[string]bool, staleOf map[*store.Kind][]string) (Problems, error) {
+func checkDangling(ctx context.Context, st *store.Store, set *Set, dataset string, stale map[string]string, staleOf map[*store.Kind][]string) (Problems, error) {
 	if len(stale) == 0 {
 		return nil, nil
 	}
 	var problems Problems
-	const why = "refers to %s, which the prune would delete (it is no longer in the files); nothing was deleted"
+	why := func(id string) string { return fmt.Sprintf("refers to %s, %s; nothing was deleted", id, stale[id]) }
 	for _, k := range store.Kinds() {
 		for _, it := range set.Items[k.Collection] {
 			for _, r := range k.Refs {
 				for _, id := range store.RefValues(it.Doc, r.Field) {
-					if stale[id] {
-						problems = append(problems, Problem{File: it.File, Line: lineOf(it, r.Field), ID: it.Doc.Base().ID, Field: r.Field, Msg: fmt.Sprintf(why, id)})
+					if stale[id] != "" {
+						problems = append(problems, Problem{File: it.File, Line: lineOf(it, r.Field), ID: it.Doc.Base().ID, Field: r.Field, Msg: why(id)})
 					}
 				}
 			}
@@ -136,7 +148,7 @@ func checkDangling(ctx context.Context, st *store.Store, set *Set, dataset strin
 			if owner == "" {
 				owner = "no set"
 			}
-			problems = append(problems, Problem{File: "(" + owner + ")", ID: r.ID, Field: r.Field, Msg: fmt.Sprintf(why, r.To)})
+			problems = append(problems, Problem{File: "(" + owner + ")", ID: r.ID, Field: r.Field, Msg: why(r.To)})
 		}
 	}
 	return problems, nil
@@ -174,7 +186,7 @@ func statements(ctx context.Context, st *store.Store, k *store.Kind, stated []It
 		switch {
 		case i < 0:
 			base.StatedBy = append(base.StatedBy, want)
-		case slices.Equal(base.StatedBy[i].Sources, want.Sources):
+		case reflect.DeepEqual(base.StatedBy[i].Sources, want.Sources):
 			continue
 		default:
 			base.StatedBy[i] = want
@@ -190,10 +202,24 @@ func statements(ctx context.Context, st *store.Store, k *store.Kind, stated []It
 
 // writeMoves records the set's moved IDs.
 func writeMoves(ctx context.Context, st *store.Store, set *Set, dataset string) error {
-	moves := make([]store.Move, len(set.Moves))
+	if len(set.Moves) == 0 {
+		return nil
+	}
+	from := make([]string, len(set.Moves))
 	for i, m := range set.Moves {
-		moves[i] = m.Move
-		moves[i].Dataset = dataset
+		from[i] = m.From
+	}
+	have, err := st.FindMovesFrom(ctx, from)
+	if err != nil {
+		return err
+	}
+	var moves []store.Move
+	for _, m := range set.Moves {
+		mv := m.Move
+		mv.Dataset = dataset
+		if have[m.From] != mv {
+			moves = append(moves, mv)
+		}
 	}
 	return st.PutMoves(ctx, moves)
 }

@@ -158,8 +158,14 @@ func (s *Store) PutMoves(ctx context.Context, moves []Move) error {
 		}
 		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: m.From}}).SetReplacement(m).SetUpsert(true))
 	}
-	if _, err := s.moved().BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return dbError("write moved IDs", err)
+	// In commands of a few statements, as Writer.Replace writes: FerretDB
+	// on SQLite holds a connection per matching statement until the
+	// command ends.
+	for start := 0; start < len(models); start += maxReplacesPerCommand {
+		batch := models[start:min(start+maxReplacesPerCommand, len(models))]
+		if _, err := s.moved().BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false)); err != nil {
+			return dbError("write moved IDs", err)
+		}
 	}
 	return nil
 }
