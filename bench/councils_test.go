@@ -1,0 +1,153 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"councilgraph/bench/gen"
+	"councilgraph/httpapi"
+	"councilgraph/importer"
+)
+
+// BenchmarkCouncilBesideAnImport measures what one council's import does
+// to another's readers: council B's pages are read, uncached and from the
+// response cache, first with nothing else running and then while council
+// A's data set is imported (every one of its meetings retitled, so the
+// import writes), and B's cached answers are asked for again after it.
+// Generations are per council, so A's import should leave B's cached
+// answers standing and B's uncached reads slowed only by the database's
+// load.
+//
+//	BENCH_SCALE=L go test -run '^$' -bench CouncilBesideAnImport -benchtime 1x -timeout 2h ./bench
+func BenchmarkCouncilBesideAnImport(b *testing.B) {
+	e := openEnv(b)
+	if e.Councils < 2 {
+		b.Skip("needs two councils: BENCH_SCALE=M or L")
+	}
+	ctx := context.Background()
+	const a, bc = 0, 1
+	dirs, _, err := gen.WriteSets(b.TempDir(), gen.Config{Seed: Seed, Councils: e.Councils}, func(c int) bool { return c == a })
+	if err != nil {
+		b.Fatal(err)
+	}
+	meetings := filepath.Join(dirs[0], "meetings.yaml")
+	raw, err := os.ReadFile(meetings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	retitled := bytes.ReplaceAll(raw, []byte("\n  title: "), []byte("\n  title: Revised "))
+	if bytes.Equal(raw, retitled) {
+		b.Fatal("council A's meetings.yaml has no titles to change")
+	}
+	if err := os.WriteFile(meetings, retitled, 0o644); err != nil {
+		b.Fatal(err)
+	}
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := httpapi.Config{LoaderWait: loaderWait(), RateAnonymous: -1, RateAddress: -1, Timeout: time.Minute}
+	off := cfg
+	off.ResponseCacheSize = -1
+	cache := httpapi.NewResponseCache(e.Store, httpapi.DefaultResponseCacheSize, true)
+	on := cfg
+	on.ResponseCache = cache
+	hOff, hOn := httpapi.New(e.Store, off, quiet), httpapi.New(e.Store, on, quiet)
+
+	council := gen.CouncilID(bc)
+	pages := []string{
+		fmt.Sprintf(`{ body(id: %q) { name memberships { role person { name } } meetings(first: 10) { edges { node { date title agendaItems { title } } } } } }`, gen.BodyID(bc, 1)),
+		fmt.Sprintf(`{ meetings(council: %q, first: 20) { edges { node { id date title body { name } } } } }`, council),
+		fmt.Sprintf(`{ person(id: %q) { name memberships { body { name } } council { name } } }`, gen.PersonID(bc, 3)),
+	}
+	ask := func(h http.Handler, q string) time.Duration {
+		t := time.Now()
+		post(b, h, []byte(fmt.Sprintf(`{"query":%q}`, q)))
+		return time.Since(t)
+	}
+	for _, q := range pages { // warm both, and fill the cache
+		ask(hOff, q)
+		ask(hOn, q)
+	}
+	const rounds = 30
+	var quietOff, quietHit []time.Duration
+	for range rounds {
+		for _, q := range pages {
+			quietOff = append(quietOff, ask(hOff, q))
+			quietHit = append(quietHit, ask(hOn, q))
+		}
+	}
+
+	for b.Loop() {
+		hits0 := cache.Stats().Hits
+		misses0 := cache.Stats().Misses
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			_, err := importer.ImportFS(ctx, e.Store, os.DirFS(dirs[0]), importer.Options{RequireManifest: true})
+			done <- err
+		}()
+		var busyOff, busyHit []time.Duration
+		var took time.Duration
+	reading:
+		for {
+			for _, q := range pages {
+				busyOff = append(busyOff, ask(hOff, q))
+				busyHit = append(busyHit, ask(hOn, q))
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					b.Fatal(err)
+				}
+				took = time.Since(start)
+				break reading
+			default:
+			}
+		}
+		during := cache.Stats()
+		for _, q := range pages {
+			ask(hOn, q)
+		}
+		after := cache.Stats()
+		survived := after.Hits - during.Hits
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "council %s read beside council %s's import (%s, %d councils)\t\t\t\t\t\n", council, gen.CouncilID(a), took.Round(time.Millisecond), e.Councils)
+		fmt.Fprintln(tw, "reads\tquiet p50 ms\tduring p50 ms\tratio\tquiet p99 ms\tduring p99 ms\t")
+		for _, r := range []struct {
+			name        string
+			quiet, busy []time.Duration
+		}{{"uncached", quietOff, busyOff}, {"cached", quietHit, busyHit}} {
+			fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t\n", r.name, msf(p50(r.quiet)), msf(p50(r.busy)),
+				float64(p50(r.busy))/float64(p50(r.quiet)), msf(pct(r.quiet, 99)), msf(pct(r.busy, 99)))
+		}
+		fmt.Fprintf(tw, "cached answers of %s: %d hits and %d misses during the import; %d of %d hits after it\t\t\t\t\t\n",
+			council, during.Hits-hits0, during.Misses-misses0, survived, len(pages))
+		_ = tw.Flush()
+		b.ReportMetric(float64(p50(busyOff))/float64(p50(quietOff)), "uncached-p50-ratio")
+		b.ReportMetric(float64(p50(busyHit))/float64(p50(quietHit)), "cached-p50-ratio")
+		b.ReportMetric(float64(survived), "hits-after")
+		if survived != int64(len(pages)) {
+			b.Errorf("%d of %s's %d cached answers survived %s's import", survived, council, len(pages), gen.CouncilID(a))
+		}
+		if strings.Contains(string(post(b, hOn, []byte(fmt.Sprintf(`{"query":%q}`, pages[1])))), "Revised") {
+			b.Error("council B's meetings show council A's retitling")
+		}
+	}
+}
+
+// pct is the p-th percentile of ds.
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
