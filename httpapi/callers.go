@@ -151,11 +151,13 @@ type rateLimiter struct {
 	key     func(*http.Request) (string, bool)
 	// keyedLimit is the rate for keyed callers, when it differs.
 	keyedLimit rate.Limit
+	// now is the clock the buckets fill by (time.Now; a test's own).
+	now func() time.Time
 }
 
 func newRateLimiter(anonymous, keyed float64, key func(*http.Request) (string, bool)) *rateLimiter {
 	buckets, _ := lru.New[string, *rate.Limiter](maxBuckets)
-	return &rateLimiter{limit: rate.Limit(anonymous), keyedLimit: rate.Limit(keyed), buckets: buckets, key: key}
+	return &rateLimiter{limit: rate.Limit(anonymous), keyedLimit: rate.Limit(keyed), buckets: buckets, key: key, now: time.Now}
 }
 
 // middleware answers 429 with Retry-After and a RATE_LIMITED error to a
@@ -189,7 +191,7 @@ func (l *rateLimiter) allow(key string, anonymous bool) (delay time.Duration, re
 		lim = rate.NewLimiter(limit, max(1, int(float64(limit)*2)))
 		l.buckets.Add(key, lim)
 	}
-	now := time.Now()
+	now := l.now()
 	res := lim.ReserveN(now, 1)
 	if delay = res.DelayFrom(now); delay <= 0 {
 		return 0, nil
