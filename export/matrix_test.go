@@ -62,7 +62,7 @@ func TestVisibilityMatrix(t *testing.T) {
 	}
 	markers := visibilitytest.Markers(t)
 	check("before", markers)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
+	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
 	check("after", markers)
