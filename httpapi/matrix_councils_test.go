@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -317,5 +319,37 @@ func TestMovedIDsOfHiddenRecords(t *testing.T) {
 	}
 	if hidden == 0 {
 		t.Fatal("no moved ID names a record hidden from some caller: the test proves nothing")
+	}
+}
+
+// TestRecordOfAHiddenCouncil: a record that declares no level of its own,
+// in the namespace of a council the caller may not see, is not shown to
+// the caller by any path (its council, which every record names, is not
+// theirs to see), and no answer errs for it. A set may be refused such a
+// record instead; either way the caller sees nothing of it.
+func TestRecordOfAHiddenCouncil(t *testing.T) {
+	t.Parallel()
+	e := newCouncilEnv(t)
+	const id = "person:board-zzpartner17/open-record"
+	set := fstest.MapFS{"people.yaml": &fstest.MapFile{Data: []byte(`- id: ` + id + `
+  name: Open record zzpartner98
+  sources: [{document: zzpartner99.txt, locator: lines 1-2}]
+`)}}
+	if _, err := importer.ImportFS(context.Background(), e.s, set, importer.Options{Dataset: "open"}); err != nil {
+		t.Logf("the set was refused: %v", err)
+	}
+	for _, q := range []string{
+		`{ person(id: "` + id + `") { id name council { id name } } }`,
+		`{ node(id: "` + id + `") { id ... on Person { name council { id } } } }`,
+		`{ people(council: "council:board-zzpartner17", first: 100) { totalCount edges { node { id name } } } }`,
+		`{ people(first: 100) { totalCount edges { node { id name council { id name } } } } }`,
+		`{ search(query: "open record", first: 100) { ... on Person { id name council { id } } } }`,
+		`{ changes(first: 100) { edges { node { id record { ... on Person { id name council { id } } } } } } }`,
+	} {
+		body := ask(t, e.h, "", q) // fails on any error
+		if bytes.Contains(body, []byte("zzpartner")) {
+			t.Errorf("the public sees a record of a council it may not see: %s\n%.500s", q, body)
+		}
+		checkTotals(t, q, body)
 	}
 }
