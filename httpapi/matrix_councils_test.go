@@ -353,3 +353,42 @@ func TestRecordOfAHiddenCouncil(t *testing.T) {
 		checkTotals(t, q, body)
 	}
 }
+
+// TestFeedRecordsKeepToTheCaller: a council's feed says how many of the
+// council's records it holds as the caller may count them, like every
+// totalCount: a count that took in hidden records would tell the public
+// that records it may not see exist. Re-importing part of a set (without
+// pruning) leaves the set holding all it held, and the count says so.
+func TestFeedRecordsKeepToTheCaller(t *testing.T) {
+	t.Parallel()
+	e := newCouncilEnv(t)
+	check := func(phase string) {
+		for scope, key := range e.callers {
+			var res struct {
+				Data struct {
+					Council *struct {
+						Feeds []struct {
+							Kind, Name string
+							Records    int
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal(ask(t, e.h, key, `{ council(id: "council:testshire") { feeds { kind name records } } }`), &res); err != nil {
+				t.Fatal(err)
+			}
+			want := len(e.want(t, scope, "council:testshire", nil))
+			if res.Data.Council == nil || len(res.Data.Council.Feeds) != 1 {
+				t.Fatalf("%s: %s sees the feeds %+v, want the protected set's", phase, scope, res.Data.Council)
+			}
+			if f := res.Data.Council.Feeds[0]; f.Name != "protected" || f.Records != want {
+				t.Errorf("%s: %s is told the feed %s holds %d records; it may see %d", phase, scope, f.Name, f.Records, want)
+			}
+		}
+	}
+	check("after the import")
+	if _, err := importer.ImportFS(context.Background(), e.s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "protected"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a partial import")
+}
