@@ -75,8 +75,8 @@ var protected = fstest.MapFS{
 - {id: 'organisation:council', name: Borough Council, kind: LOCAL_AUTHORITY, sources: [{document: a.txt}]}
 `)},
 	"people.yaml": {Data: []byte(`
-- {id: 'person:pat-public', name: Pat Public, email: pat@example.org, phone: '01642 000000', organisationId: 'organisation:council', sources: [{document: a.txt}]}
-- {id: 'person:pam-partner', name: Pam Partner, visibility: PARTNER, organisationId: 'organisation:council', sources: [{document: a.txt}]}
+- {id: 'person:stockton-on-tees/pat-public', name: Pat Public, email: pat@example.org, phone: '01642 000000', organisationId: 'organisation:council', sources: [{document: a.txt}]}
+- {id: 'person:stockton-on-tees/pam-partner', name: Pam Partner, visibility: PARTNER, organisationId: 'organisation:council', sources: [{document: a.txt}]}
 `)},
 	"bodies.yaml": {Data: []byte(`
 - {id: 'body:stockton-on-tees/cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
@@ -85,25 +85,25 @@ var protected = fstest.MapFS{
 - {id: 'meeting:stockton-on-tees/cabinet/2023-03-16', bodyId: 'body:stockton-on-tees/cabinet', title: Cabinet, date: 2023-03-16, status: HELD, sources: [{document: a.txt}]}
 `)},
 	"agendaItems.yaml": {Data: []byte(`
-- {id: 'agendaItem:cabinet:2023-03-16:1', meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
-- id: agendaItem:cabinet:2023-03-16:2
+- {id: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/1', meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
+- id: agendaItem:stockton-on-tees/cabinet/2023-03-16/2
   meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   number: '2'
   title: Land sale
   exempt: true
   exemptionParagraph: 3
-  presenterId: person:pat-public
+  presenterId: person:stockton-on-tees/pat-public
   minutes: The price was agreed.
   decision: RESOLVED that the land be sold.
   outcome: APPROVED
   sources: [{document: a.txt}]
 `)},
 	"reports.yaml": {Data: []byte(`
-- {id: 'report:cabinet:2023-03-16:land', title: Land sale valuation, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', authorId: 'person:pat-public', sources: [{document: a.txt}]}
-- {id: 'report:cabinet:2023-03-16:staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:1', sources: [{document: a.txt}]}
+- {id: 'report:stockton-on-tees/cabinet/2023-03-16/land', title: Land sale valuation, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/2', authorId: 'person:stockton-on-tees/pat-public', sources: [{document: a.txt}]}
+- {id: 'report:stockton-on-tees/cabinet/2023-03-16/staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/1', sources: [{document: a.txt}]}
 `)},
 	"actions.yaml": {Data: []byte(`
-- {id: 'action:cabinet:2023-03-16:1', title: Complete the land sale, ownerId: 'person:pat-public', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', sources: [{document: a.txt}]}
+- {id: 'action:stockton-on-tees/cabinet/2023-03-16/1', title: Complete the land sale, ownerId: 'person:stockton-on-tees/pat-public', agendaItemId: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/2', sources: [{document: a.txt}]}
 `)},
 	"indicators.yaml": {Data: []byte(`
 - {id: 'indicator:roads', name: Roads in good repair, unit: PERCENT, polarity: HIGHER_IS_BETTER, sources: [{document: a.txt}]}
@@ -113,8 +113,8 @@ var protected = fstest.MapFS{
 - {id: 'area:neighbours', name: Neighbours, kind: COMPARATOR_GROUP, sources: [{document: a.txt}]}
 `)},
 	"observations.yaml": {Data: []byte(`
-- {id: 'observation:roads:borough:2021-22', indicatorId: 'indicator:roads', areaId: 'area:borough', period: '2021/22', value: 80, sources: [{document: a.txt, locator: lines 1-1}]}
-- {id: 'observation:roads:neighbours:2021-22', indicatorId: 'indicator:roads', areaId: 'area:neighbours', period: '2021/22', value: 61.25, visibility: PARTNER, sources: [{document: a.txt}]}
+- {id: 'observation:stockton-on-tees/roads/borough/2021-22', indicatorId: 'indicator:roads', areaId: 'area:borough', period: '2021/22', value: 80, sources: [{document: a.txt, locator: lines 1-1}]}
+- {id: 'observation:stockton-on-tees/roads/neighbours/2021-22', indicatorId: 'indicator:roads', areaId: 'area:neighbours', period: '2021/22', value: 61.25, visibility: PARTNER, sources: [{document: a.txt}]}
 `)},
 }
 
@@ -122,11 +122,11 @@ var protected = fstest.MapFS{
 var secrets = []struct {
 	text, level string
 }{
-	{"person:pam-partner", "partner"},
+	{"person:stockton-on-tees/pam-partner", "partner"},
 	{"Pam Partner", "partner"},
 	{"pat@example.org", "partner"},
 	{"01642 000000", "partner"},
-	{"observation:roads:neighbours", "partner"},
+	{"observation:stockton-on-tees/roads/neighbours", "partner"},
 	{"61.25", "partner"},
 	{"Staffing review", "officer"},
 	{"Land sale valuation", "officer"},

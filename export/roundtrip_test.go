@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,6 +184,24 @@ func TestCSVEqualsGraph(t *testing.T) {
 	}
 }
 
+// gssKey is an area key that is a GSS code rather than a slug.
+var gssKey = regexp.MustCompile(`^[EWSNK][0-9]{8}$`)
+
+// analysisColumn is the analysis layout's column stem for an area, as
+// docs/analysts.md prints them: its key in snake case, or its name for an
+// area keyed by its GSS code (area:E12000001, North East, is north_east),
+// so that the columns read as places and stayed as they were when the
+// areas took GSS codes as their IDs.
+func analysisColumn(area map[string]any) string {
+	key := strings.TrimPrefix(text(area["id"]), "area:")
+	if gssKey.MatchString(key) {
+		key = strings.ToLower(strings.Join(strings.FieldsFunc(text(area["name"]), func(r rune) bool {
+			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+		}), "-"))
+	}
+	return strings.ReplaceAll(key, "-", "_")
+}
+
 // TestAnalysisEqualsGraph checks the analysis layout's figures, comparator
 // values, assessments and trends against the graph's comparisons and trend
 // for every Stockton figure.
@@ -190,7 +209,7 @@ func TestAnalysisEqualsGraph(t *testing.T) {
 	h := service(stockton(t))
 	_, rows := readCSV(t, get(t, h, "", "/export/observations-analysis.csv").Body.Bytes())
 	nodes := pages(t, h, "indicators", `query($after: String) { indicators(first: 50, after: $after) { edges { node { id unit polarity
-		observations { id period value area { id } comparisons { assessment comparator { value area { id } } } sources { document locator } } } }
+		observations { id period value area { id } comparisons { assessment comparator { value area { id name } } } sources { document locator } } } }
 		pageInfo { hasNextPage endCursor } } }`)
 	want := map[string]map[string]string{}
 	for _, n := range nodes {
@@ -204,7 +223,7 @@ func TestAnalysisEqualsGraph(t *testing.T) {
 			for _, c := range o["comparisons"].([]any) {
 				c := c.(map[string]any)
 				comp := c["comparator"].(map[string]any)
-				col := strings.ReplaceAll(strings.TrimPrefix(text(comp["area"]), "area:"), "-", "_")
+				col := analysisColumn(comp["area"].(map[string]any))
 				row[col+"_value"] = join(row[col+"_value"], text(comp["value"]))
 				row[col+"_assessment"] = join(row[col+"_assessment"], text(c["assessment"]))
 			}
@@ -268,7 +287,7 @@ func TestFilters(t *testing.T) {
 	if got := idsOf(rec.Body.Bytes()); len(want) == 0 || !slices.Equal(got, want) {
 		t.Errorf("meetings of the committee: %v, want %v", got, want)
 	}
-	if cd := rec.Header().Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="councilgraph-meetings-body-cyp-select-committee-status-held-`) || !strings.HasSuffix(cd, `.csv"`) {
+	if cd := rec.Header().Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="councilgraph-meetings-body-stockton-on-tees-cyp-select-committee-status-held-`) || !strings.HasSuffix(cd, `.csv"`) {
 		t.Errorf("Content-Disposition = %q", cd)
 	}
 	rec = get(t, h, "", "/export/observations.csv?indicator=indicator:assessments-within-45-days")

@@ -221,10 +221,10 @@ func TestChangeFeed(t *testing.T) {
 
 	// The moved set makes an agenda item exempt (what belongs to it goes
 	// to officers) and a person PARTNER (and what carries them with it).
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "moved"}); err != nil {
+	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
-	moved := []string{"agendaItem:cabinet:2023-03-16:cab-2-22", "person:mo-moving"}
+	moved := []string{"agendaItem:testshire/cabinet/2023-03-16/cab-2-22", "person:testshire/mo-moving"}
 	for scope, key := range callers {
 		got, end := readFeed(t, h, key, cursors[scope])
 		cursors[scope] = end
@@ -264,7 +264,7 @@ func TestChangeFeed(t *testing.T) {
 	}
 
 	// An unchanged import appends nothing.
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "moved"}); err != nil {
+	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/moved"), importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := readFeed(t, h, callers["officer"], cursors["officer"]); len(got) != 0 {
@@ -332,7 +332,7 @@ func TestChangeSubscription(t *testing.T) {
 	// own until its change arrives, so that the import below comes after
 	// the starting point.
 	subscribed(t, func(i int) {
-		if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:sub-warm", Visibility: store.VisibilityPublic,
+		if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:testshire/sub-warm", Visibility: store.VisibilityPublic,
 			Sources: []store.Source{{Document: "zzpublicdoc.txt"}}}, Name: fmt.Sprintf("Warm %d", i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -346,8 +346,8 @@ func TestChangeSubscription(t *testing.T) {
 		case <-time.After(wait):
 			return "", false
 		}
-	}, "person:sub-warm")
-	people := fstest.MapFS{"people.yaml": &fstest.MapFile{Data: []byte(`- id: person:sub-new
+	}, "person:testshire/sub-warm")
+	people := fstest.MapFS{"people.yaml": &fstest.MapFile{Data: []byte(`- id: person:testshire/sub-new
   name: Sue Scriber zzpublic99
   email: sue@example.org
   sources: [{document: zzpublicdoc.txt, locator: lines 1-2}]
@@ -357,7 +357,7 @@ func TestChangeSubscription(t *testing.T) {
 	}
 	// The first event past the warm-up's.
 	var ev string
-	for ev == "" || strings.Contains(ev, "person:sub-warm") {
+	for ev == "" || strings.Contains(ev, "person:testshire/sub-warm") {
 		var ok bool
 		select {
 		case ev, ok = <-events:
@@ -373,7 +373,7 @@ func TestChangeSubscription(t *testing.T) {
 		if err := json.Unmarshal([]byte(ev), &got); err != nil {
 			t.Fatalf("%s: %v", ev, err)
 		}
-		want := map[string]any{"kind": "UPSERT", "type": "Person", "id": "person:sub-new", "record": map[string]any{"name": "Sue Scriber zzpublic99", "email": nil}}
+		want := map[string]any{"kind": "UPSERT", "type": "Person", "id": "person:testshire/sub-new", "record": map[string]any{"name": "Sue Scriber zzpublic99", "email": nil}}
 		if c, _ := got.Data["changes"].(map[string]any); !maps.EqualFunc(c, want, func(a, b any) bool { x, _ := json.Marshal(a); y, _ := json.Marshal(b); return bytes.Equal(x, y) }) {
 			t.Errorf("event %s, want %v", ev, want)
 		}
@@ -481,7 +481,7 @@ func TestChangeSubscriptionOverWebSocket(t *testing.T) {
 		}
 	}
 	subscribed(t, func(i int) {
-		if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:ws-warm", Visibility: store.VisibilityPartner,
+		if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:testshire/ws-warm", Visibility: store.VisibilityPartner,
 			Sources: []store.Source{{Document: "d.txt"}}}, Name: fmt.Sprintf("Warm %d", i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -489,20 +489,20 @@ func TestChangeSubscriptionOverWebSocket(t *testing.T) {
 		m, ok := next(wait)
 		b, _ := json.Marshal(m)
 		return string(b), ok
-	}, "person:ws-warm")
-	if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:ws", Visibility: store.VisibilityPartner,
+	}, "person:testshire/ws-warm")
+	if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:testshire/ws", Visibility: store.VisibilityPartner,
 		Sources: []store.Source{{Document: "d.txt"}}}, Name: "W", Email: ptrTo("w@example.org")}); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
-	for m == nil || strings.Contains(fmt.Sprint(m), "person:ws-warm") {
+	for m == nil || strings.Contains(fmt.Sprint(m), "person:testshire/ws-warm") {
 		var ok bool
 		if m, ok = next(subscriptionGuard); !ok {
 			t.Fatalf("no message within %s of the write", subscriptionGuard)
 		}
 	}
 	b, _ := json.Marshal(m["payload"])
-	if want := `{"data":{"changes":{"id":"person:ws","kind":"UPSERT","record":{"email":"w@example.org"}}}}`; m["type"] != "next" || string(b) != want {
+	if want := `{"data":{"changes":{"id":"person:testshire/ws","kind":"UPSERT","record":{"email":"w@example.org"}}}}`; m["type"] != "next" || string(b) != want {
 		t.Errorf("got %v %s, want next %s", m["type"], b, want)
 	}
 }
@@ -518,7 +518,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestFeedReadsAsNewAsTheLog(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t, nil)
-	org, person := "organisation:feed-org", "person:feed-person"
+	org, person := "organisation:feed-org", "person:testshire/feed-person"
 	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	write := func(st *store.Store, at time.Time, name string) {
 		t.Helper()

@@ -52,8 +52,10 @@ func TestExposeCost(t *testing.T) {
 				{"__typename": "Person", "id": "person:c"}, {"__typename": "Person", "id": "person:missing"},
 			}},
 			// three person IDs: one find, or one per ID where the store's
-			// shape looks IDs up one by one (store.Shape.Finds)
-			want: &httpapi.CostReport{MongoRoundTrips: 1 + s.Shape().Finds("_id", 3), MongoCommands: map[string]int{"find people": s.Shape().Finds("_id", 3), "find organisations": 1}},
+			// shape looks IDs up one by one (store.Shape.Finds); the ID
+			// that names no record is looked for once more, in the table
+			// of moved IDs, since an ID once published keeps resolving
+			want: &httpapi.CostReport{MongoRoundTrips: 2 + s.Shape().Finds("_id", 3), MongoCommands: map[string]int{"find people": s.Shape().Finds("_id", 3), "find organisations": 1, "find moved": 1}},
 		},
 		{
 			name:  "nothing from the database",

@@ -18,7 +18,7 @@ import (
 func FuzzHandler(f *testing.F) {
 	for _, seed := range []struct{ q, vars string }{
 		{`{ people { totalCount edges { node { id name email } } } }`, `{}`},
-		{`query($id: ID!) { node(id: $id) { id ... on Person { memberships { body { name } } } } }`, `{"id": "person:pat-public"}`},
+		{`query($id: ID!) { node(id: $id) { id ... on Person { memberships { body { name } } } } }`, `{"id": "person:stockton-on-tees/pat-public"}`},
 		{`query($f: Int) { meetings(first: $f) { edges { node { agendaItems { minutes } } } } }`, `{"f": -3}`},
 		{`{ search(query: "\u00e9\u0000") { __typename } }`, `null`},
 		{`query($r: [_Any!]!) { _entities(representations: $r) { ... on Report { id } } }`, `{"r": [{"__typename": "Report"}, 7, {"id": null}]}`},

@@ -152,7 +152,7 @@ func TestExemptItemOnEveryPath(t *testing.T) {
 			// the meeting's date and its minute reference.
 			if a.MinuteRef == nil {
 				t.Errorf("%s is not told the minute reference the exempt item's ID %s is made of", scope, a.ID)
-			} else if want := "agendaItem:tvca-cabinet:2023-03-17:" + strings.ToLower(strings.NewReplacer(" ", "-", "/", "-").Replace(*a.MinuteRef)); a.ID != want {
+			} else if want := "agendaItem:tees-valley-combined-authority/tvca-cabinet/2023-03-17/" + strings.ToLower(strings.NewReplacer(" ", "-", "/", "-").Replace(*a.MinuteRef)); a.ID != want {
 				t.Errorf("the exempt item's ID %s encodes more than its printed minute reference (%s)", a.ID, want)
 			}
 			below := len(a.Reports) + len(a.Actions) + len(a.Declarations)
@@ -504,10 +504,10 @@ func TestReferencesToWithheldRecordsReadAsNull(t *testing.T) {
 		callers[scope] = key
 	}
 	const (
-		priority = "priority:plan-public:1"
-		open     = "report:cabinet:2023-03-16:open"
-		land     = "report:cabinet:2023-03-16:land-zzofficer13"
-		moving   = "report:cabinet:2023-03-16:moving"
+		priority = "priority:testshire/plan-public/1"
+		open     = "report:testshire/cabinet/2023-03-16/open"
+		land     = "report:testshire/cabinet/2023-03-16/land-zzofficer13"
+		moving   = "report:testshire/cabinet/2023-03-16/moving"
 	)
 	want := map[string]map[string][]string{
 		"before": {"public": {open, "", moving}, "partner": {open, "", moving}, "officer": {open, land, moving}},
@@ -559,7 +559,7 @@ func TestReferencesToWithheldRecordsReadAsNull(t *testing.T) {
 		}
 	}
 	check("before")
-	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
+	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
 	check("after")

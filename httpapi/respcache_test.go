@@ -103,11 +103,11 @@ func TestResponseCacheKey(t *testing.T) {
 		vars  map[string]any
 		want  string
 	}{
-		{q, map[string]any{"id": "person:pat-public"}, "miss"},
-		{q, map[string]any{"id": "person:pat-public"}, "hit"},
-		{"# a comment\nquery P($id: ID!) {\n  person(id: $id) {\n    name # and another\n  }\n}\n", map[string]any{"id": "person:pat-public"}, "hit"},
-		{q, map[string]any{"id": "person:pam-partner"}, "miss"},
-		{`query P($id: ID!) { person(id: $id) { name email } }`, map[string]any{"id": "person:pat-public"}, "miss"},
+		{q, map[string]any{"id": "person:stockton-on-tees/pat-public"}, "miss"},
+		{q, map[string]any{"id": "person:stockton-on-tees/pat-public"}, "hit"},
+		{"# a comment\nquery P($id: ID!) {\n  person(id: $id) {\n    name # and another\n  }\n}\n", map[string]any{"id": "person:stockton-on-tees/pat-public"}, "hit"},
+		{q, map[string]any{"id": "person:stockton-on-tees/pam-partner"}, "miss"},
+		{`query P($id: ID!) { person(id: $id) { name email } }`, map[string]any{"id": "person:stockton-on-tees/pat-public"}, "miss"},
 	}
 	for i, st := range steps {
 		if got := ask(st.query, st.vars); got != st.want {
@@ -163,11 +163,11 @@ func TestResponseCacheFreshWithinBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close(ctx)
-	q := `{ person(id: "person:pat-public") { name } }`
+	q := `{ person(id: "person:stockton-on-tees/pat-public") { name } }`
 	ask(t, h, "", q)
 	ask(t, h, "", q) // now cached
 	loc := "lines 1-1"
-	changed := &store.Person{Record: store.Record{ID: "person:pat-public", Sources: []store.Source{{Document: "b.txt", Locator: &loc}}}, Name: "Pat Renamed"}
+	changed := &store.Person{Record: store.Record{ID: "person:stockton-on-tees/pat-public", Sources: []store.Source{{Document: "b.txt", Locator: &loc}}}, Name: "Pat Renamed"}
 	if err := other.Put(ctx, time.Now(), changed); err != nil {
 		t.Fatal(err)
 	}
@@ -251,9 +251,9 @@ func TestResponseCacheSkipsCutAnswers(t *testing.T) {
 func TestResponseCacheByteBound(t *testing.T) {
 	const bound = 4096
 	_, h, rec := cacheEnv(t, httpapi.Config{ResponseCacheSize: bound})
-	first := `{ a0: person(id: "person:pat-public") { name email phone } }`
+	first := `{ a0: person(id: "person:stockton-on-tees/pat-public") { name email phone } }`
 	for i := range 60 {
-		ask(t, h, "", fmt.Sprintf(`{ a%d: person(id: "person:pat-public") { name email phone } }`, i))
+		ask(t, h, "", fmt.Sprintf(`{ a%d: person(id: "person:stockton-on-tees/pat-public") { name email phone } }`, i))
 		if b := rec.last(t, "request")["cache_bytes"].(int64); b > bound {
 			t.Fatalf("the cache holds %d bytes, over its bound of %d", b, bound)
 		}
@@ -357,7 +357,7 @@ func TestHTTPCaching(t *testing.T) {
 
 	// A write makes a new generation: the old ETag no longer matches.
 	loc := "lines 1-1"
-	if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:new", Sources: []store.Source{{Document: "a.txt", Locator: &loc}}}, Name: "New Person"}); err != nil {
+	if err := s.Put(ctx, time.Now(), &store.Person{Record: store.Record{ID: "person:stockton-on-tees/new", Sources: []store.Source{{Document: "a.txt", Locator: &loc}}}, Name: "New Person"}); err != nil {
 		t.Fatal(err)
 	}
 	after := get(t, h, "", q, map[string]string{"If-None-Match": etag})

@@ -29,8 +29,8 @@ var protected = fstest.MapFS{
 - {id: 'organisation:council', name: Borough Council, kind: LOCAL_AUTHORITY, sources: [{document: a.txt}]}
 `)},
 	"people.yaml": {Data: []byte(`
-- {id: 'person:pat-public', name: Pat Public, email: pat@example.org, phone: '01642 000000', organisationId: 'organisation:council', sources: [{document: a.txt}]}
-- {id: 'person:pam-partner', name: Pam Partner, visibility: PARTNER, organisationId: 'organisation:council', sources: [{document: a.txt}]}
+- {id: 'person:stockton-on-tees/pat-public', name: Pat Public, email: pat@example.org, phone: '01642 000000', organisationId: 'organisation:council', sources: [{document: a.txt}]}
+- {id: 'person:stockton-on-tees/pam-partner', name: Pam Partner, visibility: PARTNER, organisationId: 'organisation:council', sources: [{document: a.txt}]}
 `)},
 	"bodies.yaml": {Data: []byte(`
 - {id: 'body:stockton-on-tees/cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
@@ -39,25 +39,25 @@ var protected = fstest.MapFS{
 - {id: 'meeting:stockton-on-tees/cabinet/2023-03-16', bodyId: 'body:stockton-on-tees/cabinet', title: Cabinet, date: 2023-03-16, status: HELD, sources: [{document: a.txt}]}
 `)},
 	"agendaItems.yaml": {Data: []byte(`
-- {id: 'agendaItem:cabinet:2023-03-16:1', meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
-- id: agendaItem:cabinet:2023-03-16:2
+- {id: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/1', meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', number: '1', title: Open item, sources: [{document: a.txt}]}
+- id: agendaItem:stockton-on-tees/cabinet/2023-03-16/2
   meetingId: meeting:stockton-on-tees/cabinet/2023-03-16
   number: '2'
   title: Land sale
   exempt: true
   exemptionParagraph: 3
-  presenterId: person:pat-public
+  presenterId: person:stockton-on-tees/pat-public
   minutes: The price was agreed.
   decision: RESOLVED that the land be sold.
   outcome: APPROVED
   sources: [{document: a.txt}]
 `)},
 	"reports.yaml": {Data: []byte(`
-- {id: 'report:cabinet:2023-03-16:land', title: Land sale valuation, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', authorId: 'person:pat-public', sources: [{document: a.txt}]}
-- {id: 'report:cabinet:2023-03-16:staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:cabinet:2023-03-16:1', sources: [{document: a.txt}]}
+- {id: 'report:stockton-on-tees/cabinet/2023-03-16/land', title: Land sale valuation, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/2', authorId: 'person:stockton-on-tees/pat-public', sources: [{document: a.txt}]}
+- {id: 'report:stockton-on-tees/cabinet/2023-03-16/staffing', title: Staffing review, visibility: OFFICER, meetingId: 'meeting:stockton-on-tees/cabinet/2023-03-16', agendaItemId: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/1', sources: [{document: a.txt}]}
 `)},
 	"actions.yaml": {Data: []byte(`
-- {id: 'action:cabinet:2023-03-16:1', title: Complete the land sale, ownerId: 'person:pat-public', agendaItemId: 'agendaItem:cabinet:2023-03-16:2', sources: [{document: a.txt}]}
+- {id: 'action:stockton-on-tees/cabinet/2023-03-16/1', title: Complete the land sale, ownerId: 'person:stockton-on-tees/pat-public', agendaItemId: 'agendaItem:stockton-on-tees/cabinet/2023-03-16/2', sources: [{document: a.txt}]}
 `)},
 }
 
@@ -82,11 +82,11 @@ func TestVisibilityMatrix(t *testing.T) {
 
 	const (
 		pamHidden  = `null`
-		pamShown   = `{"id":"person:pam-partner"}`
+		pamShown   = `{"id":"person:stockton-on-tees/pam-partner"}`
 		staffHid   = `null`
-		staffShown = `{"id":"report:cabinet:2023-03-16:staffing"}`
+		staffShown = `{"id":"report:stockton-on-tees/cabinet/2023-03-16/staffing"}`
 		landHidden = `null`
-		landShown  = `{"id":"report:cabinet:2023-03-16:land"}`
+		landShown  = `{"id":"report:stockton-on-tees/cabinet/2023-03-16/land"}`
 	)
 	type levels struct{ public, partner, officer string }
 	probes := []struct {
@@ -94,49 +94,49 @@ func TestVisibilityMatrix(t *testing.T) {
 		want        levels
 	}{
 		// A PARTNER person.
-		{"person lookup", `{ person(id: "person:pam-partner") { id } }`,
-			levels{`{"person":null}`, `{"person":{"id":"person:pam-partner"}}`, `{"person":{"id":"person:pam-partner"}}`}},
-		{"node", `{ node(id: "person:pam-partner") { id } }`,
-			levels{`{"node":null}`, `{"node":{"id":"person:pam-partner"}}`, `{"node":{"id":"person:pam-partner"}}`}},
-		{"nodes", `{ nodes(ids: ["person:pam-partner", "report:cabinet:2023-03-16:staffing", "report:cabinet:2023-03-16:land"]) { id } }`,
+		{"person lookup", `{ person(id: "person:stockton-on-tees/pam-partner") { id } }`,
+			levels{`{"person":null}`, `{"person":{"id":"person:stockton-on-tees/pam-partner"}}`, `{"person":{"id":"person:stockton-on-tees/pam-partner"}}`}},
+		{"node", `{ node(id: "person:stockton-on-tees/pam-partner") { id } }`,
+			levels{`{"node":null}`, `{"node":{"id":"person:stockton-on-tees/pam-partner"}}`, `{"node":{"id":"person:stockton-on-tees/pam-partner"}}`}},
+		{"nodes", `{ nodes(ids: ["person:stockton-on-tees/pam-partner", "report:stockton-on-tees/cabinet/2023-03-16/staffing", "report:stockton-on-tees/cabinet/2023-03-16/land"]) { id } }`,
 			levels{`{"nodes":[null,null,null]}`, `{"nodes":[` + pamShown + `,null,null]}`, `{"nodes":[` + pamShown + `,` + staffShown + `,` + landShown + `]}`}},
-		{"entities", `{ _entities(representations: [{__typename: "Person", id: "person:pam-partner"}, {__typename: "Report", id: "report:cabinet:2023-03-16:staffing"}, {__typename: "Report", id: "report:cabinet:2023-03-16:land"}]) { ... on Person { id } ... on Report { id } } }`,
+		{"entities", `{ _entities(representations: [{__typename: "Person", id: "person:stockton-on-tees/pam-partner"}, {__typename: "Report", id: "report:stockton-on-tees/cabinet/2023-03-16/staffing"}, {__typename: "Report", id: "report:stockton-on-tees/cabinet/2023-03-16/land"}]) { ... on Person { id } ... on Report { id } } }`,
 			levels{`{"_entities":[null,null,null]}`, `{"_entities":[` + pamShown + `,null,null]}`, `{"_entities":[` + pamShown + `,` + staffShown + `,` + landShown + `]}`}},
 		{"list and count", `{ people { totalCount edges { node { id } } } }`,
-			levels{`{"people":{"totalCount":1,"edges":[{"node":{"id":"person:pat-public"}}]}}`,
-				`{"people":{"totalCount":2,"edges":[{"node":{"id":"person:pam-partner"}},{"node":{"id":"person:pat-public"}}]}}`,
-				`{"people":{"totalCount":2,"edges":[{"node":{"id":"person:pam-partner"}},{"node":{"id":"person:pat-public"}}]}}`}},
+			levels{`{"people":{"totalCount":1,"edges":[{"node":{"id":"person:stockton-on-tees/pat-public"}}]}}`,
+				`{"people":{"totalCount":2,"edges":[{"node":{"id":"person:stockton-on-tees/pam-partner"}},{"node":{"id":"person:stockton-on-tees/pat-public"}}]}}`,
+				`{"people":{"totalCount":2,"edges":[{"node":{"id":"person:stockton-on-tees/pam-partner"}},{"node":{"id":"person:stockton-on-tees/pat-public"}}]}}`}},
 		{"nested relation", `{ organisation(id: "organisation:council") { people { totalCount edges { node { id } } } } }`,
-			levels{`{"organisation":{"people":{"totalCount":1,"edges":[{"node":{"id":"person:pat-public"}}]}}}`,
-				`{"organisation":{"people":{"totalCount":2,"edges":[{"node":{"id":"person:pam-partner"}},{"node":{"id":"person:pat-public"}}]}}}`,
-				`{"organisation":{"people":{"totalCount":2,"edges":[{"node":{"id":"person:pam-partner"}},{"node":{"id":"person:pat-public"}}]}}}`}},
+			levels{`{"organisation":{"people":{"totalCount":1,"edges":[{"node":{"id":"person:stockton-on-tees/pat-public"}}]}}}`,
+				`{"organisation":{"people":{"totalCount":2,"edges":[{"node":{"id":"person:stockton-on-tees/pam-partner"}},{"node":{"id":"person:stockton-on-tees/pat-public"}}]}}}`,
+				`{"organisation":{"people":{"totalCount":2,"edges":[{"node":{"id":"person:stockton-on-tees/pam-partner"}},{"node":{"id":"person:stockton-on-tees/pat-public"}}]}}}`}},
 		{"search", `{ search(query: "pa") { ... on Person { id } } }`,
-			levels{`{"search":[{"id":"person:pat-public"}]}`, `{"search":[` + pamShown + `,{"id":"person:pat-public"}]}`, `{"search":[` + pamShown + `,{"id":"person:pat-public"}]}`}},
+			levels{`{"search":[{"id":"person:stockton-on-tees/pat-public"}]}`, `{"search":[` + pamShown + `,{"id":"person:stockton-on-tees/pat-public"}]}`, `{"search":[` + pamShown + `,{"id":"person:stockton-on-tees/pat-public"}]}`}},
 
 		// Contact details.
-		{"contact details", `{ person(id: "person:pat-public") { email phone } }`,
+		{"contact details", `{ person(id: "person:stockton-on-tees/pat-public") { email phone } }`,
 			levels{`{"person":{"email":null,"phone":null}}`, `{"person":{"email":"pat@example.org","phone":"01642 000000"}}`, `{"person":{"email":"pat@example.org","phone":"01642 000000"}}`}},
-		{"contact details through a relation", `{ report(id: "report:cabinet:2023-03-16:land") { author { email } } action(id: "action:cabinet:2023-03-16:1") { owner { phone } } }`,
+		{"contact details through a relation", `{ report(id: "report:stockton-on-tees/cabinet/2023-03-16/land") { author { email } } action(id: "action:stockton-on-tees/cabinet/2023-03-16/1") { owner { phone } } }`,
 			levels{`{"report":null,"action":null}`, `{"report":null,"action":null}`, `{"report":{"author":{"email":"pat@example.org"}},"action":{"owner":{"phone":"01642 000000"}}}`}},
 		{"contact details in search", `{ search(query: "pat") { ... on Person { email } } }`,
 			levels{`{"search":[{"email":null}]}`, `{"search":[{"email":"pat@example.org"}]}`, `{"search":[{"email":"pat@example.org"}]}`}},
 
 		// An OFFICER report and the exempt item's report and action.
-		{"report lookups", `{ staff: report(id: "report:cabinet:2023-03-16:staffing") { id } land: report(id: "report:cabinet:2023-03-16:land") { id } }`,
+		{"report lookups", `{ staff: report(id: "report:stockton-on-tees/cabinet/2023-03-16/staffing") { id } land: report(id: "report:stockton-on-tees/cabinet/2023-03-16/land") { id } }`,
 			levels{`{"staff":` + staffHid + `,"land":` + landHidden + `}`, `{"staff":` + staffHid + `,"land":` + landHidden + `}`, `{"staff":` + staffShown + `,"land":` + landShown + `}`}},
 		{"reports list and count", `{ reports { totalCount edges { node { id } } } }`,
 			levels{`{"reports":{"totalCount":0,"edges":[]}}`, `{"reports":{"totalCount":0,"edges":[]}}`, `{"reports":{"totalCount":2,"edges":[{"node":` + landShown + `},{"node":` + staffShown + `}]}}`}},
-		{"reports of a meeting and a person", `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { reports { id } } person(id: "person:pat-public") { reports { id } actions { id } } }`,
+		{"reports of a meeting and a person", `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { reports { id } } person(id: "person:stockton-on-tees/pat-public") { reports { id } actions { id } } }`,
 			levels{`{"meeting":{"reports":[]},"person":{"reports":[],"actions":[]}}`, `{"meeting":{"reports":[]},"person":{"reports":[],"actions":[]}}`,
-				`{"meeting":{"reports":[` + landShown + `,` + staffShown + `]},"person":{"reports":[` + landShown + `],"actions":[{"id":"action:cabinet:2023-03-16:1"}]}}`}},
-		{"actions list", `{ actions { totalCount } action(id: "action:cabinet:2023-03-16:1") { id } }`,
-			levels{`{"actions":{"totalCount":0},"action":null}`, `{"actions":{"totalCount":0},"action":null}`, `{"actions":{"totalCount":1},"action":{"id":"action:cabinet:2023-03-16:1"}}`}},
-		{"exempt item", `{ agendaItem(id: "agendaItem:cabinet:2023-03-16:2") { number title exempt exemptionParagraph minutes decision outcome presenter { id } reports { id } actions { id } } }`,
+				`{"meeting":{"reports":[` + landShown + `,` + staffShown + `]},"person":{"reports":[` + landShown + `],"actions":[{"id":"action:stockton-on-tees/cabinet/2023-03-16/1"}]}}`}},
+		{"actions list", `{ actions { totalCount } action(id: "action:stockton-on-tees/cabinet/2023-03-16/1") { id } }`,
+			levels{`{"actions":{"totalCount":0},"action":null}`, `{"actions":{"totalCount":0},"action":null}`, `{"actions":{"totalCount":1},"action":{"id":"action:stockton-on-tees/cabinet/2023-03-16/1"}}`}},
+		{"exempt item", `{ agendaItem(id: "agendaItem:stockton-on-tees/cabinet/2023-03-16/2") { number title exempt exemptionParagraph minutes decision outcome presenter { id } reports { id } actions { id } } }`,
 			levels{
-				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:pat-public"},"reports":[],"actions":[]}}`,
-				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:pat-public"},"reports":[],"actions":[]}}`,
-				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:pat-public"},"reports":[` + landShown + `],"actions":[{"id":"action:cabinet:2023-03-16:1"}]}}`}},
-		{"exempt item through its meeting and entities", `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { agendaItems { number minutes } } _entities(representations: [{__typename: "AgendaItem", id: "agendaItem:cabinet:2023-03-16:2"}]) { ... on AgendaItem { title decision } } }`,
+				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:stockton-on-tees/pat-public"},"reports":[],"actions":[]}}`,
+				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:stockton-on-tees/pat-public"},"reports":[],"actions":[]}}`,
+				`{"agendaItem":{"number":"2","title":"Land sale","exempt":true,"exemptionParagraph":3,"minutes":"The price was agreed.","decision":"RESOLVED that the land be sold.","outcome":"APPROVED","presenter":{"id":"person:stockton-on-tees/pat-public"},"reports":[` + landShown + `],"actions":[{"id":"action:stockton-on-tees/cabinet/2023-03-16/1"}]}}`}},
+		{"exempt item through its meeting and entities", `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { agendaItems { number minutes } } _entities(representations: [{__typename: "AgendaItem", id: "agendaItem:stockton-on-tees/cabinet/2023-03-16/2"}]) { ... on AgendaItem { title decision } } }`,
 			levels{`{"meeting":{"agendaItems":[{"number":"1","minutes":null},{"number":"2","minutes":"The price was agreed."}]},"_entities":[{"title":"Land sale","decision":"RESOLVED that the land be sold."}]}`,
 				`{"meeting":{"agendaItems":[{"number":"1","minutes":null},{"number":"2","minutes":"The price was agreed."}]},"_entities":[{"title":"Land sale","decision":"RESOLVED that the land be sold."}]}`,
 				`{"meeting":{"agendaItems":[{"number":"1","minutes":null},{"number":"2","minutes":"The price was agreed."}]},"_entities":[{"title":"Land sale","decision":"RESOLVED that the land be sold."}]}`}},

@@ -84,7 +84,7 @@ func TestSearchIndexAnswersAsTheScan(t *testing.T) {
 		t.Fatalf("the queries find too little to compare: %v", want)
 	}
 
-	if _, err := importer.ImportFS(ctx, indexed, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
+	if _, err := importer.ImportFS(ctx, indexed, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
 	compare("after the moved set", search(indexed, "index"), search(scanned, "scan"))

@@ -89,7 +89,7 @@ func TestSnapshotAnswersAsTheServer(t *testing.T) {
 			// A read after a write, before the new generation's snapshot:
 			// the moved set raises a record to PARTNER, which a public
 			// caller must stop seeing at once.
-			if _, err := importer.ImportFS(ctx, kept, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "moved"}); err != nil {
+			if _, err := importer.ImportFS(ctx, kept, os.DirFS(visibilitytest.Moved()), importer.Options{Dataset: "protected"}); err != nil {
 				t.Fatal(err)
 			}
 			for _, k := range store.Kinds() {

@@ -41,7 +41,7 @@ func TestDeliveriesAreTheFeedsJSON(t *testing.T) {
 	rc := newReceiver(t, nil)
 	e := add(t, s, c.ID, rc.URL)
 	importDir(t, s, visibilitytest.Protected(), "protected")
-	importDir(t, s, visibilitytest.Moved(), "moved")
+	importDir(t, s, visibilitytest.Moved(), "protected")
 	startWorker(t, s, fast())
 	waitCaughtUp(t, s, e.ID)
 

@@ -186,7 +186,7 @@ func TestDeliveriesKeepToTheClientsScope(t *testing.T) {
 		return from
 	}
 	phase("before", visibilitytest.Protected(), "protected")
-	from := phase("after", visibilitytest.Moved(), "moved")
+	from := phase("after", visibilitytest.Moved(), "protected")
 
 	kinds := func(scope string) map[string]string {
 		out := map[string]string{}
@@ -198,11 +198,11 @@ func TestDeliveriesKeepToTheClientsScope(t *testing.T) {
 		return out
 	}
 	pub, par := kinds(auth.ScopePublic), kinds(auth.ScopePartner)
-	if pub["person:mo-moving"] != "DELETE" {
-		t.Errorf("public client: person:mo-moving, moved to PARTNER, came as %q, want DELETE", pub["person:mo-moving"])
+	if pub["person:testshire/mo-moving"] != "DELETE" {
+		t.Errorf("public client: person:testshire/mo-moving, moved to PARTNER, came as %q, want DELETE", pub["person:testshire/mo-moving"])
 	}
-	if par["person:mo-moving"] != "UPSERT" {
-		t.Errorf("partner client: person:mo-moving came as %q, want UPSERT", par["person:mo-moving"])
+	if par["person:testshire/mo-moving"] != "UPSERT" {
+		t.Errorf("partner client: person:testshire/mo-moving came as %q, want UPSERT", par["person:testshire/mo-moving"])
 	}
 }
 

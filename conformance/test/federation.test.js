@@ -49,7 +49,7 @@ async function citations() {
 
 // A person and an organisation that councilgraph does not have.
 const unknown = [
-  { __typename: 'Person', id: 'person:no-such-person' },
+  { __typename: 'Person', id: 'person:stockton-on-tees/no-such-person' },
   { __typename: 'Organisation', id: 'organisation:no-such-organisation' },
 ];
 
@@ -286,7 +286,7 @@ for (const gw of gateways) {
         citing.splice(0, citing.length, ...saved);
       }
       assert.deepEqual(representations(sent.filter((s) => s.subgraph === 'councilgraph')).map((r) => r.id).sort(),
-        ['organisation:no-such-organisation', 'person:teeswide-safeguarding-adults-board/karen-agar', 'person:no-such-person'], 'all three were asked for');
+        ['organisation:no-such-organisation', 'person:stockton-on-tees/no-such-person', 'person:teeswide-safeguarding-adults-board/karen-agar'], 'all three were asked for');
     });
   });
 }
