@@ -79,7 +79,8 @@ func (h *Handler) analysis(ctx context.Context, q query, enc encoder) error {
 		for _, o := range obs {
 			// The filters choose the rows; comparators and trends are
 			// read from every figure of the indicator.
-			if (f.AreaID != nil && o.AreaID != *f.AreaID) || (f.UpdatedSince != nil && o.UpdatedAt.Before(*f.UpdatedSince)) {
+			if (f.AreaID != nil && o.AreaID != *f.AreaID) || (f.Council != nil && o.CouncilID != *f.Council) ||
+				(f.UpdatedSince != nil && o.UpdatedAt.Before(*f.UpdatedSince)) {
 				continue
 			}
 			if err := enc.row(figureRow(ind, o, areas, byID, perPeriod[o.Period], trends[o.AreaID])); err != nil {

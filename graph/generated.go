@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	Declaration() DeclarationResolver
 	Document() DocumentResolver
 	Entity() EntityResolver
+	Feed() FeedResolver
 	Indicator() IndicatorResolver
 	Inspection() InspectionResolver
 	Meeting() MeetingResolver
@@ -694,6 +695,9 @@ type EntityResolver interface {
 	FindManyPlanByIDs(ctx context.Context, reps []*model.PlanByIDsInput) ([]*store.Plan, error)
 	FindManyPriorityByIDs(ctx context.Context, reps []*model.PriorityByIDsInput) ([]*store.Priority, error)
 	FindManyReportByIDs(ctx context.Context, reps []*model.ReportByIDsInput) ([]*store.Report, error)
+}
+type FeedResolver interface {
+	Records(ctx context.Context, obj *store.Feed) (int, error)
 }
 type IndicatorResolver interface {
 	Observations(ctx context.Context, obj *store.Indicator, area *string, from *string, to *string) ([]*store.Observation, error)
@@ -11479,7 +11483,7 @@ func (ec *executionContext) _Feed_records(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Feed_records(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Records, nil
+			return ec.Resolvers.Feed().Records(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -11490,7 +11494,7 @@ func (ec *executionContext) _Feed_records(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Feed_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feed", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Feed", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Feed_status(ctx context.Context, field graphql.CollectedField, obj *store.Feed) (ret graphql.Marshaler) {
@@ -22226,27 +22230,28 @@ func (ec *executionContext) _Feed(ctx context.Context, sel ast.SelectionSet, obj
 		case "kind":
 			out.Values[i] = ec._Feed_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Feed_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastRead":
 			out.Values[i] = ec._Feed_lastRead(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "records":
-			out.Values[i] = ec._Feed_records(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feed_records(ctx, field, obj)
+				})
 		case "status":
 			out.Values[i] = ec._Feed_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

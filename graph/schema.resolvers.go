@@ -194,6 +194,11 @@ func (r *documentResolver) Council(ctx context.Context, obj *store.Document) (*s
 	return councilOf(ctx, obj)
 }
 
+// Records is the resolver for the records field.
+func (r *feedResolver) Records(ctx context.Context, obj *store.Feed) (int, error) {
+	return obj.Visible[store.LevelOf(ctx)], nil
+}
+
 // Observations is the resolver for the observations field.
 func (r *indicatorResolver) Observations(ctx context.Context, obj *store.Indicator, area *string, from *string, to *string) ([]*store.Observation, error) {
 	all, err := loaders.For(ctx).ObservationsByIndicator.Load(ctx, obj.ID)
@@ -733,6 +738,9 @@ func (r *Resolver) Declaration() DeclarationResolver { return &declarationResolv
 // Document returns DocumentResolver implementation.
 func (r *Resolver) Document() DocumentResolver { return &documentResolver{r} }
 
+// Feed returns FeedResolver implementation.
+func (r *Resolver) Feed() FeedResolver { return &feedResolver{r} }
+
 // Indicator returns IndicatorResolver implementation.
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
@@ -786,6 +794,7 @@ type (
 	councilResolver                struct{ *Resolver }
 	declarationResolver            struct{ *Resolver }
 	documentResolver               struct{ *Resolver }
+	feedResolver                   struct{ *Resolver }
 	indicatorResolver              struct{ *Resolver }
 	inspectionResolver             struct{ *Resolver }
 	meetingResolver                struct{ *Resolver }

@@ -166,9 +166,6 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		moved[m.From] = true
 	}
 	w := st.Writer()
-	// held counts, by council, the set's records in the store after the
-	// write: a publishing system's feed reports them.
-	held := map[string]int{}
 	for _, k := range store.Kinds() {
 		name := k.Collection
 		items := set.Items[name]
@@ -222,24 +219,10 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 			if old.Dataset == o.Dataset && !inSet[id] {
 				if o.stale(id) || moved[id] {
 					stale = append(stale, id)
-				} else if c := store.CouncilOf(id); c != "" {
-					held[c]++
 				}
 			}
 		}
 		counts.Deleted = len(stale)
-		for _, d := range inserts {
-			if c := d.Base().CouncilID; c != "" {
-				held[c]++
-			}
-		}
-		for id := range inSet {
-			if _, ok := existing[id]; ok && existing[id].Dataset == o.Dataset {
-				if c := store.CouncilOf(id); c != "" {
-					held[c]++
-				}
-			}
-		}
 		if !o.DryRun {
 			var progress func(int)
 			if o.Progress != nil && total > progressThreshold {
@@ -264,7 +247,7 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		if err := writeMoves(ctx, st, set, o.Dataset); err != nil {
 			return summary, err
 		}
-		if err := writeFeeds(ctx, st, set, o, held, stamp); err != nil {
+		if err := writeFeeds(ctx, st, set, o, stamp); err != nil {
 			return summary, err
 		}
 		if _, err := st.PruneChanges(ctx, now(), o.KeepChanges); err != nil {

@@ -72,7 +72,12 @@ func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (
 			}
 		}
 	}
-	ps, err := checkMoves(ctx, st, set, o.Dataset, inSet)
+	ps, err := checkCouncilLevels(ctx, st, set)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, ps...)
+	ps, err = checkMoves(ctx, st, set, o.Dataset, inSet)
 	if err != nil {
 		return nil, err
 	}
@@ -225,29 +230,23 @@ func writeMoves(ctx context.Context, st *store.Store, set *Set, dataset string) 
 }
 
 // writeFeeds records, for each council the set writes, that the set was
-// read to the end and how many of the council's records it holds: a data
-// set's in its files, a publishing system's in the store (held).
-func writeFeeds(ctx context.Context, st *store.Store, set *Set, o Options, held map[string]int, at time.Time) error {
-	counts := map[string]int{}
+// read to the end and how many of the council's records it holds in the
+// store now, at each level (a caller is told the count it may see).
+func writeFeeds(ctx context.Context, st *store.Store, set *Set, o Options, at time.Time) error {
+	held, err := st.CountHeld(ctx, o.Dataset)
+	if err != nil {
+		return err
+	}
 	if set.Manifest != nil {
 		for _, c := range set.Manifest.Councils {
-			counts[c] = 0
+			if _, ok := held[c]; !ok {
+				held[c] = [3]int{}
+			}
 		}
 	}
 	feed := o.Feed
 	if feed.Kind == "" || feed.Kind == "dataset" {
 		feed.Kind, feed.Name = "dataset", o.Dataset
-		for _, items := range set.Items {
-			for _, it := range items {
-				if c := store.CouncilOf(it.Doc.Base().ID); c != "" {
-					counts[c]++
-				}
-			}
-		}
-	} else {
-		for c, n := range held {
-			counts[c] = n
-		}
 	}
 	if feed.Status == "" {
 		feed.Status = "ok"
@@ -255,12 +254,65 @@ func writeFeeds(ctx context.Context, st *store.Store, set *Set, o Options, held 
 	if feed.LastRead == nil && feed.Status == "ok" {
 		feed.LastRead = &at
 	}
-	for c, n := range counts {
+	for c, n := range held {
 		f := feed
-		f.Council, f.Records = c, n
+		f.Council, f.Visible, f.Records = c, n, n[store.Officer]
 		if err := st.PutFeed(ctx, f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// levelRank orders the visibility values, least restricted first.
+var levelRank = map[string]int{"": 0, store.VisibilityPublic: 0, store.VisibilityPartner: 1, store.VisibilityOfficer: 2}
+
+// checkCouncilLevels holds each record to its council's level: a record
+// shows no wider than the council that publishes it (the council every
+// record names), so a record of a PARTNER council must be PARTNER or
+// OFFICER itself. The council's level is read from the set, else from the
+// store.
+func checkCouncilLevels(ctx context.Context, st *store.Store, set *Set) (Problems, error) {
+	level := map[string]string{}
+	for _, it := range set.Items["councils"] {
+		level[it.Doc.Base().ID] = it.Doc.Base().Visibility
+	}
+	var want []string
+	for _, k := range store.Kinds() {
+		if k.Shared || k.Name == "Council" {
+			continue
+		}
+		for _, it := range set.Items[k.Collection] {
+			if c := store.CouncilOf(it.Doc.Base().ID); c != "" {
+				if _, ok := level[c]; !ok {
+					level[c] = ""
+					want = append(want, c)
+				}
+			}
+		}
+	}
+	if len(want) > 0 {
+		stored, err := st.FindOwn(ctx, store.KindNamed("Council"), want)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range stored {
+			level[d.Base().ID] = d.Base().Visibility
+		}
+	}
+	var problems Problems
+	for _, k := range store.Kinds() {
+		if k.Shared || k.Name == "Council" {
+			continue
+		}
+		for _, it := range set.Items[k.Collection] {
+			base := it.Doc.Base()
+			c := store.CouncilOf(base.ID)
+			if levelRank[level[c]] > levelRank[base.Visibility] {
+				problems = append(problems, Problem{File: it.File, Line: lineOf(it, "visibility"), ID: base.ID, Field: "visibility",
+					Msg: fmt.Sprintf("its council %s is %s: a record shows no wider than its council; give it visibility %s or OFFICER", c, level[c], level[c])})
+			}
+		}
+	}
+	return problems, nil
 }

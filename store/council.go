@@ -186,6 +186,9 @@ type Feed struct {
 	Status  string `bson:"status"`
 	// LastRead is when the feed was last read to the end.
 	LastRead *time.Time `bson:"lastRead,omitempty"`
+	// Visible is how many of its records a caller of each level may see
+	// (Records is the officers' count).
+	Visible [3]int `bson:"visible"`
 }
 
 func (s *Store) feeds() *mongo.Collection { return s.db.Collection(feedsCollection) }
@@ -278,4 +281,37 @@ func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referr
 // and amends.
 func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, error) {
 	return findKind(WithLevel(FromDatabase(ctx), Officer), s.coll(k), k, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+}
+
+// CountHeld counts, per council and per level, the records a data set or
+// feed holds in the store: one projected find per kind, of its records
+// only.
+func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]int, error) {
+	out := map[string][3]int{}
+	opts := options.Find().SetProjection(bson.D{{Key: "councilId", Value: 1}, {Key: "visibility", Value: 1}}).SetBatchSize(oneReply)
+	for _, k := range kinds {
+		if k.Shared {
+			continue
+		}
+		found, err := findUnscoped[struct {
+			CouncilID  string `bson:"councilId"`
+			Visibility string `bson:"visibility"`
+		}](ctx, s.coll(k), bson.D{{Key: "dataset", Value: dataset}}, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range found {
+			if r.CouncilID == "" {
+				continue
+			}
+			n := out[r.CouncilID]
+			for l := Public; l <= Officer; l++ {
+				if admitsLevel(l, r.Visibility) {
+					n[l]++
+				}
+			}
+			out[r.CouncilID] = n
+		}
+	}
+	return out, nil
 }

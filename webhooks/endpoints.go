@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func Add(ctx context.Context, s *store.Store, clientID, rawURL string, types []s
 	if err := CheckURL(rawURL); err != nil {
 		return nil, err
 	}
-	if council != "" && (store.CouncilOf(council) != council) {
+	if council != "" && !councilID.MatchString(council) {
 		return nil, fmt.Errorf("--council: %q is not a council's ID, e.g. council:stockton-on-tees", council)
 	}
 	if err := checkTypes(types); err != nil {
@@ -69,6 +70,9 @@ func Add(ctx context.Context, s *store.Store, clientID, rawURL string, types []s
 	}
 	return e, nil
 }
+
+// councilID is the form of a council's ID.
+var councilID = regexp.MustCompile(`^council:[a-z0-9][a-z0-9-]*$`)
 
 // checkTypes says which of types is not a record type of the feed.
 func checkTypes(types []string) error {
