@@ -318,8 +318,8 @@ func TestCSVForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := get(t, service(s), "", "/export/people.csv").Body.String()
-	want := "id,name,honorific,aliases,jobTitle,organisationId,email,phone,notes,sources,visibility,updatedAt\r\n" +
-		`person:zoe,"Zoë ""Zed"" O'Brien, Jr.",,Zoe Zed; Z. O'Brien,,,,,"'=HYPERLINK(""http://example.org"")` + "\r\nsecond line\",a.txt,PUBLIC,2023-06-15T12:00:00Z\r\n"
+	want := "id,name,honorific,aliases,jobTitle,organisationId,email,phone,party,notes,sources,visibility,updatedAt\r\n" +
+		`person:zoe,"Zoë ""Zed"" O'Brien, Jr.",,Zoe Zed; Z. O'Brien,,,,,,"'=HYPERLINK(""http://example.org"")` + "\r\nsecond line\",a.txt,PUBLIC,2023-06-15T12:00:00Z\r\n"
 	if body != want {
 		t.Errorf("people.csv =\n%q\nwant\n%q", body, want)
 	}

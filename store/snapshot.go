@@ -16,7 +16,10 @@ package store
 // is exactly what the server would: the read's own filter, the caller's
 // visibility condition included, is evaluated on the documents as MongoDB
 // evaluates it (match.go), then sorted, limited and projected, and decoded
-// into fresh values per read, so redaction never touches the copy. A read
+// into fresh values per read, so redaction never touches the copy. (A find
+// with no sort has no order on the server either: the snapshot's may differ
+// from the server's storage order once a build has kept some councils'
+// documents and read others again.) A read
 // whose filter or options fall outside what match.go evaluates is sent to
 // the server as before. TestSnapshotAnswersAsTheServer holds the two to the
 // same answers at every level.

@@ -100,6 +100,9 @@ const maxTurn = 10
 // Run delivers until ctx ends, then waits for the attempts under way.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.s.EnsureWebhookIndexes(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it began: not a failure
+		}
 		return fmt.Errorf("webhooks: %w", err)
 	}
 	var (

@@ -946,7 +946,7 @@ func (s *syncer) putFeed(ctx context.Context) error {
 	f := s.feed(ctx)
 	f.Council = s.council
 	if old := s.storedFeed(ctx); old != nil {
-		f.Records, f.LastRead = old.Records, old.LastRead
+		f.Records, f.Visible, f.LastRead = old.Records, old.Visible, old.LastRead
 	}
 	return s.st.PutFeed(ctx, f)
 }
