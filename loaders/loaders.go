@@ -148,17 +148,23 @@ func (l *Loaders) lookedUp(k *store.Kind) *Loader[string, store.Doc] {
 // Lookup loads the record of type T with an ID a caller gave, or an ID it
 // had before it was re-keyed: nil when there is none the caller may see.
 func Lookup[T any, PT doc[T]](ctx context.Context, id string) (PT, error) {
-	d, err := For(ctx).lookedUp(store.KindFor[T]()).Load(ctx, id)
-	if err != nil || d == nil {
+	found, err := each[T, PT](ctx, For(ctx).lookedUp(store.KindFor[T]()), []string{id})
+	if err != nil {
 		return nil, err
 	}
-	return d.(PT), nil
+	return found[0], nil
 }
 
 // LookupEach is Lookup for several IDs in one batch, in order: nil for
 // each that names no record the caller may see.
 func LookupEach[T any, PT doc[T]](ctx context.Context, ids []string) ([]PT, error) {
-	found, err := For(ctx).lookedUp(store.KindFor[T]()).LoadAll(ctx, ids)
+	return each[T, PT](ctx, For(ctx).lookedUp(store.KindFor[T]()), ids)
+}
+
+// each loads ids through ld, in order, as records of type T: nil for
+// each that names no record the caller may see.
+func each[T any, PT doc[T]](ctx context.Context, ld *Loader[string, store.Doc], ids []string) ([]PT, error) {
+	found, err := ld.LoadAll(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -223,17 +229,7 @@ func Opt[T any, PT doc[T]](ctx context.Context, id *string) (PT, error) {
 // Each loads the records of type T with the given IDs in one batch, in
 // order: nil for each the caller may not see.
 func Each[T any, PT doc[T]](ctx context.Context, ids []string) ([]PT, error) {
-	found, err := For(ctx).record(store.KindFor[T]()).LoadAll(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]PT, len(found))
-	for i, d := range found {
-		if d != nil {
-			out[i] = d.(PT)
-		}
-	}
-	return out, nil
+	return each[T, PT](ctx, For(ctx).record(store.KindFor[T]()), ids)
 }
 
 // All loads the records a list of references names, in order, leaving out

@@ -85,17 +85,13 @@ func (s *Store) moved() *mongo.Collection { return s.db.Collection(movedCollecti
 // end (PutMoves).
 func (s *Store) Moved(ctx context.Context, ids []string) (map[string]string, error) {
 	dependsOnAll(ctx) // any import may move an ID
-	cur, err := s.moved().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	found, err := s.FindMovesFrom(ctx, ids)
 	if err != nil {
-		return nil, dbError("find moved IDs", err)
-	}
-	var found []Move
-	if err := cur.All(ctx, &found); err != nil {
-		return nil, dbError("find moved IDs", err)
+		return nil, err
 	}
 	out := make(map[string]string, len(found))
-	for _, m := range found {
-		out[m.From] = m.To
+	for from, m := range found {
+		out[from] = m.To
 	}
 	return out, nil
 }
