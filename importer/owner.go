@@ -264,9 +264,6 @@ func writeFeeds(ctx context.Context, st *store.Store, set *Set, o Options, at ti
 	return nil
 }
 
-// levelRank orders the visibility values, least restricted first.
-var levelRank = map[string]int{"": 0, store.VisibilityPublic: 0, store.VisibilityPartner: 1, store.VisibilityOfficer: 2}
-
 // checkCouncilLevels holds each record to its council's level: a record
 // shows no wider than the council that publishes it (the council every
 // record names), so a record of a PARTNER council must be PARTNER or
@@ -308,7 +305,7 @@ func checkCouncilLevels(ctx context.Context, st *store.Store, set *Set) (Problem
 		for _, it := range set.Items[k.Collection] {
 			base := it.Doc.Base()
 			c := store.CouncilOf(base.ID)
-			if levelRank[level[c]] > levelRank[base.Visibility] {
+			if store.VisibilityRank(level[c]) > store.VisibilityRank(base.Visibility) {
 				problems = append(problems, Problem{File: it.File, Line: lineOf(it, "visibility"), ID: base.ID, Field: "visibility",
 					Msg: fmt.Sprintf("its council %s is %s: a record shows no wider than its council; give it visibility %s or OFFICER", c, level[c], level[c])})
 			}

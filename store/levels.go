@@ -32,6 +32,10 @@ func rank(v string) int {
 	return 0
 }
 
+// VisibilityRank orders the visibility values, least restricted first
+// ("" is PUBLIC's).
+func VisibilityRank(v string) int { return rank(v) }
+
 // higher is the more restricted of two visibility values.
 func higher(a, b string) string {
 	if rank(b) > rank(a) {

@@ -39,6 +39,18 @@ type Generations struct {
 	Writes int64
 }
 
+// councilsOf lists the councils among the generations in changed (all
+// but the shared registries').
+func councilsOf(changed map[string]bool) []string {
+	var out []string
+	for c := range changed {
+		if c != SharedGeneration {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // changedSince returns the generations that moved since old, and whether
 // every write since is known by them: false where a write named no
 // council (a record whose ID names none, or an older version's write).

@@ -94,12 +94,7 @@ func (s *Store) indexed(ctx context.Context) ([][]*searchEntry, error) {
 	if incremental {
 		changed, incremental = gens.changedSince(x.gens)
 	}
-	var councils []string
-	for c := range changed {
-		if c != SharedGeneration {
-			councils = append(councils, c)
-		}
-	}
+	councils := councilsOf(changed)
 	x.ready = false
 	var entries [][]*searchEntry
 	total := 0

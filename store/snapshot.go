@@ -309,17 +309,12 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 	if incremental {
 		changed, incremental = gens.changedSince(prev.gens)
 	}
+	councils := councilsOf(changed)
 	for _, k := range kinds {
 		var keep *snapColl
 		var filter bson.D
 		if incremental {
 			keep = prev.colls[k.Collection]
-			councils := []string{}
-			for c := range changed {
-				if c != SharedGeneration {
-					councils = append(councils, c)
-				}
-			}
 			switch {
 			case k.Shared && !changed[SharedGeneration], !k.Shared && len(councils) == 0:
 				// Nothing of this kind was written: the same documents
