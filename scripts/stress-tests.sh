@@ -1,13 +1,14 @@
 #!/bin/sh
 # stress-tests.sh runs the Go tests N times in a row (default 20) at
-# GOMAXPROCS=1 beside a CPU-bound neighbour on every core, and stops at the
-# first failure, saying which run it was. A test that passes here does not
+# GOMAXPROCS=1 beside CPU-bound neighbours (NEIGHBOURS, default one per
+# core), and stops at the first failure, saying which run it was. A test that passes here does not
 # depend on how fast the machine is or on background work finishing in
 # time.
 #
 #   scripts/stress-tests.sh                      # the whole suite, 20 times
 #   N=5 scripts/stress-tests.sh ./httpapi        # one package, 5 times
 #   N=1 scripts/stress-tests.sh -count=20 -run 'TestTraces' ./telemetry
+#   NEIGHBOURS=1 scripts/stress-tests.sh -p 2 ./...   # two packages at a time
 #
 # Arguments go to `go test` (default ./...); -count=1 is added unless a
 # -count is given. The neighbours are this script's own children and are
@@ -16,7 +17,7 @@ set -u
 
 N=${N:-20}
 GO=${GO:-go}
-CORES=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+NEIGHBOURS=${NEIGHBOURS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 
 [ $# -gt 0 ] || set -- ./...
 case " $* " in
@@ -35,12 +36,12 @@ trap stop_neighbours EXIT
 trap 'exit 130' INT TERM
 
 i=0
-while [ "$i" -lt "$CORES" ]; do
+while [ "$i" -lt "$NEIGHBOURS" ]; do
 	yes >/dev/null &
 	pids="$pids $!"
 	i=$((i + 1))
 done
-echo "stress: $CORES CPU-bound neighbours running (pids$pids); GOMAXPROCS=1; $N run(s) of: $GO test $*"
+echo "stress: $NEIGHBOURS CPU-bound neighbour(s) running (pids$pids); GOMAXPROCS=1; $N run(s) of: $GO test $*"
 
 run=1
 start=$(date +%s)

@@ -161,30 +161,40 @@ func generationOf(k *Kind, id string) string {
 	return CouncilOf(id)
 }
 
-// noteFilter notes what a find of kind k with filter depends on, from the
-// filter's top-level conditions: a council, IDs, or references to records
-// of a council's; any other find depends on every council.
+// noteFilter notes what a find of kind k with filter depends on.
 func noteFilter(ctx context.Context, k *Kind, filter any) {
 	r := readsOf(ctx)
 	if r == nil {
 		return
 	}
+	if gens, ok := filterGenerations(k, filter); ok {
+		r.note(gens...)
+	} else {
+		r.noteAll()
+	}
+}
+
+// filterGenerations returns the generations a find of kind k with filter
+// depends on, from the filter's top-level conditions: a council, IDs, or
+// references to records of a council's; false for a find that depends on
+// every council. A shared registry's find depends only on the registries:
+// only writes of their own records change what they hold.
+func filterGenerations(k *Kind, filter any) ([]string, bool) {
 	if k.Shared {
-		// Only writes of the registry's own records change what it holds.
-		r.note(SharedGeneration)
-		return
+		return []string{SharedGeneration}, true
 	}
 	d, _ := filter.(bson.D)
 	for _, e := range d {
 		switch {
 		case e.Key == "councilId":
-			if c, ok := e.Value.(string); ok {
-				r.note(c)
-				return
+			if councils, ok := filterValues(e.Value); ok {
+				return councils, true
 			}
 		case e.Key == "_id":
-			if keys, ok := filterValues(e.Value); ok && notePerID(r, k, keys) {
-				return
+			if keys, ok := filterValues(e.Value); ok {
+				if gens, ok := generationsOf(k, keys); ok {
+					return gens, true
+				}
 			}
 		default:
 			ref, ok := k.Ref(e.Key)
@@ -192,25 +202,26 @@ func noteFilter(ctx context.Context, k *Kind, filter any) {
 				continue
 			}
 			to := KindNamed(ref.To)
-			if keys, ok := filterValues(e.Value); ok && !to.Shared && notePerID(r, to, keys) {
-				return
+			if keys, ok := filterValues(e.Value); ok && !to.Shared {
+				if gens, ok := generationsOf(to, keys); ok {
+					return gens, true
+				}
 			}
 		}
 	}
-	r.noteAll()
+	return nil, false
 }
 
-// notePerID notes the generations of the given IDs of kind k; false (noting
-// nothing) where one names no council.
-func notePerID(r *Reads, k *Kind, ids []string) bool {
+// generationsOf returns the generations of the given IDs of kind k; false
+// where one names no council.
+func generationsOf(k *Kind, ids []string) ([]string, bool) {
 	gens := make([]string, len(ids))
 	for i, id := range ids {
 		if gens[i] = generationOf(k, id); gens[i] == "" {
-			return false
+			return nil, false
 		}
 	}
-	r.note(gens...)
-	return true
+	return gens, true
 }
 
 // filterValues reads the strings a condition compares with: a string, or

@@ -253,3 +253,84 @@ func TestSearchIndexFollowsEachCouncilsWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotServesTheCouncilsNotWritten holds reads to the snapshot in
+// hand while it is behind the store: a read that depends only on councils
+// not written since is answered from memory, without a command, and any
+// other (the written council's, or one across all councils) from the
+// database. Builds are held off, so the snapshot stays behind for as long
+// as the test reads; a change made in the database behind the store's
+// back shows which of the two answered.
+func TestSnapshotServesTheCouncilsNotWritten(t *testing.T) {
+	ctx := store.WithLevel(context.Background(), store.Officer)
+	var cmds storetest.Counter
+	s := storetest.New(t, cmds.Monitor())
+	now := time.Now()
+	person := func(id, name string) store.Doc {
+		return &store.Person{Record: store.Record{ID: id, Sources: src()}, Name: name}
+	}
+	if err := s.Put(ctx, now, person("person:a/ann", "Ann"), person("person:b/bob", "Bob")); err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(20 * time.Millisecond)
+	s.KeepSnapshot(64<<20, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	defer store.HoldSnapshotBuilds(s)()
+	if err := s.Put(ctx, now, person("person:a/amy", "Amy")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storetest.Raw(t, s).Collection("people").UpdateOne(ctx,
+		map[string]any{"_id": "person:b/bob"}, map[string]any{"$set": map[string]any{"name": "Robert"}}); err != nil {
+		t.Fatal(err)
+	}
+	people := store.KindFor[store.Person]()
+	byID := func(ids ...string) []string {
+		t.Helper()
+		found, err := s.FindByIDs(ctx, people, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range found {
+			names = append(names, d.(*store.Person).Name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	listed := func(f store.PersonFilter) []string {
+		t.Helper()
+		res, err := s.FindPeople(ctx, f, store.Page{First: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range res.Nodes {
+			names = append(names, p.Name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	b, a := "council:b", "council:a"
+	for _, c := range []struct {
+		name     string
+		read     func() []string
+		want     []string
+		fromMemo bool
+	}{
+		{"council b's person by ID", func() []string { return byID("person:b/bob") }, []string{"Bob"}, true},
+		{"council b's people", func() []string { return listed(store.PersonFilter{Council: &b}) }, []string{"Bob"}, true},
+		{"council a's people by ID", func() []string { return byID("person:a/ann", "person:a/amy") }, []string{"Amy", "Ann"}, false},
+		{"council a's people", func() []string { return listed(store.PersonFilter{Council: &a}) }, []string{"Amy", "Ann"}, false},
+		{"everyone", func() []string { return listed(store.PersonFilter{}) }, []string{"Amy", "Ann", "Robert"}, false},
+	} {
+		cmds.Reset()
+		if got := c.read(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: read %v, want %v", c.name, got, c.want)
+		}
+		if sent := cmds.Count("find") > 0; sent == c.fromMemo {
+			t.Errorf("%s: sent a find to the database: %v, want %v", c.name, sent, !c.fromMemo)
+		}
+	}
+}

@@ -105,10 +105,12 @@ type snapshotKeeper struct {
 	// retryAt is when a build that failed may be tried again.
 	retryAt   time.Time
 	fallbacks atomic.Int64
-	log       *slog.Logger
-	ctx       context.Context
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
+	// stale is what was last found written since the snapshot in hand.
+	stale atomic.Pointer[staleness]
+	log   *slog.Logger
+	ctx   context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
 }
 
 // KeepSnapshot has the store answer record reads from a snapshot in
@@ -197,7 +199,85 @@ func (s *Store) source(ctx context.Context, k *Kind) source {
 	if s.snap.max.Load() > 0 && s.gen.watching.Load() {
 		s.startSnapshot()
 	}
+	if sn, changed := s.partSnapshot(); sn != nil {
+		return partColl{sn.colls[k.Collection], k, changed}
+	}
 	return s.coll(k)
+}
+
+// A write to one council leaves the snapshot in hand current for every
+// other until the next build is done: a read whose filter depends only on
+// councils (or registries) not written since is answered from it, and any
+// other read from the database. So one council's import, however long,
+// sends no other council's reads to the database.
+
+// staleness is what was written since a snapshot, as of one generation of
+// the records.
+type staleness struct {
+	sn      *snapshot
+	records int64
+	changed map[string]bool
+}
+
+// partSnapshot returns the snapshot in hand and the generations moved
+// since it was read, or nil when there is none, it is too large, or a
+// write since named no council (so what it changed is unknown).
+func (s *Store) partSnapshot() (*snapshot, map[string]bool) {
+	x := &s.snap
+	sn := x.cur.Load()
+	if sn == nil || x.max.Load() == 0 || !s.gen.watching.Load() || sn.bytes > x.max.Load() {
+		return nil, nil
+	}
+	records := s.SeenRecordsGeneration()
+	if st := x.stale.Load(); st != nil && st.sn == sn && st.records == records {
+		return sn, st.changed
+	}
+	// Generations are read after the records' generation, so the changes
+	// found cover at least every write it counts.
+	changed, ok := s.SeenGenerations().changedSince(sn.gens)
+	if !ok {
+		return nil, nil
+	}
+	x.stale.Store(&staleness{sn: sn, records: records, changed: changed})
+	return sn, changed
+}
+
+// partColl is a collection of a snapshot that councils have been written
+// since: it answers a find that depends on none of them, and sends any
+// other to the database.
+type partColl struct {
+	*snapColl
+	k       *Kind
+	changed map[string]bool
+}
+
+// current reports whether the snapshot's answer to a find with filter is
+// the database's.
+func (p partColl) current(filter any) bool {
+	gens, ok := filterGenerations(p.k, filter)
+	if !ok {
+		return len(p.changed) == 0
+	}
+	for _, g := range gens {
+		if p.changed[g] {
+			return false
+		}
+	}
+	return true
+}
+
+func (p partColl) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error) {
+	if p.current(filter) {
+		return p.snapColl.Find(ctx, filter, opts...)
+	}
+	return p.db.Find(ctx, filter, opts...)
+}
+
+func (p partColl) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
+	if p.current(filter) {
+		return p.snapColl.CountDocuments(ctx, filter, opts...)
+	}
+	return p.db.CountDocuments(ctx, filter, opts...)
 }
 
 // readOf is read for document type T.
