@@ -43,13 +43,14 @@ test: chromium
 	exit $$status
 
 # test-stress runs the Go tests N times in a row (default 20) at GOMAXPROCS=1
-# beside a CPU-bound neighbour on every core, stopping at the first failure:
-# no test may depend on the machine's speed. STRESS_ARGS go to `go test`
-# (default ./...), e.g. make test-stress N=3 STRESS_ARGS='-run TestAttacks ./httpapi'.
+# beside CPU-bound neighbours (NEIGHBOURS, default one per core), stopping at
+# the first failure: no test may depend on the machine's speed. STRESS_ARGS go
+# to `go test` (default ./...), e.g. make test-stress N=3 STRESS_ARGS='-run TestAttacks ./httpapi'.
 N ?= 20
+NEIGHBOURS ?=
 STRESS_ARGS ?=
 test-stress:
-	N=$(N) GO=$(GO) scripts/stress-tests.sh $(STRESS_ARGS)
+	N=$(N) NEIGHBOURS=$(NEIGHBOURS) GO=$(GO) scripts/stress-tests.sh $(STRESS_ARGS)
 
 # chromium installs Debian's chromium for the browser checks where it is
 # missing (as root, or through sudo); the checks never download a browser.
