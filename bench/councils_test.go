@@ -78,13 +78,17 @@ func BenchmarkCouncilBesideAnImport(b *testing.B) {
 		post(b, h, []byte(fmt.Sprintf(`{"query":%q}`, q)))
 		return time.Since(t)
 	}
+	t0 := time.Now()
 	if !e.Store.WaitSnapshot(ctx) {
 		b.Fatal("no snapshot of the data set")
 	}
+	fmt.Fprintf(os.Stderr, "snapshot of %d records ready in %s\n", e.Store.SnapshotStats().Records, time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
 	for _, q := range pages { // warm both, and fill the cache
 		ask(hOff, q)
 		ask(hOn, q)
 	}
+	fmt.Fprintf(os.Stderr, "first reads (and the cost statistics) done in %s\n", time.Since(t0).Round(time.Millisecond))
 	var quietOff, quietHit []time.Duration
 	for range 30 {
 		for _, q := range pages {

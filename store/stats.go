@@ -38,7 +38,9 @@ func (st *Stats) Max() int {
 
 // FindStats reckons the stats: one find per kind, projecting only the
 // reference fields and embedded lists, whoever may see the records (a bound
-// must hold for every caller).
+// must hold for every caller). The finds read the snapshot where it is
+// current: on the embedded store a scan of every document of a national
+// data set takes minutes, and of the snapshot seconds.
 func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
 	st := &Stats{Counts: map[string]int{}, Fanout: map[string]int{}}
 	for _, k := range kinds {
@@ -53,7 +55,7 @@ func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
 		if len(proj) == 0 {
 			proj = bson.D{{Key: "_id", Value: 1}}
 		}
-		cur, err := s.coll(k).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(oneReply))
+		cur, err := s.source(ctx, k).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(oneReply))
 		if err != nil {
 			return nil, dbError("find stats of "+k.Collection, err)
 		}
