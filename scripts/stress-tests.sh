@@ -10,8 +10,8 @@
 #   N=1 scripts/stress-tests.sh -count=20 -run 'TestTraces' ./telemetry
 #   NEIGHBOURS=1 scripts/stress-tests.sh -p 2 ./...   # two packages at a time
 #
-# Arguments go to `go test` (default ./...); -count=1 is added unless a
-# -count is given. The neighbours are this script's own children and are
+# Arguments go to `go test` (default ./...); -count=1 and -timeout=1h are
+# added unless given. The neighbours are this script's own children and are
 # stopped when it exits, however it exits.
 set -u
 
@@ -23,6 +23,12 @@ NEIGHBOURS=${NEIGHBOURS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 case " $* " in
 *" -count"*) ;;
 *) set -- -count=1 "$@" ;;
+esac
+# A starved package may run past go test's default 10-minute guard against
+# hangs without hanging: the guard here is an hour.
+case " $* " in
+*" -timeout"*) ;;
+*) set -- -timeout=1h "$@" ;;
 esac
 
 pids=

@@ -228,7 +228,9 @@ func TestPauseReplayResume(t *testing.T) {
 	startWorker(t, s, cfg)
 	importDir(t, s, visibilitytest.Protected(), "protected")
 	paused := waitFor(t, s, e.ID, "paused", func(e *store.WebhookEndpoint) bool { return e.PausedAt != nil })
-	if !strings.Contains(paused.PauseReason, "503") || paused.Failures < 2 {
+	// One attempt may itself outlast PauseAfter on a starved machine, so
+	// the pause may come after the first failure.
+	if !strings.Contains(paused.PauseReason, "503") || paused.Failures < 1 {
 		t.Errorf("paused with %+v", paused.WebhookState)
 	}
 	n := len(rc.deliveries())
