@@ -1006,3 +1006,18 @@ func (c *commandChecker) curl(args []string) error {
 	}
 	return nil
 }
+
+// TestDocsStayShort holds the two pages every newcomer opens to a length
+// read in minutes: the README is the way in, and BENCHMARKS.md the current
+// figures (their history is in git).
+func TestDocsStayShort(t *testing.T) {
+	for file, most := range map[string]int{"../README.md": 250, "../BENCHMARKS.md": 400} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n > most {
+			t.Errorf("%s is %d lines, over its %d: move detail to docs/ or drop history", strings.TrimPrefix(file, "../"), n, most)
+		}
+	}
+}
