@@ -158,19 +158,9 @@ func TestSnapshotReadsAgainOnlyTheCouncilsWritten(t *testing.T) {
 			owned++
 		}
 	}
-	people := store.KindFor[store.Person]()
 	names := func() []string {
 		t.Helper()
-		found, err := s.FindByIDs(ctx, people, []string{"person:a/ann", "person:a/amy", "person:b/bob"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, d := range found {
-			out = append(out, d.(*store.Person).Name)
-		}
-		slices.Sort(out)
-		return out
+		return personNames(t, ctx, s, "person:a/ann", "person:a/amy", "person:b/bob")
 	}
 	for _, step := range []struct {
 		name   string
@@ -294,19 +284,9 @@ func TestSnapshotServesTheCouncilsNotWritten(t *testing.T) {
 		map[string]any{"_id": "person:b/bob"}, map[string]any{"$set": map[string]any{"name": "Robert"}}); err != nil {
 		t.Fatal(err)
 	}
-	people := store.KindFor[store.Person]()
 	byID := func(ids ...string) []string {
 		t.Helper()
-		found, err := s.FindByIDs(ctx, people, ids)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for _, d := range found {
-			names = append(names, d.(*store.Person).Name)
-		}
-		slices.Sort(names)
-		return names
+		return personNames(t, ctx, s, ids...)
 	}
 	listed := func(f store.PersonFilter) []string {
 		t.Helper()
@@ -342,4 +322,20 @@ func TestSnapshotServesTheCouncilsNotWritten(t *testing.T) {
 			t.Errorf("%s: sent a find to the database: %v, want %v", c.name, sent, !c.fromMemo)
 		}
 	}
+}
+
+// personNames reads the people with the given IDs and returns their names,
+// sorted.
+func personNames(t *testing.T, ctx context.Context, s *store.Store, ids ...string) []string {
+	t.Helper()
+	found, err := s.FindByIDs(ctx, store.KindFor[store.Person](), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range found {
+		names = append(names, d.(*store.Person).Name)
+	}
+	slices.Sort(names)
+	return names
 }
