@@ -168,10 +168,19 @@ func (s *Store) SnapshotStats() SnapshotStats {
 // currentSnapshot is the snapshot of the generation the store has seen, or
 // nil.
 func (s *Store) currentSnapshot() *snapshot {
+	if sn := s.heldSnapshot(); sn != nil && sn.gen == s.SeenRecordsGeneration() {
+		return sn
+	}
+	return nil
+}
+
+// heldSnapshot is the snapshot in hand, of whatever generation, while one
+// is kept and within its bound, or nil.
+func (s *Store) heldSnapshot() *snapshot {
 	if s.snap.max.Load() == 0 || !s.gen.watching.Load() {
 		return nil
 	}
-	if sn := s.snap.cur.Load(); sn != nil && sn.gen == s.SeenRecordsGeneration() && sn.bytes <= s.snap.max.Load() {
+	if sn := s.snap.cur.Load(); sn != nil && sn.bytes <= s.snap.max.Load() {
 		return sn
 	}
 	return nil
@@ -224,8 +233,8 @@ type staleness struct {
 // write since named no council (so what it changed is unknown).
 func (s *Store) partSnapshot() (*snapshot, map[string]bool) {
 	x := &s.snap
-	sn := x.cur.Load()
-	if sn == nil || x.max.Load() == 0 || !s.gen.watching.Load() || sn.bytes > x.max.Load() {
+	sn := s.heldSnapshot()
+	if sn == nil {
 		return nil, nil
 	}
 	records := s.SeenRecordsGeneration()
