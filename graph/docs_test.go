@@ -122,7 +122,9 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1}, quiet)
+	// The deadline is not what is under test: on a starved machine a
+	// query may outlast the default 10 s.
+	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, quiet)
 	// One checker for all subtests, so that each program is built once.
 	c := newCommandChecker(t, h, key)
 

@@ -162,6 +162,19 @@ func (c *statsCache) read() {
 	}
 }
 
+// loaded says whether the first read has finished, starting one if none
+// is under way (after a failed read, say): until it has, a request that
+// needs a cost waits for it, so the service is not ready.
+func (c *statsCache) loaded() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+		go c.read()
+		return false
+	}
+}
+
 // get returns the stats, starting a fresh read when they are old.
 func (c *statsCache) get(ctx context.Context) (*store.Stats, error) {
 	c.mu.Lock()

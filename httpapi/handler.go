@@ -140,7 +140,8 @@ type Config struct {
 	// database is away.
 	Gate func(http.Handler) http.Handler
 	// Ready says whether the service can answer; /readyz is 503 while it
-	// errs. The default runs a cheap query within 2 s.
+	// errs, and until the store's sizes for query costs are first read.
+	// The default runs a cheap query within 2 s.
 	Ready func(context.Context) error
 }
 
@@ -340,6 +341,10 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		if err := ready(r.Context()); err != nil {
 			log.WarnContext(r.Context(), "not ready", "error", err)
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if !stats.loaded() {
+			http.Error(w, "reading the store's sizes for query costs", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")

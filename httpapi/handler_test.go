@@ -53,6 +53,7 @@ func TestHTTPBadInput(t *testing.T) {
 func TestHealthAndGraphiQL(t *testing.T) {
 	s := storetest.New(t, nil)
 	h := httpapi.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	waitReadyz(t, h)
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "graphiql"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -67,5 +68,21 @@ func TestHealthAndGraphiQL(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with the database gone = %d, want 503", rec.Code)
+	}
+}
+
+// TestNotReadyUntilCostsArePriced: /readyz stays 503, saying why, while
+// the sizes that price queries cannot be read, even if the database check
+// passes; a request then would wait for them.
+func TestNotReadyUntilCostsArePriced(t *testing.T) {
+	s := storetest.New(t, nil)
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.New(s, httpapi.Config{Ready: func(context.Context) error { return nil }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "query costs") {
+		t.Errorf("/readyz before the sizes are read = %d %q, want 503 naming query costs", rec.Code, rec.Body.String())
 	}
 }
