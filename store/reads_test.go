@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"maps"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -338,4 +340,68 @@ func personNames(t *testing.T, ctx context.Context, s *store.Store, ids ...strin
 	}
 	slices.Sort(names)
 	return names
+}
+
+// TestStampsFromTheSnapshotAsOfNow: an import's stamps come from the
+// snapshot, with no find of the collection, only while it holds every
+// write the database has counted; a write by another process that the
+// watcher has not seen sends them to the database, which has it.
+func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
+	ctx := context.Background()
+	var finds atomic.Int64
+	s := storetest.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if coll, _ := e.Command.Lookup("find").StringValueOK(); e.CommandName == "find" && coll == "people" {
+			finds.Add(1)
+		}
+	}})
+	now := time.Now()
+	person := func(id, name string) store.Doc {
+		// Partners' records too: an import's checks see every level.
+		return &store.Person{Record: store.Record{ID: id, Sources: src(), Visibility: store.VisibilityPartner}, Name: name}
+	}
+	if err := s.Put(ctx, now, person("person:a/ann", "Ann"), person("person:b/bob", "Bob")); err != nil {
+		t.Fatal(err)
+	}
+	fromDB, err := s.FindStamps(store.FromDatabase(ctx), "people")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A watcher that polls once an hour sees nothing in this test: what
+	// the stamps see of the other process's write is their own doing.
+	s.WatchGeneration(time.Hour)
+	s.KeepSnapshot(64<<20, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	before := finds.Load()
+	fromSnapshot, err := s.FindStamps(ctx, "people")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := finds.Load() - before; n != 0 {
+		t.Errorf("%d finds of people with the snapshot current, want 0", n)
+	}
+	if len(fromSnapshot) != 2 || !maps.EqualFunc(fromSnapshot, fromDB, func(a, b store.Stamp) bool { return reflect.DeepEqual(a, b) }) {
+		t.Errorf("stamps from the snapshot %+v, from the database %+v", fromSnapshot, fromDB)
+	}
+
+	other, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: s.DatabaseName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	if err := other.Put(ctx, now, person("person:a/amy", "Amy")); err != nil {
+		t.Fatal(err)
+	}
+	before = finds.Load()
+	after, err := s.FindStamps(ctx, "people")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := after["person:a/amy"]; !ok || len(after) != 3 {
+		t.Errorf("stamps after another process's write: %d, with Amy %v; want 3 with her", len(after), ok)
+	}
+	if n := finds.Load() - before; n != 1 {
+		t.Errorf("%d finds of people after another process's write, want 1", n)
+	}
 }

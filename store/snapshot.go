@@ -174,6 +174,20 @@ func (s *Store) currentSnapshot() *snapshot {
 	return nil
 }
 
+// snapshotAsOfNow is the snapshot in hand when it holds every write of
+// records the database has counted, as read from the database now rather
+// than as last seen by the watcher, or nil. A write under way whose
+// generation is not yet raised is in neither this nor a find begun now.
+func (s *Store) snapshotAsOfNow(ctx context.Context) (*snapshot, error) {
+	if fromDatabase(ctx) || s.heldSnapshot() == nil {
+		return nil, nil
+	}
+	if _, err := s.Generation(ctx); err != nil {
+		return nil, err
+	}
+	return s.currentSnapshot(), nil
+}
+
 // heldSnapshot is the snapshot in hand, of whatever generation, while one
 // is kept and within its bound, or nil.
 func (s *Store) heldSnapshot() *snapshot {
