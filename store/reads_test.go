@@ -258,14 +258,7 @@ func TestSearchIndexFollowsEachCouncilsWrites(t *testing.T) {
 // back shows which of the two answered.
 func TestSnapshotServesTheCouncilsNotWritten(t *testing.T) {
 	ctx := store.WithLevel(context.Background(), store.Officer)
-	// Finds of people only: the generation watcher's own finds of the meta
-	// document run beside the reads, at any moment.
-	var finds atomic.Int64
-	s := storetest.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		if coll, _ := e.Command.Lookup("find").StringValueOK(); e.CommandName == "find" && coll == "people" {
-			finds.Add(1)
-		}
-	}})
+	s, finds := storeCountingFinds(t, "people")
 	now := time.Now()
 	person := func(id, name string) store.Doc {
 		return &store.Person{Record: store.Record{ID: id, Sources: src()}, Name: name}
@@ -348,12 +341,7 @@ func personNames(t *testing.T, ctx context.Context, s *store.Store, ids ...strin
 // watcher has not seen sends them to the database, which has it.
 func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 	ctx := context.Background()
-	var finds atomic.Int64
-	s := storetest.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		if coll, _ := e.Command.Lookup("find").StringValueOK(); e.CommandName == "find" && coll == "people" {
-			finds.Add(1)
-		}
-	}})
+	s, finds := storeCountingFinds(t, "people")
 	now := time.Now()
 	person := func(id, name string) store.Doc {
 		// Partners' records too: an import's checks see every level.
@@ -404,4 +392,17 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 	if n := finds.Load() - before; n != 1 {
 		t.Errorf("%d finds of people after another process's write, want 1", n)
 	}
+}
+
+// storeCountingFinds is a test store and a count of the finds sent of one
+// collection only: the generation watcher's own finds of the meta document
+// run beside a test's reads, at any moment.
+func storeCountingFinds(t *testing.T, collection string) (*store.Store, *atomic.Int64) {
+	var finds atomic.Int64
+	s := storetest.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if coll, _ := e.Command.Lookup("find").StringValueOK(); e.CommandName == "find" && coll == collection {
+			finds.Add(1)
+		}
+	}})
+	return s, &finds
 }
