@@ -213,8 +213,8 @@ func postWithKey(t *testing.T, base, key string) int {
 // default debug listener both serve, each with its metrics on a debug
 // listener of its own: the second (or both, when something else holds the
 // default port, as the test makes sure here where it can) says the default
-// was taken and where its listener went instead. An address given explicitly that
-// is taken still stops the server.
+// was taken and where its listener went instead. An address given
+// explicitly that is taken still stops the server.
 func TestTwoServersOnOneMachine(t *testing.T) {
 	// The default is taken, by this test or by another process (which may
 	// let it go while the test runs).

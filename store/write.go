@@ -35,24 +35,24 @@ func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]S
 	if err != nil {
 		return nil, err
 	}
-	if sn, err := s.snapshotAsOfNow(ctx); err != nil {
-		return nil, err
-	} else if sn != nil {
-		docs := sn.colls[collection].docs
-		out := make(map[string]Stamp, len(docs))
-		for _, d := range docs {
-			var st Stamp
-			if err := bson.Unmarshal(d, &st); err != nil {
-				return nil, fmt.Errorf("read the stamps of %s: %w", collection, err)
-			}
-			out[st.ID] = st
-		}
-		return out, nil
-	}
-	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}, {Key: "statedBy", Value: 1}})
-	stamps, err := findUnscoped[Stamp](ctx, c, bson.D{}, opts)
+	sn, err := s.snapshotAsOfNow(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var stamps []*Stamp
+	if sn != nil {
+		for _, d := range sn.colls[collection].docs {
+			st := new(Stamp)
+			if err := bson.Unmarshal(d, st); err != nil {
+				return nil, fmt.Errorf("read the stamps of %s: %w", collection, err)
+			}
+			stamps = append(stamps, st)
+		}
+	} else {
+		opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}, {Key: "statedBy", Value: 1}})
+		if stamps, err = findUnscoped[Stamp](ctx, c, bson.D{}, opts); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[string]Stamp, len(stamps))
 	for _, st := range stamps {
