@@ -351,6 +351,7 @@ func (w *Writer) logDeletes(ctx context.Context, k *Kind, ids []string) error {
 // logMoved appends pending upserts for records of kind k whose effective
 // level propagate is about to move from before[id] to level.
 func (w *Writer) logMoved(ctx context.Context, k *Kind, ids []string, before map[string]string, level string) error {
+	w.wrote = w.wrote.add(k, ids...)
 	for _, id := range ids {
 		if g := generationOf(k, id); g != "" {
 			w.touched[g] = true

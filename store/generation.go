@@ -191,7 +191,10 @@ func (s *Store) GenerationSource() string {
 // It runs even when the write failed part way (some records may have been
 // written) and even when ctx is cancelled, so that no cache outlives a
 // write.
-func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[string]bool) {
+//
+// wrote is what the write wrote, the IDs of each kind: the snapshot reads
+// again only those (snapwrites.go).
+func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[string]bool, wrote written) {
 	inc := bson.D{{Key: "n", Value: int64(1)}}
 	if len(councils) > 0 {
 		inc = append(inc, bson.E{Key: "w", Value: int64(1)})
@@ -199,18 +202,29 @@ func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[s
 	for c := range councils {
 		inc = append(inc, bson.E{Key: genField(c), Value: int64(1)})
 	}
-	s.raise(ctx, errp, inc)
+	if wrote == nil {
+		wrote = written{}
+	}
+	s.raise(ctx, errp, inc, wrote)
 }
 
 // raiseKeysGeneration is raiseGeneration after a key change, counted as
 // one (see above).
 func (s *Store) raiseKeysGeneration(ctx context.Context, errp *error) {
-	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}, {Key: "keys", Value: int64(1)}})
+	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}, {Key: "keys", Value: int64(1)}}, nil)
 }
 
-func (s *Store) raise(ctx context.Context, errp *error, inc bson.D) {
+// raise applies inc to the generations; wrote, for a write of records, is
+// noted under the records' generation the raise made, before this store
+// notes that generation and before a snapshot build can read what was
+// noted (the watcher may see the raise in the database first).
+func (s *Store) raise(ctx context.Context, errp *error, inc bson.D, wrote written) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	if wrote != nil {
+		s.snap.raising.RLock()
+		defer s.snap.raising.RUnlock()
+	}
 	var doc genDoc
 	err := s.meta().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: generationID}},
 		bson.D{{Key: "$inc", Value: inc}},
@@ -220,6 +234,9 @@ func (s *Store) raise(ctx context.Context, errp *error, inc bson.D) {
 			*errp = dbError("raise generation", err)
 		}
 		return
+	}
+	if wrote != nil {
+		s.snap.noteWrite(doc.N-doc.Keys, wrote, s.gen.watching.Load())
 	}
 	s.gen.note(doc.N, doc.Keys, doc.W, doc.councils())
 }

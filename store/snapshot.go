@@ -105,6 +105,12 @@ type snapshotKeeper struct {
 	// retryAt is when a build that failed may be tried again.
 	retryAt   time.Time
 	fallbacks atomic.Int64
+	// writes are this process's writes not yet in a snapshot, by the
+	// records' generation each raised (snapwrites.go); a raise holds
+	// raising for reading from its write to the database until its note.
+	wmu     sync.Mutex
+	writes  map[int64]written
+	raising sync.RWMutex
 	// stale is what was last found written since the snapshot in hand.
 	stale atomic.Pointer[staleness]
 	log   *slog.Logger
@@ -352,6 +358,7 @@ func (s *Store) startSnapshot() bool {
 			// The bound changed during the build: judge again.
 		case err == nil:
 			x.cur.Store(sn)
+			x.forgetWrites(sn.gen)
 		default:
 			// The database failed (or the store is closing): reads go to it
 			// meanwhile, and a build is tried again after a pause, not by
@@ -402,14 +409,22 @@ func (x *snapshotKeeper) close() {
 // council whose generation has not moved, the very same ones in memory,
 // and reads again only those of the councils written: a write to one
 // council leaves every other council's records in memory as they were.
+// Where this process made every write since, only the records those
+// writes name are read again (snapwrites.go).
 func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, error) {
 	start := time.Now()
+	// No raise of this process is between the database and its note.
+	s.snap.raising.Lock()
 	gens := s.SeenGenerations()
+	s.snap.raising.Unlock()
 	sn := &snapshot{gen: gens.Records, gens: gens, colls: map[string]*snapColl{}}
 	var changed map[string]bool
 	prev := s.snap.cur.Load()
 	incremental := prev != nil && prev.gen < gens.Records
 	if incremental {
+		if w, ok := s.snap.writesAfter(prev.gen, gens.Records); ok {
+			return s.applyWrites(ctx, prev, gens, w, maxBytes)
+		}
 		changed, incremental = gens.changedSince(prev.gens)
 	}
 	councils := councilsOf(changed)
@@ -475,34 +490,11 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 // indexFields maps _id and every reference field of k, and the first
 // field of each of its indexes, to the documents holding each value.
 func (c *snapColl) indexFields(k *Kind) {
-	fields := []string{"_id"}
-	for _, r := range k.Refs {
-		fields = append(fields, r.Field)
-	}
-	for _, ix := range k.Indexes {
-		fields = append(fields, ix[0])
-	}
-	for _, f := range fields {
-		if c.index[f] != nil {
-			continue
-		}
+	for _, f := range k.snapFields() {
 		m := map[string][]int32{}
 		for i, d := range c.docs {
-			v, err := d.LookupErr(f)
-			if err != nil {
-				continue
-			}
-			if str, ok := v.StringValueOK(); ok {
-				m[str] = append(m[str], int32(i))
-			} else if arr, ok := v.ArrayOK(); ok {
-				vals, _ := arr.Values()
-				for _, e := range vals {
-					if str, ok := e.StringValueOK(); ok {
-						if l := m[str]; len(l) == 0 || l[len(l)-1] != int32(i) {
-							m[str] = append(l, int32(i))
-						}
-					}
-				}
+			for _, v := range docKeys(d, f) {
+				m[v] = append(m[v], int32(i))
 			}
 		}
 		c.index[f] = m

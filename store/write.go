@@ -160,14 +160,16 @@ type Writer struct {
 	pending []int64
 	// touched holds the generations the call under way raises (reads.go).
 	touched map[string]bool
+	// wrote holds the IDs the call under way writes, deletes or moves.
+	wrote written
 }
 
 // raise raises the data generation, and those of the councils the call
 // touched, after a write call (see generation.go and reads.go).
 func (w *Writer) raise(ctx context.Context, errp *error) {
-	councils := w.touched
-	w.touched = map[string]bool{}
-	w.s.raiseGeneration(ctx, errp, councils)
+	councils, wrote := w.touched, w.wrote
+	w.touched, w.wrote = map[string]bool{}, nil
+	w.s.raiseGeneration(ctx, errp, councils, wrote)
 }
 
 // Writer starts a set of writes.
@@ -190,6 +192,7 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) (err
 		return err
 	}
 	touches(k, docs, w.touched)
+	w.wrote = w.wrote.add(k, idsOf(docs)...)
 	if err := w.lv.settle(ctx, k, docs); err != nil {
 		return err
 	}
@@ -216,11 +219,9 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.Base().ID
-	}
+	ids := idsOf(docs)
 	touches(k, docs, w.touched)
+	w.wrote = w.wrote.add(k, ids...)
 	if err := w.touchesStored(ctx, k, ids); err != nil {
 		return err
 	}
@@ -267,6 +268,7 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 	if err != nil {
 		return err
 	}
+	w.wrote = w.wrote.add(k, ids...)
 	if err := w.touchesStored(ctx, k, ids); err != nil {
 		return err
 	}
