@@ -101,6 +101,7 @@ func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
 		e.Stop()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
+	embeddedDirs.Store(e.URI(), abs)
 	return e, nil
 }
 
@@ -163,6 +164,7 @@ const embeddedPool = 8
 // Stop shuts the embedded server down, waits until its files are closed and
 // releases the directory.
 func (e *Embedded) Stop() {
+	embeddedDirs.Delete(e.URI())
 	e.srv.Stop()
 	_ = os.Remove(filepath.Join(e.dir, "ADDR"))
 	_ = e.lock.Close()

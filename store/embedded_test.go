@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -191,6 +193,35 @@ func TestUnreachableIsNotADeadline(t *testing.T) {
 		cancel()
 		if !store.Unreachable(err) {
 			t.Errorf("a stopped server, checked again within %s: %v, want Unreachable", d, err)
+		}
+	}
+}
+
+// TestEmbeddedStoreLooksUpIDsByIndex: on the embedded store a find by _id,
+// the statement FerretDB sends to SQLite for every lookup, update and
+// delete of one record, is answered from an index, not a scan of the
+// collection, for every kind's collection.
+func TestEmbeddedStoreLooksUpIDsByIndex(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	db := storetest.Raw(t, s)
+	for _, k := range store.Kinds() {
+		// SQLite plans a scan of an empty table, which costs nothing.
+		if _, err := db.Collection(k.Collection).InsertOne(ctx, bson.D{{Key: "_id", Value: "y"}}); err != nil {
+			t.Fatal(err)
+		}
+		var plan struct {
+			QueryPlanner struct {
+				Plan []string `bson:"Plan"`
+			} `bson:"queryPlanner"`
+		}
+		cmd := bson.D{{Key: "explain", Value: bson.D{{Key: "find", Value: k.Collection}, {Key: "filter", Value: bson.D{{Key: "_id", Value: "x"}}}}}}
+		if err := db.RunCommand(ctx, cmd).Decode(&plan); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(plan.QueryPlanner.Plan, "; ")
+		if !strings.Contains(got, "USING INDEX _id_lookup_") {
+			t.Errorf("%s: a find by _id is planned as %q, want a search of the ID index", k.Collection, got)
 		}
 	}
 }

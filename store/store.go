@@ -23,6 +23,9 @@ import (
 type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
+	// idIndexed says the server looks an _id up by index: the embedded
+	// store, once Open has indexed it (sqliteids.go).
+	idIndexed bool
 	// colls holds each kind's collection, by kind name.
 	colls map[string]*mongo.Collection
 	// clients holds the API clients and their key hashes; it is not part
@@ -81,6 +84,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if s.shape, err = detectShape(ctx, s.db, s.clients.Name()); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("open %s: %w", redactURI(o.URI), err)
+	}
+	if dir, ok := embeddedDirs.Load(o.URI); ok {
+		if err := indexSQLiteIDs(ctx, dir.(string), o.Database); err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, err
+		}
+		s.idIndexed = true
 	}
 	return s, nil
 }
