@@ -103,13 +103,7 @@ func TestSyncedRecordsOnEveryPath(t *testing.T) {
 	s, h, callers := syncedEnv(t)
 	var ids []string
 	for _, k := range store.Kinds() {
-		stamps, err := s.FindStamps(ctx, k.Collection)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for id := range stamps {
-			ids = append(ids, id)
-		}
+		ids = append(ids, storetest.IDs(t, s, k.Collection)...)
 	}
 	slices.Sort(ids)
 	if !slices.Contains(ids, syncedWithheldDoc) || !slices.Contains(ids, syncedRestrictedDoc) {

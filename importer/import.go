@@ -172,7 +172,7 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		existing, ok := o.stamps[name]
 		if !ok {
 			var err error
-			if existing, err = st.FindStamps(ctx, name); err != nil {
+			if existing, err = st.FindStamps(ctx, name, stampIDs(items, set.Moves), o.Dataset); err != nil {
 				return summary, err
 			}
 		}

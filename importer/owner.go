@@ -28,7 +28,7 @@ func checkOwnership(ctx context.Context, st *store.Store, set *Set, o Options) (
 	}
 	for _, k := range store.Kinds() {
 		items := set.Items[k.Collection]
-		existing, err := st.FindStamps(ctx, k.Collection)
+		existing, err := st.FindStamps(ctx, k.Collection, stampIDs(items, set.Moves), o.Dataset)
 		if err != nil {
 			return nil, err
 		}
@@ -312,4 +312,17 @@ func checkCouncilLevels(ctx context.Context, st *store.Store, set *Set) (Problem
 		}
 	}
 	return problems, nil
+}
+
+// stampIDs are the IDs whose stored stamps an import of items (one
+// collection's) checks: the items', and those the set moves.
+func stampIDs(items []Item, moves []moveItem) []string {
+	ids := make([]string, 0, len(items)+len(moves))
+	for _, it := range items {
+		ids = append(ids, it.Doc.Base().ID)
+	}
+	for _, m := range moves {
+		ids = append(ids, m.From)
+	}
+	return ids
 }

@@ -132,11 +132,14 @@ type Change struct {
 }
 
 // changeCounter is the counter document: the last sequence number handed
-// out, and the last one pruned.
+// out, the last one pruned, and no later than the time of the log's oldest
+// entry (zero where not known), by which PruneChanges knows without
+// reading the log that nothing is due.
 type changeCounter struct {
-	ID     string `bson:"_id"`
-	Next   int64  `bson:"next"`
-	Pruned int64  `bson:"pruned"`
+	ID     string    `bson:"_id"`
+	Next   int64     `bson:"next"`
+	Pruned int64     `bson:"pruned"`
+	Oldest time.Time `bson:"oldest,omitempty"`
 }
 
 const counterID = "changes"
@@ -239,8 +242,9 @@ func (s *Store) upgradeChanges(ctx context.Context) error {
 // reserve hands out n consecutive sequence numbers, returning the first.
 func (s *Store) reserve(ctx context.Context, n int) (int64, error) {
 	var c changeCounter
+	at := time.Now().UTC().Truncate(time.Millisecond) // no later than the entries'
 	err := s.counters().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: counterID}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "next", Value: int64(n)}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "next", Value: int64(n)}}}, {Key: "$min", Value: bson.D{{Key: "oldest", Value: at}}}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
 	if err != nil {
 		return 0, dbError("reserve change numbers", err)
@@ -268,17 +272,19 @@ func (s *Store) effectiveOf(ctx context.Context, k *Kind, ids []string) (map[str
 	if len(ids) == 0 {
 		return out, nil
 	}
-	opts := options.Find().SetProjection(bson.D{{Key: "visibility", Value: 1}}).SetBatchSize(oneReply)
-	found, err := findUnscoped[Record](ctx, s.coll(k), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, opts)
+	err := s.eachByID(ctx, s.coll(k), ids, bson.D{{Key: "visibility", Value: 1}}, func(raw bson.Raw) error {
+		var r Record
+		if err := bson.Unmarshal(raw, &r); err != nil {
+			return dbError("find "+k.Collection, err)
+		}
+		if r.Effective == "" {
+			r.Effective = VisibilityPublic
+		}
+		out[r.ID] = r.Effective
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	for _, r := range found {
-		v := r.Effective
-		if v == "" {
-			v = VisibilityPublic
-		}
-		out[r.ID] = v
 	}
 	return out, nil
 }
@@ -317,35 +323,22 @@ func (w *Writer) logPending(ctx context.Context, k *Kind, kind string, ids []str
 }
 
 // logDocs appends pending upserts for docs, records of kind k whose levels
-// are settled; fresh says none of them exists yet.
-func (w *Writer) logDocs(ctx context.Context, k *Kind, docs []Doc, fresh bool) error {
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.Base().ID
-	}
-	from := map[string]string{}
-	if !fresh {
-		var err error
-		if from, err = w.s.effectiveOf(ctx, k, ids); err != nil {
-			return err
-		}
-	}
-	return w.logPending(ctx, k, ChangeUpsert, ids, from, func(i int) string { return docs[i].Base().Effective })
+// are settled; stored holds the effective level of each that is stored
+// (nil: none is).
+func (w *Writer) logDocs(ctx context.Context, k *Kind, docs []Doc, stored map[string]string) error {
+	return w.logPending(ctx, k, ChangeUpsert, idsOf(docs), stored, func(i int) string { return docs[i].Base().Effective })
 }
 
-// logDeletes appends pending deletions of ids, records of kind k.
-func (w *Writer) logDeletes(ctx context.Context, k *Kind, ids []string) error {
-	from, err := w.s.effectiveOf(ctx, k, ids)
-	if err != nil {
-		return err
-	}
+// logDeletes appends pending deletions of those of ids that are stored,
+// records of kind k whose effective levels stored holds.
+func (w *Writer) logDeletes(ctx context.Context, k *Kind, ids []string, stored map[string]string) error {
 	var gone []string
 	for _, id := range ids {
-		if _, ok := from[id]; ok {
+		if _, ok := stored[id]; ok {
 			gone = append(gone, id)
 		}
 	}
-	return w.logPending(ctx, k, ChangeDelete, gone, from, func(int) string { return "" })
+	return w.logPending(ctx, k, ChangeDelete, gone, stored, func(int) string { return "" })
 }
 
 // logMoved appends pending upserts for records of kind k whose effective
@@ -473,32 +466,56 @@ func (s *Store) PruneChanges(ctx context.Context, now time.Time, keep time.Durat
 	if keep <= 0 {
 		keep = DefaultChangeRetention
 	}
-	cutoff := now.Add(-keep)
-	ends := bson.D{{Key: "_id", Value: 1}, {Key: "last", Value: 1}}
-	var last changeBlock
-	err := s.changes().FindOne(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: cutoff}}}},
-		options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}}).SetProjection(ends)).Decode(&last)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, dbError("prune changes", err)
-	}
-	if _, err := s.counters().UpdateOne(ctx, bson.D{{Key: "_id", Value: counterID}},
-		bson.D{{Key: "$max", Value: bson.D{{Key: "pruned", Value: last.Last}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
-		return 0, dbError("prune changes", err)
-	}
-	gone, err := findUnscoped[changeBlock](ctx, s.changes(), bson.D{{Key: "_id", Value: bson.D{{Key: "$lte", Value: last.First}}}},
-		options.Find().SetProjection(ends))
+	// To the millisecond, as the log's times are stored.
+	cutoff := now.Add(-keep).Truncate(time.Millisecond)
+	c, err := s.counter(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.changes().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lte", Value: last.First}}}}); err != nil {
-		return 0, dbError("prune changes", err)
+	if !c.Oldest.IsZero() && !c.Oldest.Before(cutoff) {
+		return 0, nil // nothing is old enough: no need to read the log
 	}
+	ends := bson.D{{Key: "_id", Value: 1}, {Key: "last", Value: 1}, {Key: "at", Value: 1}}
+	blocks, err := findUnscoped[changeBlock](ctx, s.changes(), bson.D{}, options.Find().SetProjection(ends))
+	if err != nil {
+		return 0, err
+	}
+	// The entries go up to the newest block made before the cutoff: every
+	// block after it is newer (and the counter's time of the oldest is
+	// that of the first block kept).
+	var last *changeBlock
+	for _, b := range blocks {
+		if b.At.Before(cutoff) && (last == nil || b.First > last.First) {
+			last = b
+		}
+	}
+	var oldest time.Time
 	n := 0
-	for _, b := range gone {
-		n += int(b.Last - b.First + 1)
+	for _, b := range blocks {
+		switch {
+		case last != nil && b.First <= last.First:
+			n += int(b.Last - b.First + 1)
+		case oldest.IsZero() || b.At.Before(oldest):
+			oldest = b.At
+		}
+	}
+	if oldest.IsZero() {
+		oldest = cutoff // no entry is left, and any to come is newer
+	}
+	if last != nil {
+		if _, err := s.counters().UpdateOne(ctx, bson.D{{Key: "_id", Value: counterID}},
+			bson.D{{Key: "$max", Value: bson.D{{Key: "pruned", Value: last.Last}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			return 0, dbError("prune changes", err)
+		}
+		if _, err := s.changes().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lte", Value: last.First}}}}); err != nil {
+			return 0, dbError("prune changes", err)
+		}
+	}
+	// A hint, not a bound: an entry a write makes meanwhile, dated a
+	// moment before the time set here, is pruned a moment late.
+	if _, err := s.counters().UpdateOne(ctx, bson.D{{Key: "_id", Value: counterID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "oldest", Value: oldest}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
+		return 0, dbError("prune changes", err)
 	}
 	return n, nil
 }

@@ -154,6 +154,41 @@ func TestChangeLogRetention(t *testing.T) {
 	wantFeed(t, "after pruning", got, "UPSERT organisation:a")
 }
 
+// TestPruneReadsTheLogOnlyWhenDue: the counter keeps the time of the
+// log's oldest entry, so a prune with nothing old enough reads no entry,
+// and one that prunes leaves the time of the oldest kept.
+func TestPruneReadsTheLogOnlyWhenDue(t *testing.T) {
+	ctx := context.Background()
+	s, finds := storeCountingFinds(t, "changeLog")
+	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
+	put := func(name string) {
+		t.Helper()
+		a.Name = name
+		if err := s.Put(ctx, now, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prune := func(step string, at time.Time, wantPruned int, wantFinds int64) {
+		t.Helper()
+		before := finds.Load()
+		n, err := s.PruneChanges(ctx, at, 0)
+		if err != nil || n != wantPruned {
+			t.Fatalf("%s: pruned %d, %v; want %d", step, n, err, wantPruned)
+		}
+		if got := finds.Load() - before; got != wantFinds {
+			t.Errorf("%s: %d finds of the log, want %d", step, got, wantFinds)
+		}
+	}
+	later := time.Now().Add(91 * 24 * time.Hour)
+	put("A")
+	prune("fresh entries", time.Now(), 0, 0)
+	prune("after 91 days", later, 1, 1)
+	prune("again, nothing left", later, 0, 0)
+	put("A2")
+	prune("a fresh entry after a prune", time.Now(), 0, 0)
+	prune("that entry after 91 days", later.Add(time.Hour), 1, 1)
+}
+
 // TestChangeLogRecovers: a write that fails leaves no pending entry and no
 // entry for what was not written; a pending entry left by a stopped
 // process holds readers back until RecoverChanges settles it.

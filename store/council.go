@@ -280,13 +280,42 @@ func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, erro
 }
 
 // CountHeld counts, per council and per level, the records a data set or
-// feed holds in the store: one projected find per kind, of its records
-// only.
+// feed holds in the store: from the snapshot where one is kept, once it
+// holds this process's writes (an import's own, read again by ID in
+// milliseconds) and every other the database has counted; otherwise one
+// projected find per kind, of its records only, which on FerretDB scans
+// every collection.
 func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]int, error) {
 	out := map[string][3]int{}
+	add := func(council, visibility string) {
+		if council == "" {
+			return
+		}
+		n := out[council]
+		for l := Public; l <= Officer; l++ {
+			if admitsLevel(l, visibility) {
+				n[l]++
+			}
+		}
+		out[council] = n
+	}
+	sn, err := s.caughtUpSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	opts := options.Find().SetProjection(bson.D{{Key: "councilId", Value: 1}, {Key: "visibility", Value: 1}}).SetBatchSize(oneReply)
 	for _, k := range kinds {
 		if k.Shared {
+			continue
+		}
+		if sn != nil {
+			for _, d := range sn.colls[k.Collection].docs {
+				if ds, _ := d.Lookup("dataset").StringValueOK(); ds == dataset {
+					council, _ := d.Lookup("councilId").StringValueOK()
+					visibility, _ := d.Lookup("visibility").StringValueOK()
+					add(council, visibility)
+				}
+			}
 			continue
 		}
 		found, err := findUnscoped[struct {
@@ -297,16 +326,7 @@ func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]in
 			return nil, err
 		}
 		for _, r := range found {
-			if r.CouncilID == "" {
-				continue
-			}
-			n := out[r.CouncilID]
-			for l := Public; l <= Officer; l++ {
-				if admitsLevel(l, r.Visibility) {
-					n[l]++
-				}
-			}
-			out[r.CouncilID] = n
+			add(r.CouncilID, r.Visibility)
 		}
 	}
 	return out, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // How a record's effective visibility is kept.
@@ -93,30 +92,28 @@ func (lv *levels) of(ctx context.Context, k *Kind, ids []string) (map[string]str
 		}
 	}
 	if len(missing) > 0 && !lv.loaded[k] {
-		filter := bson.D{}
-		if len(missing) <= fewIDs {
-			filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: missing}}}}
-		} else {
-			lv.loaded[k] = true
-		}
-		proj := options.Find().SetProjection(bson.D{{Key: "visibility", Value: 1}, {Key: "exempt", Value: 1}}).SetBatchSize(oneReply)
-		cur, err := lv.s.coll(k).Find(ctx, filter, proj)
-		if err != nil {
-			return nil, dbError("find levels of "+k.Collection, err)
-		}
-		defer cur.Close(ctx)
-		for cur.Next(ctx) {
+		keep := func(raw bson.Raw) error {
 			d := k.New()
-			if err := cur.Decode(d); err != nil {
-				return nil, dbError("find levels of "+k.Collection, err)
+			if err := bson.Unmarshal(raw, d); err != nil {
+				return dbError("find levels of "+k.Collection, err)
 			}
 			if d.Base().Effective == "" {
 				d.Base().Effective = VisibilityPublic
 			}
 			lv.passed[d.Base().ID] = passes(d)
+			return nil
 		}
-		if err := cur.Err(); err != nil {
-			return nil, dbError("find levels of "+k.Collection, err)
+		proj := bson.D{{Key: "visibility", Value: 1}, {Key: "exempt", Value: 1}}
+		var err error
+		switch {
+		case len(missing) <= fewIDs || lv.s.idFinds(len(missing)):
+			err = lv.s.eachByID(ctx, lv.s.coll(k), missing, proj, keep)
+		default:
+			lv.loaded[k] = true
+			err = lv.s.eachDoc(ctx, lv.s.coll(k), proj, keep)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	out := make(map[string]string, len(ids))

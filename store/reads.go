@@ -276,19 +276,39 @@ func touches(k *Kind, docs []Doc, into map[string]bool) {
 	}
 }
 
-// touchesStored adds the generations the stored records of kind k with the
-// given IDs belong to and refer to: what their replacement or deletion
-// changes.
-func (w *Writer) touchesStored(ctx context.Context, k *Kind, ids []string) error {
-	old, err := findKind(WithLevel(ctx, Officer), w.s.coll(k), k, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+// touchesStored reads the stored records of kind k with the given IDs,
+// once for everything a write call needs of them: it adds the generations
+// they belong to and refer to (what their replacement or deletion
+// changes), notes the level each passes on (an ID with no record passes
+// OFFICER) for the Writer's levels, and returns each stored record's
+// effective level.
+func (w *Writer) touchesStored(ctx context.Context, k *Kind, ids []string) (map[string]string, error) {
+	var old []Doc
+	effective := make(map[string]string, len(ids))
+	err := w.s.eachByID(ctx, w.s.coll(k), ids, nil, func(raw bson.Raw) error {
+		d := k.New()
+		if err := bson.Unmarshal(raw, d); err != nil {
+			return dbError("find "+k.Collection, err)
+		}
+		if d.Base().Effective == "" {
+			d.Base().Effective = VisibilityPublic
+		}
+		old = append(old, d)
+		effective[d.Base().ID] = d.Base().Effective
+		w.lv.passed[d.Base().ID] = passes(d)
+		return nil
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	touches(k, old, w.touched)
 	for _, id := range ids {
 		if g := generationOf(k, id); g != "" {
 			w.touched[g] = true
 		}
+		if _, ok := effective[id]; !ok {
+			w.lv.passed[id] = VisibilityOfficer
+		}
 	}
-	return nil
+	return effective, nil
 }

@@ -367,7 +367,8 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 	if err := s.Put(ctx, now, person("person:a/ann", "Ann"), person("person:b/bob", "Bob")); err != nil {
 		t.Fatal(err)
 	}
-	fromDB, err := s.FindStamps(store.FromDatabase(ctx), "people")
+	ids := []string{"person:a/ann", "person:b/bob", "person:a/amy"}
+	fromDB, err := s.FindStamps(store.FromDatabase(ctx), "people", ids, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +380,7 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 		t.Fatal("no snapshot")
 	}
 	before := finds.Load()
-	fromSnapshot, err := s.FindStamps(ctx, "people")
+	fromSnapshot, err := s.FindStamps(ctx, "people", ids, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +400,7 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = finds.Load()
-	after, err := s.FindStamps(ctx, "people")
+	after, err := s.FindStamps(ctx, "people", ids, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,6 +409,94 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 	}
 	if n := finds.Load() - before; n != 1 {
 		t.Errorf("%d finds of people after another process's write, want 1", n)
+	}
+}
+
+// TestCountHeldFromTheSnapshot: what a data set holds, per council and
+// level, is counted from the snapshot as the database would count it, with
+// no scan of a collection, also right after a write of the set's own,
+// which the snapshot reads again by ID.
+func TestCountHeldFromTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	s, finds := storeCountingFinds(t, "people")
+	now := time.Now()
+	person := func(id, dataset, level string) store.Doc {
+		return &store.Person{Record: store.Record{ID: id, Sources: src(), Dataset: dataset, Visibility: level}, Name: id}
+	}
+	if err := s.Put(ctx, now, person("person:a/ann", "one", ""), person("person:a/amy", "one", store.VisibilityPartner),
+		person("person:b/bea", "one", store.VisibilityOfficer), person("person:b/bob", "two", "")); err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(time.Hour)
+	s.KeepSnapshot(64<<20, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	count := func(step string, want map[string][3]int, wantFinds int64) {
+		t.Helper()
+		before := finds.Load()
+		got, err := s.CountHeld(ctx, "one")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := finds.Load() - before; n != wantFinds {
+			t.Errorf("%s: %d finds of people, want %d", step, n, wantFinds)
+		}
+		fromDB, err := s.CountHeld(store.FromDatabase(ctx), "one")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) || !maps.Equal(fromDB, want) {
+			t.Errorf("%s: counted %v from the snapshot, %v from the database; want %v", step, got, fromDB, want)
+		}
+	}
+	count("from the snapshot", map[string][3]int{"council:a": {1, 2, 2}, "council:b": {0, 0, 1}}, 0)
+	if err := s.Put(ctx, now, person("person:b/ben", "one", "")); err != nil {
+		t.Fatal(err)
+	}
+	// The one find is the snapshot's read of Ben by ID.
+	count("after a write", map[string][3]int{"council:a": {1, 2, 2}, "council:b": {1, 1, 2}}, 1)
+}
+
+// TestStampsOfIDsAndDataset: an import's stamps are those of the IDs it
+// names and of every record its set holds, the same from the snapshot
+// (with no find) as from the database.
+func TestStampsOfIDsAndDataset(t *testing.T) {
+	ctx := context.Background()
+	s, finds := storeCountingFinds(t, "people")
+	person := func(id, dataset string) store.Doc {
+		return &store.Person{Record: store.Record{ID: id, Sources: src(), Dataset: dataset}, Name: id}
+	}
+	if err := s.Put(ctx, time.Now(), person("person:a/ann", "one"), person("person:b/bea", "one"),
+		person("person:a/amy", "two"), person("person:b/bob", "two"), person("person:c/cy", "")); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"person:a/amy", "person:c/cy", "person:c/none"}
+	fromDB, err := s.FindStamps(store.FromDatabase(ctx), "people", ids, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(time.Hour)
+	s.KeepSnapshot(64<<20, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	before := finds.Load()
+	fromSnapshot, err := s.FindStamps(ctx, "people", ids, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := finds.Load() - before; n != 0 {
+		t.Errorf("%d finds of people with the snapshot current, want 0", n)
+	}
+	want := []string{"person:a/amy", "person:a/ann", "person:b/bea", "person:c/cy"}
+	for name, got := range map[string]map[string]store.Stamp{"the database": fromDB, "the snapshot": fromSnapshot} {
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
+			t.Errorf("stamps from %s: %v, want %v", name, keys, want)
+		}
+	}
+	if !maps.EqualFunc(fromSnapshot, fromDB, func(a, b store.Stamp) bool { return reflect.DeepEqual(a, b) }) {
+		t.Errorf("stamps from the snapshot %+v, from the database %+v", fromSnapshot, fromDB)
 	}
 }
 

@@ -194,6 +194,19 @@ func (s *Store) snapshotAsOfNow(ctx context.Context) (*snapshot, error) {
 	return s.currentSnapshot(), nil
 }
 
+// caughtUpSnapshot waits, where a snapshot is kept, until it is of the
+// generation this store has seen (its own writes included), and returns
+// it when it holds every write the database has counted, or nil.
+func (s *Store) caughtUpSnapshot(ctx context.Context) (*snapshot, error) {
+	if fromDatabase(ctx) || s.heldSnapshot() == nil {
+		return nil, nil
+	}
+	if !s.WaitSnapshot(ctx) {
+		return nil, ctx.Err()
+	}
+	return s.snapshotAsOfNow(ctx)
+}
+
 // heldSnapshot is the snapshot in hand, of whatever generation, while one
 // is kept and within its bound, or nil.
 func (s *Store) heldSnapshot() *snapshot {

@@ -165,16 +165,7 @@ func mustJSON(t *testing.T) func(v any, err error) string {
 // allIDs is every ID of kind k, read unscoped from the server.
 func allIDs(t *testing.T, s *store.Store, k *store.Kind) []string {
 	t.Helper()
-	stamps, err := s.FindStamps(context.Background(), k.Collection)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, 0, len(stamps)+1)
-	for id := range stamps {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return append(ids, k.Prefix+":no-such-record")
+	return append(storetest.IDs(t, s, k.Collection), k.Prefix+":no-such-record")
 }
 
 // inputs are what everyRead asks for: every ID, every value of every

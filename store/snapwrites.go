@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -104,7 +105,7 @@ func (s *Store) applyWrites(ctx context.Context, prev *snapshot, gens Generation
 		if ids := w[k]; len(ids) > 0 {
 			slices.Sort(ids)
 			ids = slices.Compact(ids)
-			found, err := s.rawByIDs(ctx, k, ids, len(c.docs))
+			found, err := s.rawByIDs(ctx, k, ids)
 			if err != nil {
 				return sn, err
 			}
@@ -121,37 +122,84 @@ func (s *Store) applyWrites(ctx context.Context, prev *snapshot, gens Generation
 }
 
 // rawByIDs reads the stored documents of kind k with the given IDs, as
-// they are now: one find by _id per ID where the server answers that from
-// its index without a scan (FerretDB's), for up to a quarter of the held
-// documents; one $in find otherwise (MongoDB answers it from the index).
-// An ID with no document is absent.
-func (s *Store) rawByIDs(ctx context.Context, k *Kind, ids []string, held int) (map[string]bson.Raw, error) {
-	c := s.coll(k)
+// they are now (eachByID). An ID with no document is absent.
+func (s *Store) rawByIDs(ctx context.Context, k *Kind, ids []string) (map[string]bson.Raw, error) {
 	out := make(map[string]bson.Raw, len(ids))
-	collect := func(filter bson.D) ([]bson.Raw, error) {
-		cur, err := c.Find(ctx, filter, options.Find().SetBatchSize(oneReply))
-		if err != nil {
-			return nil, dbError("snapshot "+k.Collection, err)
+	err := s.eachByID(ctx, s.coll(k), ids, nil, func(d bson.Raw) error {
+		if id, ok := d.Lookup("_id").StringValueOK(); ok {
+			out[id] = slices.Clone(d)
 		}
-		defer cur.Close(context.WithoutCancel(ctx))
-		var docs []bson.Raw
-		for cur.Next(ctx) {
-			docs = append(docs, slices.Clone(cur.Current))
-		}
-		if err := cur.Err(); err != nil {
-			return nil, dbError("snapshot "+k.Collection, err)
-		}
-		return docs, nil
+		return nil
+	})
+	return out, err
+}
+
+// eachDoc calls fn with every stored document of c, projected by proj.
+func (s *Store) eachDoc(ctx context.Context, c *mongo.Collection, proj bson.D, fn func(bson.Raw) error) error {
+	return eachFound(ctx, c, bson.D{}, proj, fn)
+}
+
+// eachFound calls fn with each document of c filter selects, projected by
+// proj (nil: whole), in one reply where it fits.
+func eachFound(ctx context.Context, c *mongo.Collection, filter, proj bson.D, fn func(bson.Raw) error) error {
+	opts := options.Find().SetBatchSize(oneReply)
+	if proj != nil {
+		opts.SetProjection(proj)
 	}
-	keep := func(docs []bson.Raw) {
-		for _, d := range docs {
-			if id, ok := d.Lookup("_id").StringValueOK(); ok {
-				out[id] = d
-			}
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return dbError("find "+c.Name(), err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		if err := fn(cur.Current); err != nil {
+			return err
 		}
 	}
-	if s.shape != ShapeIn && len(ids) <= max(held/4, sqliteMaxIDs) {
-		found := make([][]bson.Raw, len(ids))
+	if err := cur.Err(); err != nil {
+		return dbError("find "+c.Name(), err)
+	}
+	return nil
+}
+
+// indexedMaxIDs is the most IDs read one find each from a server that
+// looks each up by index (sqliteids.go); more cost a scan of the collection
+// once rather than a find each.
+const indexedMaxIDs = 1000
+
+// idFinds reports whether n records are best read by ID one find each:
+// where the server looks an _id up by index (FerretDB over PostgreSQL, the
+// embedded store) and n is not many. MongoDB answers one $in from its
+// index; FerretDB on SQLite elsewhere scans for a find by _id too, so
+// more than a few IDs cost one scan, not one each.
+func (s *Store) idFinds(n int) bool {
+	switch s.shape {
+	case ShapePushdown:
+		return n <= pushdownMaxKeys
+	case ShapeSQLite:
+		return n <= sqliteMaxIDs || (s.idIndexed && n <= indexedMaxIDs)
+	}
+	return false
+}
+
+// eachByID calls fn, one call at a time, with each stored document of c
+// whose _id is one of ids, projected by proj (nil: whole), read one find
+// per ID where idFinds says so and otherwise by $in. fn may keep the
+// document only by copying it.
+func (s *Store) eachByID(ctx context.Context, c *mongo.Collection, ids []string, proj bson.D, fn func(bson.Raw) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids))) // each once
+	var mu sync.Mutex
+	read := func(filter bson.D) error {
+		return eachFound(ctx, c, filter, proj, func(d bson.Raw) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(d)
+		})
+	}
+	if s.idFinds(len(ids)) {
 		errs := make([]error, len(ids))
 		sem := make(chan struct{}, pushdownParallel)
 		var wg sync.WaitGroup
@@ -160,26 +208,24 @@ func (s *Store) rawByIDs(ctx context.Context, k *Kind, ids []string, held int) (
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				found[i], errs[i] = collect(bson.D{{Key: "_id", Value: id}})
+				errs[i] = read(bson.D{{Key: "_id", Value: id}})
 			}()
 		}
 		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, err
-		}
-		for _, docs := range found {
-			keep(docs)
-		}
-		return out, nil
+		return errors.Join(errs...)
 	}
-	for start := 0; start < len(ids); start += 1000 {
-		docs, err := collect(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids[start:min(start+1000, len(ids))]}}}})
-		if err != nil {
-			return nil, err
-		}
-		keep(docs)
+	// Batches keep each command far below MongoDB's 16 MiB; FerretDB's
+	// scans once for all.
+	batch := len(ids)
+	if s.shape == ShapeIn {
+		batch = 10000
 	}
-	return out, nil
+	for start := 0; start < len(ids); start += batch {
+		if err := read(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids[start:min(start+batch, len(ids))]}}}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // withWrites is c with the documents of ids replaced by found's: changed
@@ -297,10 +343,11 @@ func without(list, ps []int32) []int32 {
 	return out
 }
 
-// snapFields are the fields a snapshot maps for kind k: _id, every
-// reference field, and the first field of each of its indexes.
+// snapFields are the fields a snapshot maps for kind k: _id, the data set
+// that holds a record (an import's checks), every reference field, and the
+// first field of each of its indexes.
 func (k *Kind) snapFields() []string {
-	fields := []string{"_id"}
+	fields := []string{"_id", "dataset"}
 	for _, r := range k.Refs {
 		fields = append(fields, r.Field)
 	}

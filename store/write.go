@@ -26,40 +26,75 @@ type Stamp struct {
 	StatedBy []Statement `bson:"statedBy"`
 }
 
-// FindStamps returns the stamp of every record in a collection, in one find,
-// or from the snapshot when it holds every write the database has counted
-// (read from the database now): an import's checks then cost what decoding
-// the stamps costs, not a scan of the server beside the readers.
-func (s *Store) FindStamps(ctx context.Context, collection string) (map[string]Stamp, error) {
+// FindStamps returns the stamps of a collection's records with the given
+// IDs and of every record dataset holds ("" for none): what an import
+// checks and compares. They come from the snapshot when it holds every
+// write the database has counted (read from the database now), by its maps,
+// decoding only those records; otherwise from one find, which on FerretDB
+// scans the collection on the server beside the readers.
+func (s *Store) FindStamps(ctx context.Context, collection string, ids []string, dataset string) (map[string]Stamp, error) {
 	c, err := s.collNamed(collection)
 	if err != nil {
 		return nil, err
+	}
+	out := map[string]Stamp{}
+	if len(ids) == 0 && dataset == "" {
+		return out, nil
 	}
 	sn, err := s.snapshotAsOfNow(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var stamps []*Stamp
 	if sn != nil {
-		for _, d := range sn.colls[collection].docs {
-			st := new(Stamp)
-			if err := bson.Unmarshal(d, st); err != nil {
+		sc := sn.colls[collection]
+		var pos []int32
+		for _, id := range ids {
+			pos = append(pos, sc.index["_id"][id]...)
+		}
+		if dataset != "" {
+			pos = append(pos, sc.index["dataset"][dataset]...)
+		}
+		for _, p := range pos {
+			var st Stamp
+			if err := bson.Unmarshal(sc.docs[p], &st); err != nil {
 				return nil, fmt.Errorf("read the stamps of %s: %w", collection, err)
 			}
-			stamps = append(stamps, st)
+			out[st.ID] = st
 		}
-	} else {
-		opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}, {Key: "statedBy", Value: 1}})
-		if stamps, err = findUnscoped[Stamp](ctx, c, bson.D{}, opts); err != nil {
-			return nil, err
-		}
+		return out, nil
 	}
-	out := make(map[string]Stamp, len(stamps))
+	// A long list of IDs would make a long command: past maxStampIDs the
+	// whole collection is read, as FerretDB scans it either way.
+	filter := bson.D{}
+	if len(ids) <= maxStampIDs {
+		var or bson.A
+		if len(ids) > 0 {
+			or = append(or, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+		}
+		if dataset != "" {
+			or = append(or, bson.D{{Key: "dataset", Value: dataset}})
+		}
+		filter = bson.D{{Key: "$or", Value: or}}
+	}
+	opts := options.Find().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "facts", Value: 1}, {Key: "dataset", Value: 1}, {Key: "statedBy", Value: 1}})
+	stamps, err := findUnscoped[Stamp](ctx, c, filter, opts)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
 	for _, st := range stamps {
-		out[st.ID] = *st
+		if want[st.ID] || (dataset != "" && st.Dataset == dataset) {
+			out[st.ID] = *st
+		}
 	}
 	return out, nil
 }
+
+// maxStampIDs is the most IDs FindStamps sends in a filter.
+const maxStampIDs = 10000
 
 // ExistingIDs reports which of ids exist in a collection, in one find.
 func (s *Store) ExistingIDs(ctx context.Context, collection string, ids []string) (map[string]bool, error) {
@@ -196,7 +231,7 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) (err
 	if err := w.lv.settle(ctx, k, docs); err != nil {
 		return err
 	}
-	if err := w.logDocs(ctx, k, docs, true); err != nil {
+	if err := w.logDocs(ctx, k, docs, nil); err != nil {
 		return w.done(ctx, err)
 	}
 	if _, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
@@ -222,7 +257,8 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	ids := idsOf(docs)
 	touches(k, docs, w.touched)
 	w.wrote = w.wrote.add(k, ids...)
-	if err := w.touchesStored(ctx, k, ids); err != nil {
+	stored, err := w.touchesStored(ctx, k, ids)
+	if err != nil {
 		return err
 	}
 	old, err := w.lv.of(ctx, k, ids)
@@ -232,7 +268,7 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	if err := w.lv.settle(ctx, k, docs); err != nil {
 		return err
 	}
-	if err := w.logDocs(ctx, k, docs, false); err != nil {
+	if err := w.logDocs(ctx, k, docs, stored); err != nil {
 		return w.done(ctx, err)
 	}
 	for start := 0; start < len(docs); start += maxReplacesPerCommand {
@@ -269,14 +305,15 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 		return err
 	}
 	w.wrote = w.wrote.add(k, ids...)
-	if err := w.touchesStored(ctx, k, ids); err != nil {
+	stored, err := w.touchesStored(ctx, k, ids)
+	if err != nil {
 		return err
 	}
 	old, err := w.lv.of(ctx, k, ids)
 	if err != nil {
 		return err
 	}
-	if err := w.logDeletes(ctx, k, ids); err != nil {
+	if err := w.logDeletes(ctx, k, ids, stored); err != nil {
 		return w.done(ctx, err)
 	}
 	if _, err := c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
@@ -357,7 +394,7 @@ func (s *Store) Put(ctx context.Context, now time.Time, docs ...Doc) error {
 	slices.SortFunc(order, func(a, b string) int { return kindIndex(a) - kindIndex(b) })
 	w := s.Writer()
 	for _, c := range order {
-		stored, err := s.FindStamps(ctx, c)
+		stored, err := s.FindStamps(ctx, c, idsOf(byColl[c]), "")
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -240,6 +241,28 @@ func Dump(t testing.TB, s *store.Store) map[string][]bson.M {
 		out[k.Collection] = docs
 	}
 	return out
+}
+
+// IDs lists, sorted, the ID of every document of a collection, whoever
+// may see it.
+func IDs(t testing.TB, s *store.Store, collection string) []string {
+	t.Helper()
+	cur, err := Raw(t, s).Collection(collection).Find(context.Background(), bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(context.Background(), &docs); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Count counts every document of a collection, whoever may see it.
