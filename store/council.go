@@ -309,12 +309,11 @@ func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]in
 			continue
 		}
 		if sn != nil {
-			for _, d := range sn.colls[k.Collection].docs {
-				if ds, _ := d.Lookup("dataset").StringValueOK(); ds == dataset {
-					council, _ := d.Lookup("councilId").StringValueOK()
-					visibility, _ := d.Lookup("visibility").StringValueOK()
-					add(council, visibility)
-				}
+			c := sn.colls[k.Collection]
+			for _, p := range c.index["dataset"][dataset] {
+				council, _ := c.docs[p].Lookup("councilId").StringValueOK()
+				visibility, _ := c.docs[p].Lookup("visibility").StringValueOK()
+				add(council, visibility)
 			}
 			continue
 		}
