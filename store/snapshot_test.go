@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -464,4 +465,45 @@ func TestSnapshotOutlivesKeyChanges(t *testing.T) {
 func byID(docs []store.Doc, err error) ([]store.Doc, error) {
 	slices.SortFunc(docs, func(a, b store.Doc) int { return strings.Compare(a.Base().ID, b.Base().ID) })
 	return docs, err
+}
+
+// TestStatsFromTheSnapshot: the sizes queries are priced by, reckoned from
+// the snapshot's maps, are those a read of every document gives, with no
+// read of the database.
+func TestStatsFromTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	var sent atomic.Int64
+	s := storetest.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if coll, _ := e.Command.Lookup(e.CommandName).StringValueOK(); coll != "meta" {
+			sent.Add(1)
+		}
+	}})
+	for _, set := range []struct{ name, dir string }{{"stockton", "../data/stockton"}, {"protected", visibilitytest.Protected()}} {
+		if _, err := importer.ImportFS(ctx, s, os.DirFS(set.dir), importer.Options{Dataset: set.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := s.FindStats(store.FromDatabase(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.WatchGeneration(time.Hour)
+	s.KeepSnapshot(1<<30, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no snapshot")
+	}
+	sent.Store(0)
+	got, err := s.FindStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("the stats sent %d commands to the database", n)
+	}
+	if want.Counts["Meeting"] == 0 || want.Fanout["Attendance.meetingId"] == 0 {
+		t.Fatalf("the database's stats are empty: %+v", want)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stats from the snapshot\n%+v\nfrom the database\n%+v", got, want)
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -42,6 +43,9 @@ func (st *Stats) Max() int {
 // current: on the embedded store a scan of every document of a national
 // data set takes minutes, and of the snapshot seconds.
 func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
+	if sn := s.currentSnapshot(); sn != nil && !fromDatabase(ctx) {
+		return sn.stats(), nil
+	}
 	st := &Stats{Counts: map[string]int{}, Fanout: map[string]int{}}
 	for _, k := range kinds {
 		proj := bson.D{}
@@ -76,8 +80,13 @@ func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
 				if counts[r.Field] == nil {
 					counts[r.Field] = map[string]int{}
 				}
-				for _, v := range vals {
-					counts[r.Field][v]++
+				// Each record once per record it names; an empty one
+				// names none.
+				slices.Sort(vals)
+				for _, v := range slices.Compact(vals) {
+					if v != "" {
+						counts[r.Field][v]++
+					}
 				}
 			}
 			for _, f := range embedded {
@@ -99,6 +108,49 @@ func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// stats reckons the stats from the snapshot's maps: a reference's fan-out
+// is its longest list of positions; only the lengths of lists are read
+// from the documents.
+func (sn *snapshot) stats() *Stats {
+	st := &Stats{Counts: map[string]int{}, Fanout: map[string]int{}}
+	for _, k := range kinds {
+		c := sn.colls[k.Collection]
+		if len(c.docs) > 0 {
+			st.Counts[k.Name] = len(c.docs)
+		}
+		var lists []string
+		for _, r := range k.Refs {
+			key := k.Name + "." + r.Field
+			st.Fanout[key] = 0
+			for v, ps := range c.index[r.Field] {
+				if v != "" {
+					st.Fanout[key] = max(st.Fanout[key], len(ps))
+				}
+			}
+			if r.Many() {
+				lists = append(lists, r.Field)
+			}
+		}
+		for _, f := range embeddedLists(k) {
+			lists = append(lists, f.name)
+		}
+		for _, f := range lists {
+			if len(c.docs) == 0 {
+				break // as a read of no documents: no list, no entry
+			}
+			key := k.Name + "." + f + "[]"
+			st.Fanout[key] = 0
+			for _, d := range c.docs {
+				if arr, ok := d.Lookup(f).ArrayOK(); ok {
+					vals, _ := arr.Values()
+					st.Fanout[key] = max(st.Fanout[key], len(vals))
+				}
+			}
+		}
+	}
+	return st
 }
 
 type embeddedList struct {
