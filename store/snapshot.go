@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -441,63 +442,116 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 		changed, incremental = gens.changedSince(prev.gens)
 	}
 	councils := councilsOf(changed)
+	// What each kind needs: the collection in hand as it is, or a read
+	// (of every document, or of the councils written, beside those kept).
+	type plan struct {
+		k      *Kind
+		keep   *snapColl
+		filter bson.D
+	}
+	var reads []plan
+	var total atomic.Int64
 	for _, k := range kinds {
-		var keep *snapColl
-		var filter bson.D
+		p := plan{k: k, filter: bson.D{}}
 		if incremental {
-			keep = prev.colls[k.Collection]
+			p.keep = prev.colls[k.Collection]
 			switch {
 			case k.Shared && !changed[SharedGeneration], !k.Shared && len(councils) == 0:
 				// Nothing of this kind was written: the same documents
 				// and maps serve.
-				sn.colls[k.Collection] = keep
-				sn.bytes += keep.bytes
-				if sn.bytes > maxBytes {
+				sn.colls[k.Collection] = p.keep
+				if total.Add(p.keep.bytes) > maxBytes {
 					return sn, errTooBig
 				}
 				continue
 			case k.Shared:
-				keep = nil // the registry is read again whole
+				p.keep = nil // the registry is read again whole
 			default:
-				filter = bson.D{{Key: "councilId", Value: bson.D{{Key: "$in", Value: councils}}}}
+				p.filter = bson.D{{Key: "councilId", Value: bson.D{{Key: "$in", Value: councils}}}}
 			}
 		}
-		c := &snapColl{db: s.coll(k), index: map[string]map[string][]int32{}, fallbacks: &s.snap.fallbacks}
-		if keep != nil {
-			for _, d := range keep.docs {
-				if id, _ := d.Lookup("councilId").StringValueOK(); !changed[id] {
-					c.docs = append(c.docs, d)
-					c.bytes += int64(len(d))
-				}
+		reads = append(reads, p)
+	}
+	// A first build, which nothing waits on but readiness, reads as many
+	// collections at a time as there are cores (FerretDB decodes each
+	// find's documents on one); a later one, beside readers, one.
+	parallel := 1
+	if prev == nil {
+		parallel = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	built := make([]*snapColl, len(reads))
+	errs := make([]error, len(reads))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, p := range reads {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if built[i], errs[i] = s.readKind(ctx, p.k, p.keep, changed, p.filter, &total, maxBytes); errs[i] != nil {
+				cancel()
 			}
+		}()
+	}
+	wg.Wait()
+	sn.bytes = total.Load()
+	for i, p := range reads {
+		sn.colls[p.k.Collection] = built[i]
+	}
+	sn.reread = len(reads)
+	for _, err := range errs {
+		if errors.Is(err, errTooBig) {
+			return sn, errTooBig
 		}
-		if filter == nil {
-			filter = bson.D{}
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return sn, err
 		}
-		sn.reread++
-		cur, err := c.db.Find(ctx, filter, options.Find().SetBatchSize(oneReply))
-		if err != nil {
-			return sn, dbError("snapshot "+k.Collection, err)
-		}
-		for cur.Next(ctx) {
-			c.bytes += int64(len(cur.Current))
-			if sn.bytes+c.bytes > maxBytes {
-				_ = cur.Close(ctx)
-				return sn, errTooBig
-			}
-			c.docs = append(c.docs, slices.Clone(cur.Current))
-		}
-		err = cur.Err()
-		_ = cur.Close(ctx)
-		if err != nil {
-			return sn, dbError("snapshot "+k.Collection, err)
-		}
-		sn.bytes += c.bytes
-		c.indexFields(k)
-		sn.colls[k.Collection] = c
+	}
+	if err := errors.Join(errs...); err != nil {
+		return sn, err
 	}
 	sn.built = time.Since(start)
 	return sn, nil
+}
+
+// readKind reads kind k's documents that filter selects into a new
+// collection of the snapshot, after those of keep whose council is not in
+// changed, and maps them; total counts the bytes the build holds, and the
+// read stops with errTooBig once it passes maxBytes.
+func (s *Store) readKind(ctx context.Context, k *Kind, keep *snapColl, changed map[string]bool, filter bson.D, total *atomic.Int64, maxBytes int64) (*snapColl, error) {
+	c := &snapColl{db: s.coll(k), index: map[string]map[string][]int32{}, fallbacks: &s.snap.fallbacks}
+	if keep != nil {
+		for _, d := range keep.docs {
+			if id, _ := d.Lookup("councilId").StringValueOK(); !changed[id] {
+				c.docs = append(c.docs, d)
+				c.bytes += int64(len(d))
+			}
+		}
+		if total.Add(c.bytes) > maxBytes {
+			return nil, errTooBig
+		}
+	}
+	cur, err := c.db.Find(ctx, filter, options.Find().SetBatchSize(oneReply))
+	if err != nil {
+		return nil, dbError("snapshot "+k.Collection, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		c.bytes += int64(len(cur.Current))
+		if total.Add(int64(len(cur.Current))) > maxBytes {
+			return nil, errTooBig
+		}
+		c.docs = append(c.docs, slices.Clone(cur.Current))
+	}
+	if err := cur.Err(); err != nil {
+		return nil, dbError("snapshot "+k.Collection, err)
+	}
+	c.indexFields(k)
+	return c, nil
 }
 
 // indexFields maps _id and every reference field of k, and the first
