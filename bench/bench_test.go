@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/loaders"
 	"councilgraph/store"
 )
@@ -142,7 +143,7 @@ func measure(b *testing.B, e *Env, op, way string, run func(i int) []byte) {
 func BenchmarkOps(b *testing.B) {
 	e := openEnv(b)
 	// The graph itself, uncached: the response cache has its benchmark (BenchmarkCache).
-	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1, SnapshotSize: -1, Timeout: 2 * time.Minute,
+	h := httpapitest.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1, SnapshotSize: -1, Timeout: 2 * time.Minute,
 		RateAnonymous: -1, RateAddress: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	for _, op := range Ops(e.Councils) {
@@ -198,7 +199,7 @@ func TestGraphQLAnswersAsTheBaseline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	h := httpapi.New(e.Store, httpapi.Config{SnapshotSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(e.Store, httpapi.Config{SnapshotSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, op := range Ops(e.Councils) {
 		t.Run(op.Name, func(t *testing.T) {
 			checkSame(t, e, h, op)

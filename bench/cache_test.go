@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 )
 
 // BenchmarkCache measures the response cache on each operation, repeated
@@ -29,7 +30,7 @@ func BenchmarkCache(b *testing.B) {
 	cfg := httpapi.Config{LoaderWait: loaderWait(), RateAnonymous: -1, RateAddress: -1, Timeout: time.Minute}
 	off, miss, on := cfg, cfg, cfg
 	off.ResponseCacheSize, miss.ResponseCacheSize = -1, 1
-	hOff, hMiss, hOn := httpapi.New(e.Store, off, quiet), httpapi.New(e.Store, miss, quiet), httpapi.New(e.Store, on, quiet)
+	hOff, hMiss, hOn := httpapitest.New(e.Store, off, quiet), httpapitest.New(e.Store, miss, quiet), httpapitest.New(e.Store, on, quiet)
 	const rounds, hits = 15, 300
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "operation\tno cache p50 ms\tmiss p50 ms\tmiss over none\thit p50 ms\thit / no cache\t")

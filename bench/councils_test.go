@@ -19,6 +19,7 @@ import (
 
 	"councilgraph/bench/gen"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkCouncilBesideAnImport(b *testing.B) {
 	cache := httpapi.NewResponseCache(e.Store, httpapi.DefaultResponseCacheSize, true)
 	on := cfg
 	on.ResponseCache = cache
-	hOff, hOn := httpapi.New(e.Store, off, quiet), httpapi.New(e.Store, on, quiet)
+	hOff, hOn := httpapitest.New(e.Store, off, quiet), httpapitest.New(e.Store, on, quiet)
 
 	council := gen.CouncilID(bc)
 	pages := []string{

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 )
 
 // BenchmarkExport downloads the largest collections and the analysis
@@ -21,7 +22,7 @@ import (
 // what is held rather than garbage not yet collected).
 func BenchmarkExport(b *testing.B) {
 	e := openEnv(b)
-	h := httpapi.New(e.Store, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(e.Store, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, file := range []string{"agendaItems.csv", "attendance.ndjson", "observations.csv", "observations-analysis.csv"} {
 		b.Run(file, func(b *testing.B) {
 			var size int64

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 )
 
 // feedQuery reads one page of the change feed as a partner's mirror does:
@@ -30,7 +31,7 @@ const feedQuery = `query Feed($since: String) {
 func BenchmarkFeed(b *testing.B) {
 	e := openEnv(b)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := httpapi.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), RateAnonymous: -1, RateAddress: -1, Timeout: time.Minute, ResponseCacheSize: -1}, quiet)
+	h := httpapitest.New(e.Store, httpapi.Config{LoaderWait: loaderWait(), RateAnonymous: -1, RateAddress: -1, Timeout: time.Minute, ResponseCacheSize: -1}, quiet)
 	for b.Loop() {
 		var pages []time.Duration
 		changes := 0

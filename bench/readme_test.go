@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 )
@@ -70,7 +71,7 @@ func BenchmarkReadme(b *testing.B) {
 	// Uncached: what the README examples cost the graph (BenchmarkCache
 	// measures hits), from the snapshot as a server with the default
 	// configuration answers them, and on the database.
-	h := httpapi.New(st, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1, RateAnonymous: -1, RateAddress: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(st, httpapi.Config{LoaderWait: loaderWait(), ResponseCacheSize: -1, RateAnonymous: -1, RateAddress: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, way := range []string{"snapshot", "database"} {
 		if way == "snapshot" && !st.WaitSnapshot(ctx) {
 			b.Fatal("no snapshot of the Stockton set")

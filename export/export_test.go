@@ -18,6 +18,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/export"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -32,7 +33,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // 10 s: the tests compare answers, and a starved machine (the stress
 // script's) must not turn a slow answer into a refusal.
 func service(s *store.Store) http.Handler {
-	return httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, quiet())
+	return httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, quiet())
 }
 
 // get downloads path with an optional key.

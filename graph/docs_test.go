@@ -28,6 +28,7 @@ import (
 	"councilgraph/export"
 	"councilgraph/graph"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store/storetest"
 )
@@ -124,7 +125,7 @@ func TestDocs(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// The deadline is not what is under test: on a starved machine a
 	// query may outlast the default 10 s.
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, quiet)
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, quiet)
 	// One checker for all subtests, so that each program is built once.
 	c := newCommandChecker(t, h, key)
 

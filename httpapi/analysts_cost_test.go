@@ -9,6 +9,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store/storetest"
 )
@@ -27,7 +28,7 @@ func TestAnalystsCostBoundsTheWork(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, MaxRecords: 1 << 30, LoaderWait: time.Millisecond}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, MaxRecords: 1 << 30, LoaderWait: time.Millisecond}, quiet())
 	for _, q := range []string{
 		`{ indicator(id: "indicator:repeat-child-protection-plans") { trend { method } } }`,
 		`{ indicator(id: "indicator:repeat-child-protection-plans") { trend { area { name } } } }`,

@@ -27,6 +27,7 @@ import (
 	"councilgraph/export"
 	"councilgraph/graph"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -195,7 +196,7 @@ func TestCouncilArgumentKeepsTheCost(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		ceilings[sc] = c - 1
 	}
-	tight := httpapi.New(e.s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: ceilings}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tight := httpapitest.New(e.s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: ceilings}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for scope, key := range e.callers {
 		rec := postAs(tight, key, aliased.String())
 		if !strings.Contains(rec.Body.String(), "exceeds the limit") || strings.Contains(rec.Body.String(), `"data":{`) {
@@ -296,7 +297,7 @@ func kindOfCollection(c string) *store.Kind {
 func TestCouncilSubscriptions(t *testing.T) {
 	t.Parallel()
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close) // after the streams' own cleanups and cancel
 	ctx, cancel := context.WithTimeout(context.Background(), 2*subscriptionGuard)

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -115,7 +116,7 @@ func newAttackEnv(t *testing.T, cfg httpapi.Config) *attackEnv {
 	}
 	hold := &holder{}
 	cfg.Extensions = append(cfg.Extensions, hold)
-	h := httpapi.New(s, cfg, quiet())
+	h := httpapitest.New(s, cfg, quiet())
 	e := &attackEnv{s: s, h: h, counter: counter, hold: hold}
 	q := doc(bystanderQuery)
 	// Each lookup comes from an address of its own: the bystander stands
@@ -342,7 +343,7 @@ func TestDeadlineStopsTheWork(t *testing.T) {
 // timeout does not keep its connection.
 func TestSlowBodiesAreCutOff(t *testing.T) {
 	s := storetest.New(t, nil)
-	srv := httpapi.NewServer(httpapi.New(s, httpapi.Config{}, quiet()), httpapi.Config{ReadTimeout: 200 * time.Millisecond})
+	srv := httpapi.NewServer(httpapitest.New(s, httpapi.Config{}, quiet()), httpapi.Config{ReadTimeout: 200 * time.Millisecond})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +400,7 @@ func TestPersistedOnlyIsHeldApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{Trusted: trusted, RateAnonymous: -1, RateAddress: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{Trusted: trusted, RateAnonymous: -1, RateAddress: -1}, quiet())
 	for i := range 1100 {
 		q := fmt.Sprintf(`{ a%d: areas { id } }`, i)
 		full, _ := json.Marshal(map[string]any{"query": q, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash(q)}}})
@@ -418,7 +419,7 @@ func TestPersistedOnlyIsHeldApart(t *testing.T) {
 func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
 	s := storetest.New(t, nil)
 	for _, mode := range []string{"off", "authenticated"} {
-		h := httpapi.New(s, httpapi.Config{Introspection: mode}, quiet())
+		h := httpapitest.New(s, httpapi.Config{Introspection: mode}, quiet())
 		for _, q := range []string{`{ person(id: "person:x") { emai } }`, `{ bodies(kind: CABINE) { totalCount } }`} {
 			r := do(t, h, "", "", doc(q))
 			if len(r.Errors) == 0 {
@@ -429,7 +430,7 @@ func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
 			}
 		}
 	}
-	h := httpapi.New(s, httpapi.Config{}, quiet())
+	h := httpapitest.New(s, httpapi.Config{}, quiet())
 	if r := do(t, h, "", "", doc(`{ person(id: "person:x") { emai } }`)); len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "Did you mean") {
 		t.Errorf("with introspection on, suggestions help: %+v", r.Errors)
 	}

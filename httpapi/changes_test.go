@@ -23,6 +23,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -140,7 +141,7 @@ func TestChangeFeed(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	callers := map[string]string{"public": ""}
 	levels := map[string]store.Level{"public": store.Public, "partner": store.Partner, "officer": store.Officer}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
@@ -298,7 +299,7 @@ func TestChangeFeed(t *testing.T) {
 func TestChangeSubscription(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("testdata/protected"), importer.Options{Dataset: "protected"}); err != nil {
@@ -417,7 +418,7 @@ func TestChangeSubscriptionOverWebSocket(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), subscriptionGuard)
 	defer cancel()
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	key, _, err := auth.CreateKey(ctx, s, "partner client", "", []string{auth.ScopePartner}, time.Now())
@@ -530,7 +531,7 @@ func TestFeedReadsAsNewAsTheLog(t *testing.T) {
 	write(s, at, "Old")
 	// The poll never comes within the test: the other process's write is
 	// unseen, as it is for up to a poll in service.
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1, ResponseCacheSize: -1, GenerationPoll: time.Hour},
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1, ResponseCacheSize: -1, GenerationPoll: time.Hour},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if !s.WaitSnapshot(ctx) {
 		t.Fatal("no snapshot")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/store/storetest"
 )
 
@@ -14,8 +15,8 @@ import (
 // an API key; no origin is ever allowed credentials.
 func TestCORS(t *testing.T) {
 	s := storetest.New(t, nil)
-	open := httpapi.New(s, httpapi.Config{}, quiet())
-	listed := httpapi.New(s, httpapi.Config{CORSOrigins: []string{"https://app.example.org"}}, quiet())
+	open := httpapitest.New(s, httpapi.Config{}, quiet())
+	listed := httpapitest.New(s, httpapi.Config{CORSOrigins: []string{"https://app.example.org"}}, quiet())
 	type want struct {
 		allowOrigin string
 		keyHeader   bool

@@ -16,6 +16,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -188,7 +189,7 @@ func TestCostBoundsTheWork(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, MaxRecords: 1 << 30, MaxFields: 1 << 20, LoaderWait: time.Millisecond}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, MaxRecords: 1 << 30, MaxFields: 1 << 20, LoaderWait: time.Millisecond}, quiet())
 	sch := schemaOnce()
 	r := rand.New(rand.NewPCG(1, 2))
 	var docs []string
@@ -231,7 +232,7 @@ func TestListCostsHoldTheLongestList(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, MaxRecords: 1 << 30, MaxFields: 1 << 20, LoaderWait: time.Millisecond}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, CostCeilings: lenient, MaxRecords: 1 << 30, MaxFields: 1 << 20, LoaderWait: time.Millisecond}, quiet())
 	sch := schemaOnce()
 	checked := 0
 	for _, k := range store.Kinds() {
@@ -294,7 +295,7 @@ func FuzzCostBoundsTheWork(f *testing.F) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, MaxRecords: 1 << 30, LoaderWait: time.Millisecond}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, MaxRecords: 1 << 30, LoaderWait: time.Millisecond}, quiet())
 	f.Fuzz(func(t *testing.T, q string) {
 		body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"n": 7}})
 		for _, e := range do(t, h, "", "", body).Errors {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -65,7 +66,7 @@ func TestExposeCost(t *testing.T) {
 	}
 	// The database's round trips: with the snapshot off, every read is one.
 	for _, expose := range []bool{true, false} {
-		h := httpapi.New(s, httpapi.Config{ExposeCost: expose, SnapshotSize: -1}, quiet)
+		h := httpapitest.New(s, httpapi.Config{ExposeCost: expose, SnapshotSize: -1}, quiet)
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s, exposed %v", tt.name, expose), func(t *testing.T) {
 				body, _ := json.Marshal(map[string]any{"query": tt.query, "variables": tt.vars})
@@ -104,7 +105,7 @@ func TestExposeCostOfTheSnapshot(t *testing.T) {
 		&store.Person{Record: record("person:a"), Name: "A", OrganisationID: &org}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{ExposeCost: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{ExposeCost: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if !s.WaitSnapshot(context.Background()) {
 		t.Fatal("no snapshot of two records")
 	}

@@ -132,9 +132,7 @@ type statsCache struct {
 }
 
 func newStatsCache(s *store.Store, log *slog.Logger, maxAge time.Duration) *statsCache {
-	c := &statsCache{s: s, log: log, maxAge: maxAge, ready: make(chan struct{})}
-	go c.read()
-	return c
+	return &statsCache{s: s, log: log, maxAge: maxAge, ready: make(chan struct{})}
 }
 
 func (c *statsCache) read() {

@@ -19,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -90,7 +91,7 @@ func TestASecondCouncilBesideStockton(t *testing.T) {
 		t.Errorf("the second council added %d records, want its 7", n)
 	}
 
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	councils := map[string]string{"council:stockton-on-tees": "stockton-on-tees", "council:otherton": "otherton"}
 	lists := []string{"people", "bodies", "meetings", "plans", "reports", "actions", "inspections"}
 	for council, slug := range councils {
@@ -251,7 +252,7 @@ func TestAnotherCouncilsImportKeepsCachedAnswers(t *testing.T) {
 		}
 	}
 	cache := httpapi.NewResponseCache(s, httpapi.DefaultResponseCacheSize, true)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond, ResponseCache: cache},
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond, ResponseCache: cache},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ask := func(q string) (hit bool) {
 		t.Helper()

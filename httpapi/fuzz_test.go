@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store/storetest"
 )
@@ -35,7 +36,7 @@ func FuzzHandler(f *testing.F) {
 		f.Fatal(err)
 	}
 	const deadline = 2 * time.Second
-	h := httpapi.New(s, httpapi.Config{Timeout: deadline, RateAnonymous: -1, RateKeyed: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{Timeout: deadline, RateAnonymous: -1, RateKeyed: -1}, quiet())
 	f.Fuzz(func(t *testing.T, query, vars string) {
 		body := map[string]any{"query": query}
 		if json.Valid([]byte(vars)) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/store/storetest"
 )
 
@@ -21,7 +22,7 @@ import (
 // executes, and no data entry then.
 func TestGraphQLOverHTTP(t *testing.T) {
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	const (
 		jsonType = "application/json; charset=utf-8"
 		gqlType  = "application/graphql-response+json; charset=utf-8"

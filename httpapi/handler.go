@@ -145,8 +145,8 @@ type Config struct {
 	Ready func(context.Context) error
 }
 
-// withDefaults fills the zero fields of c.
-func (c Config) withDefaults() Config {
+// WithDefaults fills the zero fields of c.
+func (c Config) WithDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
 	}
@@ -212,7 +212,7 @@ func (c Config) withDefaults() Config {
 // explorer and the indicator pages at / (package explorer), downloads at
 // /export (package export), and the health checks.
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
@@ -264,10 +264,6 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cache = cfg.ResponseCache; cache == nil && cfg.ResponseCacheSize > 0 {
 		cache = NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on")
 	}
-	// The generation keys the response cache, the store's search index and
-	// its snapshot, and is on /metrics: follow it whether or not they are on.
-	s.WatchGeneration(cfg.GenerationPoll)
-	s.KeepSnapshot(cfg.SnapshotSize, log)
 	if cache != nil {
 		gql.Use(cache)
 	}
@@ -388,7 +384,7 @@ func newCORS(origins []string) func(http.Handler) http.Handler {
 // trickled slower holds its connection no longer), the answer may take the request
 // timeout and 5 s more, and an idle connection is closed after a minute.
 func NewServer(h http.Handler, cfg Config) *http.Server {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/store/storetest"
 )
 
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 func TestHTTPBadInput(t *testing.T) {
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	tests := []struct {
 		name        string
 		body        io.Reader
@@ -52,7 +53,7 @@ func TestHTTPBadInput(t *testing.T) {
 
 func TestHealthAndGraphiQL(t *testing.T) {
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	waitReadyz(t, h)
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/": "graphiql"} {
 		rec := httptest.NewRecorder()
@@ -79,7 +80,7 @@ func TestNotReadyUntilCostsArePriced(t *testing.T) {
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{Ready: func(context.Context) error { return nil }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{Ready: func(context.Context) error { return nil }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "query costs") {

@@ -9,6 +9,7 @@ import (
 
 	"councilgraph/graph"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/store/storetest"
 )
 
@@ -34,7 +35,7 @@ func elements(v any) int {
 // more than the deprecated ones it may leave out.
 func TestIntrospectionCostIsItsSize(t *testing.T) {
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1}, quiet())
 	st, err := s.FindStats(t.Context())
 	if err != nil {
 		t.Fatal(err)

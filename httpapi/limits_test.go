@@ -17,6 +17,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store/storetest"
 )
@@ -60,7 +61,7 @@ func TestLimits(t *testing.T) {
 	if _, err := importer.ImportFS(context.Background(), s, protected, importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
 	deep := `{ meeting(id: "meeting:stockton-on-tees/cabinet/2023-03-16") { body { meetings { edges { node { body { meetings { edges { node { body { meetings { edges { node { id } } } } } } } } } } } } } }`
 	var aliases []string
 	for i := range 20 {
@@ -115,12 +116,12 @@ func TestDeadline(t *testing.T) {
 	if _, err := importer.ImportFS(context.Background(), s, protected, importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{Timeout: time.Nanosecond, RateAnonymous: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{Timeout: time.Nanosecond, RateAnonymous: -1}, quiet())
 	r := do(t, h, "", "", doc(`{ people { totalCount } }`))
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" || !strings.Contains(r.Errors[0].Message, "took too long") {
 		t.Fatalf("got %d %+v %s, want SERVICE_UNAVAILABLE took too long", r.status, r.Errors, r.Data)
 	}
-	ok := httpapi.New(s, httpapi.Config{RateAnonymous: -1}, quiet())
+	ok := httpapitest.New(s, httpapi.Config{RateAnonymous: -1}, quiet())
 	if r := do(t, ok, "", "", doc(`{ people { totalCount } }`)); len(r.Errors) > 0 {
 		t.Fatalf("the service did not answer after a timeout: %+v", r.Errors)
 	}
@@ -131,7 +132,7 @@ func TestRateLimit(t *testing.T) {
 	// At a hundredth of a request a second the burst is one and the next
 	// token 100 s away: the second request is refused however slowly the
 	// machine runs them.
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: 0.01, RateKeyed: 5}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: 0.01, RateKeyed: 5}, quiet())
 	q := doc(`{ areas { id } }`)
 	var limited *result
 	for range 10 {
@@ -162,7 +163,7 @@ func TestRateLimit(t *testing.T) {
 func TestKeys(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
 	key, c, err := auth.CreateKey(ctx, s, "Trust", "NHS", []string{"partner"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +210,7 @@ func TestKeys(t *testing.T) {
 
 func TestIntrospectionForAuthenticatedOnly(t *testing.T) {
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{Introspection: "authenticated", RateAnonymous: -1, RateKeyed: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{Introspection: "authenticated", RateAnonymous: -1, RateKeyed: -1}, quiet())
 	key, _, err := auth.CreateKey(context.Background(), s, "p", "", []string{"partner"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +236,7 @@ func TestTrustedDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{Trusted: trusted, RateAnonymous: -1, RateKeyed: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{Trusted: trusted, RateAnonymous: -1, RateKeyed: -1}, quiet())
 	if r := do(t, h, "", "", doc(allowed)); len(r.Errors) > 0 {
 		t.Errorf("a trusted document was refused: %+v", r.Errors)
 	}
@@ -255,7 +256,7 @@ func TestTrustedDocuments(t *testing.T) {
 
 func TestAutomaticPersistedQueries(t *testing.T) {
 	s := storetest.New(t, nil)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1}, quiet())
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1}, quiet())
 	q := `{ areas { id name } }`
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash(q)}}
 	byHash, _ := json.Marshal(map[string]any{"extensions": ext})

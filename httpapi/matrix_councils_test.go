@@ -22,6 +22,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -67,7 +68,7 @@ func newCouncilEnv(t *testing.T) *councilEnv {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
 	}
-	e.h = httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond},
+	e.h = httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
 		key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())

@@ -23,6 +23,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/export"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -74,7 +75,7 @@ func TestExemptItemOnEveryPath(t *testing.T) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30 // cost is not what this test is about
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond,
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond,
 		Sources: sources}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	callers := map[string]string{"public": ""}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
@@ -493,7 +494,7 @@ func TestReferencesToWithheldRecordsReadAsNull(t *testing.T) {
 	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "protected"}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond},
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	callers := map[string]string{"public": ""}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {

@@ -25,6 +25,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -64,7 +65,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 		lenient[sc] = 1 << 30 // cost is not what this test is about
 	}
 	cfg := httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond}
-	h := httpapi.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	// Admin sees as officer does (only its cost ceiling differs).
 	callers := map[string]string{"public": ""}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
@@ -82,7 +83,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	// on or off.)
 	noCache := cfg
 	noCache.ResponseCacheSize = -1
-	hs := httpapi.New(s, noCache, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hs := httpapitest.New(s, noCache, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	check := func(t *testing.T, phase string, h http.Handler) {
 		for scope, key := range callers {
 			allowed := visibilitytest.Allowed(phase, scope)
@@ -114,7 +115,7 @@ func TestVisibilityMatrixOnEveryPath(t *testing.T) {
 	// as the cold pass checks it.
 	warm := func(t *testing.T, phase string) {
 		rec := &logRecorder{}
-		hw := httpapi.New(s, cfg, slog.New(rec))
+		hw := httpapitest.New(s, cfg, slog.New(rec))
 		for round := range 2 {
 			for _, q := range battery {
 				for _, scope := range []string{"partner", "officer", "public"} {

@@ -17,6 +17,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -75,7 +76,7 @@ func cacheEnv(t *testing.T, cfg httpapi.Config) (*store.Store, http.Handler, *lo
 	}
 	cfg.RateAnonymous, cfg.RateKeyed, cfg.RateAddress = -1, -1, -1
 	rec := &logRecorder{}
-	return s, httpapi.New(s, cfg, slog.New(rec)), rec
+	return s, httpapitest.New(s, cfg, slog.New(rec)), rec
 }
 
 // outcome asks q as key (POST) and returns what the cache did.
@@ -218,7 +219,7 @@ func TestResponseCacheSkipsCutAnswers(t *testing.T) {
 	rec := &logRecorder{}
 	// The database path: the cut comes with the store's first command,
 	// which reads from the snapshot never send.
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1, SnapshotSize: -1}, slog.New(rec))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1, SnapshotSize: -1}, slog.New(rec))
 	ask(t, h, "", `{ bodies { totalCount } }`) // the cost stats are read
 	q := `{ people { totalCount edges { node { name organisation { name } } } } }`
 	ctx, cancel := context.WithCancel(context.Background())

@@ -17,6 +17,7 @@ import (
 	"councilgraph/auth"
 	"councilgraph/export"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/moderngov"
 	"councilgraph/moderngov/mgsync"
 	"councilgraph/moderngov/mgtest"
@@ -76,7 +77,7 @@ func syncedEnv(t *testing.T) (*store.Store, http.Handler, map[string]string) {
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30 // cost is not what the matrix is about
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond, ResponseCacheSize: -1},
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond, ResponseCacheSize: -1},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	callers := map[string]string{"public": ""}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
@@ -231,7 +232,7 @@ func TestSyncedAttacks(t *testing.T) {
 	// Documents to their meeting and back, nested: the operation is
 	// refused before it runs.
 	q := `{ meeting(id: "meeting:manchester/mg-meeting-4967") { ` + strings.Repeat(`documents { meeting { `, 8) + `id` + strings.Repeat(` } }`, 8) + ` } }`
-	hs := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hs := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rec := postAs(hs, "", q)
 	if body := rec.Body.String(); !strings.Contains(body, "exceeds the limit") || strings.Contains(body, `"data"`) {
 		t.Errorf("nested documents were not refused before they ran: %d %.500s", rec.Code, body)
@@ -245,7 +246,7 @@ func TestSyncedAttacks(t *testing.T) {
 func TestSyncedCostBoundsTheWork(t *testing.T) {
 	t.Parallel()
 	s, _, callers := syncedEnv(t)
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, ResponseCacheSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, ResponseCacheSize: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, q := range []string{
 		`{ meeting(id: "meeting:manchester/mg-meeting-4967") { documents { id title url meeting { id documents { id } } agendaItem { id documents { id restricted } } council { id } sources { url } } } }`,
 		`{ meeting(id: "meeting:manchester/mg-meeting-4967") { agendaItems { agendaText documents { publishedOn agendaItem { meeting { documents { id } } } } } } }`,

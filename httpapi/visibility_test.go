@@ -16,6 +16,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store/storetest"
 )
@@ -70,7 +71,7 @@ func TestVisibilityMatrix(t *testing.T) {
 	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	keys := map[string]string{}
 	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer, auth.ScopeAdmin} {
 		key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())

@@ -144,6 +144,18 @@ func (s *Store) KeepSnapshot(maxBytes int64, log *slog.Logger) {
 	}
 }
 
+// KeepCurrent starts what keeps a serving store's reads current and in
+// memory: the generation watcher (WatchGeneration, polling every poll
+// where the server has no change stream), which the response cache, the
+// search index and the metrics follow too, and the snapshot (KeepSnapshot
+// of up to snapshotBytes; 0 or less keeps none). Close stops both. The
+// service's main starts it once the store is open and seeded; handlers
+// start nothing.
+func (s *Store) KeepCurrent(poll time.Duration, snapshotBytes int64, log *slog.Logger) {
+	s.WatchGeneration(poll)
+	s.KeepSnapshot(snapshotBytes, log)
+}
+
 // SnapshotStats says what the current snapshot holds.
 type SnapshotStats struct {
 	// Generation is the records' generation it was read under; Bytes its

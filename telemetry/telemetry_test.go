@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store/storetest"
 	"councilgraph/telemetry"
@@ -45,7 +46,7 @@ func service(t *testing.T, tel *telemetry.Telemetry, cfg httpapi.Config) http.Ha
 	}
 	cfg.Observe = tel.Middleware
 	cfg.Extensions = append(cfg.Extensions, tel.Extension())
-	return httpapi.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return httpapitest.New(s, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func post(t *testing.T, h http.Handler, body string, header http.Header) *httptest.ResponseRecorder {

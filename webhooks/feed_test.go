@@ -15,6 +15,7 @@ import (
 
 	"councilgraph/auth"
 	"councilgraph/httpapi"
+	"councilgraph/httpapi/httpapitest"
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/store/storetest"
 )
@@ -45,7 +46,7 @@ func TestDeliveriesAreTheFeedsJSON(t *testing.T) {
 	startWorker(t, s, fast())
 	waitCaughtUp(t, s, e.ID)
 
-	h := httpapi.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, Timeout: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	body, _ := json.Marshal(map[string]string{"query": feedQuery})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
