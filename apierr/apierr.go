@@ -5,7 +5,9 @@
 package apierr
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -112,4 +114,50 @@ func Write(w http.ResponseWriter, status int, e Error) {
 // Writef is Write with a formatted message and the code's own status.
 func Writef(w http.ResponseWriter, c Code, format string, args ...any) {
 	Write(w, 0, New(c, fmt.Sprintf(format, args...)))
+}
+
+// The mapping from errors to codes. An error says its code by having, in
+// its chain, an error with an ErrorCode method (the store's and the
+// service's own errors do); CodeOf is the one place any error becomes a
+// code, and Status then the HTTP status, for every writer of an error.
+
+// Coder is an error that says its code.
+type Coder interface {
+	error
+	ErrorCode() Code
+}
+
+// Errorf makes an error of code c whose message is formatted as
+// fmt.Errorf formats it; an error it wraps (%w) stays in its chain.
+func Errorf(c Code, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &codedError{code: c, msg: err.Error(), err: errors.Unwrap(err)}
+}
+
+// codedError is an error made with its code.
+type codedError struct {
+	code Code
+	msg  string
+	err  error
+}
+
+func (e *codedError) Error() string   { return e.msg }
+func (e *codedError) ErrorCode() Code { return e.code }
+func (e *codedError) Unwrap() error   { return e.err }
+
+// CodeOf is err's code: that of the first Coder in its chain; for a
+// deadline or a cancellation, ServiceUnavailable (the request took too
+// long, or its caller left); for nil, ""; for anything else, Internal,
+// which its writer logs and does not show.
+func CodeOf(err error) Code {
+	var c Coder
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &c):
+		return c.ErrorCode()
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return ServiceUnavailable
+	}
+	return Internal
 }

@@ -1,7 +1,10 @@
 package apierr_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,5 +60,39 @@ func TestKnown(t *testing.T) {
 	}
 	if apierr.Known("GRAPHQL_VALIDATION_FAILED") {
 		t.Error("a code of another server is known")
+	}
+}
+
+// TestCodeOf: every error maps to a code, and through it to a status: its
+// own where its chain says one, however deeply wrapped; a deadline or a
+// cancellation is the service being unavailable; anything else internal.
+func TestCodeOf(t *testing.T) {
+	overBudget := apierr.Errorf(apierr.BadUserInput, "the operation read more than its cost admits")
+	for _, c := range []struct {
+		err    error
+		code   apierr.Code
+		status int
+	}{
+		{nil, "", http.StatusBadRequest},
+		{overBudget, apierr.BadUserInput, http.StatusBadRequest},
+		{fmt.Errorf("find people: %w", overBudget), apierr.BadUserInput, http.StatusBadRequest},
+		{apierr.Errorf(apierr.ServiceUnavailable, "find: %w", context.DeadlineExceeded), apierr.ServiceUnavailable, http.StatusServiceUnavailable},
+		{fmt.Errorf("find: %w", context.DeadlineExceeded), apierr.ServiceUnavailable, http.StatusServiceUnavailable},
+		{context.Canceled, apierr.ServiceUnavailable, http.StatusServiceUnavailable},
+		{apierr.Errorf(apierr.ChangesExpired, "expired"), apierr.ChangesExpired, http.StatusBadRequest},
+		{errors.New("connection reset"), apierr.Internal, http.StatusInternalServerError},
+	} {
+		if got := apierr.CodeOf(c.err); got != c.code {
+			t.Errorf("apierr.CodeOf(%v) = %q, want %q", c.err, got, c.code)
+		}
+		if c.err != nil {
+			if got := apierr.Status(apierr.CodeOf(c.err)); got != c.status {
+				t.Errorf("apierr.Status(apierr.CodeOf(%v)) = %d, want %d", c.err, got, c.status)
+			}
+		}
+	}
+	wrapped := apierr.Errorf(apierr.ServiceUnavailable, "find: %w", context.DeadlineExceeded)
+	if !errors.Is(wrapped, context.DeadlineExceeded) || wrapped.Error() != "find: context deadline exceeded" {
+		t.Errorf("Errorf lost what it wraps: %v", wrapped)
 	}
 }

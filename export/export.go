@@ -107,27 +107,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	name, format, _ := strings.Cut(file, ".")
 	if format != "csv" && format != "ndjson" {
-		fail(w, http.StatusNotFound, apierr.NotFound, fmt.Sprintf("no download %q: downloads end in .csv or .ndjson", file))
+		fail(w, apierr.NotFound, fmt.Sprintf("no download %q: downloads end in .csv or .ndjson", file))
 		return
 	}
 	if name != AnalysisFile && !slices.Contains(Collections(), name) {
-		fail(w, http.StatusNotFound, apierr.NotFound, fmt.Sprintf("no download %q: there is one for each of %s, and %s", file, strings.Join(Collections(), ", "), AnalysisFile))
+		fail(w, apierr.NotFound, fmt.Sprintf("no download %q: there is one for each of %s, and %s", file, strings.Join(Collections(), ", "), AnalysisFile))
 		return
 	}
 	q, err := h.parse(r.Context(), name, r.URL.Query())
 	if errors.Is(err, store.ErrDatabase) {
 		h.log.ErrorContext(r.Context(), "download filter failed", "file", file, "error", err)
-		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
+		fail(w, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
 		return
 	}
 	if err != nil {
-		fail(w, http.StatusBadRequest, apierr.BadUserInput, err.Error())
+		fail(w, apierr.BadUserInput, err.Error())
 		return
 	}
 	release, ok := h.callers.take(r)
 	if !ok {
 		w.Header().Set("Retry-After", "5")
-		fail(w, http.StatusTooManyRequests, apierr.RateLimited, fmt.Sprintf("at most %d download at once from one caller: wait for the one running to finish", h.callers.max))
+		fail(w, apierr.RateLimited, fmt.Sprintf("at most %d download at once from one caller: wait for the one running to finish", h.callers.max))
 		return
 	}
 	defer release()
@@ -136,7 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-h.slots }()
 	default:
 		w.Header().Set("Retry-After", "5")
-		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "too many downloads are running; try again in a few seconds")
+		fail(w, apierr.ServiceUnavailable, "too many downloads are running; try again in a few seconds")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
@@ -182,7 +182,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log.ErrorContext(r.Context(), "download failed", "file", file, "error", err)
 		hdr.Del("Content-Disposition")
-		fail(w, http.StatusServiceUnavailable, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
+		fail(w, apierr.ServiceUnavailable, "the download could not be read from the database; try again")
 	}
 }
 
@@ -348,8 +348,8 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 }
 
 // fail answers with an error in the graph's shape.
-func fail(w http.ResponseWriter, status int, code apierr.Code, msg string) {
-	apierr.Write(w, status, apierr.New(code, msg))
+func fail(w http.ResponseWriter, code apierr.Code, msg string) {
+	apierr.Write(w, 0, apierr.New(code, msg))
 }
 
 // slug keeps letters, digits and hyphens, for file names.

@@ -61,6 +61,14 @@ func ErrorPresenter(log *slog.Logger, o ErrorOptions) graphql.ErrorPresenterFunc
 			return gqlErr
 		}
 		path := graphql.GetPath(ctx)
+		// The one mapping from errors to codes (apierr.CodeOf); a request
+		// the health gate stopped because the database went away is
+		// unavailable, whatever error its read then met.
+		code := apierr.CodeOf(err)
+		unreachable := store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable)
+		if unreachable {
+			code = apierr.ServiceUnavailable
+		}
 		var scalarErr *scalar.InputError
 		switch {
 		case errors.As(err, &scalarErr):
@@ -73,19 +81,20 @@ func ErrorPresenter(log *slog.Logger, o ErrorOptions) graphql.ErrorPresenterFunc
 		case errors.Is(err, store.ErrBadCursor):
 			return &gqlerror.Error{Message: "after is not a cursor from this list", Path: path,
 				Extensions: map[string]any{"code": string(apierr.BadUserInput), "argument": "after"}}
-		case store.Unreachable(err) || errors.Is(context.Cause(ctx), store.ErrUnreachable):
+		case unreachable:
 			return &gqlerror.Error{Message: "the database is unreachable; try again shortly", Path: path,
-				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
-		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+				Extensions: map[string]any{"code": string(code)}}
+		case code == apierr.ServiceUnavailable:
 			return &gqlerror.Error{Message: "the request took too long and was stopped", Path: path,
-				Extensions: map[string]any{"code": string(apierr.ServiceUnavailable)}}
-		case gqlErr != nil && !errors.Is(err, store.ErrDatabase) && !errors.Is(err, errPanic):
+				Extensions: map[string]any{"code": string(code)}}
+		case code == apierr.Internal && gqlErr != nil && !errors.Is(err, store.ErrDatabase) && !errors.Is(err, errPanic):
 			// Wrapped by gqlgen and not a failure of ours: it could not
 			// coerce an argument (a federation representation that is not
 			// an object, say), and its message says which.
 			return &gqlerror.Error{Message: gqlErr.Message, Path: gqlErr.Path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
-		case errors.Is(err, store.ErrOverBudget):
-			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": string(apierr.BadUserInput)}}
+		case code != apierr.Internal:
+			// An error that says its code says what the caller can act on.
+			return &gqlerror.Error{Message: err.Error(), Path: path, Extensions: map[string]any{"code": string(code)}}
 		}
 		id := RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", path.String(), "error", err)

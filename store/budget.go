@@ -2,14 +2,15 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"councilgraph/apierr"
 )
 
 // ErrOverBudget is returned by a store read once a request has read more
 // than its budget: the records decoded and the commands sent, together.
-var ErrOverBudget = errors.New("the operation read more from the database than its cost admits")
+var ErrOverBudget = apierr.Errorf(apierr.BadUserInput, "the operation read more from the database than its cost admits")
 
 // OverBudgetError says how large the budget was.
 type OverBudgetError struct{ Budget int64 }

@@ -10,6 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"councilgraph/apierr"
 )
 
 // The change log.
@@ -67,7 +69,7 @@ const DefaultChangeRetention = 90 * 24 * time.Hour
 // ErrChangesExpired is returned for a cursor older than the log's
 // retention: entries after it have been pruned, and the client must
 // resynchronise from the lists.
-var ErrChangesExpired = errors.New("the change log no longer holds the changes after this cursor")
+var ErrChangesExpired = apierr.Errorf(apierr.ChangesExpired, "the change log no longer holds the changes after this cursor")
 
 // changeEntry is one entry of the change log, as read from its block.
 type changeEntry struct {

@@ -10,6 +10,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"councilgraph/apierr"
 )
 
 // ErrDatabase marks every error the database gave: errors.Is(err,
@@ -28,9 +30,19 @@ func (e *dbErr) Error() string        { return e.op + ": " + e.err.Error() }
 func (e *dbErr) Unwrap() error        { return e.err }
 func (e *dbErr) Is(target error) bool { return target == ErrDatabase }
 
+// ErrorCode: a database that cannot be reached, or a read past its
+// request's deadline, is the service unavailable; any other failure of the
+// database is internal (apierr.CodeOf).
+func (e *dbErr) ErrorCode() apierr.Code {
+	if Unreachable(e.err) {
+		return apierr.ServiceUnavailable
+	}
+	return apierr.CodeOf(e.err)
+}
+
 // ErrBadCursor is returned when an `after` cursor was not made by the list it
 // is given to.
-var ErrBadCursor = errors.New("not a cursor from this list")
+var ErrBadCursor = apierr.Errorf(apierr.BadUserInput, "not a cursor from this list")
 
 // Order is a sort order: ascending on each field in turn. Its last field is
 // unique (_id), so that a cursor names one place in the list however many

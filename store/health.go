@@ -8,11 +8,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"councilgraph/apierr"
 )
 
 // ErrUnreachable says the database cannot be reached. Callers that stop work
 // because the database went away cancel with it as the cause.
-var ErrUnreachable = errors.New("the database is unreachable")
+var ErrUnreachable = apierr.Errorf(apierr.ServiceUnavailable, "the database is unreachable")
 
 // Check runs the cheapest real query there is (one ID from the smallest
 // collection, areas) so that a database that answers pings but cannot read
