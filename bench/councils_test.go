@@ -98,7 +98,8 @@ func BenchmarkCouncilBesideAnImport(b *testing.B) {
 	if !e.Store.WaitSnapshot(ctx) {
 		b.Fatal("no snapshot of the data set")
 	}
-	fmt.Fprintf(os.Stderr, "snapshot of %d records ready in %s\n", e.Store.SnapshotStats().Records, time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "snapshot of %d records ready in %s; the process's resident memory then %s\n",
+		e.Store.SnapshotStats().Records, time.Since(t0).Round(time.Millisecond), residentMemory())
 	// What an earlier run stored is put back first, so that the import
 	// measured changes only the meetings it retitles.
 	if _, err := importer.ImportFS(ctx, e.Store, os.DirFS(dirs[0]), importer.Options{RequireManifest: true}); err != nil {
@@ -190,4 +191,23 @@ func pct(ds []time.Duration, p int) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// residentMemory is this process's resident set size and its peak so far,
+// as Linux reports them ("unknown" elsewhere).
+func residentMemory() string {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	var rss, peak string
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rss = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = strings.TrimSpace(v)
+		}
+	}
+	return rss + " (peak " + peak + ")"
 }

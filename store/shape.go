@@ -200,24 +200,11 @@ func findKey(ctx context.Context, c source, k *Kind, filter bson.D, bare bool, o
 // their records, each once (a record holding several of the keys in a list
 // field comes back from each of their finds), in key order.
 func findEach(ctx context.Context, keys []string, parallel int, find func(context.Context, string) ([]Doc, error)) ([]Doc, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	results := make([][]Doc, len(keys))
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, key := range keys {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i], errs[i] = find(ctx, key)
-			if errs[i] != nil {
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
+	errs := inParallel(ctx, len(keys), parallel, func(ctx context.Context, i int) (err error) {
+		results[i], err = find(ctx, keys[i])
+		return err
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -234,6 +221,29 @@ func findEach(ctx context.Context, keys []string, parallel int, find func(contex
 		}
 	}
 	return out, nil
+}
+
+// inParallel runs f(ctx, i) for each i from 0 to n-1, at most parallel at
+// a time, cancelling ctx for the rest once one fails, and returns each
+// call's error.
+func inParallel(ctx context.Context, n, parallel int, f func(ctx context.Context, i int) error) []error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if errs[i] = f(ctx, i); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // compare orders records of kind k by o as the server sorts: ascending on

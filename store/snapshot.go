@@ -42,6 +42,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -372,7 +373,16 @@ func (s *Store) startSnapshot() bool {
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
+		first := x.cur.Load() == nil
 		sn, err := s.buildSnapshot(x.ctx, bound)
+		if first && err == nil {
+			// A first build decodes every document once beside those it
+			// keeps (at L, 4.6 GB at the peak for 0.9 GB kept): give that
+			// back to the system now rather than as the runtime's
+			// scavenger gets round to it, so that a server's resident
+			// memory after start is what it holds.
+			debug.FreeOSMemory()
+		}
 		x.mu.Lock()
 		x.running = false
 		log := x.log
@@ -491,23 +501,12 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 	if prev == nil {
 		parallel = runtime.GOMAXPROCS(0)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	built := make([]*snapColl, len(reads))
-	errs := make([]error, len(reads))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, p := range reads {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if built[i], errs[i] = s.readKind(ctx, p.k, p.keep, changed, p.filter, &total, maxBytes); errs[i] != nil {
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
+	errs := inParallel(ctx, len(reads), parallel, func(ctx context.Context, i int) (err error) {
+		p := reads[i]
+		built[i], err = s.readKind(ctx, p.k, p.keep, changed, p.filter, &total, maxBytes)
+		return err
+	})
 	sn.bytes = total.Load()
 	for i, p := range reads {
 		sn.colls[p.k.Collection] = built[i]

@@ -200,19 +200,9 @@ func (s *Store) eachByID(ctx context.Context, c *mongo.Collection, ids []string,
 		})
 	}
 	if s.idFinds(len(ids)) {
-		errs := make([]error, len(ids))
-		sem := make(chan struct{}, pushdownParallel)
-		var wg sync.WaitGroup
-		for i, id := range ids {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				errs[i] = read(bson.D{{Key: "_id", Value: id}})
-			}()
-		}
-		wg.Wait()
-		return errors.Join(errs...)
+		return errors.Join(inParallel(ctx, len(ids), pushdownParallel, func(_ context.Context, i int) error {
+			return read(bson.D{{Key: "_id", Value: ids[i]}})
+		})...)
 	}
 	// Batches keep each command far below MongoDB's 16 MiB; FerretDB's
 	// scans once for all.
