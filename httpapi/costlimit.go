@@ -135,9 +135,12 @@ func newStatsCache(s *store.Store, log *slog.Logger, maxAge time.Duration) *stat
 	return &statsCache{s: s, log: log, maxAge: maxAge, ready: make(chan struct{})}
 }
 
+// read reads the stats unless a read is under way or they are fresh: a
+// read asked for while they were missing or old (by each /readyz, say) may
+// start only once another has brought them, and must not read again.
 func (c *statsCache) read() {
 	c.mu.Lock()
-	if c.reading {
+	if c.reading || (c.st != nil && time.Since(c.at) <= c.maxAge) {
 		c.mu.Unlock()
 		return
 	}
