@@ -120,11 +120,14 @@ type Config struct {
 	// SnapshotSize is the most bytes of documents the store keeps in
 	// memory to answer record reads from, per data generation (default
 	// store.DefaultSnapshotSize; negative turns it off): a larger data set
-	// is read from the database. See store.KeepSnapshot.
+	// is read from the database. The handler starts nothing: whoever
+	// serves it passes this and GenerationPoll to store.KeepCurrent.
 	SnapshotSize int64
 	// GenerationPoll is how often the data generation is read where the
 	// database offers no change stream (default 1s): the longest a write
 	// by another process (import, keys) leaves cached answers standing.
+	// The handler's socket registry reads what the watcher has seen at
+	// this interval.
 	GenerationPoll time.Duration
 	// SocketInitTimeout is how long a WebSocket may stay open without
 	// sending connection_init before it is closed (default
