@@ -275,15 +275,11 @@ func (s *Store) effectiveOf(ctx context.Context, k *Kind, ids []string) (map[str
 		return out, nil
 	}
 	err := s.eachByID(ctx, s.coll(k), ids, bson.D{{Key: "visibility", Value: 1}}, func(raw bson.Raw) error {
-		var r Record
-		if err := bson.Unmarshal(raw, &r); err != nil {
-			return dbError("find "+k.Collection, err)
+		d, err := decodeStored(k, raw)
+		if err == nil {
+			out[d.Base().ID] = d.Base().Effective
 		}
-		if r.Effective == "" {
-			r.Effective = VisibilityPublic
-		}
-		out[r.ID] = r.Effective
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err

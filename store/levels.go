@@ -93,15 +93,11 @@ func (lv *levels) of(ctx context.Context, k *Kind, ids []string) (map[string]str
 	}
 	if len(missing) > 0 && !lv.loaded[k] {
 		keep := func(raw bson.Raw) error {
-			d := k.New()
-			if err := bson.Unmarshal(raw, d); err != nil {
-				return dbError("find levels of "+k.Collection, err)
+			d, err := decodeStored(k, raw)
+			if err == nil {
+				lv.passed[d.Base().ID] = passes(d)
 			}
-			if d.Base().Effective == "" {
-				d.Base().Effective = VisibilityPublic
-			}
-			lv.passed[d.Base().ID] = passes(d)
-			return nil
+			return err
 		}
 		proj := bson.D{{Key: "visibility", Value: 1}, {Key: "exempt", Value: 1}}
 		var err error
@@ -110,7 +106,7 @@ func (lv *levels) of(ctx context.Context, k *Kind, ids []string) (map[string]str
 			err = lv.s.eachByID(ctx, lv.s.coll(k), missing, proj, keep)
 		default:
 			lv.loaded[k] = true
-			err = lv.s.eachDoc(ctx, lv.s.coll(k), proj, keep)
+			err = eachFound(ctx, lv.s.coll(k), bson.D{}, proj, keep)
 		}
 		if err != nil {
 			return nil, err

@@ -286,12 +286,9 @@ func (w *Writer) touchesStored(ctx context.Context, k *Kind, ids []string) (map[
 	var old []Doc
 	effective := make(map[string]string, len(ids))
 	err := w.s.eachByID(ctx, w.s.coll(k), ids, nil, func(raw bson.Raw) error {
-		d := k.New()
-		if err := bson.Unmarshal(raw, d); err != nil {
-			return dbError("find "+k.Collection, err)
-		}
-		if d.Base().Effective == "" {
-			d.Base().Effective = VisibilityPublic
+		d, err := decodeStored(k, raw)
+		if err != nil {
+			return err
 		}
 		old = append(old, d)
 		effective[d.Base().ID] = d.Base().Effective

@@ -134,11 +134,6 @@ func (s *Store) rawByIDs(ctx context.Context, k *Kind, ids []string) (map[string
 	return out, err
 }
 
-// eachDoc calls fn with every stored document of c, projected by proj.
-func (s *Store) eachDoc(ctx context.Context, c *mongo.Collection, proj bson.D, fn func(bson.Raw) error) error {
-	return eachFound(ctx, c, bson.D{}, proj, fn)
-}
-
 // eachFound calls fn with each document of c filter selects, projected by
 // proj (nil: whole), in one reply where it fits.
 func eachFound(ctx context.Context, c *mongo.Collection, filter, proj bson.D, fn func(bson.Raw) error) error {
@@ -160,6 +155,19 @@ func eachFound(ctx context.Context, c *mongo.Collection, filter, proj bson.D, fn
 		return dbError("find "+c.Name(), err)
 	}
 	return nil
+}
+
+// decodeStored decodes a stored record of kind k (whole or projected),
+// its effective level PUBLIC where the document has none.
+func decodeStored(k *Kind, raw bson.Raw) (Doc, error) {
+	d := k.New()
+	if err := bson.Unmarshal(raw, d); err != nil {
+		return nil, dbError("decode "+k.Collection, err)
+	}
+	if d.Base().Effective == "" {
+		d.Base().Effective = VisibilityPublic
+	}
+	return d, nil
 }
 
 // indexedMaxIDs is the most IDs read one find each from a server that
