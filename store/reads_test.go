@@ -374,11 +374,7 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 	}
 	// A watcher that polls once an hour sees nothing in this test: what
 	// the stamps see of the other process's write is their own doing.
-	s.WatchGeneration(time.Hour)
-	s.KeepSnapshot(64<<20, nil)
-	if !s.WaitSnapshot(ctx) {
-		t.Fatal("no snapshot")
-	}
+	keepSnapshot(t, s, 64<<20)
 	before := finds.Load()
 	fromSnapshot, err := s.FindStamps(ctx, "people", ids, "")
 	if err != nil {
@@ -427,11 +423,7 @@ func TestCountHeldFromTheSnapshot(t *testing.T) {
 		person("person:b/bea", "one", store.VisibilityOfficer), person("person:b/bob", "two", "")); err != nil {
 		t.Fatal(err)
 	}
-	s.WatchGeneration(time.Hour)
-	s.KeepSnapshot(64<<20, nil)
-	if !s.WaitSnapshot(ctx) {
-		t.Fatal("no snapshot")
-	}
+	keepSnapshot(t, s, 64<<20)
 	count := func(step string, want map[string][3]int, wantFinds int64) {
 		t.Helper()
 		before := finds.Load()
@@ -476,11 +468,7 @@ func TestStampsOfIDsAndDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.WatchGeneration(time.Hour)
-	s.KeepSnapshot(64<<20, nil)
-	if !s.WaitSnapshot(ctx) {
-		t.Fatal("no snapshot")
-	}
+	keepSnapshot(t, s, 64<<20)
 	before := finds.Load()
 	fromSnapshot, err := s.FindStamps(ctx, "people", ids, "one")
 	if err != nil {
@@ -497,6 +485,18 @@ func TestStampsOfIDsAndDataset(t *testing.T) {
 	}
 	if !maps.EqualFunc(fromSnapshot, fromDB, func(a, b store.Stamp) bool { return reflect.DeepEqual(a, b) }) {
 		t.Errorf("stamps from the snapshot %+v, from the database %+v", fromSnapshot, fromDB)
+	}
+}
+
+// keepSnapshot keeps a snapshot of s of up to size bytes, under a
+// generation watcher that polls once an hour (what the store sees of
+// another process's writes is then the test's own doing), and waits until
+// it is built.
+func keepSnapshot(t *testing.T, s *store.Store, size int64) {
+	t.Helper()
+	s.KeepCurrent(time.Hour, size, nil)
+	if !s.WaitSnapshot(context.Background()) {
+		t.Fatal("no snapshot")
 	}
 }
 

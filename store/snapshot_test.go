@@ -421,11 +421,7 @@ func TestSnapshotOutlivesKeyChanges(t *testing.T) {
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
 		t.Fatal(err)
 	}
-	s.WatchGeneration(time.Hour)
-	s.KeepSnapshot(1<<30, nil)
-	if !s.WaitSnapshot(ctx) {
-		t.Fatal("no snapshot")
-	}
+	keepSnapshot(t, s, 1<<30)
 	before, records := s.SnapshotStats(), s.SeenRecordsGeneration()
 	gen := s.SeenGeneration()
 	if err := s.InsertClient(ctx, &store.Client{ID: "client:test", Name: "test", KeyHash: "hash", CreatedAt: time.Now()}); err != nil {
@@ -487,11 +483,7 @@ func TestStatsFromTheSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.WatchGeneration(time.Hour)
-	s.KeepSnapshot(1<<30, nil)
-	if !s.WaitSnapshot(ctx) {
-		t.Fatal("no snapshot")
-	}
+	keepSnapshot(t, s, 1<<30)
 	sent.Store(0)
 	got, err := s.FindStats(ctx)
 	if err != nil {
