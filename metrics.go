@@ -54,7 +54,5 @@ func registerDataMetrics(reg *prometheus.Registry, s *store.Store) {
 			func() float64 { return float64(s.SnapshotStats().Records) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "councilgraph_snapshot_build_seconds", Help: "How long the snapshot in use took to read."},
 			func() float64 { return s.SnapshotStats().BuildTime.Seconds() }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "councilgraph_snapshot_fallbacks_total", Help: "Reads sent to the database because the snapshot does not evaluate their filter."},
-			func() float64 { return float64(s.SnapshotStats().Fallbacks) }),
 	)
 }

@@ -273,9 +273,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.ResponseCache = httpapi.NewResponseCache(s, cfg.ResponseCacheSize, cfg.Introspection == "on")
 		registerCacheMetrics(obs.tel.Registry(), cfg.ResponseCache)
 	}
-	// The generation keys the response cache, the store's search index and
-	// its snapshot, and is on /metrics: it is followed whether or not they
-	// are on.
+	// The generation keys the response cache and the store's model, and
+	// is on /metrics: it is followed whether or not they are on.
 	cfg = cfg.WithDefaults()
 	s.KeepCurrent(cfg.GenerationPoll, cfg.SnapshotSize, log)
 	srv := httpapi.NewServer(httpapi.New(s, cfg, log), cfg)

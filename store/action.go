@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Action is a thing someone is to do, under a plan, a priority or a meeting.
@@ -35,22 +33,17 @@ type ActionFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f ActionFilter) bson() bson.D {
-	d := eq(bson.D{}, "status", f.Status)
-	d = eq(d, "ownerId", f.OwnerID)
-	d = councilEq(d, f.Council)
-	if f.DueBefore != nil {
-		d = append(d, bson.E{Key: "dueDate", Value: bson.D{{Key: "$lt", Value: *f.DueBefore}}})
-	}
-	return since(d, f.UpdatedSince)
+func (f ActionFilter) where() where {
+	return where{}.eq("status", f.Status).eq("ownerId", f.OwnerID).council(f.Council).
+		before("dueDate", f.DueBefore).since(f.UpdatedSince)
 }
 
 // FindActions returns one page of actions, by ID.
 func (s *Store) FindActions(ctx context.Context, f ActionFilter, p Page) (*Result[Action], error) {
-	return findPage[Action](ctx, readOf[Action](ctx, s), f.bson(), byID, p)
+	return page[Action](ctx, s, f.where(), byID, p)
 }
 
 // CountActions counts the actions that match f.
 func (s *Store) CountActions(ctx context.Context, f ActionFilter) (int, error) {
-	return count(ctx, readOf[Action](ctx, s), f.bson())
+	return countOf[Action](ctx, s, f.where())
 }

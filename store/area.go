@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Area is a place figures are published for: the borough, a region, England,
@@ -17,12 +15,12 @@ type Area struct {
 
 // FindAreas returns every area, by name. Areas are few.
 func (s *Store) FindAreas(ctx context.Context) ([]*Area, error) {
-	return find[Area](ctx, readOf[Area](ctx, s), bson.D{}, sortBy(byName))
+	return list[Area](ctx, s, where{}, byName)
 }
 
 // FindAreasByCodes returns the areas with the given GSS codes, by name: the
 // key a partner's subgraph holds for an area. Areas are few, so no index
 // serves it.
 func (s *Store) FindAreasByCodes(ctx context.Context, codes []string) ([]*Area, error) {
-	return find[Area](ctx, readOf[Area](ctx, s), bson.D{{Key: "code", Value: bson.D{{Key: "$in", Value: codes}}}}, sortBy(byName))
+	return list[Area](ctx, s, where{oneOf("code", codes)}, byName)
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Body is a group that meets or decides: the council, its cabinet and
@@ -28,16 +26,16 @@ type BodyFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f BodyFilter) bson() bson.D {
-	return since(councilEq(eq(bson.D{}, "kind", f.Kind), f.Council), f.UpdatedSince)
+func (f BodyFilter) where() where {
+	return where{}.eq("kind", f.Kind).council(f.Council).since(f.UpdatedSince)
 }
 
 // FindBodies returns one page of bodies, by name.
 func (s *Store) FindBodies(ctx context.Context, f BodyFilter, p Page) (*Result[Body], error) {
-	return findPage[Body](ctx, readOf[Body](ctx, s), f.bson(), byName, p)
+	return page[Body](ctx, s, f.where(), byName, p)
 }
 
 // CountBodies counts the bodies that match f.
 func (s *Store) CountBodies(ctx context.Context, f BodyFilter) (int, error) {
-	return count(ctx, readOf[Body](ctx, s), f.bson())
+	return countOf[Body](ctx, s, f.where())
 }

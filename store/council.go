@@ -27,16 +27,18 @@ type CouncilFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f CouncilFilter) bson() bson.D { return since(bson.D{}, f.UpdatedSince) }
+func (f CouncilFilter) where() where {
+	return where{}.since(f.UpdatedSince)
+}
 
 // FindCouncils returns one page of councils, by name.
 func (s *Store) FindCouncils(ctx context.Context, f CouncilFilter, p Page) (*Result[Council], error) {
-	return findPage[Council](ctx, readOf[Council](ctx, s), f.bson(), byName, p)
+	return page[Council](ctx, s, f.where(), byName, p)
 }
 
 // CountCouncils counts the councils that match f.
 func (s *Store) CountCouncils(ctx context.Context, f CouncilFilter) (int, error) {
-	return count(ctx, readOf[Council](ctx, s), f.bson())
+	return countOf[Council](ctx, s, f.where())
 }
 
 // CouncilOf returns the council whose namespace an ID is in: council:<slug>
@@ -63,7 +65,6 @@ func CouncilOf(id string) string {
 }
 
 // councilEq narrows a find to the records of one council.
-func councilEq(d bson.D, council *string) bson.D { return eq(d, "councilId", council) }
 
 // Moved IDs: an ID once published keeps resolving after its record is
 // re-keyed. The moved collection maps each old ID to the record's ID now,
@@ -255,8 +256,7 @@ func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referr
 			if r.To != to.Name {
 				continue
 			}
-			filter := bson.D{{Key: r.Field, Value: bson.D{{Key: "$in", Value: ids}}}}
-			docs, err := findKind(WithLevel(FromDatabase(ctx), Officer), s.coll(k), k, filter)
+			docs, err := s.recordsOf(WithLevel(FromDatabase(ctx), Officer), k, where{oneOf(r.Field, ids)}, nil, nil, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -276,7 +276,7 @@ func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referr
 // and at every level, as the database holds them: what an import compares
 // and amends.
 func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, error) {
-	return findKind(WithLevel(FromDatabase(ctx), Officer), s.coll(k), k, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	return s.recordsOf(WithLevel(FromDatabase(ctx), Officer), k, where{oneOf("_id", ids)}, nil, nil, 0)
 }
 
 // CountHeld counts, per council and per level, the records a data set or
@@ -311,9 +311,8 @@ func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]in
 		if sn != nil {
 			c := sn.colls[k.Collection]
 			for _, p := range c.index["dataset"][dataset] {
-				council, _ := c.docs[p].Lookup("councilId").StringValueOK()
-				visibility, _ := c.docs[p].Lookup("visibility").StringValueOK()
-				add(council, visibility)
+				b := c.recs[p].Base()
+				add(b.CouncilID, b.Effective)
 			}
 			continue
 		}

@@ -7,15 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Filter narrows an export: a list's own filter (PersonFilter,
 // MeetingFilter, ...) or, for a collection the graph does not list,
 // ExportFilter.
-type Filter interface{ bson() bson.D }
+type Filter interface{ where() where }
 
 // ExportFilter narrows an export of a collection that has no list filter of
 // its own: by updatedAt, and observations by indicator and area.
@@ -28,8 +26,8 @@ type ExportFilter struct {
 	Council *string
 }
 
-func (f ExportFilter) bson() bson.D {
-	return since(councilEq(eq(eq(bson.D{}, "indicatorId", f.IndicatorID), "areaId", f.AreaID), f.Council), f.UpdatedSince)
+func (f ExportFilter) where() where {
+	return where{}.eq("indicatorId", f.IndicatorID).eq("areaId", f.AreaID).council(f.Council).since(f.UpdatedSince)
 }
 
 // exportBatch is how many records an export holds in memory at once, so
@@ -43,7 +41,7 @@ const exportBatch = 256
 // Memory stays flat however large the collection: the cursor holds one
 // batch at a time.
 func (s *Store) Export(ctx context.Context, collection string, f Filter, each func(Doc) error) error {
-	k, c, err := s.kindNamed(collection)
+	k, _, err := s.kindNamed(collection)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -51,15 +49,7 @@ func (s *Store) Export(ctx context.Context, collection string, f Filter, each fu
 	if err != nil {
 		return fmt.Errorf("export %s: %w", collection, err)
 	}
-	return stream(ctx, c, f.bson(), func(cur *mongo.Cursor) error {
-		d := k.New()
-		if err := cur.Decode(d); err != nil {
-			return dbError("export "+collection, err)
-		}
-		redact(LevelOf(ctx), d)
-		hider.hide(d)
-		return each(d)
-	})
+	return s.stream(ctx, k, f.where(), func(d Doc) error { return each(hider.shown(d)) })
 }
 
 // ExportObservationsByIndicator streams the indicators the caller may see
@@ -82,13 +72,14 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *
 		for i, ind := range batch {
 			ids[i] = ind.ID
 		}
-		obs, err := find[Observation](ctx, collOf[Observation](s), bson.D{{Key: "indicatorId", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetBatchSize(exportBatch))
+		byIndicator := map[string][]*Observation{}
+		err := s.stream(ctx, kindFor[Observation](), where{oneOf("indicatorId", ids)}, func(d Doc) error {
+			o := d.(*Observation)
+			byIndicator[o.IndicatorID] = append(byIndicator[o.IndicatorID], o)
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		byIndicator := map[string][]*Observation{}
-		for _, o := range obs {
-			byIndicator[o.IndicatorID] = append(byIndicator[o.IndicatorID], o)
 		}
 		slices.SortFunc(batch, func(a, b *Indicator) int { return strings.Compare(a.ID, b.ID) })
 		for _, ind := range batch {
@@ -101,13 +92,8 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *
 		batch = batch[:0]
 		return nil
 	}
-	filter := eq(bson.D{}, "_id", indicatorID)
-	err := stream(ctx, collOf[Indicator](s), filter, func(cur *mongo.Cursor) error {
-		ind := new(Indicator)
-		if err := cur.Decode(ind); err != nil {
-			return dbError("export indicators", err)
-		}
-		batch = append(batch, ind)
+	err := s.stream(ctx, kindFor[Indicator](), where{}.eq("_id", indicatorID), func(d Doc) error {
+		batch = append(batch, d.(*Indicator))
 		if len(batch) == perFind {
 			return flush()
 		}
@@ -119,17 +105,40 @@ func (s *Store) ExportObservationsByIndicator(ctx context.Context, indicatorID *
 	return flush()
 }
 
-// stream runs one find for the records the caller may see and calls each
-// with the cursor on every record in turn, in the order the database holds
-// them: it asks for no sort, which FerretDB would do in memory.
-func stream(ctx context.Context, c *mongo.Collection, filter bson.D, each func(*mongo.Cursor) error) error {
-	cur, err := c.Find(ctx, scoped(ctx, filter), options.Find().SetBatchSize(exportBatch))
+// stream calls each with every record of kind k that passes w and the
+// caller may see, redacted to the caller's level, one at a time: from the
+// model, in the kind's order, where it answers; otherwise from one find in
+// the order the database holds them (it asks for no sort, which FerretDB
+// would do in memory), a batch at a time. Nothing is charged against a
+// budget: a download's size is bounded by the data set, not by a query.
+func (s *Store) stream(ctx context.Context, k *Kind, w where, each func(Doc) error) error {
+	l := LevelOf(ctx)
+	if m := s.modelFor(ctx, k, w); m != nil {
+		for _, p := range m.ordered {
+			if err := ctx.Err(); err != nil {
+				return dbError("export "+k.Collection, err)
+			}
+			if d := m.recs[p]; admits(l, d) && w.test(k, d) {
+				if err := each(redacted(l, d)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	c := s.coll(k)
+	cur, err := c.Find(ctx, scoped(ctx, w.bson()), options.Find().SetBatchSize(exportBatch))
 	if err != nil {
 		return dbError("export "+c.Name(), err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
 	for cur.Next(ctx) {
-		if err := each(cur); err != nil {
+		d := k.New()
+		if err := cur.Decode(d); err != nil {
+			return dbError("export "+c.Name(), err)
+		}
+		redact(l, d)
+		if err := each(d); err != nil {
 			return err
 		}
 	}

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"councilgraph/apierr"
@@ -76,26 +76,64 @@ type Result[T any] struct {
 	HasNext bool
 }
 
-// find runs one find command for the records the caller may see and
-// decodes them, blanking the fields the caller may not see.
-func find[T any](ctx context.Context, c source, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+// recordsOf answers one read of kind k's records for a caller: those that
+// pass w and that the caller's level may see, sorted by o (nil: in no
+// order), after the cursor key after (nil: from the start), at most limit
+// (0: all), with what the level may not see blanked. It is charged one
+// find and each record against the request's budget. The model answers
+// it where it holds the kind current for w (modelFor), the database
+// otherwise.
+func (s *Store) recordsOf(ctx context.Context, k *Kind, w where, o Order, after []string, limit int) ([]Doc, error) {
+	noteWhere(ctx, k, w)
 	if err := spend(ctx, 1); err != nil {
 		return nil, err
 	}
-	out, err := findUnscoped[T](ctx, c, scoped(ctx, filter), opts...)
-	if err == nil {
-		err = spend(ctx, len(out))
-	}
 	l := LevelOf(ctx)
-	for _, v := range out {
-		redact(l, v)
+	if c := s.modelFor(ctx, k, w); c != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, dbError("find "+k.Collection, err)
+		}
+		out := c.find(l, w, o, after, limit)
+		if err := spend(ctx, len(out)); err != nil {
+			return nil, err
+		}
+		for i, d := range out {
+			out[i] = redacted(l, d)
+		}
+		return out, nil
 	}
-	return out, err
+	filter := scoped(ctx, w.bson())
+	if after != nil {
+		filter = append(filter, bson.E{Key: "$or", Value: o.after(after)})
+	}
+	opts := options.Find().SetBatchSize(oneReply)
+	if o != nil {
+		opts.SetSort(o.sort())
+	}
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	return findKey(ctx, s.coll(k), k, filter, false, opts)
+}
+
+// list is recordsOf for document type T, every record in order o.
+func list[T any](ctx context.Context, s *Store, w where, o Order) ([]*T, error) {
+	docs, err := s.recordsOf(ctx, kindFor[T](), w, o, nil, 0)
+	return typed[T](docs), err
+}
+
+// typed is docs as their document type.
+func typed[T any](docs []Doc) []*T {
+	out := make([]*T, len(docs))
+	for i, d := range docs {
+		out[i] = any(d).(*T)
+	}
+	return out
 }
 
 // findUnscoped runs one find command as it is, for the store's own
 // bookkeeping (import stamps, reference checks), never for a caller.
-func findUnscoped[T any](ctx context.Context, c source, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+func findUnscoped[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
 	cur, err := c.Find(ctx, filter, opts...)
 	if err != nil {
 		return nil, dbError("find "+c.Name(), err)
@@ -119,60 +157,53 @@ const oneReply = 1 << 14
 // a few dozen); more come by getMore.
 const oneKeyReply = 1 << 10
 
-// count counts the documents matching filter that the caller may see.
-func count(ctx context.Context, c source, filter bson.D) (int, error) {
+// count counts kind k's records that pass w and the caller may see.
+func (s *Store) count(ctx context.Context, k *Kind, w where) (int, error) {
+	noteWhere(ctx, k, w)
 	if err := spend(ctx, 1); err != nil {
 		return 0, err
 	}
-	n, err := c.CountDocuments(ctx, scoped(ctx, filter))
+	if c := s.modelFor(ctx, k, w); c != nil {
+		if err := ctx.Err(); err != nil {
+			return 0, dbError("count "+k.Collection, err)
+		}
+		return c.count(LevelOf(ctx), w), nil
+	}
+	n, err := s.coll(k).CountDocuments(ctx, scoped(ctx, w.bson()))
 	if err != nil {
-		return 0, dbError("count "+c.Name(), err)
+		return 0, dbError("count "+k.Collection, err)
 	}
 	return int(n), nil
 }
 
-// findPage returns one page of the documents matching filter in order o,
-// fetching one more than asked to learn whether another page follows.
-func findPage[T any](ctx context.Context, c source, filter bson.D, o Order, p Page) (*Result[T], error) {
+// countOf is count for document type T.
+func countOf[T any](ctx context.Context, s *Store, w where) (int, error) {
+	return s.count(ctx, kindFor[T](), w)
+}
+
+// page returns one page of the records of type T that pass w, in order o,
+// reading one more than asked to learn whether another page follows.
+func page[T any](ctx context.Context, s *Store, w where, o Order, p Page) (*Result[T], error) {
+	k := kindFor[T]()
+	var after []string
 	if p.After != "" {
-		after, err := decodeCursor(c.Name(), p.After, len(o))
-		if err != nil {
+		var err error
+		if after, err = decodeCursor(k.Collection, p.After, len(o)); err != nil {
 			return nil, err
 		}
-		filter = append(filter, bson.E{Key: "$or", Value: o.after(after)})
 	}
-	l := LevelOf(ctx)
-	if err := spend(ctx, 1); err != nil {
+	docs, err := s.recordsOf(ctx, k, w, o, after, p.First+1)
+	if err != nil {
 		return nil, err
 	}
-	cur, err := c.Find(ctx, scoped(ctx, filter), options.Find().SetSort(o.sort()).SetLimit(int64(p.First+1)))
-	if err != nil {
-		return nil, dbError("find "+c.Name(), err)
-	}
-	defer cur.Close(ctx)
 	res := &Result[T]{}
-	for cur.Next(ctx) {
+	for _, d := range docs {
 		if len(res.Nodes) == p.First {
 			res.HasNext = true
 			break
 		}
-		if err := spend(ctx, 1); err != nil {
-			return nil, err
-		}
-		v := new(T)
-		if err := cur.Decode(v); err != nil {
-			return nil, dbError("find "+c.Name(), err)
-		}
-		redact(l, v)
-		key := make([]string, len(o))
-		for i, f := range o {
-			key[i], _ = cur.Current.Lookup(f).StringValueOK()
-		}
-		res.Nodes = append(res.Nodes, v)
-		res.Cursors = append(res.Cursors, encodeCursor(c.Name(), key))
-	}
-	if err := cur.Err(); err != nil {
-		return nil, dbError("find "+c.Name(), err)
+		res.Nodes = append(res.Nodes, any(d).(*T))
+		res.Cursors = append(res.Cursors, encodeCursor(k.Collection, k.cursorKey(d, o)))
 	}
 	return res, nil
 }
@@ -250,22 +281,6 @@ func decodeCursor(list, s string, n int) ([]string, error) {
 	return c.Key, nil
 }
 
-// eq adds field = *v to d when v is set.
-func eq(d bson.D, field string, v *string) bson.D {
-	if v == nil {
-		return d
-	}
-	return append(d, bson.E{Key: field, Value: *v})
-}
-
-// since adds updatedAt >= *t to d when t is set.
-func since(d bson.D, t *time.Time) bson.D {
-	if t == nil {
-		return d
-	}
-	return append(d, bson.E{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: t.UTC()}}})
-}
-
 func sortBy(o Order) *options.FindOptionsBuilder {
 	return options.Find().SetSort(o.sort()).SetBatchSize(oneReply)
 }
@@ -285,14 +300,4 @@ func (s *Store) FindByRef(ctx context.Context, k *Kind, field string, ids []stri
 		return nil, fmt.Errorf("find %s by %s: %s is not a reference of %s", k.Collection, field, field, k.Name)
 	}
 	return s.findDocs(ctx, k, field, ids, k.Order)
-}
-
-// findKind is find for a kind known only at run time: each document is
-// decoded into the kind's own type. It is charged one find against the
-// request's budget, and each record (findKey).
-func findKind(ctx context.Context, c source, k *Kind, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
-	if err := spend(ctx, 1); err != nil {
-		return nil, err
-	}
-	return findKey(ctx, c, k, filter, false, opts...)
 }

@@ -306,7 +306,7 @@ func (s *Store) pollGeneration(ctx context.Context, interval time.Duration) {
 			// Not the interval: on FerretDB's SQLite backend, polls
 			// cancelled while their find ran were seen to fail other
 			// clients' finds with SQLite's "interrupted" (a 20 ms poll
-			// under load, in TestSearchIndexAnswersAsTheScan). So a slow
+			// under load, in a search index's test). So a slow
 			// poll is let finish (a late tick is dropped), not cancelled.
 			rctx, cancel := context.WithTimeout(ctx, max(interval, pollTimeout))
 			_, _ = s.Generation(rctx)

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Indicator is a performance measure.
@@ -23,16 +21,16 @@ type IndicatorFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f IndicatorFilter) bson() bson.D {
-	return since(eq(bson.D{}, "theme", f.Theme), f.UpdatedSince)
+func (f IndicatorFilter) where() where {
+	return where{}.eq("theme", f.Theme).since(f.UpdatedSince)
 }
 
 // FindIndicators returns one page of indicators, by name.
 func (s *Store) FindIndicators(ctx context.Context, f IndicatorFilter, p Page) (*Result[Indicator], error) {
-	return findPage[Indicator](ctx, readOf[Indicator](ctx, s), f.bson(), byName, p)
+	return page[Indicator](ctx, s, f.where(), byName, p)
 }
 
 // CountIndicators counts the indicators that match f.
 func (s *Store) CountIndicators(ctx context.Context, f IndicatorFilter) (int, error) {
-	return count(ctx, readOf[Indicator](ctx, s), f.bson())
+	return countOf[Indicator](ctx, s, f.where())
 }

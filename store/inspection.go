@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Inspection is an inspection of an organisation's services, as the
@@ -38,19 +36,16 @@ type InspectionFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f InspectionFilter) bson() bson.D {
-	d := eq(bson.D{}, "subjectId", f.SubjectID)
-	d = eq(d, "framework", f.Framework)
-	d = councilEq(d, f.Council)
-	return since(d, f.UpdatedSince)
+func (f InspectionFilter) where() where {
+	return where{}.eq("subjectId", f.SubjectID).eq("framework", f.Framework).council(f.Council).since(f.UpdatedSince)
 }
 
 // FindInspections returns one page of inspections, by ID.
 func (s *Store) FindInspections(ctx context.Context, f InspectionFilter, p Page) (*Result[Inspection], error) {
-	return findPage[Inspection](ctx, readOf[Inspection](ctx, s), f.bson(), byID, p)
+	return page[Inspection](ctx, s, f.where(), byID, p)
 }
 
 // CountInspections counts the inspections that match f.
 func (s *Store) CountInspections(ctx context.Context, f InspectionFilter) (int, error) {
-	return count(ctx, readOf[Inspection](ctx, s), f.bson())
+	return countOf[Inspection](ctx, s, f.where())
 }

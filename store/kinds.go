@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Kind is one type of record. Its entry in the kinds table is the one place
@@ -42,6 +43,11 @@ type Kind struct {
 	typ reflect.Type
 	// refField is the index of each reference field in typ.
 	refField map[string][]int
+	// fields is the index of each stored field in typ, by its stored name.
+	fields map[string][]int
+	// orderCmp compares records in Order, made once.
+	orderOnce sync.Once
+	orderCmp  func(a, b Doc) int
 }
 
 // Ref is a field of a record that names other records.
@@ -88,6 +94,7 @@ func kind[T any, PT interface {
 }](name, collection, prefix string, node bool, order Order, refs []Ref, indexes ...[]string) *Kind {
 	k := &Kind{Name: name, Collection: collection, Prefix: prefix, Node: node, Order: order, Refs: refs,
 		Indexes: indexes, typ: reflect.TypeFor[T](), refField: map[string][]int{}}
+	k.fields = storedFields(k.typ)
 	for i, r := range refs {
 		f, ok := bsonField(k.typ, r.Field)
 		if !ok || !(f.Type == reflect.TypeFor[string]() || f.Type == reflect.TypeFor[*string]() || f.Type == reflect.TypeFor[[]string]()) {

@@ -185,7 +185,7 @@ func (lv *levels) propagate(ctx context.Context, k *Kind, ids []string) error {
 			if !r.Carries || r.To != k.Name {
 				continue
 			}
-			deps, err := findKind(WithLevel(ctx, Officer), lv.s.coll(dk), dk, bson.D{{Key: r.Field, Value: bson.D{{Key: "$in", Value: ids}}}})
+			deps, err := findKey(WithLevel(ctx, Officer), lv.s.coll(dk), dk, where{oneOf(r.Field, ids)}.bson(), false)
 			if err != nil {
 				return err
 			}

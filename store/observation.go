@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Observation is one published value of an indicator for an area and period.
@@ -41,9 +39,9 @@ type IndicatorPeriod struct {
 // FindObservationsByIndicatorPeriods returns the observations, for every area,
 // of the given indicators and periods, in one find.
 func (s *Store) FindObservationsByIndicatorPeriods(ctx context.Context, keys []IndicatorPeriod) ([]*Observation, error) {
-	or := make(bson.A, len(keys))
+	or := make([]where, len(keys))
 	for i, k := range keys {
-		or[i] = bson.D{{Key: "indicatorId", Value: k.IndicatorID}, {Key: "period", Value: k.Period}}
+		or[i] = where{is("indicatorId", k.IndicatorID), is("period", k.Period)}
 	}
-	return find[Observation](ctx, readOf[Observation](ctx, s), bson.D{{Key: "$or", Value: or}}, sortBy(byID))
+	return list[Observation](ctx, s, where{anyOf(or...)}, byID)
 }

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"context"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Organisation is a council, agency, trust, company or charity.
@@ -22,18 +20,16 @@ type OrganisationFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f OrganisationFilter) bson() bson.D {
-	d := bson.D{}
-	d = eq(d, "kind", f.Kind)
-	return since(d, f.UpdatedSince)
+func (f OrganisationFilter) where() where {
+	return where{}.eq("kind", f.Kind).since(f.UpdatedSince)
 }
 
 // FindOrganisations returns one page of organisations, by name.
 func (s *Store) FindOrganisations(ctx context.Context, f OrganisationFilter, p Page) (*Result[Organisation], error) {
-	return findPage[Organisation](ctx, readOf[Organisation](ctx, s), f.bson(), byName, p)
+	return page[Organisation](ctx, s, f.where(), byName, p)
 }
 
 // CountOrganisations counts the organisations that match f.
 func (s *Store) CountOrganisations(ctx context.Context, f OrganisationFilter) (int, error) {
-	return count(ctx, readOf[Organisation](ctx, s), f.bson())
+	return countOf[Organisation](ctx, s, f.where())
 }

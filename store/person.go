@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"regexp"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Person is a councillor, officer or partner representative.
@@ -32,22 +29,20 @@ type PersonFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f PersonFilter) bson() bson.D {
-	d := bson.D{}
+func (f PersonFilter) where() where {
+	w := where{}
 	if f.Name != nil {
-		d = append(d, bson.E{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(Fold(*f.Name))}})
+		w = w.containing(Fold(*f.Name))
 	}
-	d = eq(d, "organisationId", f.OrganisationID)
-	d = councilEq(d, f.Council)
-	return since(d, f.UpdatedSince)
+	return w.eq("organisationId", f.OrganisationID).council(f.Council).since(f.UpdatedSince)
 }
 
 // FindPeople returns one page of people, by name.
 func (s *Store) FindPeople(ctx context.Context, f PersonFilter, p Page) (*Result[Person], error) {
-	return findPage[Person](ctx, readOf[Person](ctx, s), f.bson(), byName, p)
+	return page[Person](ctx, s, f.where(), byName, p)
 }
 
 // CountPeople counts the people that match f.
 func (s *Store) CountPeople(ctx context.Context, f PersonFilter) (int, error) {
-	return count(ctx, readOf[Person](ctx, s), f.bson())
+	return countOf[Person](ctx, s, f.where())
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Plan is a strategy or action plan with priorities.
@@ -25,14 +23,16 @@ type PlanFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f PlanFilter) bson() bson.D { return since(councilEq(bson.D{}, f.Council), f.UpdatedSince) }
+func (f PlanFilter) where() where {
+	return where{}.council(f.Council).since(f.UpdatedSince)
+}
 
 // FindPlans returns one page of plans, by ID.
 func (s *Store) FindPlans(ctx context.Context, f PlanFilter, p Page) (*Result[Plan], error) {
-	return findPage[Plan](ctx, readOf[Plan](ctx, s), f.bson(), byID, p)
+	return page[Plan](ctx, s, f.where(), byID, p)
 }
 
 // CountPlans counts the plans that match f.
 func (s *Store) CountPlans(ctx context.Context, f PlanFilter) (int, error) {
-	return count(ctx, readOf[Plan](ctx, s), f.bson())
+	return countOf[Plan](ctx, s, f.where())
 }

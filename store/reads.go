@@ -5,8 +5,6 @@ import (
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Generations per council.
@@ -161,49 +159,46 @@ func generationOf(k *Kind, id string) string {
 	return CouncilOf(id)
 }
 
-// noteFilter notes what a find of kind k with filter depends on.
-func noteFilter(ctx context.Context, k *Kind, filter any) {
+// noteWhere notes what a read of kind k with w depends on.
+func noteWhere(ctx context.Context, k *Kind, w where) {
 	r := readsOf(ctx)
 	if r == nil {
 		return
 	}
-	if gens, ok := filterGenerations(k, filter); ok {
+	if gens, ok := whereGenerations(k, w); ok {
 		r.note(gens...)
 	} else {
 		r.noteAll()
 	}
 }
 
-// filterGenerations returns the generations a find of kind k with filter
-// depends on, from the filter's top-level conditions: a council, IDs, or
-// references to records of a council's; false for a find that depends on
-// every council. A shared registry's find depends only on the registries:
-// only writes of their own records change what they hold.
-func filterGenerations(k *Kind, filter any) ([]string, bool) {
+// whereGenerations returns the generations a read of kind k with w
+// depends on, from its top-level conditions: a council, IDs, or references
+// to records of a council's; false for a read that depends on every
+// council. A shared registry's read depends only on the registries: only
+// writes of their own records change what they hold.
+func whereGenerations(k *Kind, w where) ([]string, bool) {
 	if k.Shared {
 		return []string{SharedGeneration}, true
 	}
-	d, _ := filter.(bson.D)
-	for _, e := range d {
+	for _, c := range w {
+		if c.in == nil {
+			continue
+		}
 		switch {
-		case e.Key == "councilId":
-			if councils, ok := filterValues(e.Value); ok {
-				return councils, true
-			}
-		case e.Key == "_id":
-			if keys, ok := filterValues(e.Value); ok {
-				if gens, ok := generationsOf(k, keys); ok {
-					return gens, true
-				}
+		case c.field == "councilId":
+			return c.in, true
+		case c.field == "_id":
+			if gens, ok := generationsOf(k, c.in); ok {
+				return gens, true
 			}
 		default:
-			ref, ok := k.Ref(e.Key)
+			ref, ok := k.Ref(c.field)
 			if !ok {
 				continue
 			}
-			to := KindNamed(ref.To)
-			if keys, ok := filterValues(e.Value); ok && !to.Shared {
-				if gens, ok := generationsOf(to, keys); ok {
+			if to := KindNamed(ref.To); !to.Shared {
+				if gens, ok := generationsOf(to, c.in); ok {
 					return gens, true
 				}
 			}
@@ -222,38 +217,6 @@ func generationsOf(k *Kind, ids []string) ([]string, bool) {
 		}
 	}
 	return gens, true
-}
-
-// filterValues reads the strings a condition compares with: a string, or
-// {$in: [...]}.
-func filterValues(v any) ([]string, bool) {
-	switch v := v.(type) {
-	case string:
-		return []string{v}, true
-	case bson.D:
-		if len(v) == 1 && v[0].Key == "$in" {
-			if ids, ok := v[0].Value.([]string); ok {
-				return ids, true
-			}
-		}
-	}
-	return nil, false
-}
-
-// tracked is a source whose finds and counts note what they depend on.
-type tracked struct {
-	source
-	k *Kind
-}
-
-func (t tracked) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error) {
-	noteFilter(ctx, t.k, filter)
-	return t.source.Find(ctx, filter, opts...)
-}
-
-func (t tracked) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
-	noteFilter(ctx, t.k, filter)
-	return t.source.CountDocuments(ctx, filter, opts...)
 }
 
 // touches returns the generations a write of docs (records of kind k)

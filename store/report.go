@@ -3,9 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Report is a paper put to a meeting.
@@ -32,30 +29,25 @@ type ReportFilter struct {
 	UpdatedSince *time.Time
 }
 
-func (f ReportFilter) bson() bson.D {
-	d := bson.D{}
+func (f ReportFilter) where() where {
+	w := where{}
 	if f.MeetingIDs != nil {
-		d = append(d, bson.E{Key: "meetingId", Value: bson.D{{Key: "$in", Value: f.MeetingIDs}}})
+		w = append(w, oneOf("meetingId", f.MeetingIDs))
 	}
-	return since(councilEq(d, f.Council), f.UpdatedSince)
+	return w.council(f.Council).since(f.UpdatedSince)
 }
 
 // FindReportsByPersonIDs returns the reports the given people wrote (as
 // contact officer) or led (as lead member), in one find.
 func (s *Store) FindReportsByPersonIDs(ctx context.Context, ids []string) ([]*Report, error) {
-	in := bson.D{{Key: "$in", Value: ids}}
-	filter := bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "authorId", Value: in}},
-		bson.D{{Key: "leadMemberId", Value: in}},
-	}}}
-	return find[Report](ctx, readOf[Report](ctx, s), filter, sortBy(byID))
+	w := where{anyOf(where{oneOf("authorId", ids)}, where{oneOf("leadMemberId", ids)})}
+	return list[Report](ctx, s, w, byID)
 }
 
 // MeetingIDsOfBody lists the IDs of a body's meetings. (A find of the IDs
 // rather than distinct, whose reply FerretDB's SQLite backend garbles.)
 func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, error) {
-	found, err := find[Stamp](ctx, readOf[Meeting](ctx, s), bson.D{{Key: "bodyId", Value: bodyID}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(oneReply))
+	found, err := list[Meeting](ctx, s, where{is("bodyId", bodyID)}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +60,10 @@ func (s *Store) MeetingIDsOfBody(ctx context.Context, bodyID string) ([]string, 
 
 // FindReports returns one page of reports, by ID.
 func (s *Store) FindReports(ctx context.Context, f ReportFilter, p Page) (*Result[Report], error) {
-	return findPage[Report](ctx, readOf[Report](ctx, s), f.bson(), byID, p)
+	return page[Report](ctx, s, f.where(), byID, p)
 }
 
 // CountReports counts the reports that match f.
 func (s *Store) CountReports(ctx context.Context, f ReportFilter) (int, error) {
-	return count(ctx, readOf[Report](ctx, s), f.bson())
+	return countOf[Report](ctx, s, f.where())
 }

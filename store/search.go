@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -90,8 +87,9 @@ type Hit struct {
 }
 
 // Search finds records of every searchable type whose name, title or alias
-// contains query, ignoring case and accents: from the search index where
-// it applies (searchindex.go), otherwise one find per type, run together. Whole-word matches at the start of a name come first; at most
+// contains query, ignoring case and accents: one read per type, run
+// together, from the model where it answers (where.go's containing).
+// Whole-word matches at the start of a name come first; at most
 // first hits are returned.
 func (s *Store) Search(ctx context.Context, query string, first int, council *string) ([]Searchable, error) {
 	q := Fold(query)
@@ -101,20 +99,13 @@ func (s *Store) Search(ctx context.Context, query string, first int, council *st
 	} else {
 		dependsOnAll(ctx)
 	}
-	if entries, err := s.indexed(ctx); err != nil || entries != nil {
-		if err != nil {
-			return nil, err
-		}
-		return s.searchIndexed(ctx, entries, q, first, council)
-	}
-	opts := options.Find().SetLimit(int64(first)).SetSort(byID.sort())
 	var searches []func(context.Context) ([]Searchable, error)
 	for _, k := range searchable() {
-		filter := bson.D{{Key: "search", Value: bson.Regex{Pattern: regexp.QuoteMeta(q)}}}
+		w := where{}.containing(q)
 		if !k.Shared {
-			filter = councilEq(filter, council)
+			w = w.council(council)
 		}
-		searches = append(searches, s.searchIn(k, filter, opts))
+		searches = append(searches, s.searchIn(k, w, first))
 	}
 	found := make([][]Searchable, len(searches))
 	g, gctx := errgroup.WithContext(ctx)
@@ -157,10 +148,10 @@ func Rank(text, q string) int {
 	return best
 }
 
-// searchIn finds the records of kind k that match filter.
-func (s *Store) searchIn(k *Kind, filter bson.D, opts *options.FindOptionsBuilder) func(context.Context) ([]Searchable, error) {
+// searchIn finds the first records of kind k that pass w, by ID.
+func (s *Store) searchIn(k *Kind, w where, first int) func(context.Context) ([]Searchable, error) {
 	return func(ctx context.Context) ([]Searchable, error) {
-		docs, err := findKind(ctx, s.coll(k), k, filter, opts)
+		docs, err := s.recordsOf(ctx, k, w, byID, nil, first)
 		if err != nil {
 			return nil, err
 		}
@@ -170,4 +161,15 @@ func (s *Store) searchIn(k *Kind, filter bson.D, opts *options.FindOptionsBuilde
 		}
 		return out, nil
 	}
+}
+
+// searchable lists the kinds search finds, in the kinds table's order.
+func searchable() []*Kind {
+	var out []*Kind
+	for _, k := range kinds {
+		if k.Searchable() {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -108,37 +108,40 @@ func detectShape(ctx context.Context, db *mongo.Database, probe string) (Shape, 
 	return ShapeSQLite, nil
 }
 
-// findDocs returns the documents of kind k whose field holds one of keys,
+// findDocs returns the records of kind k whose field holds one of keys,
 // that the caller may see, sorted by o (when given) and then by the kind's
-// Sort, in the store's shape.
+// Sort: from the model where it answers, otherwise from the database in
+// the store's shape.
 func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []string, o Order) ([]Doc, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	c := s.read(ctx, k)
+	w := where{oneOf(field, keys)}
 	var out []Doc
 	var err error
 	bareIDs := s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs
 	perKey := s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys
-	if bareIDs || perKey {
+	switch {
+	case s.modelFor(ctx, k, w) != nil || !(bareIDs || perKey):
+		out, err = s.recordsOf(ctx, k, w, o, nil, 0)
+	default:
+		noteWhere(ctx, k, w)
 		if err := spend(ctx, 1); err != nil {
 			return nil, err
 		}
-	}
-	switch {
-	case bareIDs:
+		c := s.coll(k)
+		if bareIDs {
+			out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
+				return findKey(ctx, c, k, bson.D{{Key: "_id", Value: key}}, true)
+			})
+			break
+		}
 		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-			return findKey(ctx, c, k, bson.D{{Key: "_id", Value: key}}, true)
-		})
-	case perKey:
-		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-			return findKey(ctx, c, k, bson.D{{Key: field, Value: key}}, false, options.Find().SetBatchSize(oneKeyReply))
+			return findKey(ctx, c, k, scoped(ctx, bson.D{{Key: field, Value: key}}), false, options.Find().SetBatchSize(oneKeyReply))
 		})
 		if err == nil && o != nil {
 			slices.SortStableFunc(out, k.compare(o))
 		}
-	default:
-		out, err = findIn(ctx, c, k, field, keys, o)
 	}
 	if err == nil && k.Sort != nil {
 		slices.SortStableFunc(out, k.Sort)
@@ -146,29 +149,13 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	return out, err
 }
 
-// findIn is one find with $in over keys, an equality for one key, in one
-// reply.
-func findIn(ctx context.Context, c source, k *Kind, field string, keys []string, o Order) ([]Doc, error) {
-	opts := options.Find().SetBatchSize(oneReply)
-	if o != nil {
-		opts.SetSort(o.sort())
-	}
-	var cond any = bson.D{{Key: "$in", Value: keys}}
-	if len(keys) == 1 {
-		cond = keys[0]
-	}
-	return findKind(ctx, c, k, bson.D{{Key: field, Value: cond}}, opts)
-}
-
-// findKey is one find of a batch sent key by key: the batch is charged
-// one find against the request's budget (findDocs), each record as usual.
-// With bare set, the filter goes as it is, the only filter FerretDB's
-// SQLite backend answers without a scan ({_id: id}), and the caller's
-// visibility is then kept here, as scoped would have kept it.
-func findKey(ctx context.Context, c source, k *Kind, filter bson.D, bare bool, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
-	if !bare {
-		filter = scoped(ctx, filter)
-	}
+// findKey is one find of kind k's records in the database, decoded, each
+// charged against the request's budget, with what the caller's level may
+// not see blanked. filter goes as it is: with bare set it has no
+// visibility condition (the only filter FerretDB's SQLite backend answers
+// without a scan is {_id: id}), and the caller's level is kept here
+// instead, as scoped would have kept it.
+func findKey(ctx context.Context, c *mongo.Collection, k *Kind, filter bson.D, bare bool, opts ...options.Lister[options.FindOptions]) ([]Doc, error) {
 	cur, err := c.Find(ctx, filter, opts...)
 	if err != nil {
 		return nil, dbError("find "+c.Name(), err)

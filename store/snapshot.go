@@ -1,28 +1,26 @@
 package store
 
-// The snapshot.
+// The model (the snapshot).
 //
-// A council's record is small and changes only when it is imported, while
+// A council's record is small and changes only when it is written, while
 // FerretDB answers most finds by decoding every document of a collection
 // (shape.go): on its SQLite backend a committee page is a few hundred
 // milliseconds of scanning, and over PostgreSQL each equality is a table
-// scan that grows with the data. So a server keeps, per data generation, a
-// copy of every kind's documents in memory, as the BSON the server sent,
-// with a map from each reference field's (and _id's) values to the
-// documents holding them, and answers the record reads of requests from it
+// scan that grows with the data. So a server keeps, per data generation,
+// every record in memory as typed Go values, per kind, with maps from the
+// mapped fields' values to the records holding them and each kind's
+// order (model.go), and answers the record reads of requests from it
 // instead of asking: the fastest query is the one not sent.
 //
 // What is kept is everything, every level's records; what a read returns
-// is exactly what the server would: the read's own filter, the caller's
-// visibility condition included, is evaluated on the documents as MongoDB
-// evaluates it (match.go), then sorted, limited and projected, and decoded
-// into fresh values per read, so redaction never touches the copy. (A find
-// with no sort has no order on the server either: the snapshot's may differ
-// from the server's storage order once a build has kept some councils'
-// documents and read others again.) A read
-// whose filter or options fall outside what match.go evaluates is sent to
-// the server as before. TestSnapshotAnswersAsTheServer holds the two to the
-// same answers at every level.
+// is exactly what the server would: the read's own conditions and the
+// caller's level are tested on the records (a where's test, where.go,
+// beside the filter it sends the database), then sorted and limited, and a
+// record that the caller's level hides part of is copied before it is
+// blanked, so redaction never touches the model. (A read with no order has
+// none on the server either: the model's is the kind's.)
+// TestSnapshotAnswersAsTheServer holds the two to the same answers at
+// every level.
 //
 // A snapshot is used only for the records' generation it was read under
 // (generation.go: raised by every write of records, not by key changes),
@@ -37,20 +35,16 @@ package store
 // soon as it passes that size.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // DefaultSnapshotSize is the snapshot's bound unless configured: room for
@@ -59,14 +53,6 @@ import (
 // data set too large to hold goes to the database rather than exhaust a
 // small machine's memory.
 const DefaultSnapshotSize = 256 << 20
-
-// source is what a read asks: a kind's collection on the server, or its
-// copy in the current snapshot.
-type source interface {
-	Name() string
-	Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error)
-	CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error)
-}
 
 // snapshot is one generation's documents.
 type snapshot struct {
@@ -82,19 +68,6 @@ type snapshot struct {
 	reread int
 }
 
-// snapColl is one collection's documents and the maps into them.
-type snapColl struct {
-	db   *mongo.Collection
-	docs []bson.Raw
-	// bytes is the documents' size.
-	bytes int64
-	// index maps a field's string values (each element of a list) to the
-	// positions in docs of the documents holding them, ascending.
-	index map[string]map[string][]int32
-	// fallbacks counts the reads sent to the server instead.
-	fallbacks *atomic.Int64
-}
-
 // snapshotKeeper is a Store's snapshot and its builds.
 type snapshotKeeper struct {
 	// max is the most document bytes kept; 0 keeps none.
@@ -105,8 +78,7 @@ type snapshotKeeper struct {
 	// tooBig is the generation found too large to keep (-1: none).
 	tooBig int64
 	// retryAt is when a build that failed may be tried again.
-	retryAt   time.Time
-	fallbacks atomic.Int64
+	retryAt time.Time
 	// writes are this process's writes not yet in a snapshot, by the
 	// records' generation each raised (snapwrites.go); a raise holds
 	// raising for reading from its write to the database until its note.
@@ -148,7 +120,7 @@ func (s *Store) KeepSnapshot(maxBytes int64, log *slog.Logger) {
 // KeepCurrent starts what keeps a serving store's reads current and in
 // memory: the generation watcher (WatchGeneration, polling every poll
 // where the server has no change stream), which the response cache, the
-// search index and the metrics follow too, and the snapshot (KeepSnapshot
+// metrics follow too, and the snapshot (KeepSnapshot
 // of up to snapshotBytes; 0 or less keeps none). Close stops both. The
 // service's main starts it once the store is open and seeded; handlers
 // start nothing.
@@ -164,9 +136,6 @@ type SnapshotStats struct {
 	// read. All zero while no snapshot is in use.
 	Generation, Bytes, Records int64
 	BuildTime                  time.Duration
-	// Fallbacks counts reads sent to the server because their filter was
-	// one the snapshot does not evaluate.
-	Fallbacks int64
 	// Reread is how many collections its build read from the database:
 	// every one for a first build, only those with records of the
 	// councils written since for a later one.
@@ -175,11 +144,11 @@ type SnapshotStats struct {
 
 // SnapshotStats reports the snapshot in use, if any.
 func (s *Store) SnapshotStats() SnapshotStats {
-	st := SnapshotStats{Fallbacks: s.snap.fallbacks.Load()}
+	st := SnapshotStats{}
 	if sn := s.currentSnapshot(); sn != nil {
 		st.Generation, st.Bytes, st.BuildTime, st.Reread = sn.gen, sn.bytes, sn.built, sn.reread
 		for _, c := range sn.colls {
-			st.Records += int64(len(c.docs))
+			st.Records += int64(len(c.recs))
 		}
 	}
 	return st
@@ -233,21 +202,14 @@ func (s *Store) heldSnapshot() *snapshot {
 	return nil
 }
 
-// read is the source of kind k's record reads for a caller: the current
-// snapshot's copy, or the server's collection (starting a build of the
-// current generation's snapshot where one is wanted); the collection
-// always for a context from FromDatabase.
-func (s *Store) read(ctx context.Context, k *Kind) source {
-	src := s.source(ctx, k)
-	if readsOf(ctx) != nil {
-		return tracked{src, k}
-	}
-	return src
-}
-
-func (s *Store) source(ctx context.Context, k *Kind) source {
+// modelFor is the model's collection of kind k that answers a read with w
+// for ctx: the current snapshot's, or the one in hand when w depends on no
+// council written since; nil sends the read to the database (and starts a
+// build of the current generation's model where one is wanted), as does a
+// context from FromDatabase.
+func (s *Store) modelFor(ctx context.Context, k *Kind, w where) *snapColl {
 	if fromDatabase(ctx) {
-		return s.coll(k)
+		return nil
 	}
 	if sn := s.currentSnapshot(); sn != nil {
 		return sn.colls[k.Collection]
@@ -255,10 +217,10 @@ func (s *Store) source(ctx context.Context, k *Kind) source {
 	if s.snap.max.Load() > 0 && s.gen.watching.Load() {
 		s.startSnapshot()
 	}
-	if sn, changed := s.partSnapshot(); sn != nil {
-		return partColl{sn.colls[k.Collection], k, changed}
+	if sn, changed := s.partSnapshot(); sn != nil && unchangedFor(k, w, changed) {
+		return sn.colls[k.Collection]
 	}
-	return s.coll(k)
+	return nil
 }
 
 // A write to one council leaves the snapshot in hand current for every
@@ -298,46 +260,20 @@ func (s *Store) partSnapshot() (*snapshot, map[string]bool) {
 	return sn, changed
 }
 
-// partColl is a collection of a snapshot that councils have been written
-// since: it answers a find that depends on none of them, and sends any
-// other to the database.
-type partColl struct {
-	*snapColl
-	k       *Kind
-	changed map[string]bool
-}
-
-// current reports whether the snapshot's answer to a find with filter is
-// the database's.
-func (p partColl) current(filter any) bool {
-	gens, ok := filterGenerations(p.k, filter)
+// unchangedFor reports whether a read of kind k with w depends on none of
+// the generations changed.
+func unchangedFor(k *Kind, w where, changed map[string]bool) bool {
+	gens, ok := whereGenerations(k, w)
 	if !ok {
-		return len(p.changed) == 0
+		return len(changed) == 0
 	}
 	for _, g := range gens {
-		if p.changed[g] {
+		if changed[g] {
 			return false
 		}
 	}
 	return true
 }
-
-func (p partColl) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error) {
-	if p.current(filter) {
-		return p.snapColl.Find(ctx, filter, opts...)
-	}
-	return p.db.Find(ctx, filter, opts...)
-}
-
-func (p partColl) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
-	if p.current(filter) {
-		return p.snapColl.CountDocuments(ctx, filter, opts...)
-	}
-	return p.db.CountDocuments(ctx, filter, opts...)
-}
-
-// readOf is read for document type T.
-func readOf[T any](ctx context.Context, s *Store) source { return s.read(ctx, kindFor[T]()) }
 
 type databaseKey struct{}
 
@@ -527,309 +463,6 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 	}
 	sn.built = time.Since(start)
 	return sn, nil
-}
-
-// readKind reads kind k's documents that filter selects into a new
-// collection of the snapshot, after those of keep whose council is not in
-// changed, and maps them; total counts the bytes the build holds, and the
-// read stops with errTooBig once it passes maxBytes.
-func (s *Store) readKind(ctx context.Context, k *Kind, keep *snapColl, changed map[string]bool, filter bson.D, total *atomic.Int64, maxBytes int64) (*snapColl, error) {
-	c := &snapColl{db: s.coll(k), index: map[string]map[string][]int32{}, fallbacks: &s.snap.fallbacks}
-	if keep != nil {
-		for _, d := range keep.docs {
-			if id, _ := d.Lookup("councilId").StringValueOK(); !changed[id] {
-				c.docs = append(c.docs, d)
-				c.bytes += int64(len(d))
-			}
-		}
-		if total.Add(c.bytes) > maxBytes {
-			return nil, errTooBig
-		}
-	}
-	err := eachFound(ctx, c.db, filter, nil, func(d bson.Raw) error {
-		c.bytes += int64(len(d))
-		if total.Add(int64(len(d))) > maxBytes {
-			return errTooBig
-		}
-		c.docs = append(c.docs, slices.Clone(d))
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	c.indexFields(k)
-	return c, nil
-}
-
-// indexFields maps _id and every reference field of k, and the first
-// field of each of its indexes, to the documents holding each value.
-func (c *snapColl) indexFields(k *Kind) {
-	for _, f := range k.snapFields() {
-		m := map[string][]int32{}
-		for i, d := range c.docs {
-			for _, v := range docKeys(d, f) {
-				m[v] = append(m[v], int32(i))
-			}
-		}
-		c.index[f] = m
-	}
-}
-
-func (c *snapColl) Name() string { return c.db.Name() }
-
-// Find answers a find from memory, or sends it to the server where the
-// matcher does not evaluate its filter or options.
-func (c *snapColl) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*mongo.Cursor, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, dbError("find "+c.Name(), err)
-	}
-	o, err := applied(opts)
-	if err != nil {
-		return nil, err
-	}
-	docs, err := c.find(filter, o)
-	if errors.Is(err, errUnsupported) {
-		c.fallbacks.Add(1)
-		return c.db.Find(ctx, filter, opts...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]any, len(docs))
-	for i, d := range docs {
-		out[i] = d
-	}
-	return mongo.NewCursorFromDocuments(out, nil, nil)
-}
-
-// CountDocuments counts from memory, as Find finds.
-func (c *snapColl) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, dbError("count "+c.Name(), err)
-	}
-	o, err := applied(opts)
-	if err != nil {
-		return 0, err
-	}
-	docs, err := c.find(filter, options.FindOptions{Skip: o.Skip, Limit: o.Limit, Collation: o.Collation, Hint: o.Hint})
-	if errors.Is(err, errUnsupported) {
-		c.fallbacks.Add(1)
-		return c.db.CountDocuments(ctx, filter, opts...)
-	}
-	return int64(len(docs)), err
-}
-
-// applied is the options opts set, as the driver applies them.
-func applied[T any](opts []options.Lister[T]) (T, error) {
-	var o T
-	for _, l := range opts {
-		for _, set := range l.List() {
-			if err := set(&o); err != nil {
-				return o, err
-			}
-		}
-	}
-	return o, nil
-}
-
-// find is the documents matching filter, sorted, skipped, limited and
-// projected as o says.
-func (c *snapColl) find(filter any, o options.FindOptions) ([]bson.Raw, error) {
-	if o.Collation != nil || o.Hint != nil || o.Min != nil || o.Max != nil || o.Let != nil ||
-		(o.ReturnKey != nil && *o.ReturnKey) || (o.ShowRecordID != nil && *o.ShowRecordID) {
-		return nil, unsupported("find options")
-	}
-	if filter == nil {
-		filter = bson.D{}
-	}
-	raw, err := bson.Marshal(filter)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := sortSpec(o.Sort)
-	if err != nil {
-		return nil, err
-	}
-	fields, id, err := projection(o.Projection)
-	if err != nil {
-		return nil, err
-	}
-	var out []bson.Raw
-	var m matcher // one per find: its patterns are compiled once
-	visit := func(d bson.Raw) error {
-		ok, err := m.matches(d, raw)
-		if ok {
-			out = append(out, d)
-		}
-		return err
-	}
-	if pos, ok := c.candidates(raw); ok {
-		for _, p := range pos {
-			if err := visit(c.docs[p]); err != nil {
-				return nil, err
-			}
-		}
-	} else {
-		for _, d := range c.docs {
-			if err := visit(d); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if keys != nil {
-		if out, err = sortDocs(out, keys); err != nil {
-			return nil, err
-		}
-	}
-	if o.Skip != nil {
-		out = out[min(int(max(*o.Skip, 0)), len(out)):]
-	}
-	if o.Limit != nil && *o.Limit != 0 {
-		n := *o.Limit
-		if n < 0 {
-			n = -n
-		}
-		out = out[:min(int(n), len(out))]
-	}
-	if fields != nil {
-		for i, d := range out {
-			if out[i], err = project(d, fields, id); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
-}
-
-// sortDocs sorts docs by keys, stably, reading each document's sort
-// values once.
-func sortDocs(docs []bson.Raw, keys []sortKey) ([]bson.Raw, error) {
-	type row struct {
-		doc  bson.Raw
-		vals []bson.RawValue
-	}
-	rows := make([]row, len(docs))
-	for i, d := range docs {
-		rows[i] = row{d, make([]bson.RawValue, len(keys))}
-		for j, k := range keys {
-			v := sortValue(d, k.field)
-			if v.Type == bson.TypeArray || v.Type == bson.TypeEmbeddedDocument {
-				return nil, unsupported("sort on the %s %s", v.Type, k.field)
-			}
-			rows[i].vals[j] = v
-		}
-	}
-	var cmpErr error
-	slices.SortStableFunc(rows, func(a, b row) int {
-		for j, k := range keys {
-			c, err := compareValues(a.vals[j], b.vals[j])
-			cmpErr = cmp.Or(cmpErr, err)
-			if k.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
-	for i, r := range rows {
-		docs[i] = r.doc
-	}
-	return docs, cmpErr
-}
-
-// candidates narrows a filter to the documents its equalities on mapped
-// fields allow, in document order: the smallest set any top-level
-// condition gives, or the union of an $or's when each branch gives one.
-// false means every document must be tested.
-func (c *snapColl) candidates(filter bson.Raw) ([]int32, bool) {
-	elems, err := filter.Elements()
-	if err != nil {
-		return nil, false
-	}
-	var best []int32
-	found := false
-	for _, e := range elems {
-		var pos []int32
-		ok := false
-		if e.Key() == "$or" {
-			pos, ok = c.orCandidates(e.Value())
-		} else if m := c.index[e.Key()]; m != nil {
-			var keys []string
-			if keys, ok = stringKeys(e.Value()); ok {
-				pos = union(m, keys)
-			}
-		}
-		if ok && (!found || len(pos) < len(best)) {
-			best, found = pos, true
-		}
-	}
-	return best, found
-}
-
-func (c *snapColl) orCandidates(v bson.RawValue) ([]int32, bool) {
-	branches, err := subFilters(v)
-	if err != nil {
-		return nil, false
-	}
-	var all []int32
-	for _, b := range branches {
-		pos, ok := c.candidates(b)
-		if !ok {
-			return nil, false
-		}
-		all = append(all, pos...)
-	}
-	slices.Sort(all)
-	return slices.Compact(all), true
-}
-
-// stringKeys are the strings an equality or $in condition (alone) admits.
-func stringKeys(v bson.RawValue) ([]string, bool) {
-	if s, ok := v.StringValueOK(); ok {
-		return []string{s}, true
-	}
-	ops, ok := operators(v)
-	if !ok || len(ops) != 1 {
-		return nil, false
-	}
-	arg := ops[0].Value()
-	switch ops[0].Key() {
-	case "$eq":
-		s, ok := arg.StringValueOK()
-		return []string{s}, ok
-	case "$in":
-		arr, ok := arg.ArrayOK()
-		if !ok {
-			return nil, false
-		}
-		vals, err := arr.Values()
-		if err != nil {
-			return nil, false
-		}
-		out := make([]string, len(vals))
-		for i, e := range vals {
-			if out[i], ok = e.StringValueOK(); !ok {
-				return nil, false
-			}
-		}
-		return out, true
-	}
-	return nil, false
-}
-
-// union is the positions holding any of keys, ascending, each once.
-func union(m map[string][]int32, keys []string) []int32 {
-	if len(keys) == 1 {
-		return m[keys[0]]
-	}
-	var out []int32
-	for _, k := range keys {
-		out = append(out, m[k]...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // WaitSnapshot waits until reads are answered from a snapshot of the

@@ -105,11 +105,11 @@ func (s *Store) applyWrites(ctx context.Context, prev *snapshot, gens Generation
 		if ids := w[k]; len(ids) > 0 {
 			slices.Sort(ids)
 			ids = slices.Compact(ids)
-			found, err := s.rawByIDs(ctx, k, ids)
+			found, err := s.recordsByIDs(ctx, k, ids)
 			if err != nil {
 				return sn, err
 			}
-			c = c.withWrites(k, ids, found)
+			c = c.withWrites(ids, found)
 			sn.reread++
 		}
 		sn.colls[k.Collection] = c
@@ -121,17 +121,25 @@ func (s *Store) applyWrites(ctx context.Context, prev *snapshot, gens Generation
 	return sn, nil
 }
 
-// rawByIDs reads the stored documents of kind k with the given IDs, as
-// they are now (eachByID). An ID with no document is absent.
-func (s *Store) rawByIDs(ctx context.Context, k *Kind, ids []string) (map[string]bson.Raw, error) {
-	out := make(map[string]bson.Raw, len(ids))
-	err := s.eachByID(ctx, s.coll(k), ids, nil, func(d bson.Raw) error {
-		if id, ok := d.Lookup("_id").StringValueOK(); ok {
-			out[id] = slices.Clone(d)
+// recordsByIDs reads the stored records of kind k with the given IDs, as
+// they are now (eachByID), with their stored sizes. An ID with no record is
+// absent.
+func (s *Store) recordsByIDs(ctx context.Context, k *Kind, ids []string) (map[string]sized, error) {
+	out := make(map[string]sized, len(ids))
+	err := s.eachByID(ctx, s.coll(k), ids, nil, func(raw bson.Raw) error {
+		d, err := decodeRecord(k, raw)
+		if err == nil {
+			out[d.Base().ID] = sized{d, int32(len(raw))}
 		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// sized is a record and its stored size.
+type sized struct {
+	d    Doc
+	size int32
 }
 
 // eachFound calls fn with each document of c filter selects, projected by
@@ -226,71 +234,74 @@ func (s *Store) eachByID(ctx context.Context, c *mongo.Collection, ids []string,
 	return nil
 }
 
-// withWrites is c with the documents of ids replaced by found's: changed
-// in place, added at the end, or (absent from found) removed, the last
-// document taking the removed one's place. The maps are those of c with
-// only the values of the documents moved changed.
-func (c *snapColl) withWrites(k *Kind, ids []string, found map[string]bson.Raw) *snapColl {
-	n := &snapColl{db: c.db, docs: slices.Clone(c.docs), bytes: c.bytes, index: make(map[string]map[string][]int32, len(c.index)), fallbacks: c.fallbacks}
+// withWrites is c with the records of ids replaced by found's: changed in
+// place, added at the end, or (absent from found) removed, the last record
+// taking the removed one's place. The maps are those of c with only the
+// values of the records moved changed, and the order is c's with only the
+// records moved placed again.
+func (c *snapColl) withWrites(ids []string, found map[string]sized) *snapColl {
+	k := c.k
+	n := &snapColl{k: k, db: c.db, recs: slices.Clone(c.recs), sizes: slices.Clone(c.sizes), bytes: c.bytes,
+		index: make(map[string]map[string][]int32, len(c.index))}
 	// before is what each position changed held in c (nil: past its end).
-	before := map[int32]bson.Raw{}
-	put := func(p int32, d bson.Raw) {
+	before := map[int32]Doc{}
+	put := func(p int32, d Doc, size int32) {
 		if _, ok := before[p]; !ok {
-			if int(p) < len(c.docs) {
-				before[p] = c.docs[p]
+			if int(p) < len(c.recs) {
+				before[p] = c.recs[p]
 			} else {
 				before[p] = nil
 			}
 		}
-		if int(p) == len(n.docs) {
-			n.docs = append(n.docs, d)
+		if int(p) == len(n.recs) {
+			n.recs, n.sizes = append(n.recs, d), append(n.sizes, size)
 		} else {
-			n.docs[p] = d
+			n.recs[p], n.sizes[p] = d, size
 		}
 	}
 	ids2pos := c.index["_id"]
 	var gone []int32
-	var added []bson.Raw
+	var added []sized
 	for _, id := range ids {
 		d, now := found[id]
 		pos, held := ids2pos[id]
 		switch {
 		case held && now:
-			n.bytes += int64(len(d)) - int64(len(c.docs[pos[0]]))
-			put(pos[0], d)
+			n.bytes += int64(d.size) - int64(c.sizes[pos[0]])
+			put(pos[0], d.d, d.size)
 		case held:
-			n.bytes -= int64(len(c.docs[pos[0]]))
+			n.bytes -= int64(c.sizes[pos[0]])
 			gone = append(gone, pos[0])
 		case now:
-			n.bytes += int64(len(d))
+			n.bytes += int64(d.size)
 			added = append(added, d)
 		}
 	}
-	// Removed from the highest position down, so that the last document,
+	// Removed from the highest position down, so that the last record,
 	// which fills each gap, is never one still to be removed.
 	slices.Sort(gone)
 	for i := len(gone) - 1; i >= 0; i-- {
-		p, last := gone[i], int32(len(n.docs)-1)
+		p, last := gone[i], int32(len(n.recs)-1)
 		if p != last {
-			put(p, n.docs[last])
+			put(p, n.recs[last], n.sizes[last])
 		}
 		if _, ok := before[last]; !ok {
-			before[last] = c.docs[last]
+			before[last] = c.recs[last]
 		}
-		n.docs = n.docs[:last]
+		n.recs, n.sizes = n.recs[:last], n.sizes[:last]
 	}
 	for _, d := range added {
-		put(int32(len(n.docs)), d)
+		put(int32(len(n.recs)), d.d, d.size)
 	}
 	moved := slices.Sorted(maps.Keys(before))
 	for _, f := range k.snapFields() {
 		old := c.index[f]
 		drop, give := map[string][]int32{}, map[string][]int32{}
 		for _, p := range moved {
-			was := docKeys(before[p], f)
+			was := recordKeys(k, before[p], f)
 			var is []string
-			if int(p) < len(n.docs) {
-				is = docKeys(n.docs[p], f)
+			if int(p) < len(n.recs) {
+				is = recordKeys(k, n.recs[p], f)
 			}
 			for _, v := range was {
 				if !slices.Contains(is, v) {
@@ -322,7 +333,42 @@ func (c *snapColl) withWrites(k *Kind, ids []string, found map[string]bson.Raw) 
 		}
 		n.index[f] = m
 	}
+	n.ordered = n.reordered(c.ordered, moved)
 	return n
+}
+
+// reordered is the order of n's records from old, c's order, where only
+// the positions moved hold other records than they did in c.
+func (n *snapColl) reordered(old, moved []int32) []int32 {
+	out := make([]int32, 0, len(n.recs))
+	for _, p := range old {
+		if _, ok := slices.BinarySearch(moved, p); !ok {
+			out = append(out, p)
+		}
+	}
+	var place []int32
+	for _, p := range moved {
+		if int(p) < len(n.recs) {
+			place = append(place, p)
+		}
+	}
+	if len(place) > len(n.recs)/8 {
+		// Many moved: sorting again is cheaper than placing each.
+		out = append(out, place...)
+		n.sortPositions(out)
+		return out
+	}
+	compare := n.k.orderCompare()
+	for _, p := range place {
+		i, _ := slices.BinarySearchFunc(out, p, func(q, p int32) int {
+			if c := compare(n.recs[q], n.recs[p]); c != 0 {
+				return c
+			}
+			return -1 // equal keys: after those placed
+		})
+		out = slices.Insert(out, i, p)
+	}
+	return out
 }
 
 // without is list less ps, both ascending, in a new slice.
@@ -354,31 +400,4 @@ func (k *Kind) snapFields() []string {
 	}
 	slices.Sort(fields)
 	return slices.Compact(fields)
-}
-
-// docKeys are the string values field f holds in d, each element of a
-// list, each once; none for a nil d.
-func docKeys(d bson.Raw, f string) []string {
-	if d == nil {
-		return nil
-	}
-	v, err := d.LookupErr(f)
-	if err != nil {
-		return nil
-	}
-	if str, ok := v.StringValueOK(); ok {
-		return []string{str}
-	}
-	arr, ok := v.ArrayOK()
-	if !ok {
-		return nil
-	}
-	vals, _ := arr.Values()
-	var out []string
-	for _, e := range vals {
-		if str, ok := e.StringValueOK(); ok && !slices.Contains(out, str) {
-			out = append(out, str)
-		}
-	}
-	return out
 }

@@ -7,46 +7,61 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // TestWithWritesKeepsTheMaps: a collection brought up to date by
 // withWrites (records changed, added and removed, in random mixes, the
 // reference fields' values moving between records) holds exactly the
-// documents written, and maps every field as a build from those documents
+// records written, and maps and orders them as a build from those records
 // would, while the collection it came from, which reads may still hold, is
 // left as it was.
 func TestWithWritesKeepsTheMaps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, k := range kinds {
 		fields := k.snapFields()
-		doc := func(id string) bson.Raw {
-			d := bson.D{{Key: "_id", Value: id}}
-			for _, f := range fields[1:] {
-				switch rng.IntN(4) {
-				case 0: // absent
-				case 1:
-					d = append(d, bson.E{Key: f, Value: []string{fmt.Sprint("v", rng.IntN(5)), fmt.Sprint("v", rng.IntN(5))}})
-				default:
-					d = append(d, bson.E{Key: f, Value: fmt.Sprint("v", rng.IntN(5))})
+		value := func() string { return fmt.Sprint("v", rng.IntN(5)) }
+		doc := func(id string) sized {
+			d := k.New()
+			d.Base().ID = id
+			v := reflect.ValueOf(d).Elem()
+			for _, f := range append(fields, k.Order...) {
+				if f == "_id" {
+					continue
+				}
+				if f == "dataset" {
+					d.Base().Dataset = value()
+					continue
+				}
+				fv := v.FieldByIndex(k.fields[f])
+				switch {
+				case rng.IntN(4) == 0: // absent
+				case fv.Kind() == reflect.String:
+					fv.SetString(value())
+				case fv.Kind() == reflect.Pointer:
+					s := value()
+					fv.Set(reflect.ValueOf(&s))
+				case fv.Kind() == reflect.Slice:
+					fv.Set(reflect.ValueOf([]string{value(), value()}))
 				}
 			}
-			raw, err := bson.Marshal(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return raw
+			return sized{d, int32(10 + rng.IntN(100))}
 		}
-		built := func(docs []bson.Raw) *snapColl {
-			c := &snapColl{docs: docs, index: map[string]map[string][]int32{}}
-			for _, d := range docs {
-				c.bytes += int64(len(d))
+		built := func(recs []sized) *snapColl {
+			c := &snapColl{k: k, index: map[string]map[string][]int32{}}
+			for _, d := range recs {
+				c.recs = append(c.recs, d.d)
+				c.sizes = append(c.sizes, d.size)
+				c.bytes += int64(d.size)
 			}
-			c.indexFields(k)
+			c.indexFields()
+			c.ordered = make([]int32, len(c.recs))
+			for i := range c.ordered {
+				c.ordered[i] = int32(i)
+			}
+			c.sortPositions(c.ordered)
 			return c
 		}
-		want := map[string]bson.Raw{}
+		want := map[string]sized{}
 		next := 0
 		for range 40 {
 			want[fmt.Sprint("x", next)] = doc(fmt.Sprint("x", next))
@@ -55,7 +70,7 @@ func TestWithWritesKeepsTheMaps(t *testing.T) {
 		c := built(slices.Collect(maps.Values(want)))
 		for round := range 30 {
 			var ids []string
-			found := map[string]bson.Raw{}
+			found := map[string]sized{}
 			for id := range want {
 				switch rng.IntN(5) {
 				case 0:
@@ -77,18 +92,22 @@ func TestWithWritesKeepsTheMaps(t *testing.T) {
 			ids = append(ids, "never-stored") // written and deleted between builds
 			slices.Sort(ids)
 			before := snapshotOf(c)
-			n := c.withWrites(k, ids, found)
+			n := c.withWrites(ids, found)
 			if !reflect.DeepEqual(snapshotOf(c), before) {
 				t.Fatalf("%s, round %d: the collection written from changed", k.Name, round)
 			}
-			got := map[string]bson.Raw{}
-			for _, d := range n.docs {
-				got[d.Lookup("_id").StringValue()] = d
+			got := map[string]sized{}
+			for i, d := range n.recs {
+				got[d.Base().ID] = sized{d, n.sizes[i]}
 			}
-			if len(got) != len(n.docs) || !maps.EqualFunc(got, want, slices.Equal) {
-				t.Fatalf("%s, round %d: holds %d documents (%d IDs), want %d", k.Name, round, len(n.docs), len(got), len(want))
+			if len(got) != len(n.recs) || !maps.Equal(got, want) {
+				t.Fatalf("%s, round %d: holds %d records (%d IDs), want %d", k.Name, round, len(n.recs), len(got), len(want))
 			}
-			fresh := built(n.docs)
+			var recs []sized
+			for i, d := range n.recs {
+				recs = append(recs, sized{d, n.sizes[i]})
+			}
+			fresh := built(recs)
 			if n.bytes != fresh.bytes {
 				t.Errorf("%s, round %d: %d bytes, want %d", k.Name, round, n.bytes, fresh.bytes)
 			}
@@ -97,12 +116,16 @@ func TestWithWritesKeepsTheMaps(t *testing.T) {
 					t.Fatalf("%s, round %d: the map of %s is\n%v\nwant\n%v", k.Name, round, f, n.index[f], fresh.index[f])
 				}
 			}
+			if !slices.Equal(n.ordered, fresh.ordered) {
+				t.Fatalf("%s, round %d: the order is %v, want %v", k.Name, round, n.ordered, fresh.ordered)
+			}
 			c = n
 		}
 	}
 }
 
-// snapshotOf is a deep copy of what c holds.
+// snapshotOf is a copy of what c holds: its records (the same values), maps
+// and order.
 func snapshotOf(c *snapColl) any {
 	idx := map[string]map[string][]int32{}
 	for f, m := range c.index {
@@ -111,9 +134,5 @@ func snapshotOf(c *snapColl) any {
 			idx[f][v] = slices.Clone(ps)
 		}
 	}
-	docs := make([]string, len(c.docs))
-	for i, d := range c.docs {
-		docs[i] = string(d)
-	}
-	return []any{docs, idx, c.bytes}
+	return []any{slices.Clone(c.recs), slices.Clone(c.sizes), idx, slices.Clone(c.ordered), c.bytes}
 }

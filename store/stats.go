@@ -59,7 +59,7 @@ func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
 		if len(proj) == 0 {
 			proj = bson.D{{Key: "_id", Value: 1}}
 		}
-		cur, err := s.source(ctx, k).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(oneReply))
+		cur, err := s.coll(k).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(oneReply))
 		if err != nil {
 			return nil, dbError("find stats of "+k.Collection, err)
 		}
@@ -117,8 +117,8 @@ func (sn *snapshot) stats() *Stats {
 	st := &Stats{Counts: map[string]int{}, Fanout: map[string]int{}}
 	for _, k := range kinds {
 		c := sn.colls[k.Collection]
-		if len(c.docs) > 0 {
-			st.Counts[k.Name] = len(c.docs)
+		if len(c.recs) > 0 {
+			st.Counts[k.Name] = len(c.recs)
 		}
 		var lists []string
 		for _, r := range k.Refs {
@@ -137,16 +137,14 @@ func (sn *snapshot) stats() *Stats {
 			lists = append(lists, f.name)
 		}
 		for _, f := range lists {
-			if len(c.docs) == 0 {
+			if len(c.recs) == 0 {
 				break // as a read of no documents: no list, no entry
 			}
 			key := k.Name + "." + f + "[]"
 			st.Fanout[key] = 0
-			for _, d := range c.docs {
-				if arr, ok := d.Lookup(f).ArrayOK(); ok {
-					vals, _ := arr.Values()
-					st.Fanout[key] = max(st.Fanout[key], len(vals))
-				}
+			idx := k.fields[f]
+			for _, d := range c.recs {
+				st.Fanout[key] = max(st.Fanout[key], reflect.ValueOf(d).Elem().FieldByIndex(idx).Len())
 			}
 		}
 	}

@@ -35,8 +35,6 @@ type Store struct {
 	shape Shape
 	// gen is the data generation this process knows (generation.go).
 	gen generationWatch
-	// searchIdx is what search reads, per generation (searchindex.go).
-	searchIdx searchIndex
 	// hidden is the IDs each level may not see, per generation, for the
 	// downloads (visibility.go).
 	hidden hiddenCache

@@ -163,7 +163,7 @@ func (s *Store) newRefHider(ctx context.Context, k *Kind) (*refHider, error) {
 // rather than 30 ms. It holds as many IDs as a level hides of the kinds
 // that are named loosely, the exception, not the data set. It is used only
 // where the store learns of every write (WatchGeneration runs), as the
-// search index is; otherwise each download reads them anew.
+// model is; otherwise each download reads them anew.
 type hiddenCache struct {
 	mu  sync.Mutex
 	gen int64
@@ -185,7 +185,7 @@ func (s *Store) hiddenIDs(ctx context.Context, k *Kind, l Level) (map[string]boo
 	x := &s.hidden
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	// Read before the records, as the search index does: a write after
+	// Read before the records, as the model is: a write after
 	// this raises the generation again, so an entry is never filed under a
 	// generation it is older than.
 	gen := s.SeenRecordsGeneration()
@@ -229,13 +229,17 @@ func (s *Store) readHidden(ctx context.Context, k *Kind, l Level) (map[string]bo
 	return ids, nil
 }
 
-// hide blanks d's references to hidden records: a single one becomes
-// null, a list loses them.
-func (h *refHider) hide(d Doc) {
-	if h == nil {
-		return
+// shown is d with its references to hidden records blanked (a single one
+// null, a list without them): d itself where it names none, otherwise a
+// copy, since d may be the model's own.
+func (h *refHider) shown(d Doc) Doc {
+	if h == nil || !h.names(d) {
+		return d
 	}
-	v := reflect.ValueOf(d).Elem()
+	c := reflect.New(reflect.TypeOf(d).Elem())
+	c.Elem().Set(reflect.ValueOf(d).Elem())
+	d = c.Interface().(Doc)
+	v := c.Elem()
 	for _, r := range h.k.Refs {
 		hidden := h.hidden[r.To]
 		if r.Carries || len(hidden) == 0 {
@@ -255,10 +259,32 @@ func (h *refHider) hide(d Doc) {
 	}
 	if p, ok := d.(*Priority); ok {
 		hidden := h.hidden["Report"]
+		p.Updates = slices.Clone(p.Updates)
 		for i, u := range p.Updates {
 			if u.ReportID != nil && hidden[*u.ReportID] {
 				p.Updates[i].ReportID = nil
 			}
 		}
 	}
+	return d
+}
+
+// names reports whether d names a record hidden from the caller through a
+// reference that does not carry.
+func (h *refHider) names(d Doc) bool {
+	for _, r := range h.k.Refs {
+		if hidden := h.hidden[r.To]; !r.Carries && len(hidden) > 0 &&
+			h.k.anyString(d, r.Field, func(id string) bool { return hidden[id] }) {
+			return true
+		}
+	}
+	if p, ok := d.(*Priority); ok {
+		hidden := h.hidden["Report"]
+		for _, u := range p.Updates {
+			if u.ReportID != nil && hidden[*u.ReportID] {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -55,11 +55,8 @@ func (s *Store) FindStamps(ctx context.Context, collection string, ids []string,
 			pos = append(pos, sc.index["dataset"][dataset]...)
 		}
 		for _, p := range pos {
-			var st Stamp
-			if err := bson.Unmarshal(sc.docs[p], &st); err != nil {
-				return nil, fmt.Errorf("read the stamps of %s: %w", collection, err)
-			}
-			out[st.ID] = st
+			b := sc.recs[p].Base()
+			out[b.ID] = Stamp{ID: b.ID, Hash: b.Hash, Facts: b.Facts, Dataset: b.Dataset, StatedBy: b.StatedBy}
 		}
 		return out, nil
 	}
