@@ -45,9 +45,9 @@ type Kind struct {
 	refField map[string][]int
 	// fields is the index of each stored field in typ, by its stored name.
 	fields map[string][]int
-	// orderCmp compares records in Order, made once.
-	orderOnce sync.Once
-	orderCmp  func(a, b Doc) int
+	// compares holds the comparison of each order records are sorted by,
+	// made once (compare).
+	compares sync.Map
 }
 
 // Ref is a field of a record that names other records.

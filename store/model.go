@@ -130,10 +130,7 @@ func (c *snapColl) sortPositions(ps []int32) {
 }
 
 // orderCompare compares records in the kind's Order.
-func (k *Kind) orderCompare() func(a, b Doc) int {
-	k.orderOnce.Do(func() { k.orderCmp = k.compare(k.Order) })
-	return k.orderCmp
-}
+func (k *Kind) orderCompare() func(a, b Doc) int { return k.compare(k.Order) }
 
 // find is the records that level l may see and that pass w, in order o
 // (nil: any), after the cursor key after (nil: from the start), at most
@@ -158,12 +155,22 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 		}
 		return out
 	}
-	ordered := c.ordered
 	if o != nil && !slices.Equal(o, k.Order) {
-		ordered = slices.Clone(ordered)
-		compare := k.compare(o)
-		slices.SortStableFunc(ordered, func(a, b int32) int { return compare(c.recs[a], c.recs[b]) })
-	} else if after != nil {
+		// Another order than the kind's: every record is tested, and
+		// those that pass sorted.
+		for _, d := range c.recs {
+			if pass(d) {
+				out = append(out, d)
+			}
+		}
+		slices.SortFunc(out, k.compare(o))
+		if limit > 0 && len(out) > limit {
+			out = out[:limit]
+		}
+		return out
+	}
+	ordered := c.ordered
+	if after != nil {
 		// Skip to the first record past the cursor.
 		start := sort.Search(len(ordered), func(i int) bool { return k.after(c.recs[ordered[i]], o, after) })
 		ordered = ordered[start:]

@@ -31,6 +31,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -236,6 +237,15 @@ func inParallel(ctx context.Context, n, parallel int, f func(ctx context.Context
 // compare orders records of kind k by o as the server sorts: ascending on
 // each field in turn, a missing value first.
 func (k *Kind) compare(o Order) func(a, b Doc) int {
+	key := strings.Join(o, ",")
+	if f, ok := k.compares.Load(key); ok {
+		return f.(func(a, b Doc) int)
+	}
+	f, _ := k.compares.LoadOrStore(key, k.newCompare(o))
+	return f.(func(a, b Doc) int)
+}
+
+func (k *Kind) newCompare(o Order) func(a, b Doc) int {
 	idx := make([][]int, len(o))
 	for i, f := range o {
 		sf, ok := bsonField(k.typ, f)
