@@ -514,3 +514,76 @@ func storeCountingFinds(t *testing.T, collection string) (*store.Store, *atomic.
 	}})
 	return s, &finds
 }
+
+// TestAWriteLeavesOtherCouncilsRecordsAsTheyWere: after a write to council
+// A's record, the model answers council B's reads with the very records it
+// held before (the same values in memory, not copies read again), and A's
+// with the record written; and a public caller's read, which blanks a
+// person's contact details, gets a copy, leaving the model's record whole
+// for the next caller.
+func TestAWriteLeavesOtherCouncilsRecordsAsTheyWere(t *testing.T) {
+	officer := store.WithLevel(context.Background(), store.Officer)
+	s := storetest.New(t, nil)
+	email := "bob@example.org"
+	if err := s.Put(officer, time.Now(),
+		&store.Person{Record: store.Record{ID: "person:a/ann", Sources: src()}, Name: "Ann"},
+		&store.Person{Record: store.Record{ID: "person:b/bob", Sources: src()}, Name: "Bob", Email: &email},
+		&store.Body{Record: store.Record{ID: "body:b/cabinet", Sources: src()}, Name: "Cabinet", Kind: "CABINET"},
+		&store.Meeting{Record: store.Record{ID: "meeting:b/cabinet:2023-06-15", Sources: src()}, BodyID: "body:b/cabinet", Title: "Cabinet", Date: "2023-06-15", Status: "HELD"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	keepSnapshot(t, s, 64<<20)
+	read := func(k *store.Kind, ids ...string) map[string]store.Doc {
+		t.Helper()
+		docs, err := s.FindByIDs(officer, k, ids)
+		if err != nil || len(docs) != len(ids) {
+			t.Fatalf("%s %v: %v, %v", k.Name, ids, docs, err)
+		}
+		out := map[string]store.Doc{}
+		for _, d := range docs {
+			out[d.Base().ID] = d
+		}
+		return out
+	}
+	person, body, meeting := store.KindNamed("Person"), store.KindNamed("Body"), store.KindNamed("Meeting")
+	before := read(person, "person:a/ann", "person:b/bob")
+	maps.Copy(before, read(body, "body:b/cabinet"))
+	maps.Copy(before, read(meeting, "meeting:b/cabinet:2023-06-15"))
+	councilB := "council:b"
+	page, err := s.FindMeetings(officer, store.MeetingFilter{Council: &councilB}, store.Page{First: 10})
+	if err != nil || len(page.Nodes) != 1 || store.Doc(page.Nodes[0]) != before["meeting:b/cabinet:2023-06-15"] {
+		t.Fatalf("council B's meetings list answers %v (%v), not the model's record", page, err)
+	}
+
+	if err := s.Put(officer, time.Now(), &store.Person{Record: store.Record{ID: "person:a/ann", Sources: src()}, Name: "Ann Smith"}); err != nil {
+		t.Fatal(err)
+	}
+	if !s.WaitSnapshot(officer) {
+		t.Fatal("no model of the write's generation")
+	}
+	after := read(person, "person:a/ann", "person:b/bob")
+	maps.Copy(after, read(body, "body:b/cabinet"))
+	maps.Copy(after, read(meeting, "meeting:b/cabinet:2023-06-15"))
+	for id, d := range before {
+		switch {
+		case id == "person:a/ann":
+			if after[id] == d || after[id].(*store.Person).Name != "Ann Smith" {
+				t.Errorf("%s after its write: %+v", id, after[id])
+			}
+		case after[id] != d:
+			t.Errorf("%s, of council B, is another value in memory after council A's write", id)
+		}
+	}
+
+	public, err := s.FindByIDs(context.Background(), person, []string{"person:b/bob"})
+	if err != nil || len(public) != 1 || public[0].(*store.Person).Email != nil {
+		t.Fatalf("a public caller reads %v (%v), want Bob without his email", public, err)
+	}
+	if public[0] == after["person:b/bob"] {
+		t.Error("the public caller was handed the model's own record")
+	}
+	if again := read(person, "person:b/bob")["person:b/bob"].(*store.Person); again.Email == nil || *again.Email != email {
+		t.Errorf("after a public read, the model's Bob has email %v", again.Email)
+	}
+}
