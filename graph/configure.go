@@ -44,8 +44,7 @@ func Configure(h Configurable, log *slog.Logger, o ErrorOptions) {
 	h.SetErrorPresenter(loaders.Presenter(ErrorPresenter(log, o)))
 	h.SetDisableSuggestion(o.HideSuggestions)
 	h.SetRecoverFunc(RecoverFunc(log))
-	h.AroundFields(stopAtDeadline)
-	h.AroundFields(checkRepresentations)
+	h.AroundFields(guardFields)
 	h.AroundOperations(feedFromDatabase)
 }
 
@@ -66,12 +65,19 @@ func feedFromDatabase(ctx context.Context, next graphql.OperationHandler) graphq
 	return next(ctx)
 }
 
-// stopAtDeadline resolves no field once the request's deadline has passed
-// (or its caller has gone), so that the deadline stops the work in memory
-// too, not only the store's.
-func stopAtDeadline(ctx context.Context, next graphql.Resolver) (any, error) {
+// guardFields is the graph's one field middleware (each is a call and a
+// closure on every field resolved): it resolves no field once the
+// request's deadline has passed (or its caller has gone), so that the
+// deadline stops the work in memory too, not only the store's, and checks
+// `_entities` representations (checkRepresentations).
+func guardFields(ctx context.Context, next graphql.Resolver) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Query" && fc.Field.Name == "_entities" {
+		if err := checkRepresentations(fc); err != nil {
+			return nil, err
+		}
 	}
 	return next(ctx)
 }
@@ -90,11 +96,7 @@ var entityTypes = sync.OnceValue(func() map[string]bool {
 // checkRepresentations refuses `_entities` representations that are not
 // {__typename, id} of an entity type, with an error naming the bad one,
 // before the generated code turns them into internal errors.
-func checkRepresentations(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Query" || fc.Field.Name != "_entities" {
-		return next(ctx)
-	}
+func checkRepresentations(fc *graphql.FieldContext) error {
 	reps, _ := fc.Args["representations"].([]map[string]any)
 	for i, rep := range reps {
 		typ, _ := rep["__typename"].(string)
@@ -102,15 +104,15 @@ func checkRepresentations(ctx context.Context, next graphql.Resolver) (any, erro
 		code, _ := rep["code"].(string)
 		switch {
 		case !entityTypes()[typ]:
-			return nil, inputError("representations", fmt.Sprintf("representations[%d]: __typename %q is not an entity type of this subgraph", i, rep["__typename"]))
+			return inputError("representations", fmt.Sprintf("representations[%d]: __typename %q is not an entity type of this subgraph", i, rep["__typename"]))
 		case typ == "Area" && id == "" && code == "":
 			// An area's second key is its GSS code.
-			return nil, inputError("representations", fmt.Sprintf("representations[%d]: an Area needs its id or its code, a non-empty string", i))
+			return inputError("representations", fmt.Sprintf("representations[%d]: an Area needs its id or its code, a non-empty string", i))
 		case typ != "Area" && id == "":
-			return nil, inputError("representations", fmt.Sprintf("representations[%d]: id must be a non-empty string", i))
+			return inputError("representations", fmt.Sprintf("representations[%d]: id must be a non-empty string", i))
 		}
 	}
-	return next(ctx)
+	return nil
 }
 
 // maxSearchLen is the longest text search and name filters take, in
