@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,5 +411,57 @@ func TestDispatchCountsEveryField(t *testing.T) {
 				query(t, h, q, map[string]any{"x": true})
 			})
 		})
+	}
+}
+
+// TestLoadsFromMemoryAreAnsweredAtOnce: while the store's model is current,
+// an operation's lookups are answered as they are asked, with no batch
+// sent (none waits for its level, nor for the ceiling), and the answer is
+// the one the database path gives, which batches as before.
+func TestLoadsFromMemoryAreAnsweredAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	budgetFixture(t, s)
+	asked, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: s.DatabaseName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asked.Close(ctx)
+	s.KeepCurrent(time.Hour, 1<<30, nil)
+	if !s.WaitSnapshot(ctx) {
+		t.Fatal("no model")
+	}
+	q := `{ bodies(first: 3) { edges { node { name memberships { person { name organisation { name } } }
+		meetings(first: 10) { edges { node { agendaItems { reports { author { name } } } } } } } } } }`
+	answer := func(st *store.Store) (string, int64, bool) {
+		h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: st, Now: today}}))
+		h.AddTransport(transport.POST{})
+		graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
+		// A ceiling no test run reaches: a batch waiting for it would
+		// hang the test, not pass it.
+		l := loaders.New(st, time.Hour)
+		var batches atomic.Int64
+		rctx := loaders.WithBatchObserver(loaders.With(ctx, l), func(ctx context.Context, _ string, _ int) (context.Context, func(error)) {
+			batches.Add(1)
+			return ctx, func(error) {}
+		})
+		r := query(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(rctx))
+		}), q, nil)
+		if len(r.Errors) > 0 || len(r.Data) < 1000 {
+			t.Fatalf("answer: %s %+v", r.Data, r.Errors)
+		}
+		return string(r.Data), batches.Load(), l.Counted()
+	}
+	fromMemory, memBatches, _ := answer(s)
+	fromDatabase, dbBatches, counted := answer(asked)
+	if memBatches != 0 {
+		t.Errorf("answered from memory, the operation sent %d batches, want none", memBatches)
+	}
+	if dbBatches == 0 || !counted {
+		t.Errorf("on the database the operation sent %d batches (counted: %v), want its levels' batches", dbBatches, counted)
+	}
+	if fromMemory != fromDatabase {
+		t.Errorf("from memory:\n%.800s\nfrom the database:\n%.800s", fromMemory, fromDatabase)
 	}
 }

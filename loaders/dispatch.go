@@ -38,6 +38,13 @@ package loaders
 // fields (a report's author), and would change the signature of every
 // relation resolver and the generated code, so counting was chosen.
 //
+// Batching saves round trips to the database. An operation that starts
+// while the store answers from its model in memory (store.InMemory) has
+// none to save: each of its lookups is fetched as it is asked, in the
+// asking goroutine, and nothing is counted or waits. Should a write make the
+// model stale during the operation, its later loads are batched again, sent
+// by the ceiling (the count was not kept), until the model is current.
+//
 // A timer remains only as a ceiling (loaders.New's wait, `serve
 // --loader-wait`): a batch is sent at the latest that long after its first
 // key. For loads outside a counted operation, or when the count is lost (a
@@ -48,6 +55,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -84,6 +92,11 @@ type dispatcher struct {
 	// even says the last operation's count came out even; ceiling that
 	// a batch was sent by the ceiling during it.
 	even, ceiling bool
+	// memory reports whether the store answers a read of ctx from its
+	// model in memory now; nil: never. now is set while an operation runs
+	// that found it did when it started: its loads are answered at once.
+	memory func(context.Context) bool
+	now    atomic.Bool
 }
 
 func newDispatcher(ceiling time.Duration) *dispatcher {
@@ -309,6 +322,14 @@ func (x *Dispatch) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	}
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	if d.memory != nil && d.memory(ctx) {
+		// Every lookup is answered from memory as it is asked: no batch
+		// saves a round trip, so nothing waits for a level to complete,
+		// and nothing is counted.
+		d.now.Store(true)
+		defer d.now.Store(false)
 		return next(ctx)
 	}
 	d.start(countFields(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"})))

@@ -15,6 +15,9 @@ import (
 type Loader[K comparable, V any] struct {
 	fetch func(context.Context, []K) ([]V, []error)
 	d     *dispatcher
+	// inMemory says fetch reads what the store's model holds, so that it
+	// is answered at once in an operation that reads from memory.
+	inMemory bool
 
 	mu    sync.Mutex
 	cache map[K]*result[V]
@@ -41,7 +44,7 @@ type batch[K comparable, V any] struct {
 }
 
 func newLoader[K comparable, V any](d *dispatcher, fetch func(context.Context, []K) ([]V, []error)) *Loader[K, V] {
-	return &Loader[K, V]{fetch: fetch, d: d, cache: map[K]*result[V]{}}
+	return &Loader[K, V]{fetch: fetch, d: d, cache: map[K]*result[V]{}, inMemory: true}
 }
 
 // Load loads the value of key, waiting for its batch.
@@ -53,7 +56,12 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
 // a function that waits for its value, so that one resolver can start
 // several loads before it waits for any.
 func (l *Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
-	r := l.add(ctx, key)
+	var r *result[V]
+	if l.now(ctx) {
+		r = l.loadNow(ctx, []K{key})[0]
+	} else {
+		r = l.add(ctx, key)
+	}
 	return func() (V, error) {
 		l.d.wait(r.signal)
 		return r.v, r.err
@@ -63,9 +71,14 @@ func (l *Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
 // LoadAll loads the values of keys, in order, in one batch: the first error
 // is returned with whatever was found.
 func (l *Loader[K, V]) LoadAll(ctx context.Context, keys []K) ([]V, error) {
-	rs := make([]*result[V], len(keys))
-	for i, k := range keys {
-		rs[i] = l.add(ctx, k)
+	var rs []*result[V]
+	if l.now(ctx) {
+		rs = l.loadNow(ctx, keys)
+	} else {
+		rs = make([]*result[V], len(keys))
+		for i, k := range keys {
+			rs[i] = l.add(ctx, k)
+		}
 	}
 	out := make([]V, len(keys))
 	var first error
@@ -92,6 +105,39 @@ func (l *Loader[K, V]) Prime(key K, v V) bool {
 	l.cache[key] = r
 	return true
 }
+
+// now reports whether a load of ctx is answered at once: the loader reads
+// the model, the operation started reading from memory, and the model is
+// still current (after a write, loads are batched again until it is).
+func (l *Loader[K, V]) now(ctx context.Context) bool {
+	return l.inMemory && l.d.now.Load() && l.d.memory(ctx)
+}
+
+// loadNow returns the results of keys, fetching those not cached at once,
+// in one call.
+func (l *Loader[K, V]) loadNow(ctx context.Context, keys []K) []*result[V] {
+	out := make([]*result[V], len(keys))
+	b := &batch[K, V]{ctx: context.WithValue(ctx, inMemoryKey{}, true)}
+	l.mu.Lock()
+	for i, k := range keys {
+		r, ok := l.cache[k]
+		if !ok {
+			r = newResult[V]()
+			l.cache[k] = r
+			b.keys, b.res = append(b.keys, k), append(b.res, r)
+		}
+		out[i] = r
+	}
+	l.mu.Unlock()
+	if len(b.keys) > 0 {
+		l.run(b)
+	}
+	return out
+}
+
+// inMemoryKey marks the context of a fetch answered from memory at once:
+// no batch, no round trip for an observer to hear of.
+type inMemoryKey struct{}
 
 // add returns key's cached result, or adds key to the current batch, which
 // it starts (telling the dispatcher) when there is none.

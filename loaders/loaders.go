@@ -70,6 +70,7 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 		wait = DefaultWait
 	}
 	d := newDispatcher(wait)
+	d.memory = s.InMemory
 	l := &Loaders{
 		s:       s,
 		d:       d,
@@ -84,6 +85,7 @@ func New(s *store.Store, wait time.Duration) *Loaders {
 	l.ObservationsByPeriod = newLoader(d, many("Observation by period", s.FindObservationsByIndicatorPeriods, periodOf))
 	l.AreasByCode = newLoader(d, many("Area by code", s.FindAreasByCodes, func(v *store.Area) []string { return opt(v.Code) }))
 	l.FeedsByCouncil = newLoader(d, many("Feed by council", s.FindFeeds, func(v *store.Feed) []string { return []string{v.Council} }))
+	l.FeedsByCouncil.inMemory = false // feeds are read from the database
 	// An indicator's observations hold every area's figure for each of its
 	// periods, which is what comparators ask for: loading them primes the
 	// period loader, so comparators cost no further round trip.

@@ -20,7 +20,7 @@ func WithBatchObserver(ctx context.Context, obs BatchObserver) context.Context {
 // observe tells ctx's observer, if any, of a batch of keys of loader name.
 func observe(ctx context.Context, name string, keys int) (context.Context, func(error)) {
 	obs, _ := ctx.Value(observerKey{}).(BatchObserver)
-	if obs == nil {
+	if obs == nil || ctx.Value(inMemoryKey{}) != nil {
 		return ctx, func(error) {}
 	}
 	return obs(ctx, name, keys)

@@ -79,15 +79,13 @@ type Result[T any] struct {
 // recordsOf answers one read of kind k's records for a caller: those that
 // pass w and that the caller's level may see, sorted by o (nil: in no
 // order), after the cursor key after (nil: from the start), at most limit
-// (0: all), with what the level may not see blanked. It is charged one
-// find and each record against the request's budget. The model answers
+// (0: all), with what the level may not see blanked. The model answers
 // it where it holds the kind current for w (modelFor), the database
-// otherwise.
+// otherwise. Each record is charged against the request's budget, and a
+// find of the database one more: a read in memory costs no round trip,
+// so the loaders' lookups answered at once cost what a batch would.
 func (s *Store) recordsOf(ctx context.Context, k *Kind, w where, o Order, after []string, limit int) ([]Doc, error) {
 	noteWhere(ctx, k, w)
-	if err := spend(ctx, 1); err != nil {
-		return nil, err
-	}
 	l := LevelOf(ctx)
 	if c := s.modelFor(ctx, k, w); c != nil {
 		if err := ctx.Err(); err != nil {
@@ -101,6 +99,9 @@ func (s *Store) recordsOf(ctx context.Context, k *Kind, w where, o Order, after 
 			out[i] = redacted(l, d)
 		}
 		return out, nil
+	}
+	if err := spend(ctx, 1); err != nil {
+		return nil, err
 	}
 	filter := scoped(ctx, w.bson())
 	if after != nil {
@@ -160,14 +161,14 @@ const oneKeyReply = 1 << 10
 // count counts kind k's records that pass w and the caller may see.
 func (s *Store) count(ctx context.Context, k *Kind, w where) (int, error) {
 	noteWhere(ctx, k, w)
-	if err := spend(ctx, 1); err != nil {
-		return 0, err
-	}
 	if c := s.modelFor(ctx, k, w); c != nil {
 		if err := ctx.Err(); err != nil {
 			return 0, dbError("count "+k.Collection, err)
 		}
-		return c.count(LevelOf(ctx), w), nil
+		return c.count(LevelOf(ctx), w), spend(ctx, 1)
+	}
+	if err := spend(ctx, 1); err != nil {
+		return 0, err
 	}
 	n, err := s.coll(k).CountDocuments(ctx, scoped(ctx, w.bson()))
 	if err != nil {

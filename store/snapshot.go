@@ -202,6 +202,13 @@ func (s *Store) heldSnapshot() *snapshot {
 	return nil
 }
 
+// InMemory reports whether reads of ctx are answered from the model now:
+// it is of the generation this store has seen, and ctx is not from
+// FromDatabase. The loaders answer each lookup at once while it is.
+func (s *Store) InMemory(ctx context.Context) bool {
+	return !fromDatabase(ctx) && s.currentSnapshot() != nil
+}
+
 // modelFor is the model's collection of kind k that answers a read with w
 // for ctx: the current snapshot's, or the one in hand when w depends on no
 // council written since; nil sends the read to the database (and starts a
