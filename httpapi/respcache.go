@@ -174,9 +174,10 @@ func (c *ResponseCache) InterceptOperation(ctx context.Context, next graphql.Ope
 		if resp == nil || len(resp.Errors) > 0 || resp.Data == nil || ctx.Err() != nil {
 			return resp
 		}
-		if store.ReadsIn(ctx) != reads {
+		if store.ReadsIn(ctx) != reads || reads.Behind() {
 			// The resolvers ran under a context that did not note their
-			// reads: what the answer depends on is unknown.
+			// reads (what the answer depends on is unknown), or read data
+			// older than the generations it would be filed under.
 			return resp
 		}
 		e := &cached{data: bytes.Clone(resp.Data), keys: gens.Keys, records: gens.Records, all: reads.All()}

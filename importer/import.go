@@ -165,7 +165,10 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 	for _, m := range set.Moves {
 		moved[m.From] = true
 	}
+	// One session: readers see the set's writes together, once it is
+	// written (store/session.go).
 	w := st.Writer()
+	defer w.Close()
 	for _, k := range store.Kinds() {
 		name := k.Collection
 		items := set.Items[name]
@@ -243,6 +246,7 @@ func Write(ctx context.Context, st *store.Store, set *Set, o Options) (Summary, 
 		}
 		summary = append(summary, counts)
 	}
+	w.Close()
 	if !o.DryRun {
 		if err := writeMoves(ctx, st, set, o.Dataset); err != nil {
 			return summary, err

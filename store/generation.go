@@ -194,7 +194,7 @@ func (s *Store) GenerationSource() string {
 //
 // wrote is what the write wrote, the IDs of each kind: the snapshot reads
 // again only those (snapwrites.go).
-func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[string]bool, wrote written) {
+func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[string]bool, wrote written, session uint64) {
 	inc := bson.D{{Key: "n", Value: int64(1)}}
 	if len(councils) > 0 {
 		inc = append(inc, bson.E{Key: "w", Value: int64(1)})
@@ -205,20 +205,20 @@ func (s *Store) raiseGeneration(ctx context.Context, errp *error, councils map[s
 	if wrote == nil {
 		wrote = written{}
 	}
-	s.raise(ctx, errp, inc, wrote)
+	s.raise(ctx, errp, inc, wrote, session)
 }
 
 // raiseKeysGeneration is raiseGeneration after a key change, counted as
 // one (see above).
 func (s *Store) raiseKeysGeneration(ctx context.Context, errp *error) {
-	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}, {Key: "keys", Value: int64(1)}}, nil)
+	s.raise(ctx, errp, bson.D{{Key: "n", Value: int64(1)}, {Key: "keys", Value: int64(1)}}, nil, 0)
 }
 
 // raise applies inc to the generations; wrote, for a write of records, is
 // noted under the records' generation the raise made, before this store
 // notes that generation and before a snapshot build can read what was
 // noted (the watcher may see the raise in the database first).
-func (s *Store) raise(ctx context.Context, errp *error, inc bson.D, wrote written) {
+func (s *Store) raise(ctx context.Context, errp *error, inc bson.D, wrote written, session uint64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if wrote != nil {
@@ -236,7 +236,7 @@ func (s *Store) raise(ctx context.Context, errp *error, inc bson.D, wrote writte
 		return
 	}
 	if wrote != nil {
-		s.snap.noteWrite(doc.N-doc.Keys, wrote, s.gen.watching.Load())
+		s.snap.noteWrite(doc.N-doc.Keys, wrote, session, s.gen.watching.Load())
 	}
 	s.gen.note(doc.N, doc.Keys, doc.W, doc.councils())
 }

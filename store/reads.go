@@ -83,6 +83,7 @@ func (s *Store) SeenGenerations() Generations {
 type Reads struct {
 	mu       sync.Mutex
 	all      bool
+	behind   bool
 	councils map[string]struct{}
 }
 
@@ -119,6 +120,20 @@ func (r *Reads) Councils() []string {
 		out = append(out, c)
 	}
 	return out
+}
+
+// Behind reports whether a read was answered from data older than the
+// generation the request saw (session.go): its answer must not be cached.
+func (r *Reads) Behind() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.behind
+}
+
+func (r *Reads) noteBehind() {
+	r.mu.Lock()
+	r.behind = true
+	r.mu.Unlock()
 }
 
 func (r *Reads) noteAll() {

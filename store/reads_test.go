@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -585,5 +586,90 @@ func TestAWriteLeavesOtherCouncilsRecordsAsTheyWere(t *testing.T) {
 	}
 	if again := read(person, "person:b/bob")["person:b/bob"].(*store.Person); again.Email == nil || *again.Email != email {
 		t.Errorf("after a public read, the model's Bob has email %v", again.Email)
+	}
+}
+
+// TestReadersNeverSeeAHalfWrittenSession: while sessions write, one after
+// another, a meeting with its three agenda items (a meeting call, then an
+// agenda items call), and move another meeting between PARTNER and PUBLIC
+// (its items' levels following it), public readers never find a meeting
+// without its items, nor some of a meeting's items visible and others
+// not.
+func TestReadersNeverSeeAHalfWrittenSession(t *testing.T) {
+	ctx := context.Background()
+	officer := store.WithLevel(ctx, store.Officer)
+	s := storetest.New(t, nil)
+	meeting := func(i int, visibility string) *store.Meeting {
+		return &store.Meeting{Record: store.Record{ID: fmt.Sprintf("meeting:b/cabinet:%03d", i), Sources: src(), Visibility: visibility},
+			BodyID: "body:b/cabinet", Title: "Cabinet", Date: fmt.Sprintf("2023-%03d", i), Status: "HELD"}
+	}
+	session := func(i int, visibility string) []store.Doc {
+		docs := []store.Doc{meeting(i, visibility)}
+		for n := range 3 {
+			docs = append(docs, &store.AgendaItem{Record: store.Record{ID: fmt.Sprintf("agendaItem:b/cabinet:%03d:%d", i, n), Sources: src()},
+				MeetingID: meeting(i, "").ID, Title: fmt.Sprintf("Item %d", n)})
+		}
+		return docs
+	}
+	first := append([]store.Doc{&store.Body{Record: store.Record{ID: "body:b/cabinet", Sources: src()}, Name: "Cabinet", Kind: "CABINET"}},
+		session(0, "")...)
+	if err := s.Put(officer, time.Now(), first...); err != nil {
+		t.Fatal(err)
+	}
+	keepSnapshot(t, s, 64<<20)
+
+	const sessions = 20
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= sessions; i++ {
+			moved := store.VisibilityPartner
+			if i%2 == 0 {
+				moved = store.VisibilityPublic
+			}
+			if err := s.Put(officer, time.Now(), append(session(i, ""), meeting(0, moved))...); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { <-done }()
+	items := store.KindNamed("AgendaItem")
+	reads := 0
+	for stop := false; !stop; reads++ {
+		select {
+		case <-done:
+			stop = true // one more round after the last session
+		default:
+		}
+		page, err := s.FindMeetings(ctx, store.MeetingFilter{}, store.Page{First: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range page.Nodes {
+			ids = append(ids, m.ID)
+		}
+		// The moved meeting's items are read on their own: in one read,
+		// all of them or none.
+		found, err := s.FindByRef(ctx, items, "meetingId", append(ids, "meeting:b/cabinet:000"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := map[string]int{}
+		for _, d := range found {
+			per[d.(*store.AgendaItem).MeetingID]++
+		}
+		for _, id := range ids {
+			if id != "meeting:b/cabinet:000" && per[id] != 3 {
+				t.Fatalf("read %d: %s with %d of its 3 agenda items", reads, id, per[id])
+			}
+		}
+		if n := per["meeting:b/cabinet:000"]; n != 0 && n != 3 {
+			t.Fatalf("read %d: %d of the moved meeting's 3 items visible to the public", reads, n)
+		}
+	}
+	if reads < sessions {
+		t.Logf("only %d reads beside %d sessions", reads, sessions)
 	}
 }

@@ -84,6 +84,14 @@ type snapshotKeeper struct {
 	// raising for reading from its write to the database until its note.
 	wmu     sync.Mutex
 	writes  map[int64]written
+	// sessionOf is the session each noted write belongs to; sessions the
+	// Writers open and not yet closed (session.go).
+	sessionOf map[int64]uint64
+	sessions  map[uint64]bool
+	lastID    uint64
+	// built is closed when a build ends (and replaced): what awaitModel
+	// waits on.
+	built chan struct{}
 	raising sync.RWMutex
 	// stale is what was last found written since the snapshot in hand.
 	stale atomic.Pointer[staleness]
@@ -224,10 +232,16 @@ func (s *Store) modelFor(ctx context.Context, k *Kind, w where) *snapColl {
 	if s.snap.max.Load() > 0 && s.gen.watching.Load() {
 		s.startSnapshot()
 	}
-	if sn, changed := s.partSnapshot(); sn != nil && unchangedFor(k, w, changed) {
-		return sn.colls[k.Collection]
+	sn, changed := s.partSnapshot()
+	if sn == nil {
+		return nil
 	}
-	return nil
+	if !unchangedFor(k, w, changed) {
+		if sn = s.behindFor(ctx, sn); sn == nil {
+			return nil
+		}
+	}
+	return sn.colls[k.Collection]
 }
 
 // A write to one council leaves the snapshot in hand current for every
@@ -309,7 +323,9 @@ func (s *Store) startSnapshot() bool {
 	if bound == 0 || !s.gen.watching.Load() || x.ctx == nil || x.ctx.Err() != nil || x.tooBig == gen {
 		return false
 	}
-	if sn := x.cur.Load(); x.running || time.Now().Before(x.retryAt) || (sn != nil && sn.gen == gen) {
+	if sn := x.cur.Load(); x.running || time.Now().Before(x.retryAt) || (sn != nil && (sn.gen == gen || x.held(sn.gen, gen))) {
+		// Under way, pausing after a failure, done, or put off until a
+		// session of this process ends (session.go).
 		return true
 	}
 	x.running = true
@@ -330,6 +346,8 @@ func (s *Store) startSnapshot() bool {
 		x.running = false
 		log := x.log
 		switch {
+		case errors.Is(err, errHeld):
+			// Close starts the next build.
 		case errors.Is(err, errTooBig) && bound == x.max.Load():
 			x.tooBig = sn.gen
 			x.cur.Store(nil)
@@ -344,11 +362,13 @@ func (s *Store) startSnapshot() bool {
 			// every read.
 			x.retryAt = time.Now().Add(snapshotRetry)
 		}
+		x.signalBuiltLocked()
 		x.mu.Unlock()
 		if log != nil {
 			switch {
 			case errors.Is(err, errTooBig):
 				log.Info("the data set is larger than the snapshot may hold: reads go to the database", "generation", sn.gen, "max_bytes", bound)
+			case errors.Is(err, errHeld):
 			case err != nil && x.ctx.Err() == nil:
 				log.Warn("snapshot build failed: reads go to the database", "err", err)
 			case err == nil:
@@ -395,10 +415,14 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 	// No raise of this process is between the database and its note.
 	s.snap.raising.Lock()
 	gens := s.SeenGenerations()
+	prev := s.snap.cur.Load()
+	held := prev != nil && s.snap.held(prev.gen, gens.Records)
 	s.snap.raising.Unlock()
 	sn := &snapshot{gen: gens.Records, gens: gens, colls: map[string]*snapColl{}}
+	if held {
+		return sn, errHeld
+	}
 	var changed map[string]bool
-	prev := s.snap.cur.Load()
 	incremental := prev != nil && prev.gen < gens.Records
 	if incremental {
 		if w, ok := s.snap.writesAfter(prev.gen, gens.Records); ok {

@@ -57,16 +57,17 @@ const maxNotedWrites = 4096
 
 // noteWrite keeps w, the write that raised the records' generation to gen,
 // for the next build, where snapshots are kept.
-func (x *snapshotKeeper) noteWrite(gen int64, w written, watching bool) {
+func (x *snapshotKeeper) noteWrite(gen int64, w written, session uint64, watching bool) {
 	if x.max.Load() == 0 || !watching {
 		return
 	}
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
 	if x.writes == nil || len(x.writes) >= maxNotedWrites {
-		x.writes = map[int64]written{}
+		x.writes, x.sessionOf = map[int64]written{}, map[int64]uint64{}
 	}
 	x.writes[gen] = w
+	x.sessionOf[gen] = session
 }
 
 // writesAfter merges the notes of the generations after from up to to,
@@ -93,6 +94,7 @@ func (x *snapshotKeeper) forgetWrites(gen int64) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
 	maps.DeleteFunc(x.writes, func(g int64, _ written) bool { return g <= gen })
+	maps.DeleteFunc(x.sessionOf, func(g int64, _ uint64) bool { return g <= gen })
 }
 
 // applyWrites makes the snapshot of gens from prev and the records w

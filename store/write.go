@@ -26,6 +26,26 @@ type Stamp struct {
 	StatedBy []Statement `bson:"statedBy"`
 }
 
+// stampsModel is the model whose records of collection are as the
+// database holds them now (read from the database now): the current one,
+// or, during a session of this process (an import writing kind after
+// kind), the one in hand when every write since is this process's and
+// none wrote that collection.
+func (s *Store) stampsModel(ctx context.Context, collection string) (*snapshot, error) {
+	sn, err := s.snapshotAsOfNow(ctx)
+	if sn != nil || err != nil || fromDatabase(ctx) {
+		return sn, err
+	}
+	if sn = s.heldSnapshot(); sn == nil {
+		return nil, nil
+	}
+	w, ok := s.snap.writesAfter(sn.gen, s.SeenRecordsGeneration())
+	if !ok || len(w[KindNamed(collection)]) > 0 {
+		return nil, nil
+	}
+	return sn, nil
+}
+
 // FindStamps returns the stamps of a collection's records with the given
 // IDs and of every record dataset holds ("" for none): what an import
 // checks and compares. They come from the snapshot when it holds every
@@ -41,7 +61,7 @@ func (s *Store) FindStamps(ctx context.Context, collection string, ids []string,
 	if len(ids) == 0 && dataset == "" {
 		return out, nil
 	}
-	sn, err := s.snapshotAsOfNow(ctx)
+	sn, err := s.stampsModel(ctx, collection)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +214,8 @@ type Writer struct {
 	touched map[string]bool
 	// wrote holds the IDs the call under way writes, deletes or moves.
 	wrote written
+	// session names the Writer's writes to the model (session.go).
+	session uint64
 }
 
 // raise raises the data generation, and those of the councils the call
@@ -201,13 +223,15 @@ type Writer struct {
 func (w *Writer) raise(ctx context.Context, errp *error) {
 	councils, wrote := w.touched, w.wrote
 	w.touched, w.wrote = map[string]bool{}, nil
-	w.s.raiseGeneration(ctx, errp, councils, wrote)
+	w.s.raiseGeneration(ctx, errp, councils, wrote, w.session)
 }
 
-// Writer starts a set of writes.
+// Writer starts a set of writes, one session: readers of this process see
+// them together once Close ends it (session.go).
 func (s *Store) Writer() *Writer {
 	w := &Writer{s: s, lv: &levels{s: s, passed: map[string]string{}, loaded: map[*Kind]bool{}}, touched: map[string]bool{}}
 	w.lv.moved = w.logMoved
+	w.session = s.snap.open()
 	return w
 }
 
@@ -350,17 +374,23 @@ func (w *Writer) WriteInBatches(ctx context.Context, collection string, inserts,
 
 // InsertDocs inserts new records into a collection: Writer().Insert.
 func (s *Store) InsertDocs(ctx context.Context, collection string, docs []Doc) error {
-	return s.Writer().Insert(ctx, collection, docs)
+	w := s.Writer()
+	defer w.Close()
+	return w.Insert(ctx, collection, docs)
 }
 
 // ReplaceDocs writes records over the stored ones: Writer().Replace.
 func (s *Store) ReplaceDocs(ctx context.Context, collection string, docs []Doc) error {
-	return s.Writer().Replace(ctx, collection, docs)
+	w := s.Writer()
+	defer w.Close()
+	return w.Replace(ctx, collection, docs)
 }
 
 // DeleteByIDs deletes records by ID: Writer().Delete.
 func (s *Store) DeleteByIDs(ctx context.Context, collection string, ids []string) error {
-	return s.Writer().Delete(ctx, collection, ids)
+	w := s.Writer()
+	defer w.Close()
+	return w.Delete(ctx, collection, ids)
 }
 
 // CollectionOf names the collection a record of d's type lives in.
@@ -390,6 +420,7 @@ func (s *Store) Put(ctx context.Context, now time.Time, docs ...Doc) error {
 	// first and its level is known.
 	slices.SortFunc(order, func(a, b string) int { return kindIndex(a) - kindIndex(b) })
 	w := s.Writer()
+	defer w.Close()
 	for _, c := range order {
 		stored, err := s.FindStamps(ctx, c, idsOf(byColl[c]), "")
 		if err != nil {
