@@ -82,8 +82,8 @@ type snapshotKeeper struct {
 	// writes are this process's writes not yet in a snapshot, by the
 	// records' generation each raised (snapwrites.go); a raise holds
 	// raising for reading from its write to the database until its note.
-	wmu     sync.Mutex
-	writes  map[int64]written
+	wmu    sync.Mutex
+	writes map[int64]written
 	// sessionOf is the session each noted write belongs to; sessions the
 	// Writers open and not yet closed (session.go).
 	sessionOf map[int64]uint64
@@ -91,7 +91,7 @@ type snapshotKeeper struct {
 	lastID    uint64
 	// built is closed when a build ends (and replaced): what awaitModel
 	// waits on.
-	built chan struct{}
+	built   chan struct{}
 	raising sync.RWMutex
 	// stale is what was last found written since the snapshot in hand.
 	stale atomic.Pointer[staleness]
