@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,7 +16,6 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
-	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -99,15 +97,12 @@ func newAttackEnv(t *testing.T, cfg httpapi.Config) *attackEnv {
 }
 
 // newWritingAttackEnv serves a database of the test's own holding the
-// Stockton set, for tests that write (people whose changes prime
-// subscriptions, keys).
+// Stockton set (a copy of the shared one), for tests that write (people
+// whose changes prime subscriptions, keys).
 func newWritingAttackEnv(t *testing.T, cfg httpapi.Config) *attackEnv {
 	t.Helper()
 	counter := &storetest.Counter{}
-	s := storetest.New(t, counter.Monitor())
-	if _, err := importer.ImportFS(context.Background(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := ownStockton(t, counter.Monitor())
 	return attackEnvOn(t, cfg, s, counter)
 }
 

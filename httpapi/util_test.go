@@ -42,8 +42,26 @@ func waitReadyz(t *testing.T, h http.Handler) {
 }
 
 // stocktonKeys are the keys of the shared Stockton database, by scope:
-// partner, officer and admin. sharedStockton's fill writes them.
+// partner, officer and admin. fillStockton writes them.
 var stocktonKeys map[string]string
+
+// fillStockton imports the Stockton set and makes a key for each scope
+// above the public's.
+func fillStockton(ctx context.Context, s *store.Store) error {
+	if _, err := importer.ImportFS(ctx, s, os.DirFS(importertest.StocktonDir()), importer.Options{Dataset: "stockton"}); err != nil {
+		return err
+	}
+	keys := map[string]string{}
+	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer, auth.ScopeAdmin} {
+		key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())
+		if err != nil {
+			return err
+		}
+		keys[scope] = key
+	}
+	stocktonKeys = keys
+	return nil
+}
 
 // sharedStockton opens a store for t on the Stockton database that the
 // package's tests which only read share (importertest.Shared), with a key
@@ -51,20 +69,14 @@ var stocktonKeys map[string]string
 // monitor, when given, sees every command of t's store.
 func sharedStockton(t testing.TB, monitor *event.CommandMonitor) (*store.Store, map[string]string) {
 	t.Helper()
-	s := importertest.Shared(t, "stockton with keys", func(ctx context.Context, s *store.Store) error {
-		if _, err := importer.ImportFS(ctx, s, os.DirFS(importertest.StocktonDir()), importer.Options{Dataset: "stockton"}); err != nil {
-			return err
-		}
-		keys := map[string]string{}
-		for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer, auth.ScopeAdmin} {
-			key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())
-			if err != nil {
-				return err
-			}
-			keys[scope] = key
-		}
-		stocktonKeys = keys
-		return nil
-	}, monitor)
+	s := importertest.Shared(t, "stockton with keys", fillStockton, monitor)
+	return s, stocktonKeys
+}
+
+// ownStockton is sharedStockton on a database of t's own, a copy of the
+// shared one, for tests that write.
+func ownStockton(t testing.TB, monitor *event.CommandMonitor) (*store.Store, map[string]string) {
+	t.Helper()
+	s := importertest.Copy(t, "stockton with keys", fillStockton, monitor)
 	return s, stocktonKeys
 }

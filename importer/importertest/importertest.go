@@ -20,6 +20,7 @@ import (
 	"sync"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -76,8 +77,106 @@ func Import(fsys fs.FS, opts importer.Options) Fill {
 // binary, which fill wrote the first time any test asked for it. monitor,
 // when given, sees every command of t's store. The store is closed when t
 // ends, and t fails if the database's generation moved meanwhile: a test
-// that writes must take a database of its own.
+// that writes must take a database of its own (Copy).
 func Shared(t testing.TB, name string, fill Fill, monitor *event.CommandMonitor) *store.Store {
+	t.Helper()
+	f := filled(t, name, fill)
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: f.name, Monitor: monitor})
+	if err != nil {
+		t.Fatalf("open the shared database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		gen, err := s.Generation(ctx)
+		if err != nil {
+			t.Errorf("read the shared database %s's generation: %v", name, err)
+		} else if gen != f.gen {
+			t.Errorf("the test wrote to the shared database %s (generation %d, filled at %d): a test that writes takes its own database", name, gen, f.gen)
+		}
+		_ = s.Close(ctx)
+	})
+	return s
+}
+
+// Copy opens a store for t on a new database, dropped when t ends, that
+// holds a copy of every document of the shared database called name (see
+// Shared): what fill wrote, without running it again. It is for tests
+// that write over what fill wrote; copying the documents costs the
+// database a fraction of an import's work.
+func Copy(t testing.TB, name string, fill Fill, monitor *event.CommandMonitor) *store.Store {
+	t.Helper()
+	f := filled(t, name, fill)
+	ctx := context.Background()
+	client, err := mongo.Connect(options.Client().ApplyURI(storetest.URI()))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer client.Disconnect(ctx)
+	from, to := client.Database(f.name), client.Database(storetest.NewName())
+	t.Cleanup(func() {
+		// The store is closed by then (cleanups run last first).
+		c, err := mongo.Connect(options.Client().ApplyURI(storetest.URI()))
+		if err == nil {
+			_ = c.Database(to.Name()).Drop(ctx)
+			_ = c.Disconnect(ctx)
+		}
+	})
+	colls, err := from.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatalf("list the shared database %s: %v", name, err)
+	}
+	for _, c := range colls {
+		cur, err := from.Collection(c).Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatalf("copy %s of %s: %v", c, name, err)
+		}
+		var docs []bson.Raw
+		if err := cur.All(ctx, &docs); err != nil {
+			t.Fatalf("copy %s of %s: %v", c, name, err)
+		}
+		if len(docs) > 0 {
+			if _, err := to.Collection(c).InsertMany(ctx, docs); err != nil {
+				t.Fatalf("copy %s of %s: %v", c, name, err)
+			}
+		}
+		specs, err := from.Collection(c).Indexes().ListSpecifications(ctx)
+		if err != nil {
+			t.Fatalf("copy the indexes of %s of %s: %v", c, name, err)
+		}
+		var models []mongo.IndexModel
+		for _, sp := range specs {
+			if sp.Name == "_id_" {
+				continue
+			}
+			o := options.Index().SetName(sp.Name)
+			if sp.Unique != nil {
+				o.SetUnique(*sp.Unique)
+			}
+			if sp.Sparse != nil {
+				o.SetSparse(*sp.Sparse)
+			}
+			if sp.ExpireAfterSeconds != nil {
+				o.SetExpireAfterSeconds(*sp.ExpireAfterSeconds)
+			}
+			models = append(models, mongo.IndexModel{Keys: sp.KeysDocument, Options: o})
+		}
+		if len(models) > 0 {
+			if _, err := to.Collection(c).Indexes().CreateMany(ctx, models); err != nil {
+				t.Fatalf("copy the indexes of %s of %s: %v", c, name, err)
+			}
+		}
+	}
+	s, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: to.Name(), Monitor: monitor})
+	if err != nil {
+		t.Fatalf("open the copy of %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	return s
+}
+
+// filled is the shared database called name, which fill writes the first
+// time it is asked for.
+func filled(t testing.TB, name string, fill Fill) *fixture {
 	t.Helper()
 	mu.Lock()
 	f := fixtures[name]
@@ -106,20 +205,7 @@ func Shared(t testing.TB, name string, fill Fill, monitor *event.CommandMonitor)
 	if f.err != nil {
 		t.Fatal(f.err)
 	}
-	s, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: f.name, Monitor: monitor})
-	if err != nil {
-		t.Fatalf("open the shared database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		gen, err := s.Generation(ctx)
-		if err != nil {
-			t.Errorf("read the shared database %s's generation: %v", name, err)
-		} else if gen != f.gen {
-			t.Errorf("the test wrote to the shared database %s (generation %d, filled at %d): a test that writes takes its own database", name, gen, f.gen)
-		}
-		_ = s.Close(ctx)
-	})
-	return s
+	return f
 }
 
 // Stockton opens a store for t on a database holding the Stockton set
