@@ -17,13 +17,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"councilgraph/importer"
 	"councilgraph/store"
@@ -98,29 +97,23 @@ func Shared(t testing.TB, name string, fill Fill, monitor *event.CommandMonitor)
 	return s
 }
 
-// Copy opens a store for t on a new database, dropped when t ends, that
-// holds a copy of every document of the shared database called name (see
-// Shared): what fill wrote, without running it again. It is for tests
-// that write over what fill wrote; copying the documents costs the
-// database a fraction of an import's work.
+// Copy opens a store for t on a new database (storetest.New's, dropped
+// when t ends) that holds a copy of every document and index of the
+// shared database called name (see Shared): what fill wrote, without
+// running it again. It is for tests that write over what fill wrote;
+// copying the documents costs the database a fraction of an import's
+// work.
 func Copy(t testing.TB, name string, fill Fill, monitor *event.CommandMonitor) *store.Store {
 	t.Helper()
 	f := filled(t, name, fill)
 	ctx := context.Background()
-	client, err := mongo.Connect(options.Client().ApplyURI(storetest.URI()))
+	shared, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: f.name})
 	if err != nil {
-		t.Fatalf("connect: %v", err)
+		t.Fatalf("open the shared database %s: %v", name, err)
 	}
-	defer client.Disconnect(ctx)
-	from, to := client.Database(f.name), client.Database(storetest.NewName())
-	t.Cleanup(func() {
-		// The store is closed by then (cleanups run last first).
-		c, err := mongo.Connect(options.Client().ApplyURI(storetest.URI()))
-		if err == nil {
-			_ = c.Database(to.Name()).Drop(ctx)
-			_ = c.Disconnect(ctx)
-		}
-	})
+	defer shared.Close(ctx)
+	s := storetest.New(t, monitor)
+	from, to := storetest.Raw(t, shared), storetest.Raw(t, s)
 	colls, err := from.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
 		t.Fatalf("list the shared database %s: %v", name, err)
@@ -139,38 +132,36 @@ func Copy(t testing.TB, name string, fill Fill, monitor *event.CommandMonitor) *
 				t.Fatalf("copy %s of %s: %v", c, name, err)
 			}
 		}
-		specs, err := from.Collection(c).Indexes().ListSpecifications(ctx)
-		if err != nil {
-			t.Fatalf("copy the indexes of %s of %s: %v", c, name, err)
+		// The indexes the new database lacks (store.Open made the store's
+		// own; FerretDB refuses to make one it has).
+		var want, have []bson.M
+		for db, into := range map[string]*[]bson.M{"from": &want, "to": &have} {
+			d := from
+			if db == "to" {
+				d = to
+			}
+			cur, err := d.Collection(c).Indexes().List(ctx)
+			if err != nil {
+				t.Fatalf("list the indexes of %s: %v", c, err)
+			}
+			if err := cur.All(ctx, into); err != nil {
+				t.Fatalf("list the indexes of %s: %v", c, err)
+			}
 		}
-		var models []mongo.IndexModel
-		for _, sp := range specs {
-			if sp.Name == "_id_" {
-				continue
+		var missing []bson.M
+		for _, ix := range want {
+			if !slices.ContainsFunc(have, func(h bson.M) bool { return h["name"] == ix["name"] }) {
+				delete(ix, "v")
+				delete(ix, "ns")
+				missing = append(missing, ix)
 			}
-			o := options.Index().SetName(sp.Name)
-			if sp.Unique != nil {
-				o.SetUnique(*sp.Unique)
-			}
-			if sp.Sparse != nil {
-				o.SetSparse(*sp.Sparse)
-			}
-			if sp.ExpireAfterSeconds != nil {
-				o.SetExpireAfterSeconds(*sp.ExpireAfterSeconds)
-			}
-			models = append(models, mongo.IndexModel{Keys: sp.KeysDocument, Options: o})
 		}
-		if len(models) > 0 {
-			if _, err := to.Collection(c).Indexes().CreateMany(ctx, models); err != nil {
+		if len(missing) > 0 {
+			if err := to.RunCommand(ctx, bson.D{{Key: "createIndexes", Value: c}, {Key: "indexes", Value: missing}}).Err(); err != nil {
 				t.Fatalf("copy the indexes of %s of %s: %v", c, name, err)
 			}
 		}
 	}
-	s, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: to.Name(), Monitor: monitor})
-	if err != nil {
-		t.Fatalf("open the copy of %s: %v", name, err)
-	}
-	t.Cleanup(func() { _ = s.Close(ctx) })
 	return s
 }
 
@@ -224,18 +215,19 @@ func StocktonDir() string {
 // dropShared drops every shared database on the server at uri.
 func dropShared(uri string) error {
 	ctx := context.Background()
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
-	if err != nil {
-		return err
-	}
-	defer client.Disconnect(ctx)
 	mu.Lock()
 	defer mu.Unlock()
 	for name, f := range fixtures {
 		if f.name == "" {
 			continue
 		}
-		if err := client.Database(f.name).Drop(ctx); err != nil {
+		s, err := store.Open(ctx, store.Options{URI: uri, Database: f.name})
+		if err != nil {
+			return fmt.Errorf("drop the shared database %s: %w", name, err)
+		}
+		err = s.Drop(ctx)
+		_ = s.Close(ctx)
+		if err != nil {
 			return fmt.Errorf("drop the shared database %s: %w", name, err)
 		}
 	}
