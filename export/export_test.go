@@ -20,11 +20,12 @@ import (
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

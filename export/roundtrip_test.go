@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,18 +15,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
 
+// stockton is a store on the Stockton database the package's tests which
+// only read share.
 func stockton(t *testing.T) *store.Store {
 	t.Helper()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(t.Context(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return importertest.Stockton(t, nil)
 }
 
 // graphQL runs a query anonymously and decodes its data into v.

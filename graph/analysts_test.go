@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -24,8 +25,8 @@ func stockton(t *testing.T, s *store.Store) {
 }
 
 func TestComparisonsAndTrendsOnStockton(t *testing.T) {
-	s := storetest.New(t, nil)
-	stockton(t, s)
+	t.Parallel()
+	s := importertest.Stockton(t, nil)
 	h := server(s)
 	tests := []struct {
 		name, query, want string
@@ -149,9 +150,9 @@ func TestTrendFromCounts(t *testing.T) {
 // observations (which prime the comparators), the areas for the default
 // trend area, and the indicators again by ID for the comparisons.
 func TestAnalystsBatching(t *testing.T) {
+	t.Parallel()
 	var counter collectionFinds
-	s := storetest.New(t, counter.monitor())
-	stockton(t, s)
+	s := importertest.Stockton(t, counter.monitor())
 	h := server(s)
 	counter.reset()
 	var d struct {

@@ -23,6 +23,7 @@ import (
 
 	"councilgraph/graph"
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -197,9 +198,9 @@ func fieldOf(k *store.Kind) string { return k.Prefix }
 // the type's own lookup, node, nodes (in one batch) and _entities; an ID
 // that never existed is null everywhere.
 func TestOldIDsResolve(t *testing.T) {
+	t.Parallel()
 	var counter findCounter
-	s := storetest.New(t, counter.Monitor())
-	stockton(t, s)
+	s := importertest.Stockton(t, counter.Monitor())
 	h := server(s)
 
 	// The moves of records that are nodes (a membership, an attendance or
@@ -675,9 +676,14 @@ func councilOfRecords(t *testing.T, s *store.Store, h http.Handler) {
 // feed keep exactly that council's records (search the shared registries'
 // too), beside a second council's set whose local keys are Stockton's.
 func TestCouncilArgument(t *testing.T) {
-	s := storetest.New(t, nil)
-	stockton(t, s)
-	northby(t, s)
+	t.Parallel()
+	s := importertest.Shared(t, "stockton and northby", func(ctx context.Context, s *store.Store) error {
+		if _, err := importer.ImportFS(ctx, s, os.DirFS(importertest.StocktonDir()), importer.Options{Dataset: "stockton"}); err != nil {
+			return err
+		}
+		_, err := importer.ImportFS(ctx, s, os.DirFS("testdata/northby"), importer.Options{RequireManifest: true})
+		return err
+	}, nil)
 	h := server(s)
 	councils := []string{stocktonCouncil, tvcaCouncil, tsabCouncil, northbyCouncil}
 

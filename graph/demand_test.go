@@ -13,7 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"councilgraph/graph"
-	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/schema"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
@@ -23,11 +23,8 @@ import (
 // set, with the stats Cost is given there.
 func stocktonSDL(t *testing.T) (string, *ast.Schema, *store.Stats) {
 	t.Helper()
-	s := storetest.New(t, nil)
+	s := importertest.Stockton(t, nil)
 	ctx := context.Background()
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatalf("import the Stockton set: %v", err)
-	}
 	st, err := s.FindStats(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +195,7 @@ func argInt(v *ast.Value, vars map[string]any) int {
 // every list whose elements cost anything, and for every page's count: a
 // list added without them fails here.
 func TestServedSchemaCostsEveryCountedField(t *testing.T) {
+	t.Parallel()
 	sdl, exec, _ := stocktonSDL(t)
 	if os.Getenv("SERVED_SDL") != "" {
 		_ = os.WriteFile(os.Getenv("SERVED_SDL"), []byte(sdl), 0o644)
@@ -261,6 +259,7 @@ func TestServedSchemaCostsEveryCountedField(t *testing.T) {
 // graph refuses), and equals it wherever a query reads single records,
 // pages and search only.
 func TestRouterEstimateBoundsCost(t *testing.T) {
+	t.Parallel()
 	sdl, exec, st := stocktonSDL(t)
 	rs := readRouterSchema(t, sdl)
 	type example struct {
@@ -336,11 +335,9 @@ func readmeExamples(t *testing.T) []string {
 // find, an unknown code is null, and a reference with neither key is
 // refused naming both.
 func TestAreaByCode(t *testing.T) {
+	t.Parallel()
 	var counter storetest.Counter
-	s := storetest.New(t, counter.Monitor())
-	if _, err := importer.ImportFS(context.Background(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatalf("import the Stockton set: %v", err)
-	}
+	s := importertest.Stockton(t, counter.Monitor())
 	h := server(s)
 	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Area { id name code } } }`
 	reps := []any{

@@ -15,12 +15,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"councilgraph/graph"
+	"councilgraph/importer/importertest"
 	"councilgraph/loaders"
 	"councilgraph/store"
-	"councilgraph/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
 var (
 	now   = time.Date(2023, 6, 15, 12, 0, 0, 0, time.UTC)

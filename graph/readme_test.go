@@ -1,14 +1,11 @@
 package graph_test
 
 import (
-	"context"
-	"os"
 	"sort"
 	"strings"
 	"testing"
 
-	"councilgraph/importer"
-	"councilgraph/store/storetest"
+	"councilgraph/importer/importertest"
 )
 
 // TestReadmeExamplesShowRecords runs every example query of README.md §
@@ -16,11 +13,9 @@ import (
 // every list it asks for must hold records in at least one place of the
 // answer, so that an example never advertises a feature with an empty list.
 func TestReadmeExamplesShowRecords(t *testing.T) {
+	t.Parallel()
 	examples := readmeExamples(t)
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(context.Background(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatalf("import the Stockton set: %v", err)
-	}
+	s := importertest.Stockton(t, nil)
 	h := server(s)
 	for _, q := range examples {
 		name := strings.Join(strings.Fields(q), " ")

@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +8,6 @@ import (
 	"councilgraph/auth"
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
-	"councilgraph/importer"
-	"councilgraph/store/storetest"
 )
 
 // TestAnalystsCostBoundsTheWork runs the indicator pages' queries and the
@@ -19,11 +15,8 @@ import (
 // trends and comparisons read more than the fields they select, and their
 // cost must say so.
 func TestAnalystsCostBoundsTheWork(t *testing.T) {
-	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	s, _ := sharedStockton(t, nil)
 	lenient := map[string]int{}
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30

@@ -37,8 +37,23 @@ var subprotocols = []string{"graphql-transport-ws", "graphql-ws"}
 // of its own (X-Forwarded-For).
 func streamEnv(t *testing.T, cfg httpapi.Config) (*attackEnv, *httptest.Server) {
 	t.Helper()
+	return serveStreams(t, newAttackEnv(t, streamConfig(cfg)))
+}
+
+// writingStreamEnv is streamEnv on a database of the test's own, for
+// tests that write.
+func writingStreamEnv(t *testing.T, cfg httpapi.Config) (*attackEnv, *httptest.Server) {
+	t.Helper()
+	return serveStreams(t, newWritingAttackEnv(t, streamConfig(cfg)))
+}
+
+func streamConfig(cfg httpapi.Config) httpapi.Config {
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	e := newAttackEnv(t, cfg)
+	return cfg
+}
+
+func serveStreams(t *testing.T, e *attackEnv) (*attackEnv, *httptest.Server) {
+	t.Helper()
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(srv.Close)
 	return e, srv
@@ -498,7 +513,7 @@ func TestSocketDeadline(t *testing.T) {
 // the change log: a change reaches 8 of them on two sockets for the
 // database reads it costs 4 on one.
 func TestSocketSubscriptionsAreCapped(t *testing.T) {
-	e, srv := streamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1, GenerationPoll: time.Hour})
+	e, srv := writingStreamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1, GenerationPoll: time.Hour})
 	ctx := testCtx(t)
 	kept := map[*wsClient][]string{}
 	// change writes a person and waits for its change on every kept
@@ -570,7 +585,7 @@ func TestSocketSubscriptionsAreCapped(t *testing.T) {
 // capped per address; a subscriber from another address is served
 // throughout.
 func TestIdleSocketsAreClosed(t *testing.T) {
-	e, srv := streamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1, SocketInitTimeout: 300 * time.Millisecond})
+	e, srv := writingStreamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1, SocketInitTimeout: 300 * time.Millisecond})
 	ctx := testCtx(t)
 	var idle []*wsClient
 	for i := range 32 {
@@ -617,7 +632,7 @@ func TestIdleSocketsAreClosed(t *testing.T) {
 // opened with it have their operations stopped with UNAUTHENTICATED and
 // are closed; a socket with another key goes on.
 func TestRevokedKeyStopsItsSocket(t *testing.T) {
-	e, srv := streamEnv(t, httpapi.Config{GenerationPoll: 10 * time.Millisecond})
+	e, srv := writingStreamEnv(t, httpapi.Config{GenerationPoll: 10 * time.Millisecond})
 	for _, proto := range subprotocols {
 		t.Run(proto, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -695,7 +710,7 @@ func primeStream(t *testing.T, ctx context.Context, s *store.Store, res *http.Re
 // a subscription over SSE has a lifetime of its own, and its refusals
 // carry a code.
 func TestEventStreams(t *testing.T) {
-	e, srv := streamEnv(t, httpapi.Config{Timeout: time.Nanosecond})
+	e, srv := writingStreamEnv(t, httpapi.Config{Timeout: time.Nanosecond})
 	ctx := testCtx(t)
 	post := func(body, addr string) *http.Response {
 		t.Helper()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,7 +16,6 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
-	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -89,14 +87,29 @@ func (h *holder) InterceptField(ctx context.Context, next graphql.Resolver) (any
 	return next(ctx)
 }
 
+// newAttackEnv serves the Stockton database the package's readers share:
+// an attack only reads.
 func newAttackEnv(t *testing.T, cfg httpapi.Config) *attackEnv {
 	t.Helper()
-	ctx := context.Background()
 	counter := &storetest.Counter{}
-	s := storetest.New(t, counter.Monitor())
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := sharedStockton(t, counter.Monitor())
+	return attackEnvOn(t, cfg, s, counter)
+}
+
+// newWritingAttackEnv serves a database of the test's own holding the
+// Stockton set (a copy of the shared one), for tests that write (people
+// whose changes prime subscriptions, keys).
+func newWritingAttackEnv(t *testing.T, cfg httpapi.Config) *attackEnv {
+	t.Helper()
+	counter := &storetest.Counter{}
+	s, _ := ownStockton(t, counter.Monitor())
+	return attackEnvOn(t, cfg, s, counter)
+}
+
+// attackEnvOn serves s as the attack suite's environment; counter counts
+// the commands of s.
+func attackEnvOn(t *testing.T, cfg httpapi.Config, s *store.Store, counter *storetest.Counter) *attackEnv {
+	t.Helper()
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = 4
 	}

@@ -19,7 +19,6 @@ import (
 	"councilgraph/httpapi/httpapitest"
 	"councilgraph/importer"
 	"councilgraph/store"
-	"councilgraph/store/storetest"
 )
 
 // randomDoc builds a document from the schema: random fields to depth 4,
@@ -165,11 +164,7 @@ func typeOfID(id string) string {
 // than its cost admitted: the cost must be an upper bound of the work.
 func TestCostBoundsTheWork(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := sharedStockton(t, nil)
 	set, problems := importer.Load(os.DirFS("../data/stockton"))
 	if len(problems) > 0 {
 		t.Fatal(problems)
@@ -215,19 +210,13 @@ func TestCostBoundsTheWork(t *testing.T) {
 func TestListCostsHoldTheLongestList(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s, keys := sharedStockton(t, nil)
 	set, _ := importer.Load(os.DirFS("../data/stockton"))
 	st, err := s.FindStats(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := auth.CreateKey(ctx, s, "officer", "", []string{auth.ScopeOfficer}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := keys[auth.ScopeOfficer]
 	lenient := map[string]int{}
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30
@@ -287,10 +276,7 @@ func FuzzCostBoundsTheWork(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	s := storetest.New(f, nil)
-	if _, err := importer.ImportFS(context.Background(), s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		f.Fatal(err)
-	}
+	s, _ := sharedStockton(f, nil)
 	lenient := map[string]int{}
 	for _, sc := range auth.Scopes() {
 		lenient[sc] = 1 << 30

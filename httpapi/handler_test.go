@@ -12,10 +12,11 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
+	"councilgraph/importer/importertest"
 	"councilgraph/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
 func TestHTTPBadInput(t *testing.T) {
 	s := storetest.New(t, nil)

@@ -65,11 +65,7 @@ type withheldRecord struct {
 // that tells it apart from an ID that names nothing.
 func TestExemptItemOnEveryPath(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s, keys := sharedStockton(t, nil)
 	sources := os.DirFS("../data/stockton/sources")
 	lenient := map[string]int{}
 	for _, sc := range auth.Scopes() {
@@ -77,14 +73,7 @@ func TestExemptItemOnEveryPath(t *testing.T) {
 	}
 	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, CostCeilings: lenient, LoaderWait: time.Millisecond,
 		Sources: sources}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	callers := map[string]string{"public": ""}
-	for _, scope := range []string{auth.ScopePartner, auth.ScopeOfficer} {
-		key, _, err := auth.CreateKey(ctx, s, scope+" client", "", []string{scope}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		callers[scope] = key
-	}
+	callers := map[string]string{"public": "", auth.ScopePartner: keys[auth.ScopePartner], auth.ScopeOfficer: keys[auth.ScopeOfficer]}
 
 	// What the pack prints at the item's line, its markup taken off.
 	printed := sourceLine(t, sources, exemptPack, exemptLine)
