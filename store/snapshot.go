@@ -89,8 +89,8 @@ type snapshotKeeper struct {
 	sessionOf map[int64]uint64
 	sessions  map[uint64]bool
 	lastID    uint64
-	// built is closed when a build ends (and replaced): what awaitModel
-	// waits on.
+	// built is closed when a build ends (and replaced): what a read
+	// waiting for the next model waits on (session.go).
 	built   chan struct{}
 	raising sync.RWMutex
 	// stale is what was last found written since the snapshot in hand.
