@@ -44,11 +44,34 @@ func (x *snapshotKeeper) open() uint64 {
 	return x.lastID
 }
 
+// begin notes that a session starts a write call: from now its writes may
+// be in the database, and in the change log, before any is noted.
+func (x *snapshotKeeper) begin(id uint64) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if x.sessions[id] {
+		if x.writing == nil {
+			x.writing = map[uint64]bool{}
+		}
+		x.writing[id] = true
+	}
+}
+
 // end ends a session.
 func (x *snapshotKeeper) end(id uint64) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
 	delete(x.sessions, id)
+	delete(x.writing, id)
+}
+
+// writingNow reports whether a session of this process has begun writing
+// and is still open: a build that reads the database or the log by
+// anything but this process's notes could take in part of it.
+func (x *snapshotKeeper) writingNow() bool {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	return len(x.writing) > 0
 }
 
 // held reports whether a write after generation from, up to to, belongs

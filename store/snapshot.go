@@ -66,6 +66,9 @@ type snapshot struct {
 	// reread counts the collections the build read from the database (a
 	// build that could keep every council's records read them all).
 	reread int
+	// logSeq is the change log entry up to which the model holds every
+	// change (snaplog.go).
+	logSeq int64
 }
 
 // snapshotKeeper is a Store's snapshot and its builds.
@@ -88,6 +91,7 @@ type snapshotKeeper struct {
 	// Writers open and not yet closed (session.go).
 	sessionOf map[int64]uint64
 	sessions  map[uint64]bool
+	writing   map[uint64]bool
 	lastID    uint64
 	// built is closed when a build ends (and replaced): what a read
 	// waiting for the next model waits on (session.go).
@@ -428,7 +432,32 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 		if w, ok := s.snap.writesAfter(prev.gen, gens.Records); ok {
 			return s.applyWrites(ctx, prev, gens, w, maxBytes)
 		}
+		if s.snap.writingNow() {
+			// Another process wrote, and a session of this one is under
+			// way: what is read now could hold part of it.
+			return sn, errHeld
+		}
+		w, last, ok, err := s.logWritesAfter(ctx, prev.logSeq)
+		if err != nil {
+			return sn, err
+		}
+		if ok {
+			sn, err := s.applyWrites(ctx, prev, gens, w, maxBytes)
+			sn.logSeq = last
+			return sn, err
+		}
 		changed, incremental = gens.changedSince(prev.gens)
+	}
+	if prev == nil || !incremental {
+		// Every record is read after this: the model holds the log up
+		// to here.
+		last, err := s.LastChange(ctx)
+		if err != nil {
+			return sn, err
+		}
+		sn.logSeq = last
+	} else {
+		sn.logSeq = prev.logSeq
 	}
 	councils := councilsOf(changed)
 	// What each kind needs: the collection in hand as it is, or a read

@@ -10,8 +10,9 @@ package store
 // the records those notes name for every generation from g+1 to h, by ID,
 // and putting them in the copy in place of what it held: a write costs
 // what it changed, not a re-read of its councils. A generation with no
-// note (a write by another process, or a note dropped) is built as before,
-// reading again every collection's records of the councils written since.
+// note (a write by another process, or a note dropped) is built from the
+// change log (snaplog.go), or where the log cannot say, by reading again
+// every collection's records of the councils written since.
 //
 // The copy is never changed in place: each kind written gets new slices
 // and maps, sharing the old ones' unchanged posting lists, so reads under
@@ -101,7 +102,7 @@ func (x *snapshotKeeper) forgetWrites(gen int64) {
 // names, read again by ID.
 func (s *Store) applyWrites(ctx context.Context, prev *snapshot, gens Generations, w written, maxBytes int64) (*snapshot, error) {
 	start := time.Now()
-	sn := &snapshot{gen: gens.Records, gens: gens, colls: make(map[string]*snapColl, len(prev.colls))}
+	sn := &snapshot{gen: gens.Records, gens: gens, colls: make(map[string]*snapColl, len(prev.colls)), logSeq: prev.logSeq}
 	for _, k := range kinds {
 		c := prev.colls[k.Collection]
 		if ids := w[k]; len(ids) > 0 {

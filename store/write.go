@@ -242,6 +242,7 @@ func (w *Writer) Insert(ctx context.Context, collection string, docs []Doc) (err
 	if len(docs) == 0 {
 		return nil
 	}
+	w.s.snap.begin(w.session)
 	defer w.raise(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
@@ -270,6 +271,7 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 	if len(docs) == 0 {
 		return nil
 	}
+	w.s.snap.begin(w.session)
 	defer w.raise(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
@@ -320,6 +322,7 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 	if len(ids) == 0 {
 		return nil
 	}
+	w.s.snap.begin(w.session)
 	defer w.raise(ctx, &err)
 	k, c, err := w.s.kindNamed(collection)
 	if err != nil {
