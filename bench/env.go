@@ -65,6 +65,8 @@ type Env struct {
 	DB       *mongo.Database
 	Councils int
 	Marker   Marker
+	// URI is the server's, for another client of the same database.
+	URI      string
 	commands atomic.Int64
 	embedded *store.Embedded
 	stop     func()
@@ -124,6 +126,7 @@ func open(ctx context.Context, scale, dir, uri string, stop func(), log func(str
 		}
 		e.embedded, uri = emb, emb.URI()
 	}
+	e.URI = uri
 	mon := &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) { e.commands.Add(1) }}
 	st, err := store.Open(ctx, store.Options{URI: uri, Database: Database, Monitor: mon})
 	if err != nil {
