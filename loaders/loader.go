@@ -117,23 +117,70 @@ func (l *Loader[K, V]) now(ctx context.Context) bool {
 // in one call.
 func (l *Loader[K, V]) loadNow(ctx context.Context, keys []K) []*result[V] {
 	out := make([]*result[V], len(keys))
-	b := &batch[K, V]{ctx: context.WithValue(ctx, inMemoryKey{}, true)}
+	var missing []K
+	at := map[K]int{} // each missing key's place in missing
 	l.mu.Lock()
 	for i, k := range keys {
+		if r, ok := l.cache[k]; ok {
+			out[i] = r
+		} else if _, ok := at[k]; !ok {
+			at[k] = len(missing)
+			missing = append(missing, k)
+		}
+	}
+	l.mu.Unlock()
+	if len(missing) == 0 {
+		return out
+	}
+	vs, errs := l.fetchNow(context.WithValue(ctx, inMemoryKey{}, true), missing)
+	// Results made ready: nothing waits on them, so they share one closed
+	// signal rather than each making its own. Two goroutines fetching the
+	// same key at once both read memory; the first to file its result is
+	// kept.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, k := range keys {
+		if out[i] != nil {
+			continue
+		}
+		j := at[k]
 		r, ok := l.cache[k]
 		if !ok {
-			r = newResult[V]()
+			r = &result[V]{signal: ready}
 			l.cache[k] = r
-			b.keys, b.res = append(b.keys, k), append(b.res, r)
+			switch {
+			case len(errs) == 1 && errs[0] != nil:
+				r.err = errs[0]
+			case len(errs) > j && errs[j] != nil:
+				r.err = errs[j]
+			case len(vs) != len(missing):
+				r.err = fmt.Errorf("loader fetch returned %d values for %d keys", len(vs), len(missing))
+			default:
+				r.v = vs[j]
+			}
 		}
 		out[i] = r
 	}
-	l.mu.Unlock()
-	if len(b.keys) > 0 {
-		l.run(b)
-	}
 	return out
 }
+
+// fetchNow is fetch, a panic in it an error of every key.
+func (l *Loader[K, V]) fetchNow(ctx context.Context, keys []K) (vs []V, errs []error) {
+	defer func() {
+		if p := recover(); p != nil {
+			vs, errs = nil, []error{fmt.Errorf("loader fetch panicked: %v", p)}
+		}
+	}()
+	return l.fetch(ctx, keys)
+}
+
+// ready is the signal of every result made ready at once: closed, and
+// delivered, so that waiting on it returns.
+var ready = func() *signal {
+	s := &signal{done: make(chan struct{}), delivered: true}
+	close(s.done)
+	return s
+}()
 
 // inMemoryKey marks the context of a fetch answered from memory at once:
 // no batch, no round trip for an observer to hear of.
