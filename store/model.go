@@ -192,11 +192,9 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 func (c *snapColl) byIDs(ctx context.Context, ids []string) ([]Doc, error) {
 	k := c.k
 	if r := readsOf(ctx); r != nil {
-		if gens, ok := generationsOf(k, ids); ok || k.Shared {
+		// As noteWhere notes a read by IDs.
+		if gens, ok := generationsOf(k, ids); ok {
 			r.note(gens...)
-			if k.Shared {
-				r.note(SharedGeneration)
-			}
 		} else {
 			r.noteAll()
 		}
