@@ -18,12 +18,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"councilgraph/importer"
 	"councilgraph/store"
 )
 
 // TestServiceSurvivesTheDatabaseGoingAway runs the service on a MongoDB
-// server (a FerretDB this test starts on a loopback port), stops the
+// server (a FerretDB this test starts on a loopback port, over a copy of
+// a data dir holding the Stockton set), stops the
 // server, and starts it again: /readyz turns 503, requests are refused
 // with SERVICE_UNAVAILABLE saying the database is unreachable (the gate's
 // answer, not a deadline's), and once the server is back the service
@@ -31,7 +31,7 @@ import (
 // machine; the waits are bounded only so that a hang fails the test.
 func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := seededDataDir(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,14 +48,6 @@ func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 	}
 	f := start()
 	defer func() { f.Stop() }()
-	s, err := store.Open(ctx, store.Options{URI: f.URI(), Database: "councilgraph"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := importer.ImportFS(ctx, s, stocktonSet(), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close(ctx)
 
 	var logs lockedBuffer
 	sctx, stop := context.WithCancel(ctx)
@@ -114,8 +106,7 @@ func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 // query answers, and the service stays ready. (FerretDB wedged on the
 // import's bulk replaces until they were split.)
 func TestImportWhileServing(t *testing.T) {
-	dataDir := t.TempDir()
-	env := map[string]string{"DATA_DIR": dataDir}
+	env := map[string]string{"DATA_DIR": seededDataDir(t)}
 	getenv := func(k string) string { return env[k] }
 	var logs lockedBuffer
 	sctx, stop := context.WithCancel(context.Background())
@@ -303,7 +294,7 @@ func within(d time.Duration, cond func() bool) bool {
 // run returns, stopping the requests still running past the drain bound,
 // and every caller gets an answer or a closed connection, none hangs.
 func TestShutdownDrainsWithinItsBound(t *testing.T) {
-	env := map[string]string{"DATA_DIR": t.TempDir()}
+	env := map[string]string{"DATA_DIR": seededDataDir(t)}
 	var logs lockedBuffer
 	sctx, stop := context.WithCancel(context.Background())
 	defer stop()

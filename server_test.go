@@ -18,7 +18,13 @@ import (
 	"councilgraph/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := storetest.Main(m)
+	if seeded.dir != "" {
+		_ = os.RemoveAll(seeded.dir)
+	}
+	os.Exit(code)
+}
 
 // lockedBuffer is a bytes.Buffer safe to write from the server and read from the test.
 type lockedBuffer struct {
@@ -236,7 +242,7 @@ func TestTwoServersOnOneMachine(t *testing.T) {
 	var debugAddrs []string
 	for i := range 2 {
 		var stderr lockedBuffer
-		env := map[string]string{"DATA_DIR": t.TempDir()}
+		env := map[string]string{"DATA_DIR": seededDataDir(t)}
 		done := make(chan error, 1)
 		dones = append(dones, done)
 		go func() {

@@ -20,7 +20,7 @@ import (
 // process, makes.
 func TestServeStreamsSubscriptions(t *testing.T) {
 	var stderr lockedBuffer
-	env := map[string]string{"DATA_DIR": t.TempDir()}
+	env := map[string]string{"DATA_DIR": seededDataDir(t)}
 	getenv := func(k string) string { return env[k] }
 	done := make(chan error, 1)
 	ctx, stop := context.WithCancel(context.Background())

@@ -29,8 +29,7 @@ import (
 	"councilgraph/graph"
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
-	"councilgraph/importer"
-	"councilgraph/store/storetest"
+	"councilgraph/importer/importertest"
 )
 
 // The docs' conventions for fenced blocks (docs/contributors.md, "How the
@@ -113,11 +112,9 @@ func blocks(t *testing.T) []block {
 // downloads and flags name what the service has.
 func TestDocs(t *testing.T) {
 	all := blocks(t)
-	s := storetest.New(t, nil)
+	// A copy of the Stockton database of its own: the test writes a key.
+	s := importertest.StocktonCopy(t, nil)
 	ctx := context.Background()
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatalf("import the Stockton set: %v", err)
-	}
 	key, _, err := auth.CreateKey(ctx, s, "docs test", "", []string{auth.ScopePartner}, time.Now())
 	if err != nil {
 		t.Fatal(err)

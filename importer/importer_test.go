@@ -13,11 +13,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
 // base is a small valid data set the broken fixtures start from.
 func base() fstest.MapFS {

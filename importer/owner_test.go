@@ -176,11 +176,7 @@ func takeover() fstest.MapFS {
 // file:line: id: owned by stockton, and nothing at all is written. Without
 // them the same set imports, and leaves every Stockton record as it was.
 func TestTakeoverIsRefused(t *testing.T) {
-	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS(stocktonDir), importer.Options{RequireManifest: true}); err != nil {
-		t.Fatalf("the Stockton set: %v", err)
-	}
+	s := stocktonCopy(t)
 	got := refused(t, s, takeover(), importer.Options{RequireManifest: true})
 	want := []string{
 		"bodies.yaml:2: body:stockton-on-tees/cabinet: owned by stockton",

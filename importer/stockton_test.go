@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -30,17 +31,33 @@ func loadStockton(t *testing.T) *importer.Set {
 	return set
 }
 
+// stocktonImported is what the import that filled the test binary's
+// Stockton database (fillStockton) changed.
+var stocktonImported importer.Summary
+
+// fillStockton imports the bundled set into an empty database, as the
+// import command does.
+func fillStockton(ctx context.Context, s *store.Store) error {
+	var err error
+	stocktonImported, err = importer.ImportFS(ctx, s, os.DirFS(stocktonDir), importer.Options{RequireManifest: true})
+	return err
+}
+
+// stocktonCopy is a database of t's own holding the Stockton set as
+// fillStockton imported it, for tests that write beside it: a copy costs
+// the database a fraction of an import.
+func stocktonCopy(t *testing.T) *store.Store {
+	t.Helper()
+	return importertest.Copy(t, "stockton", fillStockton, nil)
+}
+
 // TestStocktonSetImportsCleanly imports the bundled set into an empty
-// database: every record is valid and every reference resolves within it.
+// database (the one the tests beside it copy): every record is valid and
+// every reference resolves within it.
 func TestStocktonSetImportsCleanly(t *testing.T) {
-	ctx := context.Background()
-	s := storetest.New(t, nil)
-	sum, err := importer.ImportFS(ctx, s, os.DirFS(stocktonDir), importer.Options{Dataset: "stockton"})
-	if err != nil {
-		t.Fatalf("import: %v", err)
-	}
-	if sum.Changed() != loadStockton(t).Count() {
-		t.Errorf("inserted %d records, the files hold %d", sum.Changed(), loadStockton(t).Count())
+	importertest.Shared(t, "stockton", fillStockton, nil) // fails t when the import did
+	if stocktonImported.Changed() != loadStockton(t).Count() {
+		t.Errorf("inserted %d records, the files hold %d", stocktonImported.Changed(), loadStockton(t).Count())
 	}
 }
 
@@ -170,15 +187,12 @@ func TestStocktonCountsMatchTheReadme(t *testing.T) {
 	}
 }
 
-// TestStocktonReimportsUnchanged imports the bundled set twice, the second
-// time from a copy in another folder, as a partner mirroring the set would:
-// the manifest names the set, so the copy is the same set and changes
-// nothing (its 1,173 moved IDs included).
+// TestStocktonReimportsUnchanged imports the bundled set again over its
+// import, from a copy in another folder, as a partner mirroring the set
+// would: the manifest names the set, so the copy is the same set and
+// changes nothing (its 1,173 moved IDs included).
 func TestStocktonReimportsUnchanged(t *testing.T) {
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(context.Background(), s, os.DirFS(stocktonDir), importer.Options{RequireManifest: true}); err != nil {
-		t.Fatalf("the Stockton set: %v", err)
-	}
+	s := stocktonCopy(t)
 	copyDir := filepath.Join(t.TempDir(), "stockton-copy")
 	if err := os.CopyFS(copyDir, os.DirFS(stocktonDir)); err != nil {
 		t.Fatal(err)

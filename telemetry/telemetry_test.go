@@ -19,24 +19,19 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
-	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store/storetest"
 	"councilgraph/telemetry"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
-// data is the bundled Stockton data set.
-var data = os.DirFS("../data/stockton")
-
-// service is the HTTP handler wired as serve wires it, over a fresh
-// database holding data.
+// service is the HTTP handler wired as serve wires it, over the test
+// binary's database holding the Stockton set (the tests only read it),
+// on a store of the test's own whose commands tel sees.
 func service(t *testing.T, tel *telemetry.Telemetry, cfg httpapi.Config) http.Handler {
 	t.Helper()
-	s := storetest.New(t, tel.CommandMonitor())
-	if _, err := importer.ImportFS(context.Background(), s, data, importer.Options{Dataset: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	s := importertest.Stockton(t, tel.CommandMonitor())
 	// These tests count the MongoDB commands a request sends: answered
 	// from the in-memory snapshot, which finishes building in the
 	// background at a moment of its own, the same request would send

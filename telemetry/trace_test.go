@@ -25,7 +25,7 @@ func TestTracesRunFromTheCallerToMongoDB(t *testing.T) {
 	defer func() { _ = tp.Shutdown(t.Context()) }()
 	tel := telemetry.New(telemetry.Options{TracerProvider: tp})
 	h := service(t, tel, httpapi.Config{})
-	setup := len(rec.Ended()) // the import's commands ran outside any request
+	setup := len(rec.Ended()) // opening the store sent commands outside any request
 
 	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	resp := post(t, h, query(`{ organisation(id: "organisation:stockton-on-tees-borough-council") { bodies { name meetings(first: 2) { totalCount } } } }`),

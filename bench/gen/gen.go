@@ -37,7 +37,21 @@ type Config struct {
 	Seed uint64
 	// Councils is how many councils' worth of records to make.
 	Councils int
+	// Sample, above 1, makes each council smaller for the generator's own
+	// tests, which check how records are written and stored rather than
+	// what a benchmark measures: each body keeps every Sample-th of its
+	// meetings (still from 2020 to 2024, held and scheduled), and the
+	// council its first IndicatorsPerCouncil/Sample indicators; every kind
+	// of record stays. The benchmarks leave it 0, the shape the constants
+	// below say, on which BENCHMARKS.md's figures stand.
+	Sample int
 }
+
+// meetingStep is how many of a body's meetings each one made stands for.
+func (cfg Config) meetingStep() int { return max(1, cfg.Sample) }
+
+// indicators is how many indicators each council has.
+func (cfg Config) indicators() int { return max(1, IndicatorsPerCouncil/cfg.meetingStep()) }
 
 // Scales maps the benchmark scale names to a number of councils.
 var Scales = map[string]int{"S": 1, "M": 10, "L": 100}
@@ -91,22 +105,29 @@ var sharedOrgs = []struct{ Slug, Name, Kind string }{
 	{"homes-england", "Homes England", "HOUSING"},
 }
 
-// RecordsPerCouncil is how many records one council contributes: its
-// Council record and the records it publishes.
-func RecordsPerCouncil() int {
-	meetings := BodiesPerCouncil * MeetingsPerBody
-	held := BodiesPerCouncil * heldPerBody()
+// RecordsPerCouncil is how many records one council of the benchmarks
+// contributes: its Council record and the records it publishes.
+func RecordsPerCouncil() int { return Config{}.recordsPerCouncil() }
+
+// recordsPerCouncil is how many records one council of cfg contributes.
+func (cfg Config) recordsPerCouncil() int {
+	meetings := 0
+	for i := 0; i < MeetingsPerBody; i += cfg.meetingStep() {
+		meetings += BodiesPerCouncil
+	}
+	held := BodiesPerCouncil * cfg.heldPerBody()
+	indicators := cfg.indicators()
 	return 1 + 1 + PartnersPerCouncil + PeoplePerCouncil + BodiesPerCouncil +
 		BodiesPerCouncil*MembersPerBody + meetings + meetings*ItemsPerMeeting +
-		meetings*ReportsPerMeeting + held*AttendancePerMeeting + declarations() +
+		meetings*ReportsPerMeeting + held*AttendancePerMeeting + cfg.declarations() +
 		PlansPerCouncil + PlansPerCouncil*PrioritiesPerPlan +
 		PlansPerCouncil*PrioritiesPerPlan*ActionsPerPriority +
-		1 + IndicatorsPerCouncil + IndicatorsPerCouncil*PeriodsPerIndicator*(1+comparatorAreaCount)
+		1 + indicators + indicators*PeriodsPerIndicator*(1+comparatorAreaCount)
 }
 
-func heldPerBody() int {
+func (cfg Config) heldPerBody() int {
 	n := 0
-	for i := range MeetingsPerBody {
+	for i := 0; i < MeetingsPerBody; i += cfg.meetingStep() {
 		if MeetingDate(0, i) < RefDate {
 			n++
 		}
@@ -114,10 +135,10 @@ func heldPerBody() int {
 	return n
 }
 
-func declarations() int {
+func (cfg Config) declarations() int {
 	n := 0
 	for b := range BodiesPerCouncil {
-		for i := range MeetingsPerBody {
+		for i := 0; i < MeetingsPerBody; i += cfg.meetingStep() {
 			if MeetingDate(b, i) < RefDate && i%declarationEveryNth == 0 {
 				n++
 			}
@@ -132,11 +153,11 @@ func declarations() int {
 func SharedRecords() int { return len(SharedAreas) + len(sharedOrgs) }
 
 // Total is how many records a store of cfg.Councils councils holds.
-func (cfg Config) Total() int { return SharedRecords() + cfg.Councils*RecordsPerCouncil() }
+func (cfg Config) Total() int { return SharedRecords() + cfg.Councils*cfg.recordsPerCouncil() }
 
 // SetRecords is how many records one council's set folder holds: its own
 // and the shared records it states.
-func SetRecords() int { return SharedRecords() + RecordsPerCouncil() }
+func (cfg Config) SetRecords() int { return SharedRecords() + cfg.recordsPerCouncil() }
 
 // IDs of generated records, for the benchmarks to ask for.
 
@@ -264,9 +285,13 @@ func Shared(c int) []store.Doc {
 
 // Council returns council c's records, in an order where every record comes
 // after the records it refers to. The same seed and c give the same records.
-func Council(seed uint64, c int) []store.Doc {
-	r := rand.New(rand.NewPCG(seed, uint64(c)))
-	docs := make([]store.Doc, 0, RecordsPerCouncil())
+func Council(seed uint64, c int) []store.Doc { return Config{Seed: seed}.council(c) }
+
+// council returns council c's records as Council does, in cfg's shape.
+func (cfg Config) council(c int) []store.Doc {
+	r := rand.New(rand.NewPCG(cfg.Seed, uint64(c)))
+	indicators := cfg.indicators()
+	docs := make([]store.Doc, 0, cfg.recordsPerCouncil())
 	add := func(d store.Doc) { docs = append(docs, d) }
 	town := fmt.Sprintf("Borough %03d", c)
 
@@ -331,7 +356,7 @@ func Council(seed uint64, c int) []store.Doc {
 
 	// Plans and priorities (before reports, which name priorities) and
 	// indicators (which reports and priorities name).
-	for i := range IndicatorsPerCouncil {
+	for i := range indicators {
 		add(&store.Indicator{Record: rec(r, c, IndicatorID(c, i)), Name: fmt.Sprintf("%s %s measure %d", themes[i%len(themes)], pick(r, topics), i),
 			Unit: units[i%len(units)], Polarity: polarities[i%len(polarities)], Theme: ptr(themes[i%len(themes)])})
 	}
@@ -343,13 +368,13 @@ func Council(seed uint64, c int) []store.Doc {
 				Title: fmt.Sprintf("Improve %s", pick(r, topics)), Theme: ptr(themes[n%4]),
 				SuccessCriteria: []string{"Measured improvement by year end"},
 				Updates:         []store.ProgressUpdate{{Period: ptr("2022-23"), Text: "Progress reported to cabinet", Rag: ptr(pick(r, rags)), Sources: []store.Source{{Document: "synthetic-" + CouncilSlug(c) + ".txt", Locator: ptr("lines 3-4")}}}},
-				IndicatorIDs:    []string{IndicatorID(c, (p*PrioritiesPerPlan+n)%IndicatorsPerCouncil)}, LeadIDs: []string{BodyID(c, 2+n%5)}})
+				IndicatorIDs:    []string{IndicatorID(c, (p*PrioritiesPerPlan+n)%indicators)}, LeadIDs: []string{BodyID(c, 2+n%5)}})
 		}
 	}
 
 	// Meetings with their agenda items, reports, attendance and declarations.
 	for b := range BodiesPerCouncil {
-		for i := range MeetingsPerBody {
+		for i := 0; i < MeetingsPerBody; i += cfg.meetingStep() {
 			date := MeetingDate(b, i)
 			status := "SCHEDULED"
 			if date < RefDate {
@@ -373,7 +398,7 @@ func Council(seed uint64, c int) []store.Doc {
 						AuthorID: ptr(officer()), LeadMemberID: ptr(councillor()), DecisionType: ptr("Non-key"),
 						Summary: ptr("This report sets out " + item.Title + "."), Recommendations: []string{"Note the report."},
 						PriorityIDs:  []string{PriorityID(c, r.IntN(PlansPerCouncil), r.IntN(PrioritiesPerPlan))},
-						IndicatorIDs: []string{IndicatorID(c, r.IntN(IndicatorsPerCouncil))}})
+						IndicatorIDs: []string{IndicatorID(c, r.IntN(indicators))}})
 				}
 			}
 			if status != "HELD" {
@@ -423,7 +448,7 @@ func Council(seed uint64, c int) []store.Doc {
 	for _, a := range SharedAreas[:comparatorAreaCount] {
 		areas = append(areas, struct{ id, slug string }{"area:" + a.Key, a.Slug})
 	}
-	for i := range IndicatorsPerCouncil {
+	for i := range indicators {
 		base := 10 + r.Float64()*90
 		for q := range PeriodsPerIndicator {
 			year, quarter := 2021+q/4, q%4+1
@@ -447,7 +472,7 @@ func Generate(cfg Config, emit func(c int, docs []store.Doc) error) error {
 		return err
 	}
 	for c := range cfg.Councils {
-		if err := emit(c, Council(cfg.Seed, c)); err != nil {
+		if err := emit(c, cfg.council(c)); err != nil {
 			return err
 		}
 	}

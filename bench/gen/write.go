@@ -67,7 +67,7 @@ func WriteSets(root string, cfg Config, only func(c int) bool) ([]string, int, e
 		}
 		err = w.add(Shared(c))
 		if err == nil {
-			err = w.add(Council(cfg.Seed, c))
+			err = w.add(cfg.council(c))
 		}
 		if cerr := w.close(); err == nil {
 			err = cerr

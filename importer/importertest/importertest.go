@@ -203,7 +203,20 @@ func filled(t testing.TB, name string, fill Fill) *fixture {
 // (data/stockton, dataset "stockton"), as Shared does.
 func Stockton(t testing.TB, monitor *event.CommandMonitor) *store.Store {
 	t.Helper()
-	return Shared(t, "stockton", Import(os.DirFS(StocktonDir()), importer.Options{Dataset: "stockton"}), monitor)
+	return Shared(t, "stockton", stocktonFill(), monitor)
+}
+
+// StocktonCopy opens a store for t on a database of its own holding a
+// copy of the one Stockton opens, as Copy does: for tests that write
+// beside the set.
+func StocktonCopy(t testing.TB, monitor *event.CommandMonitor) *store.Store {
+	t.Helper()
+	return Copy(t, "stockton", stocktonFill(), monitor)
+}
+
+// stocktonFill imports the Stockton set as dataset "stockton".
+func stocktonFill() Fill {
+	return Import(os.DirFS(StocktonDir()), importer.Options{Dataset: "stockton"})
 }
 
 // StocktonDir is the folder of the Stockton set.
