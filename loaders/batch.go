@@ -17,23 +17,11 @@ func one[T any](name string, find func(context.Context, []string) ([]T, error), 
 		if err != nil {
 			return nil, []error{err}
 		}
-		out := make([]T, len(keys))
-		if len(keys) <= 8 {
-			// A few keys (a lookup answered from memory is one): no map.
-			for i, k := range keys {
-				for _, v := range found {
-					if id(v) == k {
-						out[i] = v
-						break
-					}
-				}
-			}
-			return out, nil
-		}
 		byID := make(map[string]T, len(found))
 		for _, v := range found {
 			byID[id(v)] = v
 		}
+		out := make([]T, len(keys))
 		for i, k := range keys {
 			out[i] = byID[k]
 		}

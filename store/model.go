@@ -186,41 +186,6 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 	return out
 }
 
-// byIDs is the records with the given IDs that ctx's caller may see, as
-// that caller may see them, in the kind's Sort where it has one: a lookup,
-// without the where a read builds. Each record is charged to the budget.
-func (c *snapColl) byIDs(ctx context.Context, ids []string) ([]Doc, error) {
-	k := c.k
-	if r := readsOf(ctx); r != nil {
-		// As noteWhere notes a read by IDs.
-		if gens, ok := generationsOf(k, ids); ok {
-			r.note(gens...)
-		} else {
-			r.noteAll()
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, dbError("find "+k.Collection, err)
-	}
-	l := LevelOf(ctx)
-	var out []Doc
-	m := c.index["_id"]
-	for _, id := range ids {
-		for _, p := range m[id] {
-			if d := c.recs[p]; admits(l, d) {
-				out = append(out, redacted(l, d))
-			}
-		}
-	}
-	if err := spend(ctx, len(out)); err != nil {
-		return nil, err
-	}
-	if k.Sort != nil {
-		slices.SortStableFunc(out, k.Sort)
-	}
-	return out, nil
-}
-
 // count is how many records level l may see pass w.
 func (c *snapColl) count(l Level, w where) int {
 	n := 0

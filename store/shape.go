@@ -117,11 +117,6 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	if field == "_id" && !fromDatabase(ctx) {
-		if sn := s.currentSnapshot(); sn != nil {
-			return sn.colls[k.Collection].byIDs(ctx, keys)
-		}
-	}
 	w := where{oneOf(field, keys)}
 	var out []Doc
 	var err error
