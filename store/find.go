@@ -282,10 +282,6 @@ func decodeCursor(list, s string, n int) ([]string, error) {
 	return c.Key, nil
 }
 
-func sortBy(o Order) *options.FindOptionsBuilder {
-	return options.Find().SetSort(o.sort()).SetBatchSize(oneReply)
-}
-
 // FindByIDs returns the records of kind k with the given IDs that the
 // caller may see, in the store's shape (shape.go). Loaders batch lookups
 // by ID through it.

@@ -107,9 +107,6 @@ func New(client *mongo.Client, name string) *Store {
 // coll is the collection of kind k.
 func (s *Store) coll(k *Kind) *mongo.Collection { return s.colls[k.Name] }
 
-// collOf is the collection of document type T.
-func collOf[T any](s *Store) *mongo.Collection { return s.coll(kindFor[T]()) }
-
 // collNamed is the collection of the kind with the given collection name;
 // an unknown name is an error, never a nil collection.
 func (s *Store) collNamed(name string) (*mongo.Collection, error) {

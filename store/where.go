@@ -164,19 +164,6 @@ func (c cond) test(k *Kind, d Doc) bool {
 	})
 }
 
-// keys returns the values an equality condition on field admits, where w
-// has one (the smallest), for the model's maps.
-func (w where) keys(field string) ([]string, bool) {
-	var best []string
-	found := false
-	for _, c := range w {
-		if c.field == field && c.or == nil && c.in != nil && (!found || len(c.in) < len(best)) {
-			best, found = c.in, true
-		}
-	}
-	return best, found
-}
-
 // anyString reports whether one of the strings record d (of kind k) holds
 // in the stored field passes f: the field's value, or one element of a
 // list. A field the record lacks (or a nil one) holds none.

@@ -105,10 +105,6 @@ var sharedOrgs = []struct{ Slug, Name, Kind string }{
 	{"homes-england", "Homes England", "HOUSING"},
 }
 
-// RecordsPerCouncil is how many records one council of the benchmarks
-// contributes: its Council record and the records it publishes.
-func RecordsPerCouncil() int { return Config{}.recordsPerCouncil() }
-
 // recordsPerCouncil is how many records one council of cfg contributes.
 func (cfg Config) recordsPerCouncil() int {
 	meetings := 0
