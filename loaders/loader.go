@@ -132,7 +132,7 @@ func (l *Loader[K, V]) loadNow(ctx context.Context, keys []K) []*result[V] {
 	if len(missing) == 0 {
 		return out
 	}
-	vs, errs := l.fetchNow(context.WithValue(ctx, inMemoryKey{}, true), missing)
+	vs, errs := l.safeFetch(context.WithValue(ctx, inMemoryKey{}, true), missing)
 	// Results made ready: nothing waits on them, so they share one closed
 	// signal rather than each making its own. Two goroutines fetching the
 	// same key at once both read memory; the first to file its result is
@@ -148,24 +148,16 @@ func (l *Loader[K, V]) loadNow(ctx context.Context, keys []K) []*result[V] {
 		if !ok {
 			r = &result[V]{signal: ready}
 			l.cache[k] = r
-			switch {
-			case len(errs) == 1 && errs[0] != nil:
-				r.err = errs[0]
-			case len(errs) > j && errs[j] != nil:
-				r.err = errs[j]
-			case len(vs) != len(missing):
-				r.err = fmt.Errorf("loader fetch returned %d values for %d keys", len(vs), len(missing))
-			default:
-				r.v = vs[j]
-			}
+			r.v, r.err = answer(vs, errs, j, len(missing))
 		}
 		out[i] = r
 	}
 	return out
 }
 
-// fetchNow is fetch, a panic in it an error of every key.
-func (l *Loader[K, V]) fetchNow(ctx context.Context, keys []K) (vs []V, errs []error) {
+// safeFetch is fetch, a panic in it an error of every key (a fetch runs
+// on its own goroutine, or on the asker's: it must not take either down).
+func (l *Loader[K, V]) safeFetch(ctx context.Context, keys []K) (vs []V, errs []error) {
 	defer func() {
 		if p := recover(); p != nil {
 			vs, errs = nil, []error{fmt.Errorf("loader fetch panicked: %v", p)}
@@ -241,12 +233,7 @@ func (l *Loader[K, V]) send(b *batch[K, V]) bool {
 }
 
 func (l *Loader[K, V]) run(b *batch[K, V]) {
-	defer func() {
-		if p := recover(); p != nil {
-			l.deliver(b, nil, []error{fmt.Errorf("loader fetch panicked: %v", p)})
-		}
-	}()
-	vs, errs := l.fetch(b.ctx, b.keys)
+	vs, errs := l.safeFetch(b.ctx, b.keys)
 	l.deliver(b, vs, errs)
 }
 
@@ -258,16 +245,21 @@ func (l *Loader[K, V]) deliver(b *batch[K, V], vs []V, errs []error) {
 	signals := make([]*signal, len(b.res))
 	for i, r := range b.res {
 		signals[i] = r.signal
-		switch {
-		case len(errs) == 1 && errs[0] != nil:
-			r.err = errs[0]
-		case len(errs) > i && errs[i] != nil:
-			r.err = errs[i]
-		case len(vs) != len(b.keys):
-			r.err = fmt.Errorf("loader fetch returned %d values for %d keys", len(vs), len(b.keys))
-		default:
-			r.v = vs[i]
-		}
+		r.v, r.err = answer(vs, errs, i, len(b.keys))
 	}
 	l.d.deliver(signals)
+}
+
+// answer is the ith of n keys' value and error in a fetch's results: a
+// single error goes to every key.
+func answer[V any](vs []V, errs []error, i, n int) (v V, err error) {
+	switch {
+	case len(errs) == 1 && errs[0] != nil:
+		return v, errs[0]
+	case len(errs) > i && errs[i] != nil:
+		return v, errs[i]
+	case len(vs) != n:
+		return v, fmt.Errorf("loader fetch returned %d values for %d keys", len(vs), n)
+	}
+	return vs[i], nil
 }

@@ -141,21 +141,14 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 		return admits(l, d) && w.test(k, d) && (after == nil || k.after(d, o, after))
 	}
 	var out []Doc
-	if pos, ok := c.candidates(w); ok {
+	switch pos, ok := c.candidates(w); {
+	case ok:
 		for _, p := range pos {
 			if d := c.recs[p]; pass(d) {
 				out = append(out, d)
 			}
 		}
-		if o != nil {
-			slices.SortStableFunc(out, k.compare(o))
-		}
-		if limit > 0 && len(out) > limit {
-			out = out[:limit]
-		}
-		return out
-	}
-	if o != nil && !slices.Equal(o, k.Order) {
+	case o != nil && !slices.Equal(o, k.Order):
 		// Another order than the kind's: every record is tested, and
 		// those that pass sorted.
 		for _, d := range c.recs {
@@ -163,25 +156,28 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 				out = append(out, d)
 			}
 		}
-		slices.SortFunc(out, k.compare(o))
-		if limit > 0 && len(out) > limit {
-			out = out[:limit]
+	default:
+		// The kind's order, from the cursor on, until the limit.
+		ordered := c.ordered
+		if after != nil {
+			start := sort.Search(len(ordered), func(i int) bool { return k.after(c.recs[ordered[i]], o, after) })
+			ordered = ordered[start:]
+		}
+		for _, p := range ordered {
+			if d := c.recs[p]; pass(d) {
+				out = append(out, d)
+				if len(out) == limit {
+					break
+				}
+			}
 		}
 		return out
 	}
-	ordered := c.ordered
-	if after != nil {
-		// Skip to the first record past the cursor.
-		start := sort.Search(len(ordered), func(i int) bool { return k.after(c.recs[ordered[i]], o, after) })
-		ordered = ordered[start:]
+	if o != nil {
+		slices.SortStableFunc(out, k.compare(o))
 	}
-	for _, p := range ordered {
-		if d := c.recs[p]; pass(d) {
-			out = append(out, d)
-			if len(out) == limit {
-				break
-			}
-		}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }

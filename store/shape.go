@@ -123,7 +123,9 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	bareIDs := s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs
 	perKey := s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys
 	switch {
-	case s.modelFor(ctx, k, w) != nil || !(bareIDs || perKey):
+	case !(bareIDs || perKey) || s.modelFor(ctx, k, w) != nil:
+		// One read; asking whether the model answers only where the
+		// database would be sent a find per key (recordsOf asks again).
 		out, err = s.recordsOf(ctx, k, w, o, nil, 0)
 	default:
 		noteWhere(ctx, k, w)
