@@ -36,17 +36,9 @@ func TestSnapshotAnswersAsTheServer(t *testing.T) {
 	for _, sv := range storetest.Servers() {
 		t.Run(sv.Name, func(t *testing.T) {
 			ctx := context.Background()
-			var sent atomic.Int64
-			kept := sv.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-				if coll, _ := e.Command.Lookup(e.CommandName).StringValueOK(); coll != "meta" {
-					sent.Add(1)
-				}
-			}})
-			for _, set := range []struct{ name, dir string }{{"stockton", "../data/stockton"}, {"protected", visibilitytest.Protected()}} {
-				if _, err := importer.ImportFS(ctx, kept, os.DirFS(set.dir), importer.Options{Dataset: set.name}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			monitor, sent := countSent()
+			kept := sv.New(t, monitor)
+			importStocktonAndMarked(t, kept)
 			asked, err := store.Open(ctx, store.Options{URI: sv.URI(), Database: kept.DatabaseName()})
 			if err != nil {
 				t.Fatal(err)
@@ -464,17 +456,9 @@ func byID(docs []store.Doc, err error) ([]store.Doc, error) {
 // read of the database.
 func TestStatsFromTheSnapshot(t *testing.T) {
 	ctx := context.Background()
-	var sent atomic.Int64
-	s := storetest.New(t, &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		if coll, _ := e.Command.Lookup(e.CommandName).StringValueOK(); coll != "meta" {
-			sent.Add(1)
-		}
-	}})
-	for _, set := range []struct{ name, dir string }{{"stockton", "../data/stockton"}, {"protected", visibilitytest.Protected()}} {
-		if _, err := importer.ImportFS(ctx, s, os.DirFS(set.dir), importer.Options{Dataset: set.name}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	monitor, sent := countSent()
+	s := storetest.New(t, monitor)
+	importStocktonAndMarked(t, s)
 	want, err := s.FindStats(store.FromDatabase(ctx))
 	if err != nil {
 		t.Fatal(err)
@@ -493,5 +477,28 @@ func TestStatsFromTheSnapshot(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stats from the snapshot\n%+v\nfrom the database\n%+v", got, want)
+	}
+}
+
+// countSent counts the commands a store sends, but for the generation
+// watcher's reads of the meta document, which run beside a test at any
+// moment.
+func countSent() (*event.CommandMonitor, *atomic.Int64) {
+	var sent atomic.Int64
+	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if coll, _ := e.Command.Lookup(e.CommandName).StringValueOK(); coll != "meta" {
+			sent.Add(1)
+		}
+	}}, &sent
+}
+
+// importStocktonAndMarked imports the Stockton set and the marked set,
+// whose records sit at every level, into s.
+func importStocktonAndMarked(t *testing.T, s *store.Store) {
+	t.Helper()
+	for _, set := range []struct{ name, dir string }{{"stockton", "../data/stockton"}, {"protected", visibilitytest.Protected()}} {
+		if _, err := importer.ImportFS(context.Background(), s, os.DirFS(set.dir), importer.Options{Dataset: set.name}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
