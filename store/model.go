@@ -278,9 +278,16 @@ func redacted(l Level, d Doc) Doc {
 	if _, ok := d.(redactor); !ok || l >= Officer {
 		return d
 	}
-	c := reflect.New(reflect.TypeOf(d).Elem())
-	c.Elem().Set(reflect.ValueOf(d).Elem())
-	out := c.Interface().(Doc)
+	out := copyOf(d)
 	redact(l, out)
 	return out
+}
+
+// copyOf is a new record holding d's fields: what is blanked in it leaves
+// d, which may be the model's, as it was. Lists are shared, so what blanks
+// part of one replaces it.
+func copyOf(d Doc) Doc {
+	c := reflect.New(reflect.TypeOf(d).Elem())
+	c.Elem().Set(reflect.ValueOf(d).Elem())
+	return c.Interface().(Doc)
 }

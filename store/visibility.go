@@ -236,10 +236,8 @@ func (h *refHider) shown(d Doc) Doc {
 	if h == nil || !h.names(d) {
 		return d
 	}
-	c := reflect.New(reflect.TypeOf(d).Elem())
-	c.Elem().Set(reflect.ValueOf(d).Elem())
-	d = c.Interface().(Doc)
-	v := c.Elem()
+	d = copyOf(d)
+	v := reflect.ValueOf(d).Elem()
 	for _, r := range h.k.Refs {
 		hidden := h.hidden[r.To]
 		if r.Carries || len(hidden) == 0 {
