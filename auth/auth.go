@@ -71,17 +71,11 @@ func highest(scopes []string) string {
 	return Scopes()[best]
 }
 
-type callerKey struct{}
-
-// WithCaller returns a context acting for c: its store queries keep to c's level.
-func WithCaller(ctx context.Context, c Caller) context.Context {
-	return store.WithLevel(context.WithValue(ctx, callerKey{}, c), c.Level())
-}
-
-// CallerFrom is the caller a context acts for; Anonymous when none.
+// CallerFrom is the caller a context's request acts for; Anonymous when
+// it carries none.
 func CallerFrom(ctx context.Context) Caller {
-	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
-		return c
+	if r := store.RequestOf(ctx); r != nil && r.Scope != "" {
+		return Caller{Client: r.Client, Scope: r.Scope}
 	}
 	return Anonymous
 }

@@ -13,10 +13,11 @@ import (
 )
 
 // Middleware works out who each request acts for, from `Authorization:
-// Bearer <key>` or `X-API-Key: <key>`. Without credentials the caller is
-// anonymous; a key that is malformed, unknown or revoked is refused with 401
-// and an UNAUTHENTICATED error, never treated as anonymous.
-func Middleware(s *store.Store, log *slog.Logger, next http.Handler) http.Handler {
+// Bearer <key>` or `X-API-Key: <key>`, and passes on the request begin
+// makes for that caller. Without credentials the caller is anonymous; a
+// key that is malformed, unknown or revoked is refused with 401 and an
+// UNAUTHENTICATED error, never treated as anonymous.
+func Middleware(s *store.Store, log *slog.Logger, begin func(*http.Request, Caller) context.Context, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := credentials(r)
 		if err != nil {
@@ -38,7 +39,7 @@ func Middleware(s *store.Store, log *slog.Logger, next http.Handler) http.Handle
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), caller)))
+		next.ServeHTTP(w, r.WithContext(begin(r, caller)))
 	})
 }
 

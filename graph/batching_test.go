@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/event"
 
+	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/loaders"
 	"councilgraph/store"
@@ -33,8 +34,9 @@ func countedServer(t *testing.T, s *store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A ceiling no scheduling delay reaches, however loaded the
 		// machine: only a batch the count never sent waits for it.
-		l := loaders.New(s, 30*time.Second)
-		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), l)))
+		ctx := graph.Requests{Store: s, LoaderWait: 30 * time.Second}.New(r.Context(), "", auth.Anonymous)
+		l := loaders.For(ctx)
+		h.ServeHTTP(w, r.WithContext(ctx))
 		if !l.Counted() {
 			t.Errorf("the operation was not counted to the end: some batch waited for the ceiling")
 		}
@@ -439,9 +441,8 @@ func TestLoadsFromMemoryAreAnsweredAtOnce(t *testing.T) {
 		graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
 		// A ceiling no test run reaches: a batch waiting for it would
 		// hang the test, not pass it.
-		l := loaders.New(st, time.Hour)
 		var batches atomic.Int64
-		rctx := loaders.WithBatchObserver(loaders.With(ctx, l), func(ctx context.Context, _ string, _ int) (context.Context, func(error)) {
+		rctx := loaders.WithBatchObserver(graph.Requests{Store: st, LoaderWait: time.Hour}.New(ctx, "", auth.Anonymous), func(ctx context.Context, _ string, _ int) (context.Context, func(error)) {
 			batches.Add(1)
 			return ctx, func(error) {}
 		})
@@ -451,7 +452,7 @@ func TestLoadsFromMemoryAreAnsweredAtOnce(t *testing.T) {
 		if len(r.Errors) > 0 || len(r.Data) < 1000 {
 			t.Fatalf("answer: %s %+v", r.Data, r.Errors)
 		}
-		return string(r.Data), batches.Load(), l.Counted()
+		return string(r.Data), batches.Load(), loaders.For(rctx).Counted()
 	}
 	fromMemory, memBatches, _ := answer(s)
 	fromDatabase, dbBatches, counted := answer(asked)

@@ -26,20 +26,6 @@ func inputError(arg, msg string) *gqlerror.Error {
 	}
 }
 
-type requestIDKey struct{}
-
-// WithRequestID returns a context carrying the request's ID, for logs and
-// internal error messages.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// RequestID is the ID WithRequestID stored, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
 // ErrorPresenter gives every error a code. Errors the caller can act on keep
 // their message; anything else is logged with the request ID and shown as
 // "internal error", so that driver messages and stack traces never leave.

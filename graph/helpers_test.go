@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"councilgraph/auth"
 	"councilgraph/graph"
 	"councilgraph/importer/importertest"
 	"councilgraph/loaders"
@@ -27,12 +28,22 @@ var (
 	today = func() time.Time { return time.Date(2023, 7, 1, 9, 0, 0, 0, time.UTC) }
 )
 
-// server serves the graph over s the way the service does.
+// server serves the graph over s the way the service does, each request
+// made by graph.Requests; a level or budget the test set on the request's
+// context stays.
 func server(s *store.Store) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s, Now: today}}))
 	h.AddTransport(transport.POST{})
 	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
-	return loaders.Middleware(s, 0, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := graph.Requests{Store: s}.New(r.Context(), "", auth.Anonymous)
+		if set := store.RequestOf(r.Context()); set != nil {
+			req := *set
+			req.Loaders = loaders.For(ctx)
+			ctx = store.WithRequest(ctx, &req)
+		}
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 type gqlError struct {

@@ -29,9 +29,8 @@ func ChangeRecordTypes() []string {
 }
 
 // NewExecutor is an executor of the graph over s with the HTTP endpoint's
-// error handling and loader dispatch. Contexts it runs operations in need
-// the caller (auth.WithCaller), loaders (loaders.With) and a budget
-// (store.WithBudget), as the HTTP endpoint's middleware gives them.
+// error handling and loader dispatch. Contexts it runs operations in
+// carry a request made by Requests, as the HTTP endpoint's do.
 func NewExecutor(s *store.Store, log *slog.Logger) *executor.Executor {
 	e := executor.New(NewExecutableSchema(Config{Resolvers: &Resolver{Store: s}}))
 	e.SetQueryCache(lru.New[*ast.QueryDocument](16))

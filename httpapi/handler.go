@@ -7,8 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -33,7 +31,6 @@ import (
 	"councilgraph/explorer"
 	"councilgraph/export"
 	"councilgraph/graph"
-	"councilgraph/loaders"
 	"councilgraph/store"
 	"councilgraph/telemetry"
 )
@@ -217,6 +214,7 @@ func (c Config) WithDefaults() Config {
 func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cfg = cfg.WithDefaults()
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s}})
+	requests := graph.Requests{Store: s, LoaderWait: cfg.LoaderWait, MaxRecords: cfg.MaxRecords}
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	// Subscriptions (the change feed live): server-sent events, and
@@ -227,12 +225,11 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second, InitTimeout: cfg.SocketInitTimeout,
 		Implementation: socketAccepter{present: graph.ErrorPresenter(log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})}})
 	gql.AddTransport(GraphQLHTTP{MaxAge: cfg.CacheMaxAge})
-	// A subscription's events are resolved with fresh loaders each, so that
-	// a long-lived stream never shows what it cached earlier, and with a
-	// budget each, as one answer would have.
+	// A subscription's events are resolved each in a request of its own
+	// (graph.Requests.Again).
 	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		if graphql.HasOperationContext(ctx) && graphql.GetOperationContext(ctx).Operation != nil && graphql.GetOperationContext(ctx).Operation.Operation == ast.Subscription {
-			ctx = store.WithBudget(loaders.With(ctx, loaders.New(s, cfg.LoaderWait)), cfg.MaxRecords)
+			ctx = requests.Again(ctx)
 		}
 		return next(ctx)
 	})
@@ -243,7 +240,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// First, so that an operation on a WebSocket spends its rate before its
 	// document is read, as a request does before its body is.
 	gql.Use(socketLimits{coarse: coarse, limiter: limiter, inflight: inflight, timeout: cfg.Timeout,
-		store: s, loaderWait: cfg.LoaderWait, maxRecords: cfg.MaxRecords})
+		requests: requests})
 	queries := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(parserTokenLimit)
@@ -276,6 +273,11 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	gql.AroundFields(graph.ServiceDirectives(schema.Schema(), stats.get))
 
 	cors := newCORS(cfg.CORSOrigins)
+	// A request is made once its caller is known, named by the ID
+	// withRequestLog gave it.
+	begin := func(r *http.Request, c auth.Caller) context.Context {
+		return requests.New(r.Context(), r.Header.Get("X-Request-Id"), c)
+	}
 
 	// A request to /graphql passes these in order, the first outermost:
 	// identity and limits come before the body is read, so that a caller
@@ -290,14 +292,13 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 		optional(cfg.Gate),
 		func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) },
 		coarse.middleware,
-		func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) },
+		func(h http.Handler) http.Handler { return auth.Middleware(s, log, begin, h) },
 		limiter.middleware,
 		limitBody,
 		withKind,
 		func(h http.Handler) http.Handler { return withDeadline(cfg.Timeout, h) },
 		inflight.middleware,
 		sockets.middleware,
-		func(h http.Handler) http.Handler { return loaders.Middleware(s, cfg.LoaderWait, h) },
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
@@ -310,7 +311,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	limited := func(h http.Handler) http.Handler {
 		return Chain(h, cors,
 			func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
-			func(h http.Handler) http.Handler { return auth.Middleware(s, log, h) }, limiter.middleware)
+			func(h http.Handler) http.Handler { return auth.Middleware(s, log, begin, h) }, limiter.middleware)
 	}
 	downloadCaller := func(r *http.Request) string { k, _ := callerKey(r); return k }
 	mux.Handle("GET /export/{file}", limited(export.New(s, export.Config{CallerKey: downloadCaller}, log)))
@@ -446,19 +447,21 @@ func tooLarge(w http.ResponseWriter) {
 	apierr.Write(w, http.StatusRequestEntityTooLarge, apierr.New(apierr.BadUserInput, "request body is larger than 1 MiB"))
 }
 
-// withRequestLog gives each request an ID (X-Request-Id, generated when
-// absent) and logs one line when it ends, with what the response cache
+// withRequestLog gives each request an ID (X-Request-Id, the caller's
+// when it is short and printable, otherwise generated; set on the request
+// and its response) and logs one line when it ends, with what the response cache
 // did (when one runs) and its counters.
 func withRequestLog(log *slog.Logger, cache *ResponseCache, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 128 || strings.ContainsFunc(id, func(c rune) bool { return c < ' ' || c > '~' }) {
-			id = newRequestID()
+			id = graph.NewRequestID()
 		}
+		r.Header.Set("X-Request-Id", id)
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		ctx, note := withCacheNote(graph.WithRequestID(r.Context(), id))
+		ctx, note := withCacheNote(r.Context())
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", id}
@@ -469,12 +472,6 @@ func withRequestLog(log *slog.Logger, cache *ResponseCache, next http.Handler) h
 		}
 		log.InfoContext(r.Context(), "request", attrs...)
 	})
-}
-
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 type statusRecorder struct {

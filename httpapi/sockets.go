@@ -22,7 +22,6 @@ import (
 	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/graph"
-	"councilgraph/loaders"
 	"councilgraph/store"
 	"councilgraph/telemetry"
 )
@@ -515,9 +514,7 @@ type socketLimits struct {
 	coarse, limiter *rateLimiter
 	inflight        *inFlight
 	timeout         time.Duration
-	store           *store.Store
-	loaderWait      time.Duration
-	maxRecords      int
+	requests        graph.Requests
 }
 
 var _ interface {
@@ -605,7 +602,7 @@ func (x socketLimits) InterceptOperation(ctx context.Context, next graphql.Opera
 		release = rel
 		// The loaders the upgrade was given would cache for the socket's
 		// life: each operation reads afresh, within a budget of its own.
-		ctx = store.WithBudget(loaders.With(ctx, loaders.New(x.store, x.loaderWait)), x.maxRecords)
+		ctx = x.requests.Again(ctx)
 	}
 	op, refusal := st.start(ctx, cancel)
 	if refusal != nil {

@@ -438,8 +438,10 @@ func countFields(fields []graphql.CollectedField) int {
 
 // dispatcherOf is the dispatcher of the request's loaders, nil without any.
 func dispatcherOf(ctx context.Context) *dispatcher {
-	if l, ok := ctx.Value(ctxKey{}).(*Loaders); ok {
-		return l.d
+	if r := store.RequestOf(ctx); r != nil {
+		if l, ok := r.Loaders.(*Loaders); ok {
+			return l.d
+		}
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ package loaders
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"time"
 
@@ -275,26 +274,14 @@ func periodOf(v *store.Observation) []store.IndicatorPeriod {
 	return []store.IndicatorPeriod{{IndicatorID: v.IndicatorID, Period: v.Period}}
 }
 
-type ctxKey struct{}
-
-// Middleware gives every request its own fresh loaders.
-func Middleware(s *store.Store, wait time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s, wait))))
-	})
-}
-
-// With returns a context carrying l.
-func With(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
-}
-
-// For returns the request's loaders. It panics when the request did not pass
-// through Middleware, which is a wiring mistake, not a runtime condition.
+// For returns the request's loaders. It panics when the context carries
+// no request with loaders (graph.Requests makes them), which is a wiring
+// mistake, not a runtime condition.
 func For(ctx context.Context) *Loaders {
-	l, ok := ctx.Value(ctxKey{}).(*Loaders)
-	if !ok {
-		panic("loaders: request context has no loaders; wrap the handler in loaders.Middleware")
+	if r := store.RequestOf(ctx); r != nil {
+		if l, ok := r.Loaders.(*Loaders); ok {
+			return l
+		}
 	}
-	return l
+	panic("loaders: the context carries no request with loaders; make one with graph.Requests")
 }

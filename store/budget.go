@@ -21,28 +21,21 @@ func (e *OverBudgetError) Error() string {
 
 func (e *OverBudgetError) Unwrap() error { return ErrOverBudget }
 
-type budgetKey struct{}
-
-type budget struct {
+// Budget is how much a request's reads may, in all, decode and send: past
+// it they fail with ErrOverBudget. It holds an operation to the work its
+// cost admitted, whatever the cost's reckoning missed.
+type Budget struct {
 	limit int64
 	used  atomic.Int64
 }
 
-// WithBudget returns a context whose store reads may, in all, decode n
-// records and send n commands; past that they fail with ErrOverBudget. It
-// holds an operation to the work its cost admitted, whatever the cost's
-// reckoning missed.
-func WithBudget(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, budgetKey{}, &budget{limit: int64(n)})
-}
+// NewBudget is a budget of n records and commands.
+func NewBudget(n int) *Budget { return &Budget{limit: int64(n)} }
 
-// Spent is how much of the context's budget its reads have used (0 when
-// it has none).
-func Spent(ctx context.Context) int {
-	if b, ok := ctx.Value(budgetKey{}).(*budget); ok {
-		return int(b.used.Load())
-	}
-	return 0
+// WithBudget returns a context whose store reads may, in all, decode n
+// records and send n commands.
+func WithBudget(ctx context.Context, n int) context.Context {
+	return derive(ctx, func(r *Request) { r.Budget = NewBudget(n) })
 }
 
 // spend takes n from the context's budget. It is the first thing every
@@ -53,11 +46,11 @@ func spend(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b, ok := ctx.Value(budgetKey{}).(*budget)
-	if !ok {
+	r := RequestOf(ctx)
+	if r == nil || r.Budget == nil {
 		return nil
 	}
-	if b.used.Add(int64(n)) > b.limit {
+	if b := r.Budget; b.used.Add(int64(n)) > b.limit {
 		return &OverBudgetError{Budget: b.limit}
 	}
 	return nil

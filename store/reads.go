@@ -87,21 +87,21 @@ type Reads struct {
 	councils map[string]struct{}
 }
 
-type readsKey struct{}
-
 // WithReads returns a context whose store reads note what they depend on
 // in the Reads returned.
 func WithReads(ctx context.Context) (context.Context, *Reads) {
 	r := &Reads{councils: map[string]struct{}{}}
-	return context.WithValue(ctx, readsKey{}, r), r
+	return derive(ctx, func(req *Request) { req.Reads = r }), r
 }
 
 // ReadsIn returns the Reads a context's store reads note into, or nil.
 func ReadsIn(ctx context.Context) *Reads { return readsOf(ctx) }
 
 func readsOf(ctx context.Context) *Reads {
-	r, _ := ctx.Value(readsKey{}).(*Reads)
-	return r
+	if r := RequestOf(ctx); r != nil {
+		return r.Reads
+	}
+	return nil
 }
 
 // All reports whether the reads depend on every council's records.

@@ -36,18 +36,18 @@ const (
 	VisibilityOfficer = "OFFICER"
 )
 
-type levelKey struct{}
-
 // WithLevel returns a context whose store queries keep to level l.
 func WithLevel(ctx context.Context, l Level) context.Context {
-	return context.WithValue(ctx, levelKey{}, l)
+	return derive(ctx, func(r *Request) { r.Level = l })
 }
 
-// LevelOf is the level the context's queries keep to: Public unless
-// WithLevel said otherwise.
+// LevelOf is the level the context's queries keep to: its request's, and
+// Public when it carries none.
 func LevelOf(ctx context.Context) Level {
-	l, _ := ctx.Value(levelKey{}).(Level)
-	return l
+	if r := RequestOf(ctx); r != nil {
+		return r.Level
+	}
+	return Public
 }
 
 // visibleTo lists the visibility values level l may see.

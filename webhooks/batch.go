@@ -13,7 +13,6 @@ import (
 	"councilgraph/apierr"
 	"councilgraph/auth"
 	"councilgraph/graph"
-	"councilgraph/loaders"
 	"councilgraph/store"
 )
 
@@ -70,8 +69,7 @@ func (w *Worker) build(ctx context.Context, e *store.WebhookEndpoint, c *store.C
 	if e.Council != "" {
 		vars["council"] = e.Council
 	}
-	ctx = auth.WithCaller(ctx, auth.CallerFor(c))
-	ctx = store.WithBudget(loaders.With(ctx, loaders.New(w.s, loaders.DefaultWait)), budget)
+	ctx = graph.Requests{Store: w.s, MaxRecords: budget}.New(ctx, "", auth.CallerFor(c))
 	ctx = graphql.StartOperationTrace(ctx)
 	oc, errs := w.exec.CreateOperationContext(ctx, &graphql.RawParams{Query: w.op, Variables: vars})
 	if len(errs) > 0 {

@@ -17,8 +17,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"councilgraph/auth"
 	"councilgraph/graph"
-	"councilgraph/loaders"
 	"councilgraph/moderngov"
 	"councilgraph/moderngov/mgsync"
 	"councilgraph/moderngov/mgtest"
@@ -116,9 +116,8 @@ func (e *env) graphAt(l store.Level) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: e.st, Now: now}}))
 	h.AddTransport(transport.POST{})
 	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
-	inner := loaders.Middleware(e.st, 0, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inner.ServeHTTP(w, r.WithContext(store.WithLevel(r.Context(), l)))
+		h.ServeHTTP(w, r.WithContext(store.WithLevel(graph.Requests{Store: e.st}.New(r.Context(), "", auth.Anonymous), l)))
 	})
 }
 
