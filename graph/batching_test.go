@@ -30,7 +30,7 @@ import (
 func countedServer(t *testing.T, s *store.Store) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s, Now: today}}))
 	h.AddTransport(transport.POST{})
-	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
+	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.Options{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A ceiling no scheduling delay reaches, however loaded the
 		// machine: only a batch the count never sent waits for it.
@@ -438,7 +438,7 @@ func TestLoadsFromMemoryAreAnsweredAtOnce(t *testing.T) {
 	answer := func(st *store.Store) (string, int64, bool) {
 		h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: st, Now: today}}))
 		h.AddTransport(transport.POST{})
-		graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
+		graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.Options{})
 		// A ceiling no test run reaches: a batch waiting for it would
 		// hang the test, not pass it.
 		var batches atomic.Int64

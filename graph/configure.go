@@ -35,16 +35,16 @@ var (
 
 // Configure gives a gqlgen server or executor the graph's error handling
 // (the error presenter, panic recovery, checks of federation
-// representations) and the loaders' dispatcher, which sends each level's
-// batches when the level is complete (loaders/dispatch.go). The
-// dispatcher's field middleware comes first, so that it sees every field,
-// including those refused after it.
-func Configure(h Configurable, log *slog.Logger, o ErrorOptions) {
-	h.Use(&loaders.Dispatch{})
+// representations), the loaders' dispatcher, which sends each level's
+// batches when the level is complete (loaders/dispatch.go), and `_service`
+// with its cost directives (Options.ServiceStats).
+func Configure(h Configurable, log *slog.Logger, o Options) {
+	d := &loaders.Dispatch{}
+	h.Use(d)
 	h.SetErrorPresenter(loaders.Presenter(ErrorPresenter(log, o)))
 	h.SetDisableSuggestion(o.HideSuggestions)
 	h.SetRecoverFunc(RecoverFunc(log))
-	h.AroundFields(guardFields)
+	h.AroundFields(fieldGuard{dispatch: d, stats: o.ServiceStats}.field)
 	h.AroundOperations(feedFromDatabase)
 }
 
@@ -65,18 +65,44 @@ func feedFromDatabase(ctx context.Context, next graphql.OperationHandler) graphq
 	return next(ctx)
 }
 
-// guardFields is the graph's one field middleware (each is a call and a
-// closure on every field resolved): it resolves no field once the
-// request's deadline has passed (or its caller has gone), so that the
-// deadline stops the work in memory too, not only the store's, and checks
-// `_entities` representations (checkRepresentations).
-func guardFields(ctx context.Context, next graphql.Resolver) (any, error) {
+// fieldGuard is the graph's one field middleware: each middleware is a
+// call and a closure on every field resolved, so what every field needs
+// is here. It resolves no field once the request's deadline has passed
+// (or its caller has gone), so that the deadline stops the work in memory
+// too, not only the store's; checks `_entities` representations
+// (checkRepresentations); adds the cost directives to `_service`; and
+// lets the loaders' dispatcher count the field, outermost, so that it sees
+// fields refused here too, while it counts (on the database path only).
+type fieldGuard struct {
+	dispatch *loaders.Dispatch
+	stats    func(context.Context) (*store.Stats, error)
+}
+
+func (g fieldGuard) field(ctx context.Context, next graphql.Resolver) (any, error) {
+	if g.dispatch.Counting(ctx) {
+		return g.dispatch.Field(ctx, func(ctx context.Context) (any, error) { return g.guard(ctx, next) })
+	}
+	return g.guard(ctx, next)
+}
+
+func (g fieldGuard) guard(ctx context.Context, next graphql.Resolver) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Query" && fc.Field.Name == "_entities" {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Object != "Query" {
+		return next(ctx)
+	}
+	switch fc.Field.Name {
+	case "_entities":
 		if err := checkRepresentations(fc); err != nil {
 			return nil, err
+		}
+	case "_service":
+		if res, err := next(ctx); err != nil || g.stats == nil {
+			return res, err
+		} else {
+			return withDirectives(ctx, res, g.stats)
 		}
 	}
 	return next(ctx)

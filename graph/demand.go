@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
@@ -51,30 +50,21 @@ func CountedFields() []string {
 	return out
 }
 
-// ServiceDirectives is field middleware that serves `_service { sdl }`
-// with the demand-control directives ServiceSDL adds, reckoned with the
-// stats that stats returns (those Cost is given), so that what a router
-// composes from is what the graph enforces.
-func ServiceDirectives(schema *ast.Schema, stats func(context.Context) (*store.Stats, error)) graphql.FieldMiddleware {
-	return func(ctx context.Context, next graphql.Resolver) (any, error) {
-		res, err := next(ctx)
-		fc := graphql.GetFieldContext(ctx)
-		if err != nil || fc == nil || fc.Object != "Query" || fc.Field.Name != "_service" {
-			return res, err
-		}
-		svc, ok := res.(fedruntime.Service)
-		if !ok {
-			return res, err
-		}
-		st, err := stats(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading the store's stats for the schema's cost directives: %w", err)
-		}
-		if svc.SDL, err = ServiceSDL(svc.SDL, schema, st); err != nil {
-			return nil, err
-		}
-		return svc, nil
+// withDirectives is the answer of `_service` with the demand-control
+// directives ServiceSDL adds, reckoned with the stats that stats returns.
+func withDirectives(ctx context.Context, res any, stats func(context.Context) (*store.Stats, error)) (any, error) {
+	svc, ok := res.(fedruntime.Service)
+	if !ok {
+		return res, nil
 	}
+	st, err := stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the store's stats for the schema's cost directives: %w", err)
+	}
+	if svc.SDL, err = ServiceSDL(svc.SDL, parsedSchema, st); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }
 
 // ServiceSDL returns sdl, the subgraph schema's text, with @cost and

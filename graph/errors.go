@@ -29,7 +29,7 @@ func inputError(arg, msg string) *gqlerror.Error {
 // ErrorPresenter gives every error a code. Errors the caller can act on keep
 // their message; anything else is logged with the request ID and shown as
 // "internal error", so that driver messages and stack traces never leave.
-func ErrorPresenter(log *slog.Logger, o ErrorOptions) graphql.ErrorPresenterFunc {
+func ErrorPresenter(log *slog.Logger, o Options) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
@@ -89,12 +89,17 @@ func ErrorPresenter(log *slog.Logger, o ErrorOptions) graphql.ErrorPresenterFunc
 	}
 }
 
-// ErrorOptions shape what errors say.
-type ErrorOptions struct {
+// Options shape what errors say and what `_service` serves.
+type Options struct {
 	// HideSuggestions drops validation's "Did you mean …?", which names
 	// fields and values of the schema, for services that do not let every
 	// caller introspect it.
 	HideSuggestions bool
+	// ServiceStats, when set, are the stats the cost limit reckons with:
+	// `_service { sdl }` then carries the demand-control directives
+	// reckoned with them (ServiceSDL), so that what a router composes from
+	// is what the graph enforces.
+	ServiceStats func(context.Context) (*store.Stats, error)
 }
 
 var suggestion = regexp.MustCompile(` Did you mean [^?]*\?`)

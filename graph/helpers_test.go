@@ -34,7 +34,7 @@ var (
 func server(s *store.Store) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: s, Now: today}}))
 	h.AddTransport(transport.POST{})
-	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
+	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.Options{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := graph.Requests{Store: s}.New(r.Context(), "", auth.Anonymous)
 		if set := store.RequestOf(r.Context()); set != nil {

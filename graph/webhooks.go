@@ -34,6 +34,6 @@ func ChangeRecordTypes() []string {
 func NewExecutor(s *store.Store, log *slog.Logger) *executor.Executor {
 	e := executor.New(NewExecutableSchema(Config{Resolvers: &Resolver{Store: s}}))
 	e.SetQueryCache(lru.New[*ast.QueryDocument](16))
-	Configure(e, log, ErrorOptions{})
+	Configure(e, log, Options{})
 	return e
 }

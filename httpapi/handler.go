@@ -223,7 +223,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// SocketInitTimeout is closed, so that idle sockets hold nothing.
 	gql.AddTransport(transport.SSE{})
 	gql.AddTransport(transport.Websocket{KeepAlivePingInterval: 15 * time.Second, InitTimeout: cfg.SocketInitTimeout,
-		Implementation: socketAccepter{present: graph.ErrorPresenter(log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})}})
+		Implementation: socketAccepter{present: graph.ErrorPresenter(log, graph.Options{HideSuggestions: cfg.Introspection != "on"})}})
 	gql.AddTransport(GraphQLHTTP{MaxAge: cfg.CacheMaxAge})
 	// A subscription's events are resolved each in a request of its own
 	// (graph.Requests.Again).
@@ -267,10 +267,9 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	if cache != nil {
 		gql.Use(cache)
 	}
-	graph.Configure(gql, log, graph.ErrorOptions{HideSuggestions: cfg.Introspection != "on"})
 	// The subgraph schema routers compose from carries the cost
 	// directives, reckoned with the stats the cost limit uses.
-	gql.AroundFields(graph.ServiceDirectives(schema.Schema(), stats.get))
+	graph.Configure(gql, log, graph.Options{HideSuggestions: cfg.Introspection != "on", ServiceStats: stats.get})
 
 	cors := newCORS(cfg.CORSOrigins)
 	// A request is made once its caller is known, named by the ID

@@ -269,7 +269,9 @@ func (d *dispatcher) isCounting() bool {
 
 // Dispatch is the gqlgen extension that counts an operation's fields for
 // its request's loaders (see the top of this file). Use a fresh one per
-// server: it learns the schema when the server is built.
+// server: it learns the schema when the server is built. Its fields pass
+// Field from the graph's one field middleware, not a middleware of its
+// own, which every field would pay for even when nothing is counted.
 type Dispatch struct {
 	schema *ast.Schema
 	// implements lists, for each object type, the names a fragment on it
@@ -280,7 +282,6 @@ type Dispatch struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.ResponseInterceptor
-	graphql.FieldInterceptor
 } = (*Dispatch)(nil)
 
 // ExtensionName names the extension.
@@ -338,9 +339,17 @@ func (x *Dispatch) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	return resp
 }
 
-// InterceptField marks the field done when its resolver returns, and the
-// fields gqlgen will resolve on its result outstanding.
-func (x *Dispatch) InterceptField(ctx context.Context, next graphql.Resolver) (res any, err error) {
+// Counting reports whether the request's operation is being counted, so
+// that its fields must pass Field.
+func (x *Dispatch) Counting(ctx context.Context) bool {
+	d := dispatcherOf(ctx)
+	return d != nil && d.isCounting()
+}
+
+// Field marks the field done when its resolver returns, and the fields
+// gqlgen will resolve on its result outstanding. It is the graph's field
+// middleware's to call (graph.Configure), for every field while Counting.
+func (x *Dispatch) Field(ctx context.Context, next graphql.Resolver) (res any, err error) {
 	d := dispatcherOf(ctx)
 	if d == nil || !d.isCounting() {
 		return next(ctx)

@@ -115,7 +115,7 @@ func (e *env) changes(t *testing.T, since int64) []string {
 func (e *env) graphAt(l store.Level) http.Handler {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: e.st, Now: now}}))
 	h.AddTransport(transport.POST{})
-	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.ErrorOptions{})
+	graph.Configure(h, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), graph.Options{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(store.WithLevel(graph.Requests{Store: e.st}.New(r.Context(), "", auth.Anonymous), l)))
 	})
