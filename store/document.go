@@ -19,6 +19,8 @@ type Document struct {
 	AgendaItemID *string `bson:"agendaItemId,omitempty" yaml:"agendaItemId,omitempty"`
 }
 
+func (d *Document) hides(l Level) bool { return d.Restricted && l < Officer && d.URL != nil }
+
 // redact hides a restricted document's address from all but officers: the
 // listing says it exists, as the published agenda does, and no more.
 func (d *Document) redact(l Level) {

@@ -275,7 +275,7 @@ func union(m map[string][]int32, keys []string) []int32 {
 // redacted is d as level l may see it: d itself, or a copy with what l
 // may not see blanked.
 func redacted(l Level, d Doc) Doc {
-	if _, ok := d.(redactor); !ok || l >= Officer {
+	if r, ok := d.(redactor); !ok || !r.hides(l) {
 		return d
 	}
 	out := copyOf(d)

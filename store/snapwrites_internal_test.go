@@ -136,3 +136,23 @@ func snapshotOf(c *snapColl) any {
 	}
 	return []any{slices.Clone(c.recs), slices.Clone(c.sizes), idx, slices.Clone(c.ordered), c.bytes}
 }
+
+// TestHidesSaysWhatRedactBlanks: a record the model hands out is copied
+// only where hides says redact would blank something, so hides must agree
+// with redact for every record and level.
+func TestHidesSaysWhatRedactBlanks(t *testing.T) {
+	email, url := "a@example.org", "https://example.org/d.pdf"
+	records := []redactor{
+		&Person{}, &Person{Email: &email}, &Person{Phone: &email},
+		&Document{}, &Document{URL: &url}, &Document{Restricted: true}, &Document{Restricted: true, URL: &url},
+	}
+	for _, r := range records {
+		for _, l := range []Level{Public, Partner, Officer} {
+			c := copyOf(r.(Doc)).(redactor)
+			redact(l, c)
+			if changed := !reflect.DeepEqual(c, r); changed != r.hides(l) {
+				t.Errorf("%+v at level %d: hides says %v, redact changed it: %v", r, l, r.hides(l), changed)
+			}
+		}
+	}
+}

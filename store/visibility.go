@@ -66,6 +66,8 @@ func scoped(ctx context.Context, filter bson.D) bson.D {
 
 // redactor is a record with fields some levels may not see.
 type redactor interface {
+	// hides reports whether redact blanks anything the record holds.
+	hides(Level) bool
 	redact(Level)
 }
 
@@ -75,6 +77,8 @@ func redact(l Level, v any) {
 		r.redact(l)
 	}
 }
+
+func (p *Person) hides(l Level) bool { return l < Partner && (p.Email != nil || p.Phone != nil) }
 
 // redact hides contact details from public callers.
 func (p *Person) redact(l Level) {
