@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"slices"
 
 	"councilgraph/store"
 )
@@ -93,8 +94,14 @@ func many[K comparable, T any](name string, find func(context.Context, []K) ([]T
 		if err != nil {
 			return nil, []error{err}
 		}
-		groups := groupBy(found, refs)
 		out := make([][]T, len(keys))
+		if len(keys) == 1 {
+			// Found by the one key: each record holds it (what is looked
+			// up at once, from memory, is one key a fetch).
+			out[0] = found
+			return out, nil
+		}
+		groups := groupBy(found, refs)
 		for i, k := range keys {
 			out[i] = groups[k]
 		}
@@ -102,12 +109,17 @@ func many[K comparable, T any](name string, find func(context.Context, []K) ([]T
 	}
 }
 
-// groupBy groups records by each reference they hold, keeping their order.
+// groupBy groups records by each reference they hold, keeping their order;
+// a record that holds a reference twice (a report whose author is its lead
+// member) is in its group once.
 func groupBy[K comparable, T any](all []T, refs func(T) []K) map[K][]T {
 	groups := map[K][]T{}
 	for _, v := range all {
-		for _, r := range refs(v) {
-			groups[r] = append(groups[r], v)
+		rs := refs(v)
+		for i, r := range rs {
+			if !slices.Contains(rs[:i], r) {
+				groups[r] = append(groups[r], v)
+			}
 		}
 	}
 	return groups

@@ -117,3 +117,42 @@ func TestPrimeAndErrors(t *testing.T) {
 		t.Error("a panicking fetch gave no error")
 	}
 }
+
+// TestManyListsARecordOnceForEachKeyItHolds: a record that holds a key
+// twice (a report whose author is its lead member) is listed once for it,
+// whether the key is fetched alone or in a batch.
+func TestManyListsARecordOnceForEachKeyItHolds(t *testing.T) {
+	type report struct{ id, author, lead string }
+	all := []report{{"r1", "p1", "p1"}, {"r2", "p1", "p2"}, {"r3", "p2", "p3"}}
+	find := func(_ context.Context, keys []string) ([]report, error) {
+		var out []report
+		for _, r := range all {
+			for _, k := range keys {
+				if r.author == k || r.lead == k {
+					out = append(out, r)
+					break
+				}
+			}
+		}
+		return out, nil
+	}
+	fetch := many("Report by person", find, func(r report) []string { return []string{r.author, r.lead} })
+	want := map[string]string{"p1": "[r1 r2]", "p2": "[r2 r3]", "p3": "[r3]", "p4": "[]"}
+	ids := func(rs []report) string {
+		out := []string{}
+		for _, r := range rs {
+			out = append(out, r.id)
+		}
+		return fmt.Sprint(out)
+	}
+	batch, _ := fetch(context.Background(), []string{"p1", "p2", "p3", "p4"})
+	for i, k := range []string{"p1", "p2", "p3", "p4"} {
+		alone, _ := fetch(context.Background(), []string{k})
+		if got := ids(batch[i]); got != want[k] {
+			t.Errorf("%s in a batch: %s, want %s", k, got, want[k])
+		}
+		if got := ids(alone[0]); got != want[k] {
+			t.Errorf("%s alone: %s, want %s", k, got, want[k])
+		}
+	}
+}

@@ -256,17 +256,20 @@ func (k *Kind) newCompare(o Order) func(a, b Doc) int {
 		}
 		idx[i] = sf.Index
 	}
+	// str reads the field through reflect's own kinds: boxing it as an
+	// interface would allocate on every comparison of a sort.
 	str := func(d Doc, i []int) (string, bool) {
-		switch v := reflect.ValueOf(d).Elem().FieldByIndex(i).Interface().(type) {
-		case string:
-			return v, true
-		case *string:
-			if v == nil {
+		v := reflect.ValueOf(d).Elem().FieldByIndex(i)
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
 				return "", false
 			}
-			return *v, true
+			v = v.Elem()
 		}
-		return "", false
+		if v.Kind() != reflect.String {
+			return "", false
+		}
+		return v.String(), true
 	}
 	return func(a, b Doc) int {
 		for _, i := range idx {
