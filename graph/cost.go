@@ -39,12 +39,6 @@ type Cost struct {
 	Stats  *store.Stats
 }
 
-// CostError is a document Cost could not reckon: an unknown operation, a
-// variable of the wrong type.
-type CostError struct{ Msg string }
-
-func (e *CostError) Error() string { return e.Msg }
-
 // saturate bounds every sum and product, so that a document built to
 // overflow the count still reads as too costly.
 const saturate = math.MaxInt32
