@@ -301,16 +301,20 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
-	// Downloads pass the same identity and rate limits; they bound how many
-	// stream at once themselves, so that none holds an operation slot.
 	// Downloads and source pages pass the same identity and rate limits as
 	// the graph (a download or a page is one request against the caller's
 	// rate); downloads bound how many stream at once themselves, in all and
-	// per caller, so that none holds an operation slot.
+	// per caller, so that none holds an operation slot. A download reads a
+	// whole file's records, which no operation's budget would admit: its
+	// request has none.
+	unbudgeted := graph.Requests{Store: s, LoaderWait: cfg.LoaderWait}
+	beginDownload := func(r *http.Request, c auth.Caller) context.Context {
+		return unbudgeted.New(r.Context(), r.Header.Get("X-Request-Id"), c)
+	}
 	limited := func(h http.Handler) http.Handler {
 		return Chain(h, cors,
 			func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
-			func(h http.Handler) http.Handler { return auth.Middleware(s, log, begin, h) }, limiter.middleware)
+			func(h http.Handler) http.Handler { return auth.Middleware(s, log, beginDownload, h) }, limiter.middleware)
 	}
 	downloadCaller := func(r *http.Request) string { k, _ := callerKey(r); return k }
 	mux.Handle("GET /export/{file}", limited(export.New(s, export.Config{CallerKey: downloadCaller}, log)))

@@ -272,3 +272,20 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 		t.Fatalf("by hash after registering: %s %+v", r.Data, r.Errors)
 	}
 }
+
+// TestADownloadIsNotHeldToAnOperationsBudget: MaxRecords bounds what one
+// GraphQL operation may read; a download reads its whole file, and its
+// request carries no such budget.
+func TestADownloadIsNotHeldToAnOperationsBudget(t *testing.T) {
+	s, _ := sharedStockton(t, nil)
+	h := httpapitest.New(s, httpapi.Config{MaxRecords: 10, RateAnonymous: -1, RateAddress: -1}, quiet())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/export/meetings.ndjson", nil))
+	if n := strings.Count(rec.Body.String(), "\n"); rec.Code != http.StatusOK || n <= 10 {
+		t.Fatalf("/export/meetings.ndjson with MaxRecords 10: %d, %d lines: %.300s", rec.Code, n, rec.Body)
+	}
+	r := do(t, h, "", "", doc(`{ meetings(first: 50) { edges { node { id } } } }`))
+	if len(r.Errors) == 0 {
+		t.Errorf("an operation reading 50 meetings passed MaxRecords 10: %.200s", r.Data)
+	}
+}
