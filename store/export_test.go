@@ -65,6 +65,16 @@ func StoredAsFerretDB(text []byte) (bson.Raw, error) {
 	return appendSJSON(nil, text, &schemaCache{})
 }
 
+// LastChanges are the log's last entry as read from the embedded store's
+// file (false where it is not read so) and as found by the server.
+func LastChanges(ctx context.Context, s *Store) (stored int64, ok bool, found int64, err error) {
+	if stored, ok, err = s.storedLastChange(ctx); err != nil {
+		return
+	}
+	found, err = s.lastLogged(ctx)
+	return
+}
+
 // StoredText is the text the embedded store's file holds for the document
 // of collection coll whose _id is the string id.
 func StoredText(ctx context.Context, s *Store, coll, id string) (string, error) {

@@ -89,6 +89,40 @@ func storedTableOf(ctx context.Context, db *sql.DB, coll string) (string, error)
 	return table, nil
 }
 
+// storedLastChange is the last entry of the change log's block with the
+// greatest _id, as LastChange's find would have it, read with SQLite's own
+// JSON functions: FerretDB's SQLite backend sorts in Go, so that find
+// decoded every block of the log (a thousand IDs each; 6 s of CPU at a
+// million records). false where the store has no file, the log no block,
+// or the block found is not as the log writes it (the find then answers).
+func (s *Store) storedLastChange(ctx context.Context) (int64, bool, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	table, err := storedTableOf(ctx, db, s.changes().Name())
+	if table == "" || err != nil {
+		return 0, false, err
+	}
+	// _id and last are stored as longs: JSON integers, which ->> gives as
+	// SQLite's integers, ordered as numbers.
+	q := fmt.Sprintf(`SELECT typeof(_ferretdb_sjson->>'$._id'), typeof(_ferretdb_sjson->>'$.last'), _ferretdb_sjson->>'$.last'
+		FROM %q ORDER BY _ferretdb_sjson->>'$._id' DESC LIMIT 1`, table)
+	var idType, lastType string
+	var last sql.NullInt64
+	err = db.QueryRowContext(ctx, q).Scan(&idType, &lastType, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("find last change: %w", err)
+	}
+	if idType != "integer" || lastType != "integer" || !last.Valid {
+		return 0, false, nil
+	}
+	return last.Int64, true, nil
+}
+
 // storedTable is one collection's table and the ranges of its rows.
 type storedTable struct {
 	name   string

@@ -163,6 +163,29 @@ func TestStoredTextsFerretDBRefusesAreRefused(t *testing.T) {
 	}
 }
 
+// TestLastChangeFromTheFileIsTheFinds: the change log's last entry read
+// from the embedded store's file is the one FerretDB finds, before any
+// write (no block: read by the server) and after imports of many blocks.
+func TestLastChangeFromTheFileIsTheFinds(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
+		t.Skip("not on an embedded store of this process")
+	}
+	stored, ok, found, err := store.LastChanges(ctx, s)
+	if err != nil || ok || found != 0 {
+		t.Fatalf("an empty log: %d from the file (%v), %d found, %v; want none from the file, 0 found", stored, ok, found, err)
+	}
+	importStocktonAndMarked(t, s)
+	stored, ok, found, err = store.LastChanges(ctx, s)
+	if err != nil || !ok || stored != found || found == 0 {
+		t.Fatalf("after imports: %d from the file (%v), %d found, %v", stored, ok, found, err)
+	}
+	if last, err := s.LastChange(ctx); err != nil || last != found {
+		t.Fatalf("LastChange = %d, %v; want %d", last, err, found)
+	}
+}
+
 // TestModelReadsThroughFerretDBWhatItCannotReadItself: a stored document
 // FerretDB reads but a build does not read from the file itself (its
 // schema not first) has its kind read through FerretDB: the model holds
