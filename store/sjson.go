@@ -55,6 +55,16 @@ func sjsonErrorf(format string, a ...any) error {
 // documents share a few shapes (they differ by their lists' lengths).
 type schemaCache struct {
 	m map[string]*sjsonSchema
+	// spare is room for the members and items of the documents turned,
+	// kept from one to the next.
+	spare scratch
+}
+
+// scratch is room to split objects and arrays into: each nested value
+// takes what its parent leaves past its own.
+type scratch struct {
+	fields []field
+	items  [][]byte
 }
 
 // schemaCacheMax bounds a cache: past it, a schema is parsed each time.
@@ -137,7 +147,10 @@ func appendSJSON(dst, b []byte, cache *schemaCache) ([]byte, error) {
 		// FerretDB's decoding refuses anything after the document.
 		return dst, sjsonErrorf("not a document")
 	}
-	fields, err := objectFields(b, nil)
+	if cap(cache.spare.fields) == 0 {
+		cache.spare = scratch{fields: make([]field, 0, 256), items: make([][]byte, 0, 256)}
+	}
+	fields, err := objectFields(b, cache.spare.fields[:0])
 	if err != nil {
 		return dst, err
 	}
@@ -158,13 +171,13 @@ func appendSJSON(dst, b []byte, cache *schemaCache) ([]byte, error) {
 	if !slices.Contains(sch.Keys, "_id") {
 		return dst, sjsonErrorf("no _id")
 	}
-	return appendDocument(dst, fields, sch, true)
+	return appendDocument(dst, fields, sch, true, scratch{fields: fields[len(fields):], items: cache.spare.items[:0]})
 }
 
 // appendDocument appends the document of fields, in the order of the
 // schema's keys (with _id first where idFirst), as FerretDB's decoding
 // does (an object's members by key).
-func appendDocument(dst []byte, fields []field, sch *sjsonSchema, idFirst bool) ([]byte, error) {
+func appendDocument(dst []byte, fields []field, sch *sjsonSchema, idFirst bool, sp scratch) ([]byte, error) {
 	if len(fields) == 0 {
 		return append(dst, 5, 0, 0, 0, 0), nil
 	}
@@ -203,7 +216,7 @@ func appendDocument(dst []byte, fields []field, sch *sjsonSchema, idFirst bool) 
 			val = v
 		}
 		var err error
-		dst, err = appendElement(dst, key, val, sch.Properties[key])
+		dst, err = appendElement(dst, key, val, sch.Properties[key], sp)
 		return err
 	}
 	if idFirst {
@@ -256,7 +269,7 @@ const (
 
 // appendElement appends the element named key holding the stored value
 // text val of schema sch.
-func appendElement(dst []byte, key string, val []byte, sch *sjsonElem) ([]byte, error) {
+func appendElement(dst []byte, key string, val []byte, sch *sjsonElem, sp scratch) ([]byte, error) {
 	if strings.IndexByte(key, 0) >= 0 {
 		return dst, sjsonErrorf("a key holds NUL")
 	}
@@ -272,17 +285,17 @@ func appendElement(dst []byte, key string, val []byte, sch *sjsonElem) ([]byte, 
 		if sch.Schema == nil {
 			return dst, sjsonErrorf("no schema for %q", key)
 		}
-		fields, err := objectFields(val, nil)
+		fields, err := objectFields(val, sp.fields[:0])
 		if err != nil {
 			return dst, err
 		}
 		dst = appendKey(dst, bsonDocument, key)
-		return appendDocument(dst, fields, sch.Schema, false)
+		return appendDocument(dst, fields, sch.Schema, false, scratch{fields: fields[len(fields):], items: sp.items})
 	case "array":
 		if sch.Items == nil {
 			return dst, sjsonErrorf("no schema for the items of %q", key)
 		}
-		items, err := arrayItems(val)
+		items, err := arrayItems(val, sp.items[:0])
 		if err != nil {
 			return dst, err
 		}
@@ -293,7 +306,7 @@ func appendElement(dst []byte, key string, val []byte, sch *sjsonElem) ([]byte, 
 		start := len(dst)
 		dst = append(dst, 0, 0, 0, 0)
 		for i, it := range items {
-			if dst, err = appendElement(dst, arrayKey(i), it, sch.Items[i]); err != nil {
+			if dst, err = appendElement(dst, arrayKey(i), it, sch.Items[i], scratch{fields: sp.fields, items: items[len(items):]}); err != nil {
 				return dst, err
 			}
 		}
@@ -587,14 +600,14 @@ func objectFields(b []byte, out []field) ([]field, error) {
 	}
 }
 
-// arrayItems splits the JSON array b into its items' texts.
-func arrayItems(b []byte) ([][]byte, error) {
+// arrayItems splits the JSON array b into its items' texts, appended to
+// out.
+func arrayItems(b []byte, out [][]byte) ([][]byte, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
 		return nil, sjsonErrorf("not an array")
 	}
 	i = skipSpace(b, i+1)
-	var out [][]byte
 	if i < len(b) && b[i] == ']' {
 		if skipSpace(b, i+1) != len(b) {
 			return nil, sjsonErrorf("trailing data")
