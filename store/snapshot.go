@@ -506,10 +506,10 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 			whole = append(whole, p.k)
 		}
 	}
-	stored := map[string]*snapColl{}
+	var stored map[string]*snapColl
 	if len(whole) > 0 {
 		var err error
-		if stored, _, err = s.readStored(ctx, whole, parallel, &total, maxBytes); err != nil {
+		if stored, err = s.readStored(ctx, whole, parallel, &total, maxBytes); err != nil {
 			sn.bytes = total.Load()
 			return sn, err
 		}

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
@@ -41,17 +42,23 @@ const storedRows = 1 << 14
 
 // sqliteFile is the SQLite file of the store's database on its embedded
 // server, opened for reading only the first time it is asked for; false
-// where the store is not on an embedded server of this process.
+// where the store is not on an embedded server of this process, FerretDB
+// has made no file for the database (opening it would make one), or the
+// store is closed.
 func (s *Store) sqliteFile() (*sql.DB, bool, error) {
 	if s.sqliteDir == "" {
 		return nil, false, nil
 	}
 	s.sqliteMu.Lock()
 	defer s.sqliteMu.Unlock()
-	if s.sqlite != nil {
-		return s.sqlite, true, nil
+	if s.sqlite != nil || s.sqliteClosed {
+		return s.sqlite, s.sqlite != nil, nil
 	}
-	u := url.URL{Scheme: "file", Path: filepath.Join(s.sqliteDir, s.db.Name()+".sqlite"), RawQuery: "_pragma=busy_timeout(10000)&_pragma=query_only(1)"}
+	path := filepath.Join(s.sqliteDir, s.db.Name()+".sqlite")
+	if _, err := os.Stat(path); err != nil {
+		return nil, false, nil
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: "_pragma=busy_timeout(10000)&_pragma=query_only(1)"}
 	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return nil, false, fmt.Errorf("open the embedded store's file: %w", err)
@@ -66,10 +73,11 @@ func (s *Store) sqliteFile() (*sql.DB, bool, error) {
 	return db, true, nil
 }
 
-// closeSQLiteFile closes the file sqliteFile opened, if any.
+// closeSQLiteFile closes the file sqliteFile opened, if any, for good.
 func (s *Store) closeSQLiteFile() {
 	s.sqliteMu.Lock()
 	defer s.sqliteMu.Unlock()
+	s.sqliteClosed = true
 	if s.sqlite != nil {
 		_ = s.sqlite.Close()
 		s.sqlite = nil
@@ -192,14 +200,15 @@ func eachStoredRange(ctx context.Context, db *sql.DB, table string, r [2]int64, 
 // file into new collections, as readKind would with no filter: the
 // kinds' tables in ranges of rows, parallel at a time. It returns the
 // collections read, by collection name, and leaves out a kind whose
-// stored documents it could not turn into FerretDB's (which the caller
-// reads through FerretDB); false where the store has no file of its own.
+// stored documents it could not turn into FerretDB's, and every kind
+// where the store has no file of its own (the caller reads those through
+// FerretDB).
 // total counts the bytes the build holds, and the read stops with
 // errTooBig once it passes maxBytes.
-func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total *atomic.Int64, maxBytes int64) (map[string]*snapColl, bool, error) {
+func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total *atomic.Int64, maxBytes int64) (map[string]*snapColl, error) {
 	db, ok, err := s.sqliteFile()
 	if !ok || err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	names := make([]string, len(ks))
 	for i, k := range ks {
@@ -207,7 +216,7 @@ func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total 
 	}
 	tables, err := storedTables(ctx, db, names)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	// One task a range; each range's records are kept apart and joined in
 	// the table's order once every range is read.
@@ -249,7 +258,7 @@ func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total 
 		}
 	})
 	if err := firstError(errs); err != nil {
-		return nil, true, err
+		return nil, err
 	}
 	out := map[string]*snapColl{}
 	var done []*snapColl
@@ -276,7 +285,7 @@ func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total 
 		done[i].mapRecords()
 		return nil
 	})
-	return out, true, nil
+	return out, nil
 }
 
 // firstError is the first of errs that is not nil, preferring errTooBig

@@ -32,9 +32,10 @@ type Store struct {
 	// the store is on one of this process's (sqliteread.go); "" otherwise.
 	sqliteDir string
 	// sqlite is that directory's file of the store's database, opened for
-	// reading when first needed.
-	sqliteMu sync.Mutex
-	sqlite   *sql.DB
+	// reading when first needed; sqliteClosed says Close closed it.
+	sqliteMu     sync.Mutex
+	sqlite       *sql.DB
+	sqliteClosed bool
 	// colls holds each kind's collection, by kind name.
 	colls map[string]*mongo.Collection
 	// clients holds the API clients and their key hashes; it is not part
