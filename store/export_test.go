@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -41,22 +40,18 @@ func StoredDocuments(ctx context.Context, s *Store, coll string) ([]bson.Raw, bo
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	tables, err := storedTables(ctx, db, []string{coll})
-	if err != nil {
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
 		return nil, true, err
 	}
 	var out []bson.Raw
 	var cache schemaCache
-	for _, r := range tables[coll].ranges {
-		err := eachStoredRange(ctx, db, tables[coll].name, r, &cache, func(raw bson.Raw) error {
-			out = append(out, slices.Clone(raw))
-			return nil
-		})
-		if err != nil {
-			return nil, true, err
-		}
-	}
-	return out, true, nil
+	err = eachStoredText(ctx, db, table, func(text []byte) error {
+		raw, err := appendSJSON(nil, text, &cache)
+		out = append(out, raw)
+		return err
+	})
+	return out, true, err
 }
 
 // StoredAsFerretDB turns the text FerretDB's SQLite backend stores for a

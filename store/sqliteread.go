@@ -10,15 +10,18 @@ package store
 // server knows where its SQLite file is (sqliteids.go), so it reads the
 // tables itself: the same SELECT FerretDB sends for a find with no filter,
 // each stored text turned into the bytes FerretDB would send (sjson.go),
-// decoded as every other read's documents are. A table is read in ranges
-// of its rows, in their order, on as many connections as there are cores.
+// decoded as every other read's documents are. Each table is read by one
+// statement, as a find would be, and its texts are turned and decoded on
+// as many cores as there are.
 //
-// What it reads is what a find begun at the same moment would: each
-// statement sees the rows committed when it starts, as FerretDB's would;
-// a build reads its collections at different moments whichever way it
-// reads them, and is filed under the generations read before it began
-// (snapshot.go). A stored text it does not understand stops the direct
-// read, and the kind is read through FerretDB instead.
+// What it reads is what a find begun at the same moment would: the
+// statement sees the rows committed when it starts, as FerretDB's would.
+// (Not ranges of rowids read apart: SQLite may number a table's rows
+// anew, by VACUUM, between two statements.) A build reads its collections
+// at different moments whichever way it reads them, and is filed under
+// the generations read before it began (snapshot.go). A stored text it
+// does not understand stops the direct read of its kind, which is read
+// through FerretDB instead.
 
 import (
 	"context"
@@ -29,16 +32,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// storedRows is how many rows one range of a table holds: enough that a
-// range's statement costs little beside its rows, few enough that a large
-// table keeps every core busy to its end.
-const storedRows = 1 << 14
 
 // sqliteFile is the SQLite file of the store's database on its embedded
 // server, opened for reading only the first time it is asked for; false
@@ -131,62 +128,22 @@ func (s *Store) storedLastChange(ctx context.Context) (int64, bool, error) {
 	return last.Int64, true, nil
 }
 
-// storedTable is one collection's table and the ranges of its rows.
-type storedTable struct {
-	name   string
-	ranges [][2]int64 // [first, last] rowids, in order
-}
-
-// storedTables finds the table of each named collection and splits its
-// rows into ranges; a collection with no table (none made yet) has none.
-func storedTables(ctx context.Context, db *sql.DB, colls []string) (map[string]storedTable, error) {
-	out := map[string]storedTable{}
-	for _, c := range colls {
-		table, err := storedTableOf(ctx, db, c)
-		if err != nil {
-			return nil, err
-		}
-		t := storedTable{name: table}
-		if table == "" {
-			out[c] = t
-			continue
-		}
-		var lo, hi sql.NullInt64
-		if err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT min(rowid), max(rowid) FROM %q`, table)).Scan(&lo, &hi); err != nil {
-			return nil, fmt.Errorf("read the embedded store's table %s: %w", table, err)
-		}
-		if lo.Valid {
-			for first := lo.Int64; first <= hi.Int64; first += storedRows {
-				t.ranges = append(t.ranges, [2]int64{first, min(first+storedRows-1, hi.Int64)})
-			}
-			// Rows inserted after this read are past the last range:
-			// the last reaches to the end.
-			t.ranges[len(t.ranges)-1][1] = 1<<63 - 1
-		}
-		out[c] = t
-	}
-	return out, nil
-}
-
-// eachStoredRange calls fn with each document of table whose rowid is in
-// r, in order, as FerretDB would send it; cache holds the schemas parsed.
-// fn may keep the document only by copying it.
-func eachStoredRange(ctx context.Context, db *sql.DB, table string, r [2]int64, cache *schemaCache, fn func(bson.Raw) error) error {
-	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE rowid BETWEEN ? AND ?`, table), r[0], r[1])
+// eachStoredText calls fn with the stored text of each row of table, in
+// the table's order, from one statement: what one find begun at the same
+// moment would read. fn may keep the text only by copying it; an error
+// from fn stops the read and is returned.
+func eachStoredText(ctx context.Context, db *sql.DB, table string, fn func([]byte) error) error {
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q`, table))
 	if err != nil {
 		return fmt.Errorf("read the embedded store's table %s: %w", table, err)
 	}
 	defer rows.Close()
 	var text sql.RawBytes
-	var buf []byte
 	for rows.Next() {
 		if err := rows.Scan(&text); err != nil {
 			return fmt.Errorf("read the embedded store's table %s: %w", table, err)
 		}
-		if buf, err = appendSJSON(buf[:0], text, cache); err != nil {
-			return err
-		}
-		if err := fn(buf); err != nil {
+		if err := fn(text); err != nil {
 			return err
 		}
 	}
@@ -196,67 +153,134 @@ func eachStoredRange(ctx context.Context, db *sql.DB, table string, r [2]int64, 
 	return nil
 }
 
+// storedBatch is a run of one kind's stored texts, in its table's order,
+// and the part of the kind's collection their records go to.
+type storedBatch struct {
+	kind  int
+	texts []byte
+	ends  []int
+	part  *snapColl
+}
+
+// storedBatchRows is how many texts a batch holds: enough that handing
+// one over costs nothing beside its records, few enough that a kind's
+// last batch leaves the other cores little to wait for.
+const storedBatchRows = 1 << 10
+
+// errSkip stops the read of a kind that is to be read through FerretDB.
+var errSkip = errors.New("read through FerretDB")
+
 // readStored reads every record of each of ks from the embedded store's
-// file into new collections, as readKind would with no filter: the
-// kinds' tables in ranges of rows, parallel at a time. It returns the
-// collections read, by collection name, and leaves out a kind whose
-// stored documents it could not turn into FerretDB's, and every kind
+// file into new collections, as readKind would with no filter. One
+// goroutine reads the tables, one statement each, and hands their texts
+// in batches to parallel others, which turn them into FerretDB's bytes and
+// decode them; a kind's batches are joined in its table's order. It
+// returns the collections read, by collection name, and leaves out a kind
+// whose stored documents it could not turn into FerretDB's, and every kind
 // where the store has no file of its own (the caller reads those through
-// FerretDB).
-// total counts the bytes the build holds, and the read stops with
-// errTooBig once it passes maxBytes.
+// FerretDB). total counts the bytes the build holds, and the read stops
+// with errTooBig once it passes maxBytes.
 func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total *atomic.Int64, maxBytes int64) (map[string]*snapColl, error) {
 	db, ok, err := s.sqliteFile()
 	if !ok || err != nil {
 		return nil, err
 	}
-	names := make([]string, len(ks))
+	tables := make([]string, len(ks))
 	for i, k := range ks {
-		names[i] = k.Collection
-	}
-	tables, err := storedTables(ctx, db, names)
-	if err != nil {
-		return nil, err
-	}
-	// One task a range; each range's records are kept apart and joined in
-	// the table's order once every range is read.
-	type task struct{ kind, rng int }
-	var tasks []task
-	chunks := make([][]*snapColl, len(ks))
-	for i, k := range ks {
-		chunks[i] = make([]*snapColl, len(tables[k.Collection].ranges))
-		for r := range chunks[i] {
-			tasks = append(tasks, task{i, r})
+		if tables[i], err = storedTableOf(ctx, db, k.Collection); err != nil {
+			return nil, err
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make([][]*snapColl, len(ks))
 	failed := make([]atomic.Bool, len(ks))
-	var next atomic.Int64
-	errs := inParallel(ctx, parallel, parallel, func(ctx context.Context, _ int) error {
-		cache := make([]schemaCache, len(ks))
-		for {
-			n := int(next.Add(1)) - 1
-			if n >= len(tasks) {
+	batches := make(chan storedBatch, 2*parallel)
+	free := make(chan []byte, 2*parallel+2)
+	errs := make([]error, parallel+1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(batches)
+		for i, table := range tables {
+			if table == "" {
+				continue // no table yet: no records
+			}
+			b := storedBatch{kind: i}
+			send := func() error {
+				b.part = &snapColl{k: ks[i]}
+				parts[i] = append(parts[i], b.part)
+				select {
+				case batches <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				b = storedBatch{kind: i}
+				select {
+				case buf := <-free:
+					b.texts = buf[:0]
+				default:
+				}
 				return nil
 			}
-			t := tasks[n]
-			k := ks[t.kind]
-			if failed[t.kind].Load() {
-				continue
-			}
-			c := &snapColl{k: k}
-			chunks[t.kind][t.rng] = c
-			err := eachStoredRange(ctx, db, tables[k.Collection].name, tables[k.Collection].ranges[t.rng], &cache[t.kind], func(raw bson.Raw) error {
-				return c.add(raw, total, maxBytes)
+			err := eachStoredText(ctx, db, table, func(text []byte) error {
+				if failed[i].Load() {
+					return errSkip
+				}
+				b.texts = append(b.texts, text...)
+				b.ends = append(b.ends, len(b.texts))
+				if len(b.ends) == storedBatchRows {
+					return send()
+				}
+				return nil
 			})
-			if errors.Is(err, errSJSON) {
-				failed[t.kind].Store(true)
-				continue
+			if err == nil && len(b.ends) > 0 {
+				err = send()
 			}
-			if err != nil {
-				return err
+			if err != nil && !errors.Is(err, errSkip) {
+				errs[parallel] = err
+				cancel()
+				return
 			}
 		}
-	})
+	}()
+	for w := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			caches := make([]schemaCache, len(ks))
+			var buf []byte
+			for b := range batches {
+				if ctx.Err() != nil || failed[b.kind].Load() {
+					continue
+				}
+				start := 0
+				for _, end := range b.ends {
+					var err error
+					buf, err = appendSJSON(buf[:0], b.texts[start:end], &caches[b.kind])
+					start = end
+					if errors.Is(err, errSJSON) {
+						failed[b.kind].Store(true)
+						break
+					}
+					if err == nil {
+						err = b.part.add(buf, total, maxBytes)
+					}
+					if err != nil {
+						errs[w] = err
+						cancel()
+						break
+					}
+				}
+				select {
+				case free <- b.texts:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
@@ -265,15 +289,13 @@ func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total 
 	for i, k := range ks {
 		if failed[i].Load() {
 			// What it held leaves the build's count: FerretDB reads it.
-			for _, c := range chunks[i] {
-				if c != nil {
-					total.Add(-c.bytes)
-				}
+			for _, part := range parts[i] {
+				total.Add(-part.bytes)
 			}
 			continue
 		}
 		c := &snapColl{k: k, db: s.coll(k)}
-		for _, part := range chunks[i] {
+		for _, part := range parts[i] {
 			c.recs = append(c.recs, part.recs...)
 			c.sizes = append(c.sizes, part.sizes...)
 			c.bytes += part.bytes
