@@ -160,7 +160,7 @@ func appendSJSON(dst, b []byte, cache *schemaCache) ([]byte, error) {
 	schemaText := fields[0].val
 	fields = fields[1:]
 	for _, f := range fields {
-		if fieldKey(f) == "$s" {
+		if (!f.escaped && string(f.key) == "$s") || (f.escaped && fieldKey(f) == "$s") {
 			return dst, sjsonErrorf("a second schema")
 		}
 	}
@@ -239,6 +239,7 @@ func appendDocument(dst []byte, fields []field, sch *sjsonSchema, idFirst bool, 
 	return dst, nil
 }
 
+// fieldKey is f's key decoded.
 func fieldKey(f field) string {
 	if !f.escaped {
 		return string(f.key)
