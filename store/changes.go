@@ -646,9 +646,18 @@ func (s *Store) LastChange(ctx context.Context) (int64, error) {
 	if !errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, dbError("find last change", err)
 	}
+	if last, ok, err := s.storedLastChange(ctx); ok || err != nil {
+		return last, err
+	}
+	return s.lastLogged(ctx)
+}
+
+// lastLogged is the last entry of the log's newest block, found by the
+// server; with no block, the last pruned.
+func (s *Store) lastLogged(ctx context.Context) (int64, error) {
 	var last changeBlock
 	opts := options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}}).SetProjection(bson.D{{Key: "last", Value: 1}})
-	err = s.changes().FindOne(ctx, bson.D{}, opts).Decode(&last)
+	err := s.changes().FindOne(ctx, bson.D{}, opts).Decode(&last)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		c, err := s.counter(ctx)
 		return c.Pruned, err

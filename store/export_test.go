@@ -1,6 +1,15 @@
 package store
 
-import "time"
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
 
 // SetShape makes s send its batches in shape sh whatever its server, so that
 // each shape's commands and answers can be tested on the servers at hand.
@@ -20,4 +29,77 @@ func HoldSnapshotBuilds(s *Store) (release func()) {
 		x.retryAt = time.Time{}
 		x.mu.Unlock()
 	}
+}
+
+// StoredDocuments reads every document of collection coll from the
+// embedded store's file as a model's first build does, in the table's
+// order, each as the bytes it would decode; false where s is not on an
+// embedded server of this process.
+func StoredDocuments(ctx context.Context, s *Store, coll string) ([]bson.Raw, bool, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
+		return nil, true, err
+	}
+	var out []bson.Raw
+	var cache schemaCache
+	err = eachStoredText(ctx, db, table, func(text []byte) error {
+		raw, err := appendSJSON(nil, text, &cache)
+		out = append(out, raw)
+		return err
+	})
+	return out, true, err
+}
+
+// StoredAsFerretDB turns the text FerretDB's SQLite backend stores for a
+// document into the BSON its find sends, as a model's build does.
+func StoredAsFerretDB(text []byte) (bson.Raw, error) {
+	return appendSJSON(nil, text, &schemaCache{})
+}
+
+// LastChanges are the log's last entry as read from the embedded store's
+// file (false where it is not read so) and as found by the server.
+func LastChanges(ctx context.Context, s *Store) (stored int64, ok bool, found int64, err error) {
+	if stored, ok, err = s.storedLastChange(ctx); err != nil {
+		return
+	}
+	found, err = s.lastLogged(ctx)
+	return
+}
+
+// StoredText is the text the embedded store's file holds for the document
+// of collection coll whose _id is the string id.
+func StoredText(ctx context.Context, s *Store, coll, id string) (string, error) {
+	db, _, err := s.sqliteFile()
+	if err != nil {
+		return "", err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if err != nil {
+		return "", err
+	}
+	var text string
+	err = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->>'$._id' = ?`, table), id).Scan(&text)
+	return text, err
+}
+
+// StoreText adds text to the table of collection coll in the embedded
+// store's file, as FerretDB's SQLite backend keeps a document, past
+// FerretDB.
+func StoreText(ctx context.Context, s *Store, coll, text string) error {
+	u := url.URL{Scheme: "file", Path: filepath.Join(s.sqliteDir, s.db.Name()+".sqlite"), RawQuery: "_pragma=busy_timeout(10000)"}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	table, err := storedTableOf(ctx, db, coll)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %q (_ferretdb_sjson) VALUES (?)`, table), text)
+	return err
 }

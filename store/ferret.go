@@ -45,7 +45,7 @@ type FerretServer struct {
 }
 
 // StartFerretDB starts FerretDB and returns once it answers a command that
-// reaches its backend (listDatabases), so that a server that cannot use its
+// reaches its backend (listCollections), so that a server that cannot use its
 // storage fails here, with FerretDB's own error, rather than at the first
 // query. It is the one place councilgraph starts FerretDB: the embedded
 // store, the tests' outage server and the benchmarks over PostgreSQL use it.
@@ -93,8 +93,13 @@ func StartFerretDB(ctx context.Context, c FerretConfig) (*FerretServer, error) {
 	return s, nil
 }
 
-// await waits until the server answers listDatabases. When it does not,
-// the error is the last one FerretDB logged, if any: that says why.
+// await waits until the server answers listCollections, which reaches
+// the backend (over PostgreSQL, a connection to it; on SQLite, the files
+// FerretDB opened as it started). Not listDatabases: FerretDB reckons each
+// database's size for it, on SQLite by reading every page of its file
+// (1.8 GB, and seconds of CPU, at a million records) even for names only.
+// When it does not answer, the error is the last one FerretDB logged, if
+// any: that says why.
 func (s *FerretServer) await(ctx context.Context, d time.Duration, rec *errorRecorder) error {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -103,7 +108,7 @@ func (s *FerretServer) await(ctx context.Context, d time.Duration, rec *errorRec
 		return fmt.Errorf("start FerretDB: %w", err)
 	}
 	defer func() { _ = client.Disconnect(context.Background()) }()
-	err = client.Database("admin").RunCommand(ctx, bson.D{{Key: "listDatabases", Value: 1}, {Key: "nameOnly", Value: true}}).Err()
+	err = client.Database("admin").RunCommand(ctx, bson.D{{Key: "listCollections", Value: 1}, {Key: "nameOnly", Value: true}}).Err()
 	if err == nil {
 		return nil
 	}

@@ -47,7 +47,7 @@ type snapColl struct {
 // maps them; total counts the bytes the build holds, and the read stops
 // with errTooBig once it passes maxBytes.
 func (s *Store) readKind(ctx context.Context, k *Kind, keep *snapColl, changed map[string]bool, filter bson.D, total *atomic.Int64, maxBytes int64) (*snapColl, error) {
-	c := &snapColl{k: k, db: s.coll(k), index: map[string]map[string][]int32{}}
+	c := &snapColl{k: k, db: s.coll(k)}
 	if keep != nil {
 		for i, d := range keep.recs {
 			if !changed[d.Base().CouncilID] {
@@ -61,28 +61,40 @@ func (s *Store) readKind(ctx context.Context, k *Kind, keep *snapColl, changed m
 		}
 	}
 	err := eachFound(ctx, c.db, filter, nil, func(raw bson.Raw) error {
-		c.bytes += int64(len(raw))
-		if total.Add(int64(len(raw))) > maxBytes {
-			return errTooBig
-		}
-		d, err := decodeRecord(k, raw)
-		if err != nil {
-			return err
-		}
-		c.recs = append(c.recs, d)
-		c.sizes = append(c.sizes, int32(len(raw)))
-		return nil
+		return c.add(raw, total, maxBytes)
 	})
 	if err != nil {
 		return nil, err
 	}
+	c.mapRecords()
+	return c, nil
+}
+
+// add decodes the stored record raw into c; total counts the bytes the
+// build holds, and add fails with errTooBig once it passes maxBytes.
+func (c *snapColl) add(raw bson.Raw, total *atomic.Int64, maxBytes int64) error {
+	c.bytes += int64(len(raw))
+	if total.Add(int64(len(raw))) > maxBytes {
+		return errTooBig
+	}
+	d, err := decodeRecord(c.k, raw)
+	if err != nil {
+		return err
+	}
+	c.recs = append(c.recs, d)
+	c.sizes = append(c.sizes, int32(len(raw)))
+	return nil
+}
+
+// mapRecords makes c's maps and order from its records.
+func (c *snapColl) mapRecords() {
+	c.index = map[string]map[string][]int32{}
 	c.indexFields()
 	c.ordered = make([]int32, len(c.recs))
 	for i := range c.ordered {
 		c.ordered[i] = int32(i)
 	}
 	c.sortPositions(c.ordered)
-	return c, nil
 }
 
 // decodeRecord decodes a stored record of kind k as it is stored.

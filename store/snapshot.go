@@ -497,28 +497,43 @@ func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, e
 	if prev == nil {
 		parallel = runtime.GOMAXPROCS(0)
 	}
-	built := make([]*snapColl, len(reads))
-	errs := inParallel(ctx, len(reads), parallel, func(ctx context.Context, i int) (err error) {
-		p := reads[i]
+	// Every record of a kind read whole comes from the embedded store's
+	// file where the store has one (sqliteread.go); the rest, and any kind
+	// it could not read, through the server.
+	var whole []*Kind
+	for _, p := range reads {
+		if p.keep == nil && len(p.filter) == 0 {
+			whole = append(whole, p.k)
+		}
+	}
+	var stored map[string]*snapColl
+	if len(whole) > 0 {
+		var err error
+		if stored, err = s.readStored(ctx, whole, parallel, &total, maxBytes); err != nil {
+			sn.bytes = total.Load()
+			return sn, err
+		}
+	}
+	var rest []plan
+	for _, p := range reads {
+		if c, ok := stored[p.k.Collection]; ok {
+			sn.colls[p.k.Collection] = c
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	built := make([]*snapColl, len(rest))
+	errs := inParallel(ctx, len(rest), parallel, func(ctx context.Context, i int) (err error) {
+		p := rest[i]
 		built[i], err = s.readKind(ctx, p.k, p.keep, changed, p.filter, &total, maxBytes)
 		return err
 	})
 	sn.bytes = total.Load()
-	for i, p := range reads {
+	for i, p := range rest {
 		sn.colls[p.k.Collection] = built[i]
 	}
 	sn.reread = len(reads)
-	for _, err := range errs {
-		if errors.Is(err, errTooBig) {
-			return sn, errTooBig
-		}
-	}
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return sn, err
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := firstError(errs); err != nil {
 		return sn, err
 	}
 	sn.built = time.Since(start)

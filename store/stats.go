@@ -41,10 +41,19 @@ func (st *Stats) Max() int {
 // reference fields and embedded lists, whoever may see the records (a bound
 // must hold for every caller). The finds read the snapshot where it is
 // current: on the embedded store a scan of every document of a national
-// data set takes minutes, and of the snapshot seconds.
+// data set takes minutes, and of the snapshot seconds. While the first
+// snapshot is read, FindStats waits for it (within ctx) rather than scan
+// the database beside it: a server's first stats are asked for as it
+// starts, and such a scan, on the cores the build reads with, held a
+// server at a million records unready until it gave up a minute later.
 func (s *Store) FindStats(ctx context.Context) (*Stats, error) {
-	if sn := s.currentSnapshot(); sn != nil && !fromDatabase(ctx) {
-		return sn.stats(), nil
+	if !fromDatabase(ctx) {
+		if s.snap.cur.Load() == nil && !s.WaitSnapshot(ctx) && ctx.Err() != nil {
+			return nil, dbError("find stats", ctx.Err())
+		}
+		if sn := s.currentSnapshot(); sn != nil {
+			return sn.stats(), nil
+		}
 	}
 	st := &Stats{Counts: map[string]int{}, Fanout: map[string]int{}}
 	for _, k := range kinds {

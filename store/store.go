@@ -5,10 +5,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 	"sort"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -26,6 +28,14 @@ type Store struct {
 	// idIndexed says the server looks an _id up by index: the embedded
 	// store, once Open has indexed it (sqliteids.go).
 	idIndexed bool
+	// sqliteDir is the directory of the embedded server's files, where
+	// the store is on one of this process's (sqliteread.go); "" otherwise.
+	sqliteDir string
+	// sqlite is that directory's file of the store's database, opened for
+	// reading when first needed; sqliteClosed says Close closed it.
+	sqliteMu     sync.Mutex
+	sqlite       *sql.DB
+	sqliteClosed bool
 	// colls holds each kind's collection, by kind name.
 	colls map[string]*mongo.Collection
 	// clients holds the API clients and their key hashes; it is not part
@@ -89,6 +99,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, err
 		}
 		s.idIndexed = true
+		s.sqliteDir = dir.(string)
 	}
 	return s, nil
 }
@@ -141,6 +152,7 @@ func (s *Store) Drop(ctx context.Context) error {
 func (s *Store) Close(ctx context.Context) error {
 	s.snap.close()
 	s.gen.close()
+	s.closeSQLiteFile()
 	return s.client.Disconnect(ctx)
 }
 

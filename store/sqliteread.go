@@ -1,0 +1,327 @@
+package store
+
+// Reading the embedded store's tables without FerretDB.
+//
+// A model's first build reads every document of every collection. Through
+// FerretDB, each document of the embedded store is read from SQLite,
+// decoded from its stored JSON into FerretDB's values, projected, encoded
+// as BSON and sent over the socket, all on one core per find: at a million
+// records that was most of two minutes. A store of this process's embedded
+// server knows where its SQLite file is (sqliteids.go), so it reads the
+// tables itself: the same SELECT FerretDB sends for a find with no filter,
+// each stored text turned into the bytes FerretDB would send (sjson.go),
+// decoded as every other read's documents are. Each table is read by one
+// statement, as a find would be, and its texts are turned and decoded on
+// as many cores as there are.
+//
+// What it reads is what a find begun at the same moment would: the
+// statement sees the rows committed when it starts, as FerretDB's would.
+// (Not ranges of rowids read apart: SQLite may number a table's rows
+// anew, by VACUUM, between two statements.) A build reads its collections
+// at different moments whichever way it reads them, and is filed under
+// the generations read before it began (snapshot.go). A stored text it
+// does not understand stops the direct read of its kind, which is read
+// through FerretDB instead.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// sqliteFile is the SQLite file of the store's database on its embedded
+// server, opened for reading only the first time it is asked for; false
+// where the store is not on an embedded server of this process, FerretDB
+// has made no file for the database (opening it would make one), or the
+// store is closed.
+func (s *Store) sqliteFile() (*sql.DB, bool, error) {
+	if s.sqliteDir == "" {
+		return nil, false, nil
+	}
+	s.sqliteMu.Lock()
+	defer s.sqliteMu.Unlock()
+	if s.sqlite != nil || s.sqliteClosed {
+		return s.sqlite, s.sqlite != nil, nil
+	}
+	path := filepath.Join(s.sqliteDir, s.db.Name()+".sqlite")
+	if _, err := os.Stat(path); err != nil {
+		return nil, false, nil
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: "_pragma=busy_timeout(10000)&_pragma=query_only(1)"}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, false, fmt.Errorf("open the embedded store's file: %w", err)
+	}
+	// As many reads at a time as a build runs; an idle connection keeps
+	// SQLite's page cache (2 MiB) and the schema it parsed.
+	conns := runtime.GOMAXPROCS(0)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxIdleTime(time.Minute)
+	s.sqlite = db
+	return db, true, nil
+}
+
+// closeSQLiteFile closes the file sqliteFile opened, if any, for good.
+func (s *Store) closeSQLiteFile() {
+	s.sqliteMu.Lock()
+	defer s.sqliteMu.Unlock()
+	s.sqliteClosed = true
+	if s.sqlite != nil {
+		_ = s.sqlite.Close()
+		s.sqlite = nil
+	}
+}
+
+// storedTableOf is the table of collection coll; "" where it has none.
+func storedTableOf(ctx context.Context, db *sql.DB, coll string) (string, error) {
+	var table string
+	err := db.QueryRowContext(ctx, `SELECT table_name FROM _ferretdb_collections WHERE name = ?`, coll).Scan(&table)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the embedded store's tables: %w", err)
+	}
+	return table, nil
+}
+
+// storedLastChange is the last entry of the change log's block with the
+// greatest _id, as LastChange's find would have it, read with SQLite's own
+// JSON functions: FerretDB's SQLite backend sorts in Go, so that find
+// decoded every block of the log (a thousand IDs each; 6 s of CPU at a
+// million records). false where the store has no file, the log no block,
+// or the block found is not as the log writes it (the find then answers).
+func (s *Store) storedLastChange(ctx context.Context) (int64, bool, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	table, err := storedTableOf(ctx, db, s.changes().Name())
+	if table == "" || err != nil {
+		return 0, false, err
+	}
+	// _id and last are stored as longs: JSON integers, which ->> gives as
+	// SQLite's integers, ordered as numbers.
+	q := fmt.Sprintf(`SELECT typeof(_ferretdb_sjson->>'$._id'), typeof(_ferretdb_sjson->>'$.last'), _ferretdb_sjson->>'$.last'
+		FROM %q ORDER BY _ferretdb_sjson->>'$._id' DESC LIMIT 1`, table)
+	var idType, lastType string
+	var last sql.NullInt64
+	err = db.QueryRowContext(ctx, q).Scan(&idType, &lastType, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("find last change: %w", err)
+	}
+	if idType != "integer" || lastType != "integer" || !last.Valid {
+		return 0, false, nil
+	}
+	return last.Int64, true, nil
+}
+
+// eachStoredText calls fn with the stored text of each row of table, in
+// the table's order, from one statement: what one find begun at the same
+// moment would read. fn may keep the text only by copying it; an error
+// from fn stops the read and is returned.
+func eachStoredText(ctx context.Context, db *sql.DB, table string, fn func([]byte) error) error {
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q`, table))
+	if err != nil {
+		return fmt.Errorf("read the embedded store's table %s: %w", table, err)
+	}
+	defer rows.Close()
+	var text sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&text); err != nil {
+			return fmt.Errorf("read the embedded store's table %s: %w", table, err)
+		}
+		if err := fn(text); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the embedded store's table %s: %w", table, err)
+	}
+	return nil
+}
+
+// storedBatch is a run of one kind's stored texts, in its table's order,
+// and the part of the kind's collection their records go to.
+type storedBatch struct {
+	kind  int
+	texts []byte
+	ends  []int
+	part  *snapColl
+}
+
+// storedBatchRows is how many texts a batch holds: enough that handing
+// one over costs nothing beside its records, few enough that a kind's
+// last batch leaves the other cores little to wait for.
+const storedBatchRows = 1 << 10
+
+// errSkip stops the read of a kind that is to be read through FerretDB.
+var errSkip = errors.New("read through FerretDB")
+
+// readStored reads every record of each of ks from the embedded store's
+// file into new collections, as readKind would with no filter. One
+// goroutine reads the tables, one statement each, and hands their texts
+// in batches to parallel others, which turn them into FerretDB's bytes and
+// decode them; a kind's batches are joined in its table's order. It
+// returns the collections read, by collection name, and leaves out a kind
+// whose stored documents it could not turn into FerretDB's, and every kind
+// where the store has no file of its own (the caller reads those through
+// FerretDB). total counts the bytes the build holds, and the read stops
+// with errTooBig once it passes maxBytes.
+func (s *Store) readStored(ctx context.Context, ks []*Kind, parallel int, total *atomic.Int64, maxBytes int64) (map[string]*snapColl, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return nil, err
+	}
+	tables := make([]string, len(ks))
+	for i, k := range ks {
+		if tables[i], err = storedTableOf(ctx, db, k.Collection); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make([][]*snapColl, len(ks))
+	failed := make([]atomic.Bool, len(ks))
+	batches := make(chan storedBatch, 2*parallel)
+	free := make(chan []byte, 2*parallel+2)
+	errs := make([]error, parallel+1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(batches)
+		for i, table := range tables {
+			if table == "" {
+				continue // no table yet: no records
+			}
+			b := storedBatch{kind: i}
+			send := func() error {
+				b.part = &snapColl{k: ks[i]}
+				parts[i] = append(parts[i], b.part)
+				select {
+				case batches <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				b = storedBatch{kind: i}
+				select {
+				case buf := <-free:
+					b.texts = buf[:0]
+				default:
+				}
+				return nil
+			}
+			err := eachStoredText(ctx, db, table, func(text []byte) error {
+				if failed[i].Load() {
+					return errSkip
+				}
+				b.texts = append(b.texts, text...)
+				b.ends = append(b.ends, len(b.texts))
+				if len(b.ends) == storedBatchRows {
+					return send()
+				}
+				return nil
+			})
+			if err == nil && len(b.ends) > 0 {
+				err = send()
+			}
+			if err != nil && !errors.Is(err, errSkip) {
+				errs[parallel] = err
+				cancel()
+				return
+			}
+		}
+	}()
+	for w := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			caches := make([]schemaCache, len(ks))
+			var buf []byte
+			for b := range batches {
+				if ctx.Err() != nil || failed[b.kind].Load() {
+					continue
+				}
+				start := 0
+				for _, end := range b.ends {
+					var err error
+					buf, err = appendSJSON(buf[:0], b.texts[start:end], &caches[b.kind])
+					start = end
+					if errors.Is(err, errSJSON) {
+						failed[b.kind].Store(true)
+						break
+					}
+					if err == nil {
+						err = b.part.add(buf, total, maxBytes)
+					}
+					if err != nil {
+						errs[w] = err
+						cancel()
+						break
+					}
+				}
+				select {
+				case free <- b.texts:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return nil, err
+	}
+	out := map[string]*snapColl{}
+	var done []*snapColl
+	for i, k := range ks {
+		if failed[i].Load() {
+			// What it held leaves the build's count: FerretDB reads it.
+			for _, part := range parts[i] {
+				total.Add(-part.bytes)
+			}
+			continue
+		}
+		c := &snapColl{k: k, db: s.coll(k)}
+		for _, part := range parts[i] {
+			c.recs = append(c.recs, part.recs...)
+			c.sizes = append(c.sizes, part.sizes...)
+			c.bytes += part.bytes
+		}
+		out[k.Collection] = c
+		done = append(done, c)
+	}
+	inParallel(ctx, len(done), parallel, func(_ context.Context, i int) error {
+		done[i].mapRecords()
+		return nil
+	})
+	return out, nil
+}
+
+// firstError is the first of errs that is not nil, preferring errTooBig
+// and any error to a cancellation that followed it.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if errors.Is(err, errTooBig) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}

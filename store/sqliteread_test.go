@@ -1,0 +1,237 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"councilgraph/store"
+	"councilgraph/store/storetest"
+)
+
+// TestStoredDocumentsAreFerretDBs: what a model's first build reads from
+// the embedded store's file is, document for document and byte for byte,
+// what FerretDB's find sends: every collection of the Stockton and marked
+// sets, and documents holding every type FerretDB stores, in every
+// nesting, _id anywhere.
+func TestStoredDocumentsAreFerretDBs(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
+		t.Skip("not on an embedded store of this process")
+	}
+	importStocktonAndMarked(t, s)
+	raw := storetest.Raw(t, s)
+	oid := bson.NewObjectIDFromTimestamp(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+	odd := []any{
+		bson.D{
+			{Key: "_id", Value: "odd:1"},
+			{Key: "plain", Value: "plain"},
+			{Key: "unicode", Value: "ünïcødé ✓ 😀"},
+			{Key: "escaped", Value: "quote\" back\\ nl\n tab\t ctrl\x01 ls\u2028 <&>"},
+			{Key: "empty", Value: ""},
+			{Key: "zero", Value: 0.0},
+			{Key: "negzero", Value: math.Copysign(0, -1)},
+			{Key: "half", Value: 1.5},
+			{Key: "big", Value: 1e300},
+			{Key: "tiny", Value: 5e-324},
+			{Key: "whole", Value: 42.0},
+			{Key: "third", Value: 1.0 / 3},
+			{Key: "i32", Value: int32(math.MaxInt32)},
+			{Key: "i32min", Value: int32(math.MinInt32)},
+			{Key: "i64", Value: int64(math.MaxInt64)},
+			{Key: "i64min", Value: int64(math.MinInt64)},
+			{Key: "when", Value: bson.NewDateTimeFromTime(time.Date(2023, 6, 15, 12, 0, 0, 123e6, time.UTC))},
+			{Key: "before1970", Value: bson.DateTime(-1)},
+			{Key: "epoch", Value: bson.DateTime(0)},
+			{Key: "yes", Value: true},
+			{Key: "no", Value: false},
+			{Key: "nothing", Value: nil},
+			{Key: "doc", Value: bson.D{{Key: "a", Value: int32(1)}, {Key: "b", Value: bson.D{}}, {Key: "c", Value: bson.D{{Key: "d", Value: bson.A{"x"}}}}}},
+			{Key: "emptydoc", Value: bson.D{}},
+			{Key: "list", Value: bson.A{int32(1), "x", bson.D{{Key: "k", Value: "v"}, {Key: "l", Value: bson.A{2.5, nil}}}, nil, true}},
+			{Key: "emptylist", Value: bson.A{}},
+			{Key: "oid", Value: oid},
+			{Key: "bin", Value: bson.Binary{Subtype: 0, Data: []byte{0, 1, 2, 255}}},
+			{Key: "uuid", Value: bson.Binary{Subtype: 4, Data: bytes.Repeat([]byte{0xab}, 16)}},
+			{Key: "userbin", Value: bson.Binary{Subtype: 0x80, Data: []byte{}}},
+			{Key: "re", Value: bson.Regex{Pattern: "^a.*\"b\"$", Options: "i"}},
+			{Key: "ts", Value: bson.Timestamp{T: 1, I: 2}},
+			{Key: "spaced key", Value: int32(1)},
+			{Key: "ключ", Value: "значение"},
+		},
+		bson.D{{Key: "first", Value: "before _id"}, {Key: "_id", Value: "odd:2"}, {Key: "last", Value: int64(7)}},
+		bson.D{{Key: "_id", Value: oid}, {Key: "n", Value: int32(3)}},
+		bson.D{{Key: "_id", Value: int32(4)}},
+		bson.D{{Key: "_id", Value: bson.D{{Key: "compound", Value: "id"}}}},
+	}
+	if _, err := raw.Collection("oddities").InsertMany(ctx, odd); err != nil {
+		t.Fatal(err)
+	}
+	colls := []string{"oddities"}
+	for _, k := range store.Kinds() {
+		colls = append(colls, k.Collection)
+	}
+	for _, c := range colls {
+		want := found(t, raw.Collection(c))
+		got, _, err := store.StoredDocuments(ctx, s, c)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d documents read from the file, %d found", c, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: document %d read from the file\n%s\nFerretDB's\n%s", c, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// found is every document of c as FerretDB sends it, in its order.
+func found(t *testing.T, c *mongo.Collection) []bson.Raw {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := c.Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	var out []bson.Raw
+	for cur.Next(ctx) {
+		out = append(out, bytes.Clone(cur.Current))
+	}
+	if err := cur.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestStoredTextsFerretDBRefusesAreRefused: a stored text FerretDB would
+// not decode, or that a build is not sure to read as FerretDB does, is an
+// error (and the kind is then read through FerretDB), never a document.
+func TestStoredTextsFerretDBRefusesAreRefused(t *testing.T) {
+	const id = `"_id":{"t":"string"}`
+	for _, text := range []string{
+		``,
+		`{}`,
+		`[]`,
+		`{"_id":"a"}`,
+		`{"$s":{"p":{` + id + `},"$k":["_id"]},"_id":"a"} `,
+		`{"$s":{"p":{` + id + `},"$k":["_id"]},"_id":"a"}x`,
+		`{"$s":{"p":{` + id + `},"$k":["_id"]},"_id":"a","$s":{}}`,
+		`{"$s":{"p":{` + id + `},"$k":["_id","_id"]},"_id":"a"}`,
+		`{"$s":{"p":{` + id + `},"$k":["_id"],"x":1},"_id":"a"}`,
+		`{"$s":{"p":{"n":{"t":"int"}},"$k":["n"]},"n":1}`,
+		`{"$s":{"p":{` + id + `},"$k":["_id"]},"_id":"a","n":1}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"int"}},"$k":["_id","n"]},"_id":"a"}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"int"}},"$k":["_id","n"]},"_id":"a","n":2147483648}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"int"}},"$k":["_id","n"]},"_id":"a","n":01}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"int"}},"$k":["_id","n"]},"_id":"a","n":1.0}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"int"}},"$k":["_id","n"]},"_id":"a","n":"1"}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"long"}},"$k":["_id","n"]},"_id":"a","n":1e3}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"double"}},"$k":["_id","n"]},"_id":"a","n":1e999}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"double"}},"$k":["_id","n"]},"_id":"a","n":NaN}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"double"}},"$k":["_id","n"]},"_id":"a","n":.5}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"timestamp"}},"$k":["_id","n"]},"_id":"a","n":-1}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"bool"}},"$k":["_id","n"]},"_id":"a","n":1}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"null"}},"$k":["_id","n"]},"_id":"a","n":0}`,
+		`{"$s":{"p":{` + id + `,"n":{"t":"decimal"}},"$k":["_id","n"]},"_id":"a","n":0}`,
+		`{"$s":{"p":{` + id + `,"s":{"t":"string"}},"$k":["_id","s"]},"_id":"a","s":"tab	in it"}`,
+		`{"$s":{"p":{` + id + `,"s":{"t":"string"}},"$k":["_id","s"]},"_id":"a","s":"unterminated}`,
+		`{"$s":{"p":{` + id + `,"o":{"t":"objectId"}},"$k":["_id","o"]},"_id":"a","o":"abc"}`,
+		`{"$s":{"p":{` + id + `,"b":{"t":"binData"}},"$k":["_id","b"]},"_id":"a","b":"AAEC"}`,
+		`{"$s":{"p":{` + id + `,"b":{"t":"binData","s":0}},"$k":["_id","b"]},"_id":"a","b":"not base64!"}`,
+		`{"$s":{"p":{` + id + `,"r":{"t":"regex"}},"$k":["_id","r"]},"_id":"a","r":"x"}`,
+		`{"$s":{"p":{` + id + `,"d":{"t":"object"}},"$k":["_id","d"]},"_id":"a","d":{}}`,
+		`{"$s":{"p":{` + id + `,"d":{"t":"object","$s":{"p":{"x":{"t":"int"}},"$k":["x"]}}},"$k":["_id","d"]},"_id":"a","d":{"x":1,"x":2}}`,
+		`{"$s":{"p":{` + id + `,"l":{"t":"array"}},"$k":["_id","l"]},"_id":"a","l":[]}`,
+		`{"$s":{"p":{` + id + `,"l":{"t":"array","i":[{"t":"int"}]}},"$k":["_id","l"]},"_id":"a","l":[1,2]}`,
+		`{"$s":{"p":{` + id + `,"l":{"t":"array","i":[{"t":"int"}]}},"$k":["_id","l"]},"_id":"a","l":[1}`,
+	} {
+		if doc, err := store.StoredAsFerretDB([]byte(text)); err == nil {
+			t.Errorf("%s read as %s", text, doc)
+		}
+	}
+}
+
+// TestLastChangeFromTheFileIsTheFinds: the change log's last entry read
+// from the embedded store's file is the one FerretDB finds, before any
+// write (no block: read by the server) and after imports of many blocks.
+func TestLastChangeFromTheFileIsTheFinds(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
+		t.Skip("not on an embedded store of this process")
+	}
+	stored, ok, found, err := store.LastChanges(ctx, s)
+	if err != nil || ok || found != 0 {
+		t.Fatalf("an empty log: %d from the file (%v), %d found, %v; want none from the file, 0 found", stored, ok, found, err)
+	}
+	importStocktonAndMarked(t, s)
+	stored, ok, found, err = store.LastChanges(ctx, s)
+	if err != nil || !ok || stored != found || found == 0 {
+		t.Fatalf("after imports: %d from the file (%v), %d found, %v", stored, ok, found, err)
+	}
+	if last, err := s.LastChange(ctx); err != nil || last != found {
+		t.Fatalf("LastChange = %d, %v; want %d", last, err, found)
+	}
+}
+
+// TestModelReadsThroughFerretDBWhatItCannotReadItself: a stored document
+// FerretDB reads but a build does not read from the file itself (its
+// schema not first) has its kind read through FerretDB: the model holds
+// every record, and answers as the database does.
+func TestModelReadsThroughFerretDBWhatItCannotReadItself(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t, nil)
+	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
+		t.Skip("not on an embedded store of this process")
+	}
+	if err := s.Put(ctx, now, people(3)...); err != nil {
+		t.Fatal(err)
+	}
+	text, err := store.StoredText(ctx, s, "people", "person:p001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same document, its schema last and another _id: FerretDB
+	// decodes a document's members by name.
+	schema, rest, ok := strings.Cut(strings.TrimPrefix(text, `{"$s":`), `,"_id":"person:p001"`)
+	if !ok {
+		t.Fatalf("a stored person: %s", text)
+	}
+	moved := `{"_id":"person:p999"` + strings.TrimSuffix(rest, "}") + `,"$s":` + schema + "}"
+	if _, err := store.StoredAsFerretDB([]byte(moved)); err == nil {
+		t.Fatalf("%s is read from the file", moved)
+	}
+	if err := store.StoreText(ctx, s, "people", moved); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.FindPeople(store.FromDatabase(ctx), store.PersonFilter{}, store.Page{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Nodes) != 4 {
+		t.Fatalf("the database holds %d people, want 4", len(want.Nodes))
+	}
+	keepSnapshot(t, s, 1<<30)
+	if n := s.SnapshotStats().Records; n != 4 {
+		t.Errorf("the model holds %d records, want 4", n)
+	}
+	got, err := s.FindPeople(ctx, store.PersonFilter{}, store.Page{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the model's people differ from the database's (-want +got):\n%s", diff)
+	}
+}
