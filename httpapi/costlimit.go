@@ -146,7 +146,11 @@ func (c *statsCache) read() {
 	}
 	c.reading = true
 	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// The bound is for a read that hangs, not a slow one: on the database
+	// path the stats scan every record (minutes at a million on the
+	// embedded store), and a bound below that would keep the service from
+	// ever being ready.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	st, err := c.s.FindStats(ctx)
 	c.mu.Lock()

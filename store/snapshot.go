@@ -48,11 +48,11 @@ import (
 )
 
 // DefaultSnapshotSize is the snapshot's bound unless configured: room for
-// ten councils' records with space to spare, since a benchmark council's
-// 9,954 records are 4.7 MiB of documents and ten councils' 47 MiB, while a
-// data set too large to hold goes to the database rather than exhaust a
-// small machine's memory.
-const DefaultSnapshotSize = 256 << 20
+// about two million records (a benchmark council's 9,954 records are 4.7
+// MiB of documents, a hundred councils' 470 MiB), whose model takes about
+// 2.8 times their stored size in memory. A data set too large to hold goes
+// to the database rather than exhaust the machine's memory.
+const DefaultSnapshotSize = 1 << 30
 
 // snapshot is one generation's documents.
 type snapshot struct {
