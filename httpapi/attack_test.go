@@ -225,6 +225,7 @@ func refused(t *testing.T, r result, code, msg string) {
 }
 
 func TestAttacks(t *testing.T) {
+	t.Parallel()
 	t.Run("database", func(t *testing.T) { attacks(t, newAttackEnv(t, httpapi.Config{})) })
 	// From the snapshot the same limits hold and the bystander is as
 	// safe: the attacks cost the server's CPU instead of the database's.
@@ -396,6 +397,7 @@ func waitLoadersIdle(t *testing.T) {
 // TestSlowBodiesAreCutOff: a body trickled slower than the server's read
 // timeout does not keep its connection.
 func TestSlowBodiesAreCutOff(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	srv := httpapi.NewServer(httpapitest.New(s, httpapi.Config{}, quiet()), httpapi.Config{ReadTimeout: 200 * time.Millisecond})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -439,6 +441,7 @@ func isTimeout(err error) bool {
 // TestPersistedOnlyIsHeldApart: documents refused to a held scope are not
 // stored, cannot evict the trusted ones, and a large manifest loads whole.
 func TestPersistedOnlyIsHeldApart(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	var ops []map[string]string
 	for i := range 1500 {
@@ -471,6 +474,7 @@ func TestPersistedOnlyIsHeldApart(t *testing.T) {
 // TestNoSuggestionsWithoutIntrospection: when not everyone may introspect,
 // errors name no field or value the caller did not send.
 func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	for _, mode := range []string{"off", "authenticated"} {
 		h := httpapitest.New(s, httpapi.Config{Introspection: mode}, quiet())
