@@ -21,6 +21,7 @@ import (
 // Cabinet. The second fails (main exits non-zero on the error), prints
 // each conflict as file:line: id: owned by stockton, and writes nothing.
 func TestImportRefusesATakeover(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	env := map[string]string{"MONGODB_URI": storetest.URI(), "MONGODB_DATABASE": s.DatabaseName()}
 	getenv := func(k string) string { return env[k] }

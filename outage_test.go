@@ -30,6 +30,7 @@ import (
 // answers again, without a restart. How soon each happens depends on the
 // machine; the waits are bounded only so that a hang fails the test.
 func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := seededDataDir(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -106,6 +107,7 @@ func TestServiceSurvivesTheDatabaseGoingAway(t *testing.T) {
 // query answers, and the service stays ready. (FerretDB wedged on the
 // import's bulk replaces until they were split.)
 func TestImportWhileServing(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATA_DIR": seededDataDir(t)}
 	getenv := func(k string) string { return env[k] }
 	var logs lockedBuffer
@@ -294,6 +296,7 @@ func within(d time.Duration, cond func() bool) bool {
 // run returns, stopping the requests still running past the drain bound,
 // and every caller gets an answer or a closed connection, none hangs.
 func TestShutdownDrainsWithinItsBound(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATA_DIR": seededDataDir(t)}
 	var logs lockedBuffer
 	sctx, stop := context.WithCancel(context.Background())

@@ -48,6 +48,7 @@ func (l *lockedBuffer) String() string {
 // does (embedded store, bundled data), waits for it to be ready, queries it
 // and stops it by cancelling run's context, the path SIGINT and SIGTERM take.
 func TestRunServesAndShutsDown(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr lockedBuffer
 	env := map[string]string{"DATA_DIR": t.TempDir()}
 	done := make(chan error, 1)
@@ -184,6 +185,7 @@ func waitReady(t *testing.T, base string) {
 }
 
 func TestRunFailsFastWithoutDatabase(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"MONGODB_URI": "mongodb://127.0.0.1:1/?connectTimeoutMS=200"}
 	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--connect-timeout", "300ms"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") {
@@ -192,6 +194,7 @@ func TestRunFailsFastWithoutDatabase(t *testing.T) {
 }
 
 func TestSchemaCommandPrintsTheSchema(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"schema"}, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatal(err)
@@ -222,6 +225,7 @@ func postWithKey(t *testing.T, base, key string) int {
 // was taken and where its listener went instead. An address given
 // explicitly that is taken still stops the server.
 func TestTwoServersOnOneMachine(t *testing.T) {
+	t.Parallel()
 	// The default is taken, by this test or by another process (which may
 	// let it go while the test runs).
 	hold, err := net.Listen("tcp", defaultDebugAddr)

@@ -19,6 +19,7 @@ import (
 // an event stream and receives a change that the import command, another
 // process, makes.
 func TestServeStreamsSubscriptions(t *testing.T) {
+	t.Parallel()
 	var stderr lockedBuffer
 	env := map[string]string{"DATA_DIR": seededDataDir(t)}
 	getenv := func(k string) string { return env[k] }

@@ -16,6 +16,7 @@ import (
 // run the site fails ends non-zero naming the operation; bad flags are
 // refused with what was wrong.
 func TestSyncCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	env := map[string]string{"MONGODB_URI": storetest.URI(), "MONGODB_DATABASE": s.DatabaseName()}

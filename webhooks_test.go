@@ -20,6 +20,7 @@ import (
 // list; list shows each endpoint's state and attempts; replay and remove
 // name what they cannot find.
 func TestWebhooksCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	env := map[string]string{"MONGODB_URI": storetest.URI(), "MONGODB_DATABASE": s.DatabaseName()}
@@ -128,6 +129,7 @@ func TestWebhooksCommand(t *testing.T) {
 // TestServeRefusesWebhookFlagsOutOfRange: serve's webhook flags are
 // checked as they are parsed, each error naming its flag.
 func TestServeRefusesWebhookFlagsOutOfRange(t *testing.T) {
+	t.Parallel()
 	for flag, value := range map[string]string{
 		"--webhook-batch": "0", "--webhook-concurrency": "-1", "--webhook-timeout": "0s", "--webhook-pause-after": "soon",
 	} {

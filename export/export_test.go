@@ -146,6 +146,7 @@ var secrets = []struct {
 // checks that each protected string appears exactly for the scopes that may
 // see it through the graph. One leaking download fails it.
 func TestVisibility(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, protected, importer.Options{Dataset: "test"}); err != nil {
@@ -194,6 +195,7 @@ func TestVisibility(t *testing.T) {
 
 // TestBadRequests checks that each mistake gets a clear error.
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := service(s)
 	tests := []struct {

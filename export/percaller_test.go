@@ -27,6 +27,7 @@ func (b *blockingWriter) Write(p []byte) (int, error) {
 // its next one is refused with 429, RATE_LIMITED and Retry-After, so that
 // one caller cannot hold every download slot; another caller's runs.
 func TestOneDownloadAtOnceFromOneCaller(t *testing.T) {
+	t.Parallel()
 	h := service(storetest.New(t, nil))
 	from := func(addr string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "/export/people.csv", nil)

@@ -122,6 +122,7 @@ func instant(v any) string {
 // parses them back and checks every row and cell against the graph's
 // answer for the same records.
 func TestCSVEqualsGraph(t *testing.T) {
+	t.Parallel()
 	h := service(stockton(t))
 	tests := []struct {
 		file, field, query string
@@ -203,6 +204,7 @@ func analysisColumn(area map[string]any) string {
 // values, assessments and trends against the graph's comparisons and trend
 // for every Stockton figure.
 func TestAnalysisEqualsGraph(t *testing.T) {
+	t.Parallel()
 	h := service(stockton(t))
 	_, rows := readCSV(t, get(t, h, "", "/export/observations-analysis.csv").Body.Bytes())
 	nodes := pages(t, h, "indicators", `query($after: String) { indicators(first: 50, after: $after) { edges { node { id unit polarity
@@ -264,6 +266,7 @@ func TestAnalysisEqualsGraph(t *testing.T) {
 // TestFilters checks that a download's filters keep what the graph's list
 // with the same arguments keeps, and name themselves in the file name.
 func TestFilters(t *testing.T) {
+	t.Parallel()
 	h := service(stockton(t))
 	idsOf := func(body []byte) []string {
 		_, rows := readCSV(t, body)
@@ -305,6 +308,7 @@ func TestFilters(t *testing.T) {
 // encoding/csv writes them), quotes doubled, a header row, and text that
 // a spreadsheet would run as a formula defused.
 func TestCSVForm(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	name := `Zoë "Zed" O'Brien, Jr.`
 	notes := "=HYPERLINK(\"http://example.org\")\nsecond line"

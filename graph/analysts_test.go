@@ -94,6 +94,7 @@ func TestComparisonsAndTrendsOnStockton(t *testing.T) {
 }
 
 func TestTrendArguments(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	world(t, s)
 	h := server(s)
@@ -113,6 +114,7 @@ func TestTrendArguments(t *testing.T) {
 // a proportion with counts take the chi-squared test for trend, the same
 // values without counts the Mann-Kendall test.
 func TestTrendFromCounts(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	world(t, s)
 	put(t, s,

@@ -15,6 +15,7 @@ import (
 // field, argument and enum value of the public contract, with the same
 // types: clients and partners are written against it.
 func TestSchemaKeepsTheContract(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("testdata/schema-contract.graphqls")
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +103,7 @@ func parseContract(t *testing.T, src string) map[string]*ast.Definition {
 // has never seen a council agenda: every type, field and enum value of ours
 // carries a description.
 func TestEveryTypeAndFieldIsDescribed(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("../schema.graphqls")
 	if err != nil {
 		t.Fatal(err)

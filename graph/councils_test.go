@@ -438,6 +438,7 @@ func (c *costed) check(t *testing.T, q string) json.RawMessage {
 // TestCouncils: the Stockton set's three publishers as records, each with
 // its feed, and the council of every record a council publishes.
 func TestCouncils(t *testing.T) {
+	t.Parallel()
 	var counter findCounter
 	s := storetest.New(t, counter.Monitor())
 	started := time.Now().Truncate(time.Second) // as a DateTime prints it
@@ -758,6 +759,7 @@ func TestCouncilArgument(t *testing.T) {
 // area with the same facts adds its sources to the record's, after the
 // owner's, and changes none of its facts.
 func TestSharedRecordsKeepEverySetsSources(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	stockton(t, s)
 	h := server(s)

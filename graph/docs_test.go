@@ -111,6 +111,7 @@ func blocks(t *testing.T) []block {
 // command they give exists with the flags they give it, and their tables of
 // downloads and flags name what the service has.
 func TestDocs(t *testing.T) {
+	t.Parallel()
 	all := blocks(t)
 	// A copy of the Stockton database of its own: the test writes a key.
 	s := importertest.StocktonCopy(t, nil)
@@ -1011,6 +1012,7 @@ func (c *commandChecker) curl(args []string) error {
 // read in minutes: the README is the way in, and BENCHMARKS.md the current
 // figures (their history is in git).
 func TestDocsStayShort(t *testing.T) {
+	t.Parallel()
 	for file, most := range map[string]int{"../README.md": 250, "../BENCHMARKS.md": 400} {
 		b, err := os.ReadFile(file)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestBadInputNamesTheArgument(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	world(t, s)
 	h := server(s)
@@ -60,6 +61,7 @@ func peopleCursor(t *testing.T, h http.Handler) string {
 }
 
 func TestInternalErrorsHideTheirDetails(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := server(s)
 	if err := s.Close(context.Background()); err != nil {

@@ -19,6 +19,7 @@ import (
 // members of SearchHit; every kind has an id and is a member of
 // ChangeRecord.
 func TestKindsMatchTheSchema(t *testing.T) {
+	t.Parallel()
 	served := graph.NewExecutableSchema(graph.Config{}).Schema()
 	kinds := map[string]*store.Kind{}
 	for _, k := range store.Kinds() {

@@ -33,6 +33,7 @@ var entities = []string{"Council", "Document"}
 // the contract's additions, with the same types, and every built entry
 // point; and that graph/testdata's copy of the additions is the shared one.
 func TestSchemaBuildsTheNextContract(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("testdata/next.graphqls")
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func recordWorld(t *testing.T, s *store.Store) {
 }
 
 func TestRecordsOfTheRest(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	recordWorld(t, s)
 	h := server(s)
@@ -82,6 +83,7 @@ func TestRecordsOfTheRest(t *testing.T) {
 // TestInspectionsAreEntities resolves inspections for a federation gateway,
 // in the order asked, null for an unknown ID.
 func TestInspectionsAreEntities(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	recordWorld(t, s)
 	var got any
@@ -105,6 +107,7 @@ func TestInspectionsAreEntities(t *testing.T) {
 // meetings → attendance by organisation → organisations → inspections →
 // lead inspectors.
 func TestRecordsOfTheRestBatch(t *testing.T) {
+	t.Parallel()
 	var counter storetest.Counter
 	s := storetest.New(t, counter.Monitor())
 	var docs []store.Doc

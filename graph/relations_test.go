@@ -51,6 +51,7 @@ func world(t *testing.T, s *store.Store) {
 }
 
 func TestRelations(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	world(t, s)
 	h := server(s)

@@ -366,6 +366,7 @@ func testCtx(t *testing.T) context.Context {
 // socket are refused with RATE_LIMITED once the burst is spent, each with
 // an answer, and the address's next request over HTTP is refused too.
 func TestSocketOperationsSpendTheRate(t *testing.T) {
+	t.Parallel()
 	e, srv := streamEnv(t, httpapi.Config{})
 	for _, proto := range subprotocols {
 		t.Run(proto, func(t *testing.T) {
@@ -402,6 +403,7 @@ func TestSocketOperationsSpendTheRate(t *testing.T) {
 // request in 1,000 s leaves each bucket one token, which nothing refills
 // while the test runs.)
 func TestSocketsShareTheHTTPBucket(t *testing.T) {
+	t.Parallel()
 	e, srv := streamEnv(t, httpapi.Config{RateAnonymous: 0.001, RateAddress: 0.001})
 	q := `{ areas { id } }`
 	for i, proto := range subprotocols {
@@ -433,6 +435,7 @@ func TestSocketsShareTheHTTPBucket(t *testing.T) {
 // one socket take the caller's operation slots (the rest are refused at
 // once) and the request's deadline, while a bystander is answered.
 func TestSocketOperationsAreCostedAndHeld(t *testing.T) {
+	t.Parallel()
 	e, srv := streamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1})
 	var aliases, deep, frags strings.Builder
 	for i := range 1000 {
@@ -493,6 +496,7 @@ func TestSocketOperationsAreCostedAndHeld(t *testing.T) {
 // is answered SERVICE_UNAVAILABLE when it passes, while the socket (which
 // lives longer) stays open for the next.
 func TestSocketDeadline(t *testing.T) {
+	t.Parallel()
 	_, srv := streamEnv(t, httpapi.Config{Timeout: time.Nanosecond})
 	for _, proto := range subprotocols {
 		t.Run(proto, func(t *testing.T) {
@@ -513,6 +517,7 @@ func TestSocketDeadline(t *testing.T) {
 // the change log: a change reaches 8 of them on two sockets for the
 // database reads it costs 4 on one.
 func TestSocketSubscriptionsAreCapped(t *testing.T) {
+	t.Parallel()
 	e, srv := writingStreamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1, GenerationPoll: time.Hour})
 	ctx := testCtx(t)
 	kept := map[*wsClient][]string{}
@@ -585,6 +590,7 @@ func TestSocketSubscriptionsAreCapped(t *testing.T) {
 // capped per address; a subscriber from another address is served
 // throughout.
 func TestIdleSocketsAreClosed(t *testing.T) {
+	t.Parallel()
 	e, srv := writingStreamEnv(t, httpapi.Config{RateAnonymous: -1, RateAddress: -1, SocketInitTimeout: 300 * time.Millisecond})
 	ctx := testCtx(t)
 	var idle []*wsClient
@@ -632,6 +638,7 @@ func TestIdleSocketsAreClosed(t *testing.T) {
 // opened with it have their operations stopped with UNAUTHENTICATED and
 // are closed; a socket with another key goes on.
 func TestRevokedKeyStopsItsSocket(t *testing.T) {
+	t.Parallel()
 	e, srv := writingStreamEnv(t, httpapi.Config{GenerationPoll: 10 * time.Millisecond})
 	for _, proto := range subprotocols {
 		t.Run(proto, func(t *testing.T) {
@@ -710,6 +717,7 @@ func primeStream(t *testing.T, ctx context.Context, s *store.Store, res *http.Re
 // a subscription over SSE has a lifetime of its own, and its refusals
 // carry a code.
 func TestEventStreams(t *testing.T) {
+	t.Parallel()
 	e, srv := writingStreamEnv(t, httpapi.Config{Timeout: time.Nanosecond})
 	ctx := testCtx(t)
 	post := func(body, addr string) *http.Response {
@@ -787,6 +795,7 @@ func TestEventStreams(t *testing.T) {
 // that does not validate, a payload that is not an operation), and keeps
 // the schema's names to itself as over HTTP when introspection is off.
 func TestSocketErrorsCarryCodes(t *testing.T) {
+	t.Parallel()
 	_, srv := streamEnv(t, httpapi.Config{Introspection: "off"})
 	for _, proto := range subprotocols {
 		t.Run(proto, func(t *testing.T) {
@@ -809,6 +818,7 @@ func TestSocketErrorsCarryCodes(t *testing.T) {
 // page on another origin, a request that is not a WebSocket handshake) is
 // answered as every other refusal: JSON with a code.
 func TestRefusedUpgradesAreCoded(t *testing.T) {
+	t.Parallel()
 	_, srv := streamEnv(t, httpapi.Config{})
 	ctx := testCtx(t)
 	for _, c := range []struct {

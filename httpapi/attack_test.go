@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"go.mongodb.org/mongo-driver/v2/event"
 
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
@@ -222,6 +225,7 @@ func refused(t *testing.T, r result, code, msg string) {
 }
 
 func TestAttacks(t *testing.T) {
+	t.Parallel()
 	t.Run("database", func(t *testing.T) { attacks(t, newAttackEnv(t, httpapi.Config{})) })
 	// From the snapshot the same limits hold and the bystander is as
 	// safe: the attacks cost the server's CPU instead of the database's.
@@ -333,28 +337,67 @@ func jsonReps(n int) []map[string]any {
 }
 
 // TestDeadlineStopsTheWork: once the deadline passes, the request answers
-// SERVICE_UNAVAILABLE and the store is sent nothing more for it.
+// SERVICE_UNAVAILABLE and the store is sent nothing more for it. What the
+// request leaves running when it is answered (its loaders' batches) is
+// waited for to end; a find it starts meanwhile is sent only if its
+// context is still live, since the driver refuses, unsent, a command whose
+// context has ended (it tells the monitor of it first). Every context of
+// the request has ended once it is answered, so a live one after the
+// answer is work that outlived the deadline.
 func TestDeadlineStopsTheWork(t *testing.T) {
 	lenient := map[string]int{"public": 1 << 30} // what is under test is the deadline, not the cost
+	var answered atomic.Bool
+	var late atomic.Int64
+	monitor := &event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+		// The generation's reads (the collection meta) are the store's
+		// watcher's, which runs beside the test at any moment.
+		if coll, _ := e.Command.Lookup("find").StringValueOK(); e.CommandName == "find" && coll != "meta" && answered.Load() && ctx.Err() == nil {
+			late.Add(1)
+		}
+	}}
+	s, _ := sharedStockton(t, monitor)
 	// The stats are read once, before the request: their reads are not the
-	// request's, and are not counted below.
-	e := newAttackEnv(t, httpapi.Config{Timeout: 30 * time.Millisecond, RateAnonymous: -1, RateAddress: -1, CostCeilings: lenient, MaxRecords: 1 << 30, StatsMaxAge: 24 * time.Hour})
+	// request's.
+	e := attackEnvOn(t, httpapi.Config{Timeout: 30 * time.Millisecond, RateAnonymous: -1, RateAddress: -1, CostCeilings: lenient, MaxRecords: 1 << 30, StatsMaxAge: 24 * time.Hour},
+		s, &storetest.Counter{})
 	waitReadyz(t, e.h)
 	q := doc(`{ people(first: 100) { edges { node { memberships { body { meetings(first: 100) { edges { node { agendaItems { reports { title } } attendance { person { name } } } } } } } } } } }`)
 	r := do(t, e.h, "", "", q)
+	answered.Store(true)
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" {
 		t.Fatalf("got %d %+v, want SERVICE_UNAVAILABLE", r.status, r.Errors)
 	}
-	after := e.counter.Count("find")
-	time.Sleep(200 * time.Millisecond)
-	if more := e.counter.Count("find") - after; more > 0 {
-		t.Errorf("%d finds were sent after the request was answered", more)
+	waitLoadersIdle(t)
+	if n := late.Load(); n > 0 {
+		t.Errorf("%d finds were sent after the request was answered", n)
+	}
+}
+
+// waitLoadersIdle waits until no goroutine runs a loader's batch: the only
+// work of a request that outlives its handler, which waits for its
+// resolvers. Tests that call it run alone (not in parallel).
+func waitLoadersIdle(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for guard := time.Now().Add(attackGuard); ; time.Sleep(time.Millisecond) {
+		n := runtime.Stack(buf, true)
+		for n == len(buf) {
+			buf = make([]byte, 2*len(buf))
+			n = runtime.Stack(buf, true)
+		}
+		if !bytes.Contains(buf[:n], []byte("councilgraph/loaders.(*Loader[")) {
+			return
+		}
+		if time.Now().After(guard) {
+			t.Fatalf("a loader's batch still ran %s after the request was answered", attackGuard)
+		}
 	}
 }
 
 // TestSlowBodiesAreCutOff: a body trickled slower than the server's read
 // timeout does not keep its connection.
 func TestSlowBodiesAreCutOff(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	srv := httpapi.NewServer(httpapitest.New(s, httpapi.Config{}, quiet()), httpapi.Config{ReadTimeout: 200 * time.Millisecond})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -398,6 +441,7 @@ func isTimeout(err error) bool {
 // TestPersistedOnlyIsHeldApart: documents refused to a held scope are not
 // stored, cannot evict the trusted ones, and a large manifest loads whole.
 func TestPersistedOnlyIsHeldApart(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	var ops []map[string]string
 	for i := range 1500 {
@@ -430,6 +474,7 @@ func TestPersistedOnlyIsHeldApart(t *testing.T) {
 // TestNoSuggestionsWithoutIntrospection: when not everyone may introspect,
 // errors name no field or value the caller did not send.
 func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	for _, mode := range []string{"off", "authenticated"} {
 		h := httpapitest.New(s, httpapi.Config{Introspection: mode}, quiet())

@@ -11,6 +11,7 @@ import (
 // the client, not itself, so that every client behind it keeps a bucket
 // of its own.
 func TestCallerAddrForwardedPorts(t *testing.T) {
+	t.Parallel()
 	trusted, err := ParseTrustedProxies("10.0.0.0/8, 2001:db8:ffff::1")
 	if err != nil {
 		t.Fatal(err)

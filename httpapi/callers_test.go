@@ -12,6 +12,7 @@ import (
 )
 
 func TestCallerAddr(t *testing.T) {
+	t.Parallel()
 	trusted, err := ParseTrustedProxies("10.0.0.0/8, 2001:db8:ffff::1")
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +50,7 @@ func TestCallerAddr(t *testing.T) {
 // public cannot take the last quarter, and a caller with more queued than
 // it may run is refused at once.
 func TestInFlightShares(t *testing.T) {
+	t.Parallel()
 	f := newInFlight(4, 2)
 	ctx := context.Background()
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
@@ -115,6 +117,7 @@ func TestInFlightShares(t *testing.T) {
 // TestRateLimiterRemembersCallers: spraying new addresses evicts the least
 // recently seen buckets, never everyone's.
 func TestRateLimiterRemembersCallers(t *testing.T) {
+	t.Parallel()
 	l := newRateLimiter(1, 1, addressOnly)
 	// The clock stands still: however long the spray takes on a busy
 	// machine, no bucket fills meanwhile.
@@ -145,6 +148,7 @@ func TestRateLimiterRemembersCallers(t *testing.T) {
 // TestStreamsTakeNoOperationSlot: subscriptions are held to a count of
 // their own, refused at once past it, and leave the operation slots free.
 func TestStreamsTakeNoOperationSlot(t *testing.T) {
+	t.Parallel()
 	f := newInFlight(1, 1)
 	hold := make(chan struct{})
 	opened := make(chan struct{}, 8)
@@ -190,6 +194,7 @@ func TestStreamsTakeNoOperationSlot(t *testing.T) {
 // TestStreamPlacesKeepAShareForKeys: anonymous callers together may hold
 // all places but a quarter; API clients may take the rest.
 func TestStreamPlacesKeepAShareForKeys(t *testing.T) {
+	t.Parallel()
 	l := newStreamLimit(8, 8)
 	for i := range 6 {
 		if _, ok := l.acquire(fmt.Sprintf("addr:%d", i), true); !ok {

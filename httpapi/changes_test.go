@@ -135,6 +135,7 @@ func visibleIDs(t *testing.T, s *store.Store, l store.Level, ids []string) map[s
 // holds exactly its upserts and deletions, in order, paged, and nothing
 // above its level; an expired cursor is refused with its own code.
 func TestChangeFeed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	lenient := map[string]int{}
@@ -297,6 +298,7 @@ func TestChangeFeed(t *testing.T) {
 // TestChangeSubscription: a subscription over server-sent events receives
 // the change an import makes, as its caller may see it.
 func TestChangeSubscription(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1, RateAddress: -1, LoaderWait: time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -415,6 +417,7 @@ func subscribed(t *testing.T, write func(i int), next func(wait time.Duration) (
 // TestChangeSubscriptionOverWebSocket: the same over graphql-ws (the
 // graphql-transport-ws protocol), with a partner's key on the upgrade.
 func TestChangeSubscriptionOverWebSocket(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), subscriptionGuard)
 	defer cancel()
 	s := storetest.New(t, nil)
@@ -517,6 +520,7 @@ func ptrTo[T any](v T) *T { return &v }
 // read the new entries, answers their records and their relations from the
 // database: the new name and the new organisation's name.
 func TestFeedReadsAsNewAsTheLog(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	org, person := "organisation:feed-org", "person:testshire/feed-person"

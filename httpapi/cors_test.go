@@ -14,6 +14,7 @@ import (
 // TestCORS: any origin may read anonymously; only listed origins may send
 // an API key; no origin is ever allowed credentials.
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	open := httpapitest.New(s, httpapi.Config{}, quiet())
 	listed := httpapitest.New(s, httpapi.Config{CORSOrigins: []string{"https://app.example.org"}}, quiet())

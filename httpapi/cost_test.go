@@ -23,6 +23,7 @@ import (
 // TestExposeCost reads each request's MongoDB round trips from
 // extensions.cost: one find per relation level, one per entity type.
 func TestExposeCost(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, httpapi.CostMonitor())
 	org := "organisation:north-tees"
 	docs := []store.Doc{&store.Organisation{Record: record(org), Name: "North Tees", Kind: "NHS_TRUST"}}
@@ -98,6 +99,7 @@ func TestExposeCost(t *testing.T) {
 // TestExposeCostOfTheSnapshot: once the snapshot of the current data is
 // ready, record reads send the database nothing, and the cost says so.
 func TestExposeCostOfTheSnapshot(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, httpapi.CostMonitor())
 	org := "organisation:north-tees"
 	if err := s.Put(context.Background(), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),

@@ -72,6 +72,7 @@ var otherton = fstest.MapFS{
 // for byte what it was, and each council's lists, search, downloads and
 // change feed show only its own records when asked for one council.
 func TestASecondCouncilBesideStockton(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{RequireManifest: true}); err != nil {
@@ -244,6 +245,7 @@ func downloadIDs(t *testing.T, h http.Handler, path string) []string {
 // leaves the cached answers about another council's records standing, and
 // ends those that read across councils.
 func TestAnotherCouncilsImportKeepsCachedAnswers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	for _, set := range []fstest.MapFS{otherton, otherton2("Otherton Borough Council")} {

@@ -21,6 +21,7 @@ import (
 // application/graphql-response+json for a document that fails before it
 // executes, and no data entry then.
 func TestGraphQLOverHTTP(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	const (

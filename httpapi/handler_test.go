@@ -19,6 +19,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
 func TestHTTPBadInput(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	tests := []struct {
@@ -53,6 +54,7 @@ func TestHTTPBadInput(t *testing.T) {
 }
 
 func TestHealthAndGraphiQL(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	waitReadyz(t, h)
@@ -77,6 +79,7 @@ func TestHealthAndGraphiQL(t *testing.T) {
 // the sizes that price queries cannot be read, even if the database check
 // passes; a request then would wait for them.
 func TestNotReadyUntilCostsArePriced(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 // TestLimitInFlight: past the limit a request waits for a slot, and one
 // whose deadline passes while it waits gets SERVICE_UNAVAILABLE.
 func TestLimitInFlight(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var running sync.WaitGroup
 	running.Add(1)
@@ -59,6 +60,7 @@ func TestLimitInFlight(t *testing.T) {
 // by the time a slot is free is answered SERVICE_UNAVAILABLE and never run,
 // even when the slot is free at once.
 func TestLimitInFlightDropsExpiredRequests(t *testing.T) {
+	t.Parallel()
 	ran := 0
 	h := newInFlight(1, 1).middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++ }))
 	for range 50 { // select picks at random between a free slot and a done context

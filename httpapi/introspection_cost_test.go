@@ -34,6 +34,7 @@ func elements(v any) int {
 // its answer holds, counted from the served schema: never fewer, and no
 // more than the deprecated ones it may leave out.
 func TestIntrospectionCostIsItsSize(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateAddress: -1}, quiet())
 	st, err := s.FindStats(t.Context())

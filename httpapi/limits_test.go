@@ -57,6 +57,7 @@ func doc(q string) []byte {
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(context.Background(), s, protected, importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
@@ -112,6 +113,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(context.Background(), s, protected, importer.Options{Dataset: "test"}); err != nil {
 		t.Fatal(err)
@@ -128,6 +130,7 @@ func TestDeadline(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	// At a hundredth of a request a second the burst is one and the next
 	// token 100 s away: the second request is refused however slowly the
@@ -161,6 +164,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1, RateKeyed: -1}, quiet())
@@ -209,6 +213,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestIntrospectionForAuthenticatedOnly(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{Introspection: "authenticated", RateAnonymous: -1, RateKeyed: -1}, quiet())
 	key, _, err := auth.CreateKey(context.Background(), s, "p", "", []string{"partner"}, time.Now())
@@ -225,6 +230,7 @@ func TestIntrospectionForAuthenticatedOnly(t *testing.T) {
 }
 
 func TestTrustedDocuments(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	allowed := `{ areas { id } }`
 	manifest := t.TempDir() + "/manifest.json"
@@ -255,6 +261,7 @@ func TestTrustedDocuments(t *testing.T) {
 }
 
 func TestAutomaticPersistedQueries(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	h := httpapitest.New(s, httpapi.Config{RateAnonymous: -1}, quiet())
 	q := `{ areas { id name } }`

@@ -8,6 +8,7 @@ import (
 )
 
 func TestNegotiate(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ accept, want string }{
 		{"", mediaJSON},
 		{"*/*", mediaJSON},
@@ -30,6 +31,7 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestSelectionDepth(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		doc  string
 		want int

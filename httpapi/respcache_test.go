@@ -88,6 +88,7 @@ func outcome(t *testing.T, h http.Handler, rec *logRecorder, key, q string) stri
 }
 
 func TestResponseCacheKey(t *testing.T) {
+	t.Parallel()
 	_, h, rec := cacheEnv(t, httpapi.Config{})
 	q := `query P($id: ID!) { person(id: $id) { name } }`
 	ask := func(query string, vars map[string]any) string {
@@ -120,6 +121,7 @@ func TestResponseCacheKey(t *testing.T) {
 // TestResponseCacheKeepsLevelsApart asks as officer, then partner, then
 // the public: each answer is its level's own.
 func TestResponseCacheKeepsLevelsApart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, h, rec := cacheEnv(t, httpapi.Config{})
 	keys := map[string]string{}
@@ -156,6 +158,7 @@ func TestResponseCacheKeepsLevelsApart(t *testing.T) {
 // answering from the new data as soon as its poll has seen the write's
 // generation.
 func TestResponseCacheFreshWithinBound(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const poll = 200 * time.Millisecond
 	s, h, _ := cacheEnv(t, httpapi.Config{GenerationPoll: poll})
@@ -203,6 +206,7 @@ func TestResponseCacheFreshWithinBound(t *testing.T) {
 // sent its first command to the store, as a deadline does: its answer is
 // not kept, and the next caller is answered afresh.
 func TestResponseCacheSkipsCutAnswers(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var cut context.CancelFunc
 	monitor := &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) {
@@ -250,6 +254,7 @@ func TestResponseCacheSkipsCutAnswers(t *testing.T) {
 // TestResponseCacheByteBound fills a small cache with many answers and
 // holds it to its bound.
 func TestResponseCacheByteBound(t *testing.T) {
+	t.Parallel()
 	const bound = 4096
 	_, h, rec := cacheEnv(t, httpapi.Config{ResponseCacheSize: bound})
 	first := `{ a0: person(id: "person:stockton-on-tees/pat-public") { name email phone } }`
@@ -269,6 +274,7 @@ func TestResponseCacheByteBound(t *testing.T) {
 }
 
 func TestResponseCacheOff(t *testing.T) {
+	t.Parallel()
 	_, h, rec := cacheEnv(t, httpapi.Config{ResponseCacheSize: -1})
 	q := `{ bodies { totalCount } }`
 	ask(t, h, "", q)
@@ -281,6 +287,7 @@ func TestResponseCacheOff(t *testing.T) {
 // TestResponseCacheRestrictedIntrospection keeps introspection answers out
 // of the cache when not everyone may introspect.
 func TestResponseCacheRestrictedIntrospection(t *testing.T) {
+	t.Parallel()
 	s, h, rec := cacheEnv(t, httpapi.Config{Introspection: "authenticated"})
 	key, _, err := auth.CreateKey(context.Background(), s, "p", "", []string{auth.ScopePublic}, time.Now())
 	if err != nil {
@@ -313,6 +320,7 @@ func get(t *testing.T, h http.Handler, key string, params url.Values, header map
 }
 
 func TestHTTPCaching(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, h, _ := cacheEnv(t, httpapi.Config{CacheMaxAge: 30 * time.Second})
 	key, _, err := auth.CreateKey(ctx, s, "p", "", []string{auth.ScopePartner}, time.Now())
@@ -394,6 +402,7 @@ func TestHTTPCaching(t *testing.T) {
 // caching headers depend only on who asked, what was asked and whether it
 // answered without errors.
 func TestCachingHeadersEveryCombination(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type caller struct{ name, header, prefix string }
 	callers := []caller{{"anonymous", "", ""}, {"X-API-Key", "X-API-Key", ""}, {"Authorization", "Authorization", "Bearer "}}

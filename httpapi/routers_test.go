@@ -21,6 +21,7 @@ import (
 // answer carries extensions.costLimit, the cost graph.Cost reckons for the
 // operation and the caller's ceiling.
 func TestCostLimitExposed(t *testing.T) {
+	t.Parallel()
 	s, h, _ := cacheEnv(t, httpapi.Config{ExposeCost: true, SnapshotSize: -1})
 	q := `{ people(first: 3) { totalCount edges { node { name organisation { name } } } } }`
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(doc(q))))

@@ -13,6 +13,7 @@ import (
 // run only once another read has brought them reads nothing: no stray
 // finds run beside the requests that follow.
 func TestStatsAreNotReadAgainWhileFresh(t *testing.T) {
+	t.Parallel()
 	counter := &storetest.Counter{}
 	s := storetest.New(t, counter.Monitor())
 	c := newStatsCache(s, slog.New(slog.DiscardHandler), time.Hour)

@@ -16,6 +16,7 @@ import (
 // its value: confidence limits around it, both or neither; a count within
 // a positive denominator, both or neither.
 func TestFiguresBesideTheValue(t *testing.T) {
+	t.Parallel()
 	set := fstest.MapFS{
 		"indicators.yaml": {Data: []byte(`
 - {id: 'indicator:x', name: X, unit: PERCENT, polarity: HIGHER_IS_BETTER, sources: [{document: a.txt}]}

@@ -73,6 +73,7 @@ func with(fsys fstest.MapFS, name, data string) fstest.MapFS {
 func dump(t *testing.T, s *store.Store) map[string][]bson.M { return storetest.Dump(t, s) }
 
 func TestBrokenFilesWriteNothing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		fsys fstest.MapFS
@@ -228,6 +229,7 @@ func TestBrokenFilesWriteNothing(t *testing.T) {
 }
 
 func TestReimportChangesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	first, err := importer.ImportFS(ctx, s, base(), importer.Options{Dataset: "test", Now: func() time.Time { return time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC) }})
@@ -284,6 +286,7 @@ func find(s importer.Summary, coll string) importer.Counts {
 }
 
 func TestPruneRemovesOnlyThisSetsDroppedRecords(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, base(), importer.Options{Dataset: "test"}); err != nil {
@@ -332,6 +335,7 @@ func TestPruneRemovesOnlyThisSetsDroppedRecords(t *testing.T) {
 }
 
 func TestReferencesMayPointIntoTheDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if _, err := importer.ImportFS(ctx, s, base(), importer.Options{Dataset: "test"}); err != nil {
@@ -350,6 +354,7 @@ func TestReferencesMayPointIntoTheDatabase(t *testing.T) {
 }
 
 func TestProblemsFormat(t *testing.T) {
+	t.Parallel()
 	p := importer.Problem{File: "people.yaml", Line: 12, ID: "person:stockton-on-tees/x", Field: "name", Msg: "is required"}
 	if got, want := p.String(), "people.yaml:12: person:stockton-on-tees/x: name: is required"; got != want {
 		t.Errorf("got %q, want %q", got, want)

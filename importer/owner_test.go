@@ -176,6 +176,7 @@ func takeover() fstest.MapFS {
 // file:line: id: owned by stockton, and nothing at all is written. Without
 // them the same set imports, and leaves every Stockton record as it was.
 func TestTakeoverIsRefused(t *testing.T) {
+	t.Parallel()
 	s := stocktonCopy(t)
 	got := refused(t, s, takeover(), importer.Options{RequireManifest: true})
 	want := []string{
@@ -251,6 +252,7 @@ func yamlOf(d store.Doc) (string, error) {
 // council's own record included) is refused, naming that council, and
 // nothing is written.
 func TestRecordsOutsideTheSetsCouncilsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	fsys := with(with(borough(), "set.yaml", manifest("borough", "council:hartlepool")), "councils.yaml", `
 - id: council:stockton-on-tees
@@ -283,6 +285,7 @@ func TestRecordsOutsideTheSetsCouncilsAreRefused(t *testing.T) {
 // it from another: the manifest, not the folder, names the set, so the
 // copy changes nothing, takes nothing over and, pruned, deletes nothing.
 func TestACopiedSetIsTheSameSet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	fsys := with(borough(), "moved.yaml", `
@@ -351,6 +354,7 @@ func partners() fstest.MapFS {
 // is deleted. A record nothing refers to is deleted, and so is one whose
 // referrers go with it.
 func TestPruneRefusesToLeaveReferencesDangling(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	imported(t, s, borough(), importer.Options{})
 	imported(t, s, partners(), importer.Options{})
@@ -429,6 +433,7 @@ func shared(fsys fstest.MapFS, orgName, areaName, indicatorUnit, doc string) fst
 // owner's later imports; with other facts the statement is refused,
 // naming the owner.
 func TestSharedRecordsKeepEverySetsSources(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	owner := shared(borough(), "Borough Council", "Borough", "COUNT", "a.txt")
 	imported(t, s, owner, importer.Options{})
@@ -517,6 +522,7 @@ func TestSharedRecordsKeepEverySetsSources(t *testing.T) {
 // resolves the old ID to the new one, and moves that are not the set's to
 // make are refused.
 func TestMovedIDsResolveToTheirRecords(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	imported(t, s, borough(), importer.Options{})
@@ -641,6 +647,7 @@ func sameItems(a, b []string) bool {
 // manifest must, and a folder without one where one is required; each
 // writes nothing.
 func TestManifestProblems(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		manifest string // "" for no set.yaml

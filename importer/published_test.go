@@ -32,6 +32,7 @@ func withSource() fstest.MapFS {
 // TestPublishedTextIsChecked holds figures, terms and inspections to what
 // their sources print.
 func TestPublishedTextIsChecked(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		fsys fstest.MapFS

@@ -46,6 +46,7 @@ func figures(observations string) fstest.MapFS {
 // and its published words print, approximate where the words are rough,
 // and one printed period to one reading.
 func TestFiguresKeepTheNumberTheyPrint(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, observations string
 		want               []string
@@ -140,6 +141,7 @@ func TestFiguresKeepTheNumberTheyPrint(t *testing.T) {
 // names one; where it names neither, a note says why there is no dueDate
 // unless the cited lines give one.
 func TestDueDatesFollowTheirTimescales(t *testing.T) {
+	t.Parallel()
 	fsys := with(base(), "actions.yaml", `
 - {id: 'action:stockton-on-tees/p/1', title: Day, dueText: 15/04/2023, dueDate: 2023-04-15, sources: [{document: a.txt}]}
 - {id: 'action:stockton-on-tees/p/2', title: Month, dueText: May 23, dueDate: 2023-05-31, sources: [{document: a.txt}]}
@@ -185,6 +187,7 @@ func TestDueDatesFollowTheirTimescales(t *testing.T) {
 // gives: a seat held for an organisation is not a plain MEMBER, nor is a
 // post that names a portfolio.
 func TestSeatRolesSayWhatTheSeatIs(t *testing.T) {
+	t.Parallel()
 	fsys := with(base(), "memberships.yaml", `
 - {id: 'membership:stockton-on-tees/cabinet/ann-able', personId: 'person:stockton-on-tees/ann-able', bodyId: 'body:stockton-on-tees/cabinet', role: LEAD_MEMBER, post: Cabinet Member for Children and Young People, sources: [{document: a.txt}]}
 - {id: 'membership:stockton-on-tees/cabinet/bob-brown', personId: 'person:stockton-on-tees/bob-brown', bodyId: 'body:stockton-on-tees/cabinet', role: REPRESENTATIVE, representingId: 'organisation:council', sources: [{document: a.txt}]}
@@ -215,6 +218,7 @@ func TestSeatRolesSayWhatTheSeatIs(t *testing.T) {
 // bodies its printed owner names: one named person or body must be linked;
 // two people sharing the action leave ownerId out.
 func TestOwnersNamedAreLinked(t *testing.T) {
+	t.Parallel()
 	fsys := with(with(base(), "bodies.yaml", `
 - {id: 'body:stockton-on-tees/cabinet', name: Cabinet, kind: CABINET, sources: [{document: a.txt}]}
 - {id: 'body:stockton-on-tees/sar-sub-group', name: SAR Sub-Group, aliases: [SAR Sub Group], kind: SUB_GROUP, sources: [{document: a.txt}]}
@@ -244,6 +248,7 @@ func TestOwnersNamedAreLinked(t *testing.T) {
 // TestDueTextIsAsPrinted holds an action's printed timescale to the lines it
 // cites.
 func TestDueTextIsAsPrinted(t *testing.T) {
+	t.Parallel()
 	fsys := with(withSource(), "actions.yaml", `
 - {id: 'action:stockton-on-tees/t/1', title: As printed, dueText: 2023 - 2027, dueDate: 2023-01-01, notes: A term., sources: [{document: a.txt, locator: lines 5-5}]}
 - id: action:stockton-on-tees/t/2

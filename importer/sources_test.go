@@ -145,6 +145,7 @@ var sourceSections = []struct {
 // the test fails when the data and the list drift apart. A section that
 // became nothing must say why it was left out.
 func TestStocktonSourcesSectionBySection(t *testing.T) {
+	t.Parallel()
 	set := loadStockton(t)
 	type cite struct {
 		collection, id string
@@ -234,6 +235,7 @@ func TestStocktonSourcesSectionBySection(t *testing.T) {
 
 // TestSourceSectionsNameCollections keeps the lists to collection names.
 func TestSourceSectionsNameCollections(t *testing.T) {
+	t.Parallel()
 	known := map[string]bool{}
 	for coll := range loadStockton(t).Items {
 		known[coll] = true

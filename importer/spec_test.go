@@ -9,6 +9,7 @@ import (
 // TestChecksNameKinds fails on a check for a kind the store does not have,
 // which would never run.
 func TestChecksNameKinds(t *testing.T) {
+	t.Parallel()
 	for name := range checks {
 		if k := store.KindNamed(name); k == nil || k.Name != name {
 			t.Errorf("checks has %s, which is not a kind in the store's table", name)

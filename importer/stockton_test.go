@@ -55,6 +55,7 @@ func stocktonCopy(t *testing.T) *store.Store {
 // database (the one the tests beside it copy): every record is valid and
 // every reference resolves within it.
 func TestStocktonSetImportsCleanly(t *testing.T) {
+	t.Parallel()
 	importertest.Shared(t, "stockton", fillStockton, nil) // fails t when the import did
 	if stocktonImported.Changed() != loadStockton(t).Count() {
 		t.Errorf("inserted %d records, the files hold %d", stocktonImported.Changed(), loadStockton(t).Count())
@@ -64,6 +65,7 @@ func TestStocktonSetImportsCleanly(t *testing.T) {
 // TestStocktonLocatorsLieInsideTheirSources checks that every source names a
 // file in sources/ and lines that exist in it.
 func TestStocktonLocatorsLieInsideTheirSources(t *testing.T) {
+	t.Parallel()
 	lines := map[string]int{}
 	entries, err := os.ReadDir(filepath.Join(stocktonDir, "sources"))
 	if err != nil {
@@ -118,6 +120,7 @@ func TestStocktonLocatorsLieInsideTheirSources(t *testing.T) {
 // TestStocktonPeopleAreDistinct holds the set to one person, one record: no
 // two people share a name or alias.
 func TestStocktonPeopleAreDistinct(t *testing.T) {
+	t.Parallel()
 	owner := map[string]string{}
 	for _, it := range loadStockton(t).Items["people"] {
 		p := it.Doc.(*store.Person)
@@ -137,6 +140,7 @@ func TestStocktonPeopleAreDistinct(t *testing.T) {
 // TestStocktonMeetingsBelongToBodies checks every meeting's body exists and
 // its ID names that body and its date.
 func TestStocktonMeetingsBelongToBodies(t *testing.T) {
+	t.Parallel()
 	set := loadStockton(t)
 	bodies := map[string]bool{}
 	for _, it := range set.Items["bodies"] {
@@ -156,6 +160,7 @@ func TestStocktonMeetingsBelongToBodies(t *testing.T) {
 
 // TestStocktonCountsMatchTheReadme keeps data/stockton/README.md honest.
 func TestStocktonCountsMatchTheReadme(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open(filepath.Join(stocktonDir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +197,7 @@ func TestStocktonCountsMatchTheReadme(t *testing.T) {
 // would: the manifest names the set, so the copy is the same set and
 // changes nothing (its 1,173 moved IDs included).
 func TestStocktonReimportsUnchanged(t *testing.T) {
+	t.Parallel()
 	s := stocktonCopy(t)
 	copyDir := filepath.Join(t.TempDir(), "stockton-copy")
 	if err := os.CopyFS(copyDir, os.DirFS(stocktonDir)); err != nil {

@@ -53,6 +53,7 @@ func wantFeed(t *testing.T, what string, got []string, want ...string) {
 // TestChangeLogRecordsWritesInOrder: Put, change and delete append one entry
 // per record, in order, read back page by page; the types filter holds.
 func TestChangeLogRecordsWritesInOrder(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
@@ -85,6 +86,7 @@ func TestChangeLogRecordsWritesInOrder(t *testing.T) {
 // and what depends on it, reaches public callers as deletions and partners
 // as upserts; a record never public is never named to the public.
 func TestChangeLogFollowsVisibility(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	body := &store.Body{Record: store.Record{ID: "body:b", Sources: src()}, Name: "B", Kind: "BOARD"}
@@ -122,6 +124,7 @@ func TestChangeLogFollowsVisibility(t *testing.T) {
 // TestChangeLogRetention: pruning removes old entries, and a cursor from
 // before them is refused as expired, while one after them still reads.
 func TestChangeLogRetention(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
@@ -158,6 +161,7 @@ func TestChangeLogRetention(t *testing.T) {
 // log's oldest entry, so a prune with nothing old enough reads no entry,
 // and one that prunes leaves the time of the oldest kept.
 func TestPruneReadsTheLogOnlyWhenDue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, finds := storeCountingFinds(t, "changeLog")
 	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
@@ -193,6 +197,7 @@ func TestPruneReadsTheLogOnlyWhenDue(t *testing.T) {
 // entry for what was not written; a pending entry left by a stopped
 // process holds readers back until RecoverChanges settles it.
 func TestChangeLogRecovers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	a := &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}
@@ -257,6 +262,7 @@ func TestChangeLogRecovers(t *testing.T) {
 // the log first kept them, read back in order after EnsureIndexes moves
 // them, beside entries written since; the old collection is gone.
 func TestChangeLogUpgradesSingleEntries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	raw := storetest.Raw(t, s)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		list string
 		key  []string
@@ -36,6 +37,7 @@ func TestCursorRoundTrip(t *testing.T) {
 }
 
 func TestRank(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		text, q string
 		want    int
@@ -55,6 +57,7 @@ func TestRank(t *testing.T) {
 }
 
 func TestFold(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Cllr  Anne McCoy": "cllr anne mccoy",
 		"Zoë Brontë":       "zoe bronte",

@@ -26,6 +26,7 @@ import (
 // test runs with the test process's umask, so it checks the files after a
 // second start.
 func TestEmbeddedStoreIsPrivate(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "db")
 	e, err := store.StartEmbedded(dir, nil)
 	if err != nil {
@@ -82,6 +83,7 @@ func TestEmbeddedStoreIsPrivate(t *testing.T) {
 // TestEmbeddedStoreSocketOfALongPath checks that a data dir too deep for a
 // socket path still gets a private socket.
 func TestEmbeddedStoreSocketOfALongPath(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 60))
 	e, err := store.StartEmbedded(dir, nil)
 	if err != nil {
@@ -107,6 +109,7 @@ func TestEmbeddedStoreSocketOfALongPath(t *testing.T) {
 // TestEmbeddedStoreReportsFerretDBsOwnError checks that a store FerretDB
 // cannot open fails with FerretDB's reason, at once.
 func TestEmbeddedStoreReportsFerretDBsOwnError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "councilgraph.sqlite"), []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
@@ -128,6 +131,7 @@ func TestEmbeddedStoreReportsFerretDBsOwnError(t *testing.T) {
 // records than FerretDB on SQLite has connections; in one update command
 // that took every connection and never answered.
 func TestReplacingManyStoredRecordsDoesNotWedgeTheStore(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -158,6 +162,7 @@ func TestReplacingManyStoredRecordsDoesNotWedgeTheStore(t *testing.T) {
 // count as the database being unreachable, and that a server that is gone
 // does.
 func TestUnreachableIsNotADeadline(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	if err := s.Put(context.Background(), now, people(300)...); err != nil {
 		t.Fatal(err)
@@ -202,6 +207,7 @@ func TestUnreachableIsNotADeadline(t *testing.T) {
 // delete of one record, is answered from an index, not a scan of the
 // collection, for every kind's collection.
 func TestEmbeddedStoreLooksUpIDsByIndex(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	db := storetest.Raw(t, s)

@@ -13,6 +13,7 @@ import (
 // and every key change, to raising the generation once, however many
 // records it writes.
 func TestGenerationRaisedOncePerWrite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	gen := func() int64 {
@@ -74,6 +75,7 @@ func TestGenerationRaisedOncePerWrite(t *testing.T) {
 // connection (as `import` does beside a running server) and holds the
 // watcher to seeing it at a poll.
 func TestGenerationWatchSeesOtherProcesses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	other, err := store.Open(ctx, store.Options{URI: storetest.URI(), Database: s.DatabaseName()})

@@ -11,6 +11,7 @@ import (
 // TestLevelsFollowWhatTheyDependOn: a record's level follows the records
 // it carries a reference to, through later writes of those records alone.
 func TestLevelsFollowWhatTheyDependOn(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	body := &store.Body{Record: store.Record{ID: "body:b", Sources: src()}, Name: "B", Kind: "BOARD"}

@@ -21,6 +21,7 @@ import (
 // council, those its references name (before and after), and the shared
 // registries' for a shared record.
 func TestWritesRaiseTheirCouncilsGenerations(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	now := time.Now()
@@ -76,6 +77,7 @@ func TestWritesRaiseTheirCouncilsGenerations(t *testing.T) {
 // narrowed to one council that council, a list across councils all of
 // them, and a shared registry's reads the shared generation.
 func TestReadsNoteWhatTheyDependOn(t *testing.T) {
+	t.Parallel()
 	ctx := store.WithLevel(context.Background(), store.Officer)
 	s := storetest.New(t, nil)
 	if err := s.Put(ctx, time.Now(),
@@ -137,6 +139,7 @@ func TestReadsNoteWhatTheyDependOn(t *testing.T) {
 // time, areas the next); and the snapshot answers as the database
 // throughout.
 func TestSnapshotReadsAgainOnlyWhatWasWritten(t *testing.T) {
+	t.Parallel()
 	ctx := store.WithLevel(context.Background(), store.Officer)
 	s := storetest.New(t, nil)
 	now := time.Now()
@@ -222,6 +225,7 @@ func TestSnapshotReadsAgainOnlyWhatWasWritten(t *testing.T) {
 // TestSearchFollowsEachCouncilsWrites holds search from the model, which
 // each write brings up to date, to what the writes leave in the database.
 func TestSearchFollowsEachCouncilsWrites(t *testing.T) {
+	t.Parallel()
 	ctx := store.WithLevel(context.Background(), store.Officer)
 	s := storetest.New(t, nil)
 	now := time.Now()
@@ -286,6 +290,7 @@ func TestSearchFollowsEachCouncilsWrites(t *testing.T) {
 // as the test reads; a change made in the database behind the store's
 // back shows which of the two answered.
 func TestSnapshotServesTheCouncilsNotWritten(t *testing.T) {
+	t.Parallel()
 	ctx := store.WithLevel(context.Background(), store.Officer)
 	s, finds := storeCountingFinds(t, "people")
 	now := time.Now()
@@ -369,6 +374,7 @@ func personNames(t *testing.T, ctx context.Context, s *store.Store, ids ...strin
 // write the database has counted; a write by another process that the
 // watcher has not seen sends them to the database, which has it.
 func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, finds := storeCountingFinds(t, "people")
 	now := time.Now()
@@ -425,6 +431,7 @@ func TestStampsFromTheSnapshotAsOfNow(t *testing.T) {
 // no scan of a collection, also right after a write of the set's own,
 // which the snapshot reads again by ID.
 func TestCountHeldFromTheSnapshot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, finds := storeCountingFinds(t, "people")
 	now := time.Now()
@@ -466,6 +473,7 @@ func TestCountHeldFromTheSnapshot(t *testing.T) {
 // names and of every record its set holds, the same from the snapshot
 // (with no find) as from the database.
 func TestStampsOfIDsAndDataset(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, finds := storeCountingFinds(t, "people")
 	person := func(id, dataset string) store.Doc {
@@ -532,6 +540,7 @@ func storeCountingFinds(t *testing.T, collection string) (*store.Store, *atomic.
 // person's contact details, gets a copy, leaving the model's record whole
 // for the next caller.
 func TestAWriteLeavesOtherCouncilsRecordsAsTheyWere(t *testing.T) {
+	t.Parallel()
 	officer := store.WithLevel(context.Background(), store.Officer)
 	s := storetest.New(t, nil)
 	email := "bob@example.org"
@@ -605,6 +614,7 @@ func TestAWriteLeavesOtherCouncilsRecordsAsTheyWere(t *testing.T) {
 // without its items, nor some of a meeting's items visible and others
 // not.
 func TestReadersNeverSeeAHalfWrittenSession(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	officer := store.WithLevel(ctx, store.Officer)
 	s := storetest.New(t, nil)

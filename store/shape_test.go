@@ -81,6 +81,7 @@ func ids(docs []store.Doc) []string {
 // TestShapesSendTheirCommands holds each shape to the finds it sends for a
 // batch, and every shape to the same answer, on every server at hand.
 func TestShapesSendTheirCommands(t *testing.T) {
+	t.Parallel()
 	bodies := []string{"body:b0", "body:b1", "body:b2"}
 	meetings := []string{"meeting:b0-0", "meeting:b1-1", "meeting:b2-3", "meeting:none"}
 	vis := `"visibility": {"$in": ["PUBLIC"]}`
@@ -197,6 +198,7 @@ func TestShapesSendTheirCommands(t *testing.T) {
 // TestShapeDetected: Open chooses the shape from what the server says it
 // pushes down.
 func TestShapeDetected(t *testing.T) {
+	t.Parallel()
 	for _, sv := range storetest.Servers() {
 		want := map[string]store.Shape{"embedded": store.ShapeSQLite, "postgresql": store.ShapePushdown}[sv.Name]
 		if got := sv.New(t, nil).Shape(); got != want {

@@ -20,6 +20,7 @@ import (
 
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -33,12 +34,12 @@ import (
 // snapshot sends none of them to the server, and a read between a write and
 // the snapshot of its generation sees the write.
 func TestSnapshotAnswersAsTheServer(t *testing.T) {
+	t.Parallel()
 	for _, sv := range storetest.Servers() {
 		t.Run(sv.Name, func(t *testing.T) {
 			ctx := context.Background()
 			monitor, sent := countSent()
-			kept := sv.New(t, monitor)
-			importStocktonAndMarked(t, kept)
+			kept := stocktonAndMarkedCopy(t, sv, monitor)
 			asked, err := store.Open(ctx, store.Options{URI: sv.URI(), Database: kept.DatabaseName()})
 			if err != nil {
 				t.Fatal(err)
@@ -101,12 +102,10 @@ func TestSnapshotAnswersAsTheServer(t *testing.T) {
 // TestSnapshotTooLargeIsNotKept: a data set larger than the snapshot may
 // hold is read from the server, and the bound can change while serving.
 func TestSnapshotTooLargeIsNotKept(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	counter := &storetest.Counter{}
-	s := storetest.New(t, counter.Monitor())
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s := importertest.Stockton(t, counter.Monitor())
 	s.WatchGeneration(20 * time.Millisecond)
 	s.KeepSnapshot(64<<10, nil)
 	if s.WaitSnapshot(ctx) {
@@ -404,11 +403,9 @@ func pages(put func(string, any, error), name string, page func(store.Page) (any
 // counts no key changes (an older version's import) is a change of the
 // records, and retires it.
 func TestSnapshotOutlivesKeyChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, err := importer.ImportFS(ctx, s, os.DirFS("../data/stockton"), importer.Options{Dataset: "stockton"}); err != nil {
-		t.Fatal(err)
-	}
+	s := importertest.StocktonCopy(t, nil)
 	keepSnapshot(t, s, 1<<30)
 	before, records := s.SnapshotStats(), s.SeenRecordsGeneration()
 	gen := s.SeenGeneration()
@@ -455,10 +452,10 @@ func byID(docs []store.Doc, err error) ([]store.Doc, error) {
 // the snapshot's maps, are those a read of every document gives, with no
 // read of the database.
 func TestStatsFromTheSnapshot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	monitor, sent := countSent()
-	s := storetest.New(t, monitor)
-	importStocktonAndMarked(t, s)
+	s := importertest.Shared(t, "stockton and marked", fillStocktonAndMarked, monitor)
 	want, err := s.FindStats(store.FromDatabase(ctx))
 	if err != nil {
 		t.Fatal(err)
@@ -492,13 +489,29 @@ func countSent() (*event.CommandMonitor, *atomic.Int64) {
 	}}, &sent
 }
 
-// importStocktonAndMarked imports the Stockton set and the marked set,
-// whose records sit at every level, into s.
-func importStocktonAndMarked(t *testing.T, s *store.Store) {
-	t.Helper()
+// fillStocktonAndMarked imports the Stockton set and the marked set, whose
+// records sit at every level: the shared database "stockton and marked"
+// of the tests that only read both.
+func fillStocktonAndMarked(ctx context.Context, s *store.Store) error {
 	for _, set := range []struct{ name, dir string }{{"stockton", "../data/stockton"}, {"protected", visibilitytest.Protected()}} {
-		if _, err := importer.ImportFS(context.Background(), s, os.DirFS(set.dir), importer.Options{Dataset: set.name}); err != nil {
-			t.Fatal(err)
+		if _, err := importer.ImportFS(ctx, s, os.DirFS(set.dir), importer.Options{Dataset: set.name}); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// stocktonAndMarkedCopy is a database of t's own on sv holding the
+// Stockton set and the marked set: a copy of the shared one on the
+// default server, imported afresh on another.
+func stocktonAndMarkedCopy(t *testing.T, sv storetest.Server, monitor *event.CommandMonitor) *store.Store {
+	t.Helper()
+	if sv.URI() == storetest.URI() {
+		return importertest.Copy(t, "stockton and marked", fillStocktonAndMarked, monitor)
+	}
+	s := sv.New(t, monitor)
+	if err := fillStocktonAndMarked(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

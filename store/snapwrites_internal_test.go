@@ -16,6 +16,7 @@ import (
 // would, while the collection it came from, which reads may still hold, is
 // left as it was.
 func TestWithWritesKeepsTheMaps(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, k := range kinds {
 		fields := k.snapFields()

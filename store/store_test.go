@@ -10,11 +10,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(importertest.Main(m)) }
 
 var now = time.Date(2023, 6, 15, 12, 0, 0, 0, time.UTC)
 
@@ -32,6 +33,7 @@ func people(n int) []store.Doc {
 }
 
 func TestFindPeopleWalksEveryPageOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if err := s.Put(ctx, now, people(250)...); err != nil {
@@ -71,6 +73,7 @@ func TestFindPeopleWalksEveryPageOnce(t *testing.T) {
 }
 
 func TestCursorIsStableUnderInserts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	if err := s.Put(ctx, now, people(10)...); err != nil {
@@ -100,6 +103,7 @@ func TestCursorIsStableUnderInserts(t *testing.T) {
 }
 
 func TestForgedCursorIsRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	res, err := s.FindMeetings(ctx, store.MeetingFilter{}, store.Page{First: 1})
@@ -116,6 +120,7 @@ func TestForgedCursorIsRefused(t *testing.T) {
 }
 
 func TestEnsureIndexesIsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil) // Open already ran EnsureIndexes once.
 	for range 2 {
@@ -144,6 +149,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestFold(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"Cllr Anne McCoy":   "cllr anne mccoy",
 		"  Renée   Dupont ": "renee dupont",
@@ -157,6 +163,7 @@ func TestFold(t *testing.T) {
 }
 
 func TestSearchIgnoresCaseAndAccents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	docs := []store.Doc{

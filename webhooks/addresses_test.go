@@ -26,6 +26,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // each connection makes, and (unless private networks are allowed and the
 // address is private) with private networks allowed too.
 func TestSpecialRangesAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, r := range special {
 		for _, ip := range []netip.Addr{r.prefix.Masked().Addr(), lastAddr(r.prefix)} {
 			if ip.Is4In6() { // the mapped row: judged as the IPv4 address
@@ -60,6 +61,7 @@ func TestSpecialRangesAreRefused(t *testing.T) {
 // TestPublicAddressesAreAllowed: addresses just outside the special
 // ranges, and well-known public ones, may be sent to.
 func TestPublicAddressesAreAllowed(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"1.1.1.1", "9.9.9.9", "198.17.255.255", "198.20.0.0", "223.255.255.255", "100.63.255.255", "100.128.0.0",
 		"::ffff:1.1.1.1", "2606:4700:4700::1111", "2001:200::1", "2a00:1450:4009:81f::200e", "2000::1",
@@ -83,6 +85,7 @@ func TestPublicAddressesAreAllowed(t *testing.T) {
 // addresses of the reserved ranges the old checks let through, as a name
 // that resolves to them would give it.
 func TestEveryConnectionIsChecked(t *testing.T) {
+	t.Parallel()
 	c := newHTTPClient(true)
 	for _, u := range []string{"http://0.1.2.3:9/", "http://198.18.0.1:9/", "http://240.0.0.1:9/", "http://[64:ff9b::7f00:1]:9/", "http://[::ffff:169.254.169.254]:9/"} {
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, u, nil)

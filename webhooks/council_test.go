@@ -20,6 +20,7 @@ import (
 // at every scope: nothing of another council, nothing above the client's
 // level, and nothing at all of a council the client may not see.
 func TestDeliveriesByCouncil(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	councils := []string{"council:testshire", "council:board-zzpartner17", "council:inquiry-zzofficer31"}
@@ -99,6 +100,7 @@ func TestDeliveriesByCouncil(t *testing.T) {
 // TestBadCouncilEndpoint: an endpoint cannot be added for a council
 // argument that is not a council's ID, or if it can, it receives nothing.
 func TestBadCouncilEndpoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	c := client(t, s, auth.ScopeOfficer)

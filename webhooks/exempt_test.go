@@ -19,6 +19,7 @@ import (
 // paragraph, minute and decision), and only the officer gets anything of
 // the records below it (its exempt report), not even their IDs.
 func TestDeliveriesKeepTheExemptRule(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	scopes := []string{auth.ScopePublic, auth.ScopePartner, auth.ScopeOfficer}

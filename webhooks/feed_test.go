@@ -33,6 +33,7 @@ const feedQuery = `{ changes(first: 100) { edges { node { cursor kind type id re
 // TestDeliveriesAreTheFeedsJSON: what a delivery carries of each change
 // is what the feed answers the same client over HTTP, field for field.
 func TestDeliveriesAreTheFeedsJSON(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	key, c, err := auth.CreateKey(ctx, s, "partner", "", []string{auth.ScopePartner}, time.Now())

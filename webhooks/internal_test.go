@@ -10,6 +10,7 @@ import (
 )
 
 func TestCheckURL(t *testing.T) {
+	t.Parallel()
 	for url, want := range map[string]string{
 		"https://partner.example.org/hooks":   "",
 		"http://127.0.0.1:9000/hooks":         "",
@@ -43,6 +44,7 @@ func TestCheckURL(t *testing.T) {
 // after it was checked (the dialer checks the address itself); one that
 // names loopback reaches loopback only.
 func TestDialChecksTheAddressConnectedTo(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	c := newHTTPClient(true)
@@ -63,6 +65,7 @@ func TestDialChecksTheAddressConnectedTo(t *testing.T) {
 }
 
 func TestSignMatchesTheSpecificationsExample(t *testing.T) {
+	t.Parallel()
 	// The example of the Standard Webhooks specification.
 	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	body := []byte(`{"test": 2432232314}`)
@@ -76,6 +79,7 @@ func TestSignMatchesTheSpecificationsExample(t *testing.T) {
 }
 
 func TestBackoffIsJitteredAndBounded(t *testing.T) {
+	t.Parallel()
 	w := &Worker{cfg: Config{RetryBase: time.Second, RetryMax: time.Minute}.withDefaults()}
 	for n := 1; n < 100; n++ {
 		ceil := min(time.Minute, time.Second<<min(n-1, 10))

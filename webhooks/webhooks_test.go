@@ -26,6 +26,7 @@ import (
 // same webhook-id; distinct batches never share one; every attempt is
 // recorded.
 func TestDeliveries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) int {
@@ -141,6 +142,7 @@ func TestDeliveries(t *testing.T) {
 // record moving from PUBLIC to PARTNER reaches the public client as a
 // DELETE (and the partner as an UPSERT).
 func TestDeliveriesKeepToTheClientsScope(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	receivers := map[string]*receiver{}
 	endpoints := map[string]*store.WebhookEndpoint{}
@@ -210,6 +212,7 @@ func TestDeliveriesKeepToTheClientsScope(t *testing.T) {
 // and says why; a resume starts it where it stopped, a replay sends the
 // changes after its cursor again under new webhook-ids.
 func TestPauseReplayResume(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	var mu sync.Mutex
@@ -296,6 +299,7 @@ func TestPauseReplayResume(t *testing.T) {
 // TestRevokedClientGetsNothingMore: once its key is revoked, a client's
 // endpoint is paused and sent nothing.
 func TestRevokedClientGetsNothingMore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	rc := newReceiver(t, nil)
@@ -318,6 +322,7 @@ func TestRevokedClientGetsNothingMore(t *testing.T) {
 // TestRedirectsAreNotFollowed: a 3xx is a failed attempt, and its target
 // is never called.
 func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	target := newReceiver(t, nil)
@@ -344,6 +349,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 // TestSlowReceiverStallsNoOther: an endpoint that never answers in time
 // holds up only itself; another endpoint's deliveries go on.
 func TestSlowReceiverStallsNoOther(t *testing.T) {
+	t.Parallel()
 	s := storetest.New(t, nil)
 	stopSlow := make(chan struct{})
 	slow := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int {
@@ -379,6 +385,7 @@ func TestSlowReceiverStallsNoOther(t *testing.T) {
 // TestExpiredCursorPauses: an endpoint whose cursor is older than the
 // change log's retention is paused, saying so, and sent nothing.
 func TestExpiredCursorPauses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	rc := newReceiver(t, nil)
@@ -406,6 +413,7 @@ func TestExpiredCursorPauses(t *testing.T) {
 // TestSecretIsNeverLogged: a worker's logs, through failures and a
 // pause, never hold an endpoint's secret.
 func TestSecretIsNeverLogged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.New(t, nil)
 	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { return http.StatusBadGateway })

@@ -210,6 +210,7 @@ type document struct {
 // every record citing the operation and the public page; then a re-sync
 // is a no-op in the change feed.
 func TestSyncsTheRecordedSite(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mgtest.Recorded())
 	r := e.mustSync(t)
 	if r.Committees != 3 || r.Meetings != 2 {
@@ -310,6 +311,7 @@ func TestSyncsTheRecordedSite(t *testing.T) {
 // TestAChangedMinuteIsOneUpsert: an edited minute is one UPSERT of its
 // agenda item, and the graph serves the new text.
 func TestAChangedMinuteIsOneUpsert(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mgtest.Recorded())
 	e.mustSync(t)
 	before := e.last(t)
@@ -331,6 +333,7 @@ func TestAChangedMinuteIsOneUpsert(t *testing.T) {
 // read is deleted with its records (tombstones in the feed); one outside
 // the window read is left alone.
 func TestAVanishedMeetingIsDeleted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mgtest.Recorded())
 	e.mustSync(t)
 	e.site.Remove(4966)
@@ -364,6 +367,7 @@ func TestAVanishedMeetingIsDeleted(t *testing.T) {
 // operation and what to try, and fails the sync; the other meetings are
 // still synchronised.
 func TestFailuresLeaveRecordsAsTheyWere(t *testing.T) {
+	t.Parallel()
 	laughs := `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><meeting><meetingid>&lol2;</meetingid></meeting>`
 	for _, tc := range []struct {
 		name  string
@@ -439,6 +443,7 @@ func TestFailuresLeaveRecordsAsTheyWere(t *testing.T) {
 // TestCommitteesFailing: without the committees nothing can be read, and
 // nothing is written; the feed says why.
 func TestCommitteesFailing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mgtest.Recorded())
 	e.mustSync(t)
 	before := e.last(t)
@@ -495,6 +500,7 @@ func TestHostileXMLIsRefusedWithinBoundedMemory(t *testing.T) {
 // its address shown to officers only (in its sources too); a restricted
 // agenda item is exempt business, and its documents are officers' only.
 func TestRestrictedDocumentsAndExemptItems(t *testing.T) {
+	t.Parallel()
 	site := mgtest.Recorded()
 	site.Edit(4967, func(b []byte) []byte {
 		// The work programme (60909) restricted; item 18833 (9) too.
@@ -569,6 +575,7 @@ func ptrS(s *string) string {
 // is the curated meeting (reported, with what they disagree on, and not
 // written), and the sync never changes what the curated set owns.
 func TestCuratedMeetingsStand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mgtest.Recorded())
 	ctx := context.Background()
 	src := func(doc string) []store.Source { return []store.Source{{Document: doc}} }
@@ -625,6 +632,7 @@ func TestCuratedMeetingsStand(t *testing.T) {
 // another set owns, it writes nothing of the meeting that holds it (the
 // refusal names the owner) and carries on with the others.
 func TestAnIDAnotherSetOwnsIsAConflict(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, mgtest.Recorded())
 	ctx := context.Background()
 	taken := &store.AgendaItem{Record: store.Record{ID: "agendaItem:manchester/mg-meeting-4967/mg-item-18831", Sources: []store.Source{{Document: "minutes.txt"}}, Dataset: "manchester-curated"},
