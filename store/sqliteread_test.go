@@ -27,7 +27,9 @@ func TestStoredDocumentsAreFerretDBs(t *testing.T) {
 	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
 		t.Skip("not on an embedded store of this process")
 	}
-	importStocktonAndMarked(t, s)
+	if err := fillStocktonAndMarked(ctx, s); err != nil {
+		t.Fatal(err)
+	}
 	raw := storetest.Raw(t, s)
 	oid := bson.NewObjectIDFromTimestamp(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	odd := []any{
@@ -176,7 +178,9 @@ func TestLastChangeFromTheFileIsTheFinds(t *testing.T) {
 	if err != nil || ok || found != 0 {
 		t.Fatalf("an empty log: %d from the file (%v), %d found, %v; want none from the file, 0 found", stored, ok, found, err)
 	}
-	importStocktonAndMarked(t, s)
+	if err := fillStocktonAndMarked(ctx, s); err != nil {
+		t.Fatal(err)
+	}
 	stored, ok, found, err = store.LastChanges(ctx, s)
 	if err != nil || !ok || stored != found || found == 0 {
 		t.Fatalf("after imports: %d from the file (%v), %d found, %v", stored, ok, found, err)

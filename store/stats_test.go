@@ -17,7 +17,9 @@ import (
 func TestFirstStatsWaitForTheFirstModel(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t, nil)
-	importStocktonAndMarked(t, s)
+	if err := fillStocktonAndMarked(ctx, s); err != nil {
+		t.Fatal(err)
+	}
 	want, err := s.FindStats(store.FromDatabase(ctx))
 	if err != nil {
 		t.Fatal(err)
