@@ -380,10 +380,19 @@ func unpage[T any](r *store.Result[T], err error) (any, []string, bool, error) {
 	return r.Nodes, r.Cursors, r.HasNext, nil
 }
 
-// pages walks a list seven records a page, giving each page to put.
+// pages walks a list page by page, giving each page to put.
 func pages(put func(string, any, error), name string, page func(store.Page) (any, []string, bool, error)) {
+	// Small pages first, to cross cursors early in a list; then larger
+	// ones, since every edge's cursor is compared anyway and each page the
+	// server answers decodes its whole collection on the embedded store.
+	sizes := []int{7, 7, 30}
 	p := store.Page{First: 7}
 	for i := 0; ; i++ {
+		if i < len(sizes) {
+			p.First = sizes[i]
+		} else {
+			p.First = 100
+		}
 		nodes, cursors, next, err := page(p)
 		put(fmt.Sprintf("%s page %d", name, i), struct {
 			Nodes   any
