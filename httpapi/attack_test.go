@@ -225,7 +225,8 @@ func refused(t *testing.T, r result, code, msg string) {
 }
 
 func TestAttacks(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the attack runs until a bystander is answered, so
+	// beside other tests it runs, and costs, as long as they slow him.
 	t.Run("database", func(t *testing.T) { attacks(t, newAttackEnv(t, httpapi.Config{})) })
 	// From the snapshot the same limits hold and the bystander is as
 	// safe: the attacks cost the server's CPU instead of the database's.

@@ -614,7 +614,9 @@ func TestAWriteLeavesOtherCouncilsRecordsAsTheyWere(t *testing.T) {
 // without its items, nor some of a meeting's items visible and others
 // not.
 func TestReadersNeverSeeAHalfWrittenSession(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its reader reads as fast as it can for as long as the
+	// sessions take, which beside other tests is a core for half a minute
+	// and alone under a second.
 	ctx := context.Background()
 	officer := store.WithLevel(ctx, store.Officer)
 	s := storetest.New(t, nil)
