@@ -85,8 +85,7 @@ func getFrom(t *testing.T, h http.Handler, remote, path string) (result, []byte)
 }
 
 func TestAttacksOnOtherDoors(t *testing.T) {
-	// Not parallel: the attack runs until a bystander is answered, so
-	// beside other tests it runs, and costs, as long as they slow him.
+	t.Parallel()
 	e := newAttackEnv(t, httpapi.Config{Sources: os.DirFS("../data/stockton/sources")})
 	anon := func(i int) string { return fmt.Sprintf("203.0.%d.%d:4000", (i/250)%250, i%250) }
 

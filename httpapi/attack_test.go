@@ -225,8 +225,7 @@ func refused(t *testing.T, r result, code, msg string) {
 }
 
 func TestAttacks(t *testing.T) {
-	// Not parallel: the attack runs until a bystander is answered, so
-	// beside other tests it runs, and costs, as long as they slow him.
+	t.Parallel()
 	t.Run("database", func(t *testing.T) { attacks(t, newAttackEnv(t, httpapi.Config{})) })
 	// From the snapshot the same limits hold and the bystander is as
 	// safe: the attacks cost the server's CPU instead of the database's.
