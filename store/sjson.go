@@ -557,85 +557,80 @@ func hasControl(b []byte) bool {
 // objectFields splits the JSON object b into its members, appended to
 // out.
 func objectFields(b []byte, out []field) ([]field, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return nil, sjsonErrorf("not an object")
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		if skipSpace(b, i+1) != len(b) {
-			return nil, sjsonErrorf("trailing data")
-		}
-		return out, nil
-	}
-	for {
+	err := eachMember(b, '{', '}', "object", func(i int) (int, error) {
 		end, escaped, err := stringEnd(b, i)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		f := field{key: b[i+1 : end-1], escaped: escaped}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return nil, sjsonErrorf("no colon")
+			return 0, sjsonErrorf("no colon")
 		}
 		i = skipSpace(b, i+1)
 		if end, err = valueEnd(b, i); err != nil {
-			return nil, err
+			return 0, err
 		}
 		f.val = b[i:end]
 		out = append(out, f)
-		i = skipSpace(b, end)
-		if i >= len(b) {
-			return nil, sjsonErrorf("unterminated object")
-		}
-		if b[i] == '}' {
-			if skipSpace(b, i+1) != len(b) {
-				return nil, sjsonErrorf("trailing data")
-			}
-			return out, nil
-		}
-		if b[i] != ',' {
-			return nil, sjsonErrorf("no comma")
-		}
-		i = skipSpace(b, i+1)
+		return end, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // arrayItems splits the JSON array b into its items' texts, appended to
 // out.
 func arrayItems(b []byte, out [][]byte) ([][]byte, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return nil, sjsonErrorf("not an array")
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		if skipSpace(b, i+1) != len(b) {
-			return nil, sjsonErrorf("trailing data")
-		}
-		return out, nil
-	}
-	for {
+	err := eachMember(b, '[', ']', "array", func(i int) (int, error) {
 		end, err := valueEnd(b, i)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		out = append(out, b[i:end])
+		return end, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachMember walks the JSON object or array b, opened by open and closed
+// by close, with nothing after it: member reads the member starting at
+// index i and returns the index just past it.
+func eachMember(b []byte, open, close byte, what string, member func(i int) (int, error)) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != open {
+		return sjsonErrorf("not an %s", what)
+	}
+	i = skipSpace(b, i+1)
+	for first := true; ; first = false {
+		if first && i < len(b) && b[i] == close {
+			break
+		}
+		end, err := member(i)
+		if err != nil {
+			return err
+		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil, sjsonErrorf("unterminated array")
+			return sjsonErrorf("unterminated %s", what)
 		}
-		if b[i] == ']' {
-			if skipSpace(b, i+1) != len(b) {
-				return nil, sjsonErrorf("trailing data")
-			}
-			return out, nil
+		if b[i] == close {
+			break
 		}
 		if b[i] != ',' {
-			return nil, sjsonErrorf("no comma")
+			return sjsonErrorf("no comma")
 		}
 		i = skipSpace(b, i+1)
 	}
+	if skipSpace(b, i+1) != len(b) {
+		return sjsonErrorf("trailing data")
+	}
+	return nil
 }
 
 func skipSpace(b []byte, i int) int {
