@@ -274,9 +274,12 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	cors := newCORS(cfg.CORSOrigins)
 	// A request is made once its caller is known, named by the ID
 	// withRequestLog gave it.
-	begin := func(r *http.Request, c auth.Caller) context.Context {
-		return requests.New(r.Context(), r.Header.Get("X-Request-Id"), c)
+	beginWith := func(m graph.Requests) func(*http.Request, auth.Caller) context.Context {
+		return func(r *http.Request, c auth.Caller) context.Context {
+			return m.New(r.Context(), r.Header.Get("X-Request-Id"), c)
+		}
 	}
+	begin := beginWith(requests)
 
 	// A request to /graphql passes these in order, the first outermost:
 	// identity and limits come before the body is read, so that a caller
@@ -307,10 +310,7 @@ func New(s *store.Store, cfg Config, log *slog.Logger) http.Handler {
 	// per caller, so that none holds an operation slot. A download reads a
 	// whole file's records, which no operation's budget would admit: its
 	// request has none.
-	unbudgeted := graph.Requests{Store: s, LoaderWait: cfg.LoaderWait}
-	beginDownload := func(r *http.Request, c auth.Caller) context.Context {
-		return unbudgeted.New(r.Context(), r.Header.Get("X-Request-Id"), c)
-	}
+	beginDownload := beginWith(graph.Requests{Store: s, LoaderWait: cfg.LoaderWait})
 	limited := func(h http.Handler) http.Handler {
 		return Chain(h, cors,
 			func(h http.Handler) http.Handler { return withCallerAddr(cfg.TrustedProxies, h) }, coarse.middleware,
@@ -452,8 +452,8 @@ func tooLarge(w http.ResponseWriter) {
 
 // withRequestLog gives each request an ID (X-Request-Id, the caller's
 // when it is short and printable, otherwise generated; set on the request
-// and its response) and logs one line when it ends, with what the response cache
-// did (when one runs) and its counters.
+// and its response) and logs one line when it ends, with what the
+// response cache did (when one runs) and its counters.
 func withRequestLog(log *slog.Logger, cache *ResponseCache, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

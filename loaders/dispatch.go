@@ -447,10 +447,8 @@ func countFields(fields []graphql.CollectedField) int {
 
 // dispatcherOf is the dispatcher of the request's loaders, nil without any.
 func dispatcherOf(ctx context.Context) *dispatcher {
-	if r := store.RequestOf(ctx); r != nil {
-		if l, ok := r.Loaders.(*Loaders); ok {
-			return l.d
-		}
+	if l := loadersOf(ctx); l != nil {
+		return l.d
 	}
 	return nil
 }

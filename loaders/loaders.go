@@ -278,10 +278,17 @@ func periodOf(v *store.Observation) []store.IndicatorPeriod {
 // no request with loaders (graph.Requests makes them), which is a wiring
 // mistake, not a runtime condition.
 func For(ctx context.Context) *Loaders {
-	if r := store.RequestOf(ctx); r != nil {
-		if l, ok := r.Loaders.(*Loaders); ok {
-			return l
-		}
+	if l := loadersOf(ctx); l != nil {
+		return l
 	}
 	panic("loaders: the context carries no request with loaders; make one with graph.Requests")
+}
+
+// loadersOf is the loaders of the context's request, nil without any.
+func loadersOf(ctx context.Context) *Loaders {
+	if r := store.RequestOf(ctx); r != nil {
+		l, _ := r.Loaders.(*Loaders)
+		return l
+	}
+	return nil
 }
