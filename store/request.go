@@ -46,8 +46,8 @@ func RequestOf(ctx context.Context) *Request {
 }
 
 // derive returns ctx carrying a copy of its request (an empty one when it
-// has none) changed by f: what a read may see or spend is narrowed for
-// what runs in the returned context only.
+// has none) changed by f: what a read may see or spend changes for what
+// runs in the returned context only.
 func derive(ctx context.Context, f func(*Request)) context.Context {
 	var r Request
 	if old := RequestOf(ctx); old != nil {

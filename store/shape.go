@@ -256,20 +256,11 @@ func (k *Kind) newCompare(o Order) func(a, b Doc) int {
 		}
 		idx[i] = sf.Index
 	}
-	// str reads the field through reflect's own kinds: boxing it as an
-	// interface would allocate on every comparison of a sort.
 	str := func(d Doc, i []int) (string, bool) {
-		v := reflect.ValueOf(d).Elem().FieldByIndex(i)
-		if v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				return "", false
-			}
-			v = v.Elem()
+		if v := fieldValue(d, i); v.Kind() == reflect.String {
+			return v.String(), true
 		}
-		if v.Kind() != reflect.String {
-			return "", false
-		}
-		return v.String(), true
+		return "", false
 	}
 	return func(a, b Doc) int {
 		for _, i := range idx {

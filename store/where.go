@@ -185,14 +185,7 @@ func (k *Kind) anyString(d Doc, field string, f func(string) bool) bool {
 	if !ok {
 		panic("store: " + k.Name + " has no stored field " + field)
 	}
-	v := reflect.ValueOf(d).Elem().FieldByIndex(idx)
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return false
-		}
-		v = v.Elem()
-	}
-	switch v.Kind() {
+	switch v := fieldValue(d, idx); v.Kind() {
 	case reflect.String:
 		return f(v.String())
 	case reflect.Slice:
@@ -203,6 +196,18 @@ func (k *Kind) anyString(d Doc, field string, f func(string) bool) bool {
 		}
 	}
 	return false
+}
+
+// fieldValue is record d's field at index idx, through a pointer: the
+// zero Value (of kind Invalid) for a nil one. It is read through
+// reflect's own kinds, since boxing it as an interface would allocate on
+// every test and every comparison of a sort.
+func fieldValue(d Doc, idx []int) reflect.Value {
+	v := reflect.ValueOf(d).Elem().FieldByIndex(idx)
+	if v.Kind() == reflect.Pointer {
+		return v.Elem()
+	}
+	return v
 }
 
 // stringOf is the string a record holds in a scalar string field, and
