@@ -170,7 +170,11 @@ func keys(fields ...string) bson.D {
 // names an index it already has.)
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	var errs []error
-	want := map[*mongo.Collection][][]string{s.clients: {{"keyHash"}}}
+	// The moved IDs' table is read by the IDs entries point to (PutMoves)
+	// and written by _id, an entry a statement: made here, it is also
+	// among the embedded store's tables that get an _id lookup index
+	// (sqliteids.go), without which each of an import's moves scanned it.
+	want := map[*mongo.Collection][][]string{s.clients: {{"keyHash"}}, s.moved(): {{"to"}}}
 	for _, k := range kinds {
 		want[s.coll(k)] = indexesOf(k)
 	}
