@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -37,7 +38,15 @@ import (
 // as pending (one document in changesPending), writes its entries, then
 // the records, then removes the mark. A reader of the log stops before the
 // first pending block, so it never passes a change whose record is not yet
-// written. A call that fails, or a process that is stopped, leaves pending
+// written. It reads the marks after the entries: an entry is logged after
+// its mark, whose removal waits for the records, so an entry a reader has
+// read is settled or still marked when it reads the marks (read the other
+// way round, a Writer could mark and log between the two reads, and the
+// reader pass a change whose record it then could not find). Numbers are
+// reserved and marked under one lock of the process (reserving), so that
+// no other Writer of it takes and settles later numbers in between.
+// Writers in two processes at once are not ordered so: one may settle its
+// numbers while another's earlier ones are reserved and not yet marked. A call that fails, or a process that is stopped, leaves pending
 // blocks behind; RecoverChanges (which every
 // import runs before it writes) settles each against what the database now
 // holds: an upsert of a record that exists, or a deletion of one that is
@@ -241,8 +250,18 @@ func (s *Store) upgradeChanges(ctx context.Context) error {
 	return nil
 }
 
-// reserve hands out n consecutive sequence numbers, returning the first.
+// reserving is held while a Writer of this process reserves numbers and
+// marks them pending, so that no other Writer of it takes, writes and
+// settles later numbers in between: a reader that read those would pass
+// numbers not yet marked, whose entries it would never see. (Writers in
+// other processes are not held by it; see the design notes.)
+var reserving sync.Mutex
+
+// reserve hands out n consecutive sequence numbers, marked pending,
+// returning the first.
 func (s *Store) reserve(ctx context.Context, n int) (int64, error) {
+	reserving.Lock()
+	defer reserving.Unlock()
 	var c changeCounter
 	at := time.Now().UTC().Truncate(time.Millisecond) // no later than the entries'
 	err := s.counters().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: counterID}},
@@ -251,7 +270,35 @@ func (s *Store) reserve(ctx context.Context, n int) (int64, error) {
 	if err != nil {
 		return 0, dbError("reserve change numbers", err)
 	}
-	return c.Next - int64(n) + 1, nil
+	first := c.Next - int64(n) + 1
+	if _, err := s.pendingBlocks().InsertOne(ctx, pendingBlock{First: first, Last: c.Next}); err != nil {
+		return 0, dbError("mark changes pending", err)
+	}
+	return first, nil
+}
+
+// testHook runs what a test set to run between a reader's read of the log
+// and its read of the marks.
+func (s *Store) testHook() {
+	if s.betweenLogReads != nil {
+		s.betweenLogReads()
+	}
+}
+
+// firstPending is the first number of the log's first pending block; false
+// where none is pending. Read it after the entries it bounds: a Writer
+// marks its numbers before it logs them, so an entry read before the marks
+// has its mark among them until its records are written.
+func (s *Store) firstPending(ctx context.Context) (int64, bool, error) {
+	var b pendingBlock
+	err := s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&b)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, dbError("find pending changes", err)
+	}
+	return b.First, true, nil
 }
 
 // counter reads the counter document (zero when none).
@@ -298,9 +345,6 @@ func (w *Writer) logPending(ctx context.Context, k *Kind, kind string, ids []str
 	first, err := w.s.reserve(ctx, len(ids))
 	if err != nil {
 		return err
-	}
-	if _, err := w.s.pendingBlocks().InsertOne(ctx, pendingBlock{First: first, Last: first + int64(len(ids)) - 1}); err != nil {
-		return dbError("mark changes pending", err)
 	}
 	w.pending = append(w.pending, first)
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -539,14 +583,6 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, counci
 	}
 	last = since
 	filter := bson.D{{Key: "last", Value: bson.D{{Key: "$gt", Value: since}}}}
-	var stop pendingBlock
-	err = s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&stop)
-	switch {
-	case err == nil:
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: stop.First}}})
-	case !errors.Is(err, mongo.ErrNoDocuments):
-		return nil, since, false, dbError("find changes", err)
-	}
 	if len(types) > 0 {
 		filter = append(filter, bson.E{Key: "type", Value: bson.D{{Key: "$in", Value: types}}})
 	}
@@ -556,6 +592,13 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, counci
 	entries, err := s.entriesAfter(ctx, since, filter, limit+1)
 	if err != nil {
 		return nil, since, false, err
+	}
+	// Entries from the first pending block on wait until it is settled.
+	s.testHook()
+	if stop, ok, err := s.firstPending(ctx); err != nil {
+		return nil, since, false, err
+	} else if ok {
+		entries = slices.DeleteFunc(entries, func(e changeEntry) bool { return e.Seq >= stop })
 	}
 	if len(entries) > limit {
 		entries, more = entries[:limit], true
@@ -638,18 +681,24 @@ func (s *Store) entriesAfter(ctx context.Context, since int64, filter bson.D, n 
 // LastChange is the number of the newest entry readers may pass (before
 // any pending one): a subscription starts after it.
 func (s *Store) LastChange(ctx context.Context) (int64, error) {
-	var b pendingBlock
-	err := s.pendingBlocks().FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: 1}})).Decode(&b)
-	if err == nil {
-		return b.First - 1, nil
+	last, ok, err := s.storedLastChange(ctx)
+	if err != nil {
+		return 0, err
 	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, dbError("find last change", err)
+	if !ok {
+		if last, err = s.lastLogged(ctx); err != nil {
+			return 0, err
+		}
 	}
-	if last, ok, err := s.storedLastChange(ctx); ok || err != nil {
-		return last, err
+	s.testHook()
+	stop, ok, err := s.firstPending(ctx)
+	if err != nil {
+		return 0, err
 	}
-	return s.lastLogged(ctx)
+	if ok && stop-1 < last {
+		last = stop - 1
+	}
+	return last, nil
 }
 
 // lastLogged is the last entry of the log's newest block, found by the

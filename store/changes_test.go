@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,6 +257,62 @@ func TestChangeLogRecovers(t *testing.T) {
 	if n, err := raw.Collection("changesPending").CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
 		t.Errorf("pending blocks after recovery: %d, %v", n, err)
 	}
+}
+
+// TestReadersStopAtAMarkMadeBetweenTheirReads: a Writer that marks and logs
+// its numbers while a reader of the log is between its read of the entries
+// and its read of the marks is not passed, though its record is not yet
+// written: the reader must not move its cursor beyond a change it has not
+// shown (a webhook would never deliver it, a model never read its record).
+func TestReadersStopAtAMarkMadeBetweenTheirReads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// A store whose log holds one settled entry, and a reader's hook that
+	// once does what a Writer does before it writes its records: reserve
+	// the next number, mark it pending and log an upsert under it.
+	setUp := func(t *testing.T) (*store.Store, int64) {
+		s := storetest.New(t, nil)
+		if err := s.Put(ctx, now, &store.Organisation{Record: store.Record{ID: "organisation:a", Sources: src()}, Name: "A", Kind: "COUNCIL"}); err != nil {
+			t.Fatal(err)
+		}
+		settled, err := s.LastChange(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := storetest.Raw(t, s)
+		n := settled + 1
+		var once sync.Once
+		store.BetweenLogReads(s, func() {
+			once.Do(func() {
+				if _, err := raw.Collection("changeCounters").UpdateOne(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "next", Value: n}}}}); err != nil {
+					t.Error(err)
+				}
+				if _, err := raw.Collection("changesPending").InsertOne(ctx, bson.D{{Key: "_id", Value: n}, {Key: "last", Value: n}}); err != nil {
+					t.Error(err)
+				}
+				if _, err := raw.Collection("changeLog").InsertOne(ctx, bson.D{{Key: "_id", Value: n}, {Key: "last", Value: n}, {Key: "at", Value: now},
+					{Key: "kind", Value: store.ChangeUpsert}, {Key: "type", Value: "Organisation"}, {Key: "ids", Value: bson.A{"organisation:x"}},
+					{Key: "from", Value: bson.A{""}}, {Key: "to", Value: bson.A{"PUBLIC"}}}); err != nil {
+					t.Error(err)
+				}
+			})
+		})
+		return s, settled
+	}
+	t.Run("the last change", func(t *testing.T) {
+		s, settled := setUp(t)
+		if last, err := s.LastChange(ctx); err != nil || last != settled {
+			t.Errorf("LastChange = %d, %v; want %d, before the Writer's pending number", last, err, settled)
+		}
+	})
+	t.Run("the feed", func(t *testing.T) {
+		s, settled := setUp(t)
+		got, last := feed(t, s, store.Public, 0, 10)
+		wantFeed(t, "the feed beside a Writer", got, "UPSERT organisation:a")
+		if last != settled {
+			t.Errorf("the feed's cursor moved to %d, past the Writer's pending number %d", last, settled+1)
+		}
+	})
 }
 
 // TestChangeLogUpgradesSingleEntries: entries stored one to a document, as

@@ -103,3 +103,7 @@ func StoreText(ctx context.Context, s *Store, coll, text string) error {
 	_, err = db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %q (_ferretdb_sjson) VALUES (?)`, table), text)
 	return err
 }
+
+// BetweenLogReads has f run whenever a reader of s's change log has read
+// the log and not yet the pending marks. Set it before s is read from.
+func BetweenLogReads(s *Store, f func()) { s.betweenLogReads = f }

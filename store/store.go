@@ -50,6 +50,9 @@ type Store struct {
 	hidden hiddenCache
 	// snap is the records in memory, per generation (snapshot.go).
 	snap snapshotKeeper
+	// betweenLogReads, when set (by tests), runs between a reader's read of
+	// the change log and its read of the pending marks.
+	betweenLogReads func()
 }
 
 // Options configure Open.
