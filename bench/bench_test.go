@@ -25,6 +25,7 @@ import (
 	"councilgraph/httpapi/httpapitest"
 	"councilgraph/loaders"
 	"councilgraph/store"
+	"councilgraph/store/storetest"
 )
 
 // Settings, from the environment so that `go test -bench` needs no flags:
@@ -83,6 +84,9 @@ func openEnv(b *testing.B) *Env {
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() == "" {
+		storetest.TestHeap()
+	}
 	code := m.Run()
 	if env.e != nil {
 		writeSummary()

@@ -251,10 +251,12 @@ func TestAttacksOnOtherDoors(t *testing.T) {
 				t.Errorf("a source page answered %d", r.status)
 			}
 		}
-		e.underAttack(t, 4, func(int) {
-			if !enough() {
-				one()
+		e.underAttackUntil(t, 4, func(int) bool {
+			if enough() {
+				return false
 			}
+			one()
+			return true
 		})
 		for !enough() {
 			one()

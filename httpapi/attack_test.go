@@ -163,6 +163,13 @@ const attackGuard = 2 * time.Minute
 // pass on any machine.
 func (e *attackEnv) underAttack(t *testing.T, workers int, attack func(i int)) {
 	t.Helper()
+	e.underAttackUntil(t, workers, func(i int) bool { attack(i); return true })
+}
+
+// underAttackUntil is underAttack for an attack that ends: a worker stops
+// once attack returns false, rather than spin beside the bystander.
+func (e *attackEnv) underAttackUntil(t *testing.T, workers int, attack func(i int) bool) {
+	t.Helper()
 	held, release := e.hold.arm()
 	stop := make(chan struct{})
 	var sent atomic.Int64
@@ -177,8 +184,11 @@ func (e *attackEnv) underAttack(t *testing.T, workers int, attack func(i int)) {
 					return
 				default:
 				}
-				attack(w*1_000_000 + i)
+				more := attack(w*1_000_000 + i)
 				sent.Add(1)
+				if !more {
+					return
+				}
 			}
 		}()
 	}

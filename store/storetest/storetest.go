@@ -38,16 +38,20 @@ var (
 	servers = map[string]string{}
 )
 
-// Main starts the database for a package's tests, runs them and stops it.
-// Call it from TestMain: os.Exit(storetest.Main(m)).
-func Main(m *testing.M) int {
-	// Test binaries live for a minute and allocate much: a heap goal four
-	// times the default's takes about a seventh off the suite's CPU, which
-	// the collector spent. GOGC set in the environment wins; benchmarks
-	// (package bench) keep the default, as a server runs.
+// TestHeap sets a test binary's heap goal. Test binaries live for a minute
+// and allocate much: a goal four times the default's takes about a seventh
+// off the suite's CPU, which the collector spent. GOGC set in the
+// environment wins; benchmarks keep the default, as a server runs.
+func TestHeap() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+}
+
+// Main starts the database for a package's tests, runs them and stops it.
+// Call it from TestMain: os.Exit(storetest.Main(m)).
+func Main(m *testing.M) int {
+	TestHeap()
 	u := os.Getenv("TEST_MONGODB_URI")
 	if u == "" {
 		dir, err := os.MkdirTemp("", "councilgraph-test-")
