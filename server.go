@@ -175,7 +175,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cacheSize := fs.Int64("response-cache-size", httpapi.DefaultResponseCacheSize, "bytes of answers the response cache may hold (0 turns it off)")
 	cacheMaxAge := fs.Duration("cache-max-age", time.Minute, "how long HTTP caches (a browser's, a CDN, a router's) may keep an anonymous query's answer, GET or POST (Cache-Control max-age)")
 	snapSize := fs.Int64("snapshot-size", store.DefaultSnapshotSize, "bytes of documents kept in memory to answer reads from, per data generation; a larger data set is read from the database (0 turns it off)")
-	genPoll := fs.Duration("generation-poll", time.Second, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
+	genPoll := fs.Duration("generation-poll", store.DefaultGenerationPoll, "how often the data generation is read where the database has no change streams: the longest cached answers outlive a write by another process")
 	debugAddr := fs.String("debug-addr", envOr(getenv, "DEBUG_ADDR", defaultDebugAddr), "address of the debug listener (metrics, profiles); keep it private; empty for none; when the default is taken, a free loopback port is used and logged (env DEBUG_ADDR)")
 	drain := fs.Duration("drain-timeout", 12*time.Second, "longest shutdown waits for running requests")
 	hooks := webhookFlags(fs)

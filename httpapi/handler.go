@@ -121,7 +121,8 @@ type Config struct {
 	// serves it passes this and GenerationPoll to store.KeepCurrent.
 	SnapshotSize int64
 	// GenerationPoll is how often the data generation is read where the
-	// database offers no change stream (default 1s): the longest a write
+	// database offers no change stream (default
+	// store.DefaultGenerationPoll): the longest a write
 	// by another process (import, keys) leaves cached answers standing.
 	// The handler's socket registry reads what the watcher has seen at
 	// this interval.
@@ -197,7 +198,7 @@ func (c Config) WithDefaults() Config {
 		c.SnapshotSize = store.DefaultSnapshotSize
 	}
 	if c.GenerationPoll <= 0 {
-		c.GenerationPoll = time.Second
+		c.GenerationPoll = store.DefaultGenerationPoll
 	}
 	if c.SocketInitTimeout <= 0 {
 		c.SocketInitTimeout = DefaultSocketInitTimeout

@@ -241,6 +241,12 @@ func (s *Store) raise(ctx context.Context, errp *error, inc bson.D, wrote writte
 	s.gen.note(doc.N, doc.Keys, doc.W, doc.councils())
 }
 
+// DefaultGenerationPoll is how often a store without change streams reads
+// the generation: a write by another process is seen within it. A read is
+// one find of one small document, so four a second cost the server next
+// to nothing.
+const DefaultGenerationPoll = 250 * time.Millisecond
+
 // WatchGeneration starts (once per Store; later calls do nothing) a
 // watcher that keeps SeenGeneration up to date, stopped by Close: a
 // change stream on the meta collection where the server offers one
@@ -249,7 +255,7 @@ func (s *Store) raise(ctx context.Context, errp *error, inc bson.D, wrote writte
 // another process goes unseen; writes through this Store are seen at once.
 func (s *Store) WatchGeneration(poll time.Duration) {
 	if poll <= 0 {
-		poll = time.Second
+		poll = DefaultGenerationPoll
 	}
 	s.gen.once.Do(func() {
 		s.gen.watching.Store(true)
