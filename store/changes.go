@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -117,6 +118,17 @@ func (b *changeBlock) entry(i int) changeEntry {
 	return changeEntry{Seq: b.First + int64(i), At: b.At, Kind: b.Kind, Type: b.Type, ID: b.IDs[i], From: nth(b.From, i), To: nth(b.To, i)}
 }
 
+// appendAfter appends to out the block's entries numbered after since, in
+// order, until out holds n.
+func (b *changeBlock) appendAfter(out []changeEntry, since int64, n int) []changeEntry {
+	for i, id := range b.IDs {
+		if id != "" && b.First+int64(i) > since && len(out) < n {
+			out = append(out, b.entry(i))
+		}
+	}
+	return out
+}
+
 func nth(s []string, i int) string {
 	if i < len(s) {
 		return s[i]
@@ -155,7 +167,9 @@ type changeCounter struct {
 
 const counterID = "changes"
 
-func (s *Store) changes() *mongo.Collection { return s.db.Collection("changeLog") }
+const changeLogCollection = "changeLog"
+
+func (s *Store) changes() *mongo.Collection { return s.db.Collection(changeLogCollection) }
 
 // singleChanges is the log as it was first stored, one entry a document;
 // upgradeChanges moves what it holds into changes.
@@ -582,14 +596,10 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, counci
 		return nil, since, false, ErrChangesExpired
 	}
 	last = since
-	filter := bson.D{{Key: "last", Value: bson.D{{Key: "$gt", Value: since}}}}
-	if len(types) > 0 {
-		filter = append(filter, bson.E{Key: "type", Value: bson.D{{Key: "$in", Value: types}}})
-	}
 	if err := spend(ctx, 1); err != nil {
 		return nil, since, false, err
 	}
-	entries, err := s.entriesAfter(ctx, since, filter, limit+1)
+	entries, err := s.entriesAfter(ctx, since, math.MaxInt64, types, limit+1)
 	if err != nil {
 		return nil, since, false, err
 	}
@@ -648,11 +658,27 @@ func (s *Store) Changes(ctx context.Context, since int64, types []string, counci
 	return out, last, more, nil
 }
 
-// entriesAfter reads up to n entries numbered after since from the
-// documents of the log filter selects, oldest first. Every document after
-// the first holds at least one entry, so n+1 documents are the most it
-// reads; it stops as soon as it has n entries.
-func (s *Store) entriesAfter(ctx context.Context, since int64, filter bson.D, n int) ([]changeEntry, error) {
+// entriesAfter reads up to n entries numbered after since, oldest first,
+// from the documents of the log that hold one: those of the types named
+// (all when empty) first numbered no later than upTo.
+// Every document after the first holds at least one entry, so n+1
+// documents are the most it reads; it stops as soon as it has n entries.
+func (s *Store) entriesAfter(ctx context.Context, since, upTo int64, types []string, n int) ([]changeEntry, error) {
+	if out, ok, err := s.storedEntriesAfter(ctx, since, upTo, types, n); ok || err != nil {
+		return out, err
+	}
+	return s.foundEntriesAfter(ctx, since, upTo, types, n)
+}
+
+// foundEntriesAfter is entriesAfter through the server: a find.
+func (s *Store) foundEntriesAfter(ctx context.Context, since, upTo int64, types []string, n int) ([]changeEntry, error) {
+	filter := bson.D{{Key: "last", Value: bson.D{{Key: "$gt", Value: since}}}}
+	if upTo < math.MaxInt64 {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lte", Value: upTo}}})
+	}
+	if len(types) > 0 {
+		filter = append(filter, bson.E{Key: "type", Value: bson.D{{Key: "$in", Value: types}}})
+	}
 	// A reply of a few documents: each holds up to blockEntries entries.
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(n) + 1).SetBatchSize(4)
 	cur, err := s.changes().Find(ctx, filter, opts)
@@ -666,11 +692,7 @@ func (s *Store) entriesAfter(ctx context.Context, since int64, filter bson.D, n 
 		if err := cur.Decode(&b); err != nil {
 			return nil, dbError("find changes", err)
 		}
-		for i, id := range b.IDs {
-			if id != "" && b.First+int64(i) > since && len(out) < n {
-				out = append(out, b.entry(i))
-			}
-		}
+		out = b.appendAfter(out, since, n)
 	}
 	if err := cur.Err(); err != nil {
 		return nil, dbError("find changes", err)

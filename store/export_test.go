@@ -107,3 +107,22 @@ func StoreText(ctx context.Context, s *Store, coll, text string) error {
 // BetweenLogReads has f run whenever a reader of s's change log has read
 // the log and not yet the pending marks. Set it before s is read from.
 func BetweenLogReads(s *Store, f func()) { s.betweenLogReads = f }
+
+// LogEntries reads the change log's entries as entriesAfter does, from the
+// embedded store's file (false where it cannot) and through the server,
+// each entry as "number kind type id".
+func LogEntries(ctx context.Context, s *Store, since, upTo int64, types []string, n int) (stored []string, ok bool, found []string, err error) {
+	show := func(es []changeEntry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, fmt.Sprintf("%d %s %s %s", e.Seq, e.Kind, e.Type, e.ID))
+		}
+		return out
+	}
+	fromFile, ok, err := s.storedEntriesAfter(ctx, since, upTo, types, n)
+	if err != nil {
+		return nil, ok, nil, err
+	}
+	byFind, err := s.foundEntriesAfter(ctx, since, upTo, types, n)
+	return show(fromFile), ok, show(byFind), err
+}

@@ -22,8 +22,6 @@ package store
 
 import (
 	"context"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // maxLogEntries is the most entries a build reads from the log; past it,
@@ -45,8 +43,7 @@ func (s *Store) logWritesAfter(ctx context.Context, since int64) (written, int64
 	if err != nil {
 		return nil, 0, false, err
 	}
-	filter := bson.D{{Key: "last", Value: bson.D{{Key: "$gt", Value: since}}}, {Key: "_id", Value: bson.D{{Key: "$lte", Value: last}}}}
-	entries, err := s.entriesAfter(ctx, since, filter, maxLogEntries+1)
+	entries, err := s.entriesAfter(ctx, since, last, nil, maxLogEntries+1)
 	if err != nil {
 		return nil, 0, false, err
 	}

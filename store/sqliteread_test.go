@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,28 @@ func TestLastChangeFromTheFileIsTheFinds(t *testing.T) {
 	}
 	if last, err := s.LastChange(ctx); err != nil || last != found {
 		t.Fatalf("LastChange = %d, %v; want %d", last, err, found)
+	}
+	// The entries after a number, up to another, of some types, a few at
+	// a time, as the feed and the model read them.
+	compared := 0
+	for _, since := range []int64{0, found / 3, found/2 + 7, found - 1} {
+		for _, upTo := range []int64{math.MaxInt64, found / 2} {
+			for _, types := range [][]string{nil, {"Person"}, {"Meeting", "AgendaItem"}} {
+				for _, n := range []int{1, 3, 100000} {
+					fromFile, ok, byFind, err := store.LogEntries(ctx, s, since, upTo, types, n)
+					if err != nil || !ok {
+						t.Fatalf("entries after %d: %v, read from the file: %v", since, err, ok)
+					}
+					if !slices.Equal(fromFile, byFind) {
+						t.Fatalf("entries after %d up to %d of %v, %d: from the file\n%q\nfound\n%q", since, upTo, types, n, fromFile, byFind)
+					}
+					compared += len(byFind)
+				}
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("only %d entries compared", compared)
 	}
 }
 
