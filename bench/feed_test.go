@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"councilgraph/httpapi"
 	"councilgraph/httpapi/httpapitest"
+	"councilgraph/store"
 )
 
 // feedQuery reads one page of the change feed as a partner's mirror does:
@@ -72,5 +74,39 @@ func BenchmarkFeed(b *testing.B) {
 		b.ReportMetric(float64(changes)/took.Seconds(), "changes/s")
 		b.ReportMetric(msf(p50(pages)), "ms/page-p50")
 		fmt.Printf("%s: %d changes in %d pages, %s (%.0f changes/s), page p50 %s\n", scale(), changes, len(pages), took.Round(time.Millisecond), float64(changes)/took.Seconds(), ms(p50(pages)))
+	}
+}
+
+// BenchmarkFeedPoll is what a reader that has caught up pays each time it
+// asks for more (the feed's pages, webhooks, a model following another
+// process's writes): the last settled entry, and the entries after a
+// cursor three before it. It reports the p50 of each over 20 asks.
+//
+//	cd bench && BENCH_SCALE=L go test -run '^$' -bench 'FeedPoll$' -benchtime 1x .
+func BenchmarkFeedPoll(b *testing.B) {
+	e := openEnv(b)
+	ctx := store.WithLevel(context.Background(), store.Officer)
+	for b.Loop() {
+		var lasts, pages []time.Duration
+		for range 20 {
+			t := time.Now()
+			last, err := e.Store.LastChange(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			lasts = append(lasts, time.Since(t))
+			t = time.Now()
+			page, _, _, err := e.Store.Changes(ctx, last-3, nil, nil, 100)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pages = append(pages, time.Since(t))
+			if len(page) == 0 {
+				b.Fatal("no change after the cursor three before the last")
+			}
+		}
+		b.ReportMetric(msf(p50(lasts)), "last-ms-p50")
+		b.ReportMetric(msf(p50(pages)), "page-ms-p50")
+		fmt.Printf("%s: last entry p50 %s, a page after it p50 %s\n", scale(), ms(p50(lasts)), ms(p50(pages)))
 	}
 }

@@ -110,12 +110,12 @@ func BetweenLogReads(s *Store, f func()) { s.betweenLogReads = f }
 
 // LogEntries reads the change log's entries as entriesAfter does, from the
 // embedded store's file (false where it cannot) and through the server,
-// each entry as "number kind type id".
+// each entry as "number kind type id from→to time".
 func LogEntries(ctx context.Context, s *Store, since, upTo int64, types []string, n int) (stored []string, ok bool, found []string, err error) {
 	show := func(es []changeEntry) []string {
 		var out []string
 		for _, e := range es {
-			out = append(out, fmt.Sprintf("%d %s %s %s", e.Seq, e.Kind, e.Type, e.ID))
+			out = append(out, fmt.Sprintf("%d %s %s %s %s→%s %s", e.Seq, e.Kind, e.Type, e.ID, e.From, e.To, e.At.Format(time.RFC3339Nano)))
 		}
 		return out
 	}
