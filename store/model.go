@@ -20,6 +20,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -38,8 +39,9 @@ type snapColl struct {
 	// index maps a field's string values (each element of a list) to the
 	// positions in recs of the records holding them, ascending.
 	index map[string]map[string][]int32
-	// ordered is every position in recs, in the kind's Order.
-	ordered []int32
+	// ordered is every position in recs, in the kind's Order; idOrdered
+	// every position in ID order, where that is another (search's).
+	ordered, idOrdered []int32
 }
 
 // readKind reads kind k's records that filter selects into a new
@@ -94,8 +96,21 @@ func (c *snapColl) mapRecords() {
 	for i := range c.ordered {
 		c.ordered[i] = int32(i)
 	}
-	c.sortPositions(c.ordered)
+	c.sortPositions(c.ordered, c.k.orderCompare())
+	if c.k.keepsIDOrder() {
+		c.idOrdered = slices.Clone(c.ordered)
+		c.sortPositions(c.idOrdered, compareIDs)
+	}
 }
+
+// keepsIDOrder reports whether the model keeps k's records in ID order
+// beside its Order: where that is another, for search, which lists each
+// kind's records by ID.
+func (k *Kind) keepsIDOrder() bool { return k.Searchable() && !slices.Equal(k.Order, byID) }
+
+// compareIDs orders records by ID, as byID does: IDs are unique strings,
+// so no field is read by name.
+func compareIDs(a, b Doc) int { return strings.Compare(a.Base().ID, b.Base().ID) }
 
 // decodeRecord decodes a stored record of kind k as it is stored.
 func decodeRecord(k *Kind, raw bson.Raw) (Doc, error) {
@@ -125,6 +140,9 @@ func recordKeys(k *Kind, d Doc, f string) []string {
 	if d == nil {
 		return nil
 	}
+	if f == searchGrams {
+		return grams(d.Base().Search)
+	}
 	var out []string
 	k.anyString(d, f, func(v string) bool {
 		if !slices.Contains(out, v) {
@@ -135,9 +153,8 @@ func recordKeys(k *Kind, d Doc, f string) []string {
 	return out
 }
 
-// sortPositions sorts positions of c's records in the kind's Order.
-func (c *snapColl) sortPositions(ps []int32) {
-	compare := c.k.orderCompare()
+// sortPositions sorts positions of c's records by compare.
+func (c *snapColl) sortPositions(ps []int32, compare func(a, b Doc) int) {
 	slices.SortFunc(ps, func(a, b int32) int { return compare(c.recs[a], c.recs[b]) })
 }
 
@@ -153,15 +170,26 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 		return admits(l, d) && w.test(k, d) && (after == nil || k.after(d, o, after))
 	}
 	var out []Doc
-	switch pos, ok := c.candidates(w); {
-	case ok:
+	pos, narrowed := c.candidates(w)
+	ordered, inOrder := c.orderOf(o)
+	if narrowed && inOrder && limit > 0 && len(pos) > sortedCandidatesMax {
+		// Many candidates and a few wanted in a kept order: walk the
+		// order, testing only candidates, rather than sort them all.
+		is := make([]bool, len(c.recs))
+		for _, p := range pos {
+			is[p] = true
+		}
+		return c.walkOrder(ordered, o, after, limit, func(p int32) bool { return is[p] && pass(c.recs[p]) })
+	}
+	switch {
+	case narrowed:
 		for _, p := range pos {
 			if d := c.recs[p]; pass(d) {
 				out = append(out, d)
 			}
 		}
-	case o != nil && !slices.Equal(o, k.Order):
-		// Another order than the kind's: every record is tested, and
+	case !inOrder:
+		// An order the model does not keep: every record is tested, and
 		// those that pass sorted.
 		for _, d := range c.recs {
 			if pass(d) {
@@ -169,27 +197,51 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 			}
 		}
 	default:
-		// The kind's order, from the cursor on, until the limit.
-		ordered := c.ordered
-		if after != nil {
-			start := sort.Search(len(ordered), func(i int) bool { return k.after(c.recs[ordered[i]], o, after) })
-			ordered = ordered[start:]
-		}
-		for _, p := range ordered {
-			if d := c.recs[p]; pass(d) {
-				out = append(out, d)
-				if len(out) == limit {
-					break
-				}
-			}
-		}
-		return out
+		return c.walkOrder(ordered, o, after, limit, func(p int32) bool { return pass(c.recs[p]) })
 	}
-	if o != nil {
+	switch {
+	case slices.Equal(o, byID):
+		slices.SortFunc(out, compareIDs)
+	case o != nil:
 		slices.SortStableFunc(out, k.compare(o))
 	}
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
+	}
+	return out
+}
+
+// sortedCandidatesMax is the most candidates find sorts to give a few in
+// the kind's order; past it, it walks the order instead.
+const sortedCandidatesMax = 1024
+
+// orderOf is the positions of c's records in order o, where the model
+// keeps that order (nil: any).
+func (c *snapColl) orderOf(o Order) ([]int32, bool) {
+	switch {
+	case o == nil || slices.Equal(o, c.k.Order):
+		return c.ordered, true
+	case c.idOrdered != nil && slices.Equal(o, byID):
+		return c.idOrdered, true
+	}
+	return nil, false
+}
+
+// walkOrder is the records at ordered's positions, in order o, from the
+// cursor key after on, whose positions pass, until the limit (0: all).
+func (c *snapColl) walkOrder(ordered []int32, o Order, after []string, limit int, pass func(int32) bool) []Doc {
+	if after != nil {
+		start := sort.Search(len(ordered), func(i int) bool { return c.k.after(c.recs[ordered[i]], o, after) })
+		ordered = ordered[start:]
+	}
+	var out []Doc
+	for _, p := range ordered {
+		if pass(p) {
+			out = append(out, c.recs[p])
+			if len(out) == limit {
+				break
+			}
+		}
 	}
 	return out
 }
@@ -235,8 +287,9 @@ func (k *Kind) cursorKey(d Doc, o Order) []string {
 	return key
 }
 
-// candidates narrows w to the records its equalities on mapped fields
-// allow, ascending: the smallest set any top-level condition gives, or the
+// candidates narrows w to the records its equalities on mapped fields,
+// or the search index's runs of a string the search text contains, allow,
+// ascending: the smallest set any top-level condition gives, or the
 // union of an $or's when each branch gives one. false means every record
 // must be tested.
 func (c *snapColl) candidates(w where) ([]int32, bool) {
@@ -250,6 +303,8 @@ func (c *snapColl) candidates(w where) ([]int32, bool) {
 			pos, ok = c.orCandidates(cd.or)
 		case m != nil && cd.in != nil:
 			pos, ok = union(m, cd.in), true
+		case cd.field == "search" && cd.contains != nil:
+			pos, ok = c.gramCandidates(*cd.contains)
 		}
 		if ok && (!found || len(pos) < len(best)) {
 			best, found = pos, true

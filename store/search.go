@@ -121,7 +121,7 @@ func (s *Store) Search(ctx context.Context, query string, first int, council *st
 	var hits []Hit
 	for _, list := range found {
 		for _, r := range list {
-			hits = append(hits, Hit{Record: r, rank: Rank(SearchText(r), q), order: len(hits)})
+			hits = append(hits, Hit{Record: r, rank: Rank(foldedText(r), q), order: len(hits)})
 		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].rank < hits[j].rank })
@@ -130,6 +130,15 @@ func (s *Store) Search(ctx context.Context, query string, first int, council *st
 		out = append(out, h.Record)
 	}
 	return out, nil
+}
+
+// foldedText is the folded text a found record was matched by: what it
+// stores, or (a record never stored) its terms folded now.
+func foldedText(r Searchable) string {
+	if d, ok := r.(Doc); ok && d.Base().Search != "" {
+		return d.Base().Search
+	}
+	return SearchText(r)
 }
 
 // Rank places a search hit: 0 when one of its folded terms (one a line in

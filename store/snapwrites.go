@@ -336,13 +336,16 @@ func (c *snapColl) withWrites(ids []string, found map[string]sized) *snapColl {
 		}
 		n.index[f] = m
 	}
-	n.ordered = n.reordered(c.ordered, moved)
+	n.ordered = n.reordered(c.ordered, moved, k.orderCompare())
+	if c.idOrdered != nil {
+		n.idOrdered = n.reordered(c.idOrdered, moved, compareIDs)
+	}
 	return n
 }
 
 // reordered is the order of n's records from old, c's order, where only
 // the positions moved hold other records than they did in c.
-func (n *snapColl) reordered(old, moved []int32) []int32 {
+func (n *snapColl) reordered(old, moved []int32, compare func(a, b Doc) int) []int32 {
 	out := make([]int32, 0, len(n.recs))
 	for _, p := range old {
 		if _, ok := slices.BinarySearch(moved, p); !ok {
@@ -358,10 +361,9 @@ func (n *snapColl) reordered(old, moved []int32) []int32 {
 	if len(place) > len(n.recs)/8 {
 		// Many moved: sorting again is cheaper than placing each.
 		out = append(out, place...)
-		n.sortPositions(out)
+		n.sortPositions(out, compare)
 		return out
 	}
-	compare := n.k.orderCompare()
 	for _, p := range place {
 		i, _ := slices.BinarySearchFunc(out, p, func(q, p int32) int {
 			if c := compare(n.recs[q], n.recs[p]); c != 0 {
@@ -400,6 +402,9 @@ func (k *Kind) snapFields() []string {
 	}
 	for _, ix := range k.Indexes {
 		fields = append(fields, ix[0])
+	}
+	if k.Searchable() {
+		fields = append(fields, searchGrams)
 	}
 	slices.Sort(fields)
 	return slices.Compact(fields)

@@ -33,6 +33,10 @@ func TestWithWritesKeepsTheMaps(t *testing.T) {
 					d.Base().Dataset = value()
 					continue
 				}
+				if f == searchGrams {
+					d.Base().Search = fmt.Sprint("cllr ", value())
+					continue
+				}
 				fv := v.FieldByIndex(k.fields[f])
 				switch {
 				case rng.IntN(4) == 0: // absent
@@ -54,12 +58,7 @@ func TestWithWritesKeepsTheMaps(t *testing.T) {
 				c.sizes = append(c.sizes, d.size)
 				c.bytes += int64(d.size)
 			}
-			c.indexFields()
-			c.ordered = make([]int32, len(c.recs))
-			for i := range c.ordered {
-				c.ordered[i] = int32(i)
-			}
-			c.sortPositions(c.ordered)
+			c.mapRecords()
 			return c
 		}
 		want := map[string]sized{}
@@ -120,6 +119,9 @@ func TestWithWritesKeepsTheMaps(t *testing.T) {
 			if !slices.Equal(n.ordered, fresh.ordered) {
 				t.Fatalf("%s, round %d: the order is %v, want %v", k.Name, round, n.ordered, fresh.ordered)
 			}
+			if !slices.Equal(n.idOrdered, fresh.idOrdered) {
+				t.Fatalf("%s, round %d: the ID order is %v, want %v", k.Name, round, n.idOrdered, fresh.idOrdered)
+			}
 			c = n
 		}
 	}
@@ -135,7 +137,7 @@ func snapshotOf(c *snapColl) any {
 			idx[f][v] = slices.Clone(ps)
 		}
 	}
-	return []any{slices.Clone(c.recs), slices.Clone(c.sizes), idx, slices.Clone(c.ordered), c.bytes}
+	return []any{slices.Clone(c.recs), slices.Clone(c.sizes), idx, slices.Clone(c.ordered), slices.Clone(c.idOrdered), c.bytes}
 }
 
 // TestHidesSaysWhatRedactBlanks: a record the model hands out is copied
