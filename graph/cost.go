@@ -30,7 +30,9 @@ import (
 // ten finds, the `first` hits each may return, and a tenth of the records
 // it scans; a name filter (people(name:)) every record of its collection,
 // each once more for every 50 characters of the name, since the store
-// matches the pattern against each; totalCount one count and a hundredth
+// matches the pattern against each (search a hundredth of what it scans
+// where its query is long enough for the search index; see
+// store/searchgrams.go); totalCount one count and a hundredth
 // of its collection. Introspection costs what it lists: each list under
 // __schema or __type as long as the served schema's longest such list.
 // Scalars cost nothing, and every alias costs again.
@@ -406,7 +408,15 @@ var listRules = map[string]func(*walk, *ast.Field) (load, shown int){
 				scanned = add(scanned, w.c.Stats.Counts[k.Name])
 			}
 		}
-		return add(mul(kinds, add(first, 1)), scanned/10), first
+		// A query of three characters or more is narrowed by the model's
+		// search index to the records holding its every run of three: a
+		// hundredth of the records for the lists it reads. A shorter one
+		// (or one not known here) is tested against every record.
+		share := 10
+		if q, ok := w.strArg(f, "query"); ok && store.Indexable(q) {
+			share = 100
+		}
+		return add(mul(kinds, add(first, 1)), scanned/share), first
 	},
 
 	"Organisation.people":     loaded("Person.organisationId"),
