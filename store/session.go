@@ -49,12 +49,23 @@ func (x *snapshotKeeper) open() uint64 {
 func (x *snapshotKeeper) begin(id uint64) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	if x.sessions[id] {
+	if x.sessions[id] && !x.writing[id] {
 		if x.writing == nil {
 			x.writing = map[uint64]bool{}
 		}
 		x.writing[id] = true
+		x.begun++
 	}
+}
+
+// writeEpoch is how many sessions have begun writing, and whether one is
+// writing now: a build that reads the database while a session of this
+// process writes may take in part of it, so one that saw either move is
+// put off (buildSnapshot).
+func (x *snapshotKeeper) writeEpoch() (uint64, bool) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	return x.begun, len(x.writing) > 0
 }
 
 // end ends a session.
@@ -139,34 +150,41 @@ func (w *Writer) Close() {
 // every write since is this process's and published (waiting for its
 // build, a moment), or nil for the database.
 func (s *Store) behindFor(ctx context.Context, sn *snapshot) *snapshot {
-	seen := s.SeenRecordsGeneration()
-	if !s.snap.ownWrites(sn.gen, seen) {
-		return nil
-	}
-	if s.snap.held(sn.gen, seen) {
-		if r := readsOf(ctx); r != nil {
-			r.noteBehind()
+	for {
+		seen := s.SeenRecordsGeneration()
+		if !s.snap.ownWrites(sn.gen, seen) {
+			return nil
 		}
-		return sn
+		if _, writing := s.snap.writeEpoch(); writing || s.snap.held(sn.gen, seen) {
+			// A session of this process is writing: the database holds
+			// it half written, and the build waits for it to end.
+			if r := readsOf(ctx); r != nil {
+				r.noteBehind()
+			}
+			return sn
+		}
+		done := s.snap.builtSignal()
+		if cur := s.heldSnapshot(); cur != nil && cur.gen >= seen {
+			return cur
+		}
+		if !s.startSnapshot() || !s.snap.building() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-done:
+		}
+		if cur := s.heldSnapshot(); cur != nil && cur.gen >= seen {
+			return cur
+		}
+		if cur := s.heldSnapshot(); cur != nil && cur.gen > sn.gen {
+			sn = cur
+		}
+		// A session began meanwhile and put the build off, or wrote again
+		// since: as above. (A build that failed pauses the next, and the
+		// database answers.)
 	}
-	done := s.snap.builtSignal()
-	if cur := s.heldSnapshot(); cur != nil && cur.gen >= seen {
-		return cur
-	}
-	if !s.startSnapshot() || !s.snap.building() {
-		return nil
-	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-done:
-	}
-	if cur := s.heldSnapshot(); cur != nil && cur.gen >= seen {
-		return cur
-	}
-	// The build failed, or a session opened meanwhile: the database
-	// answers.
-	return nil
 }
 
 // building reports whether a build is under way.

@@ -93,6 +93,8 @@ type snapshotKeeper struct {
 	sessions  map[uint64]bool
 	writing   map[uint64]bool
 	lastID    uint64
+	// begun counts the sessions that have begun writing (session.go).
+	begun uint64
 	// built is closed when a build ends (and replaced): what a read
 	// waiting for the next model waits on (session.go).
 	built   chan struct{}
@@ -385,6 +387,11 @@ func (s *Store) startSnapshot() bool {
 		if (err == nil && sn.gen != s.SeenRecordsGeneration()) || (errors.Is(err, errTooBig) && bound != x.max.Load()) {
 			s.startSnapshot()
 		}
+		// A build put off by a session that has ended since: its Close
+		// found this one running, so build again now.
+		if _, writing := x.writeEpoch(); errors.Is(err, errHeld) && !writing {
+			s.startSnapshot()
+		}
 	}()
 	return true
 }
@@ -414,18 +421,28 @@ func (x *snapshotKeeper) close() {
 // council leaves every other council's records in memory as they were.
 // Where this process made every write since, only the records those
 // writes name are read again (snapwrites.go).
-func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (*snapshot, error) {
+func (s *Store) buildSnapshot(ctx context.Context, maxBytes int64) (out *snapshot, err error) {
 	start := time.Now()
 	// No raise of this process is between the database and its note.
 	s.snap.raising.Lock()
 	gens := s.SeenGenerations()
 	prev := s.snap.cur.Load()
 	held := prev != nil && s.snap.held(prev.gen, gens.Records)
+	epoch, writing := s.snap.writeEpoch()
 	s.snap.raising.Unlock()
 	sn := &snapshot{gen: gens.Records, gens: gens, colls: map[string]*snapColl{}}
-	if held {
+	if held || writing {
 		return sn, errHeld
 	}
+	// Whatever the build reads from the database, a session of this
+	// process that begins writing meanwhile may be part of: the model
+	// would hold it half written under the generations before it. Such a
+	// build is put off until the session ends.
+	defer func() {
+		if now, writing := s.snap.writeEpoch(); err == nil && (writing || now != epoch) {
+			out, err = sn, errHeld
+		}
+	}()
 	var changed map[string]bool
 	incremental := prev != nil && prev.gen < gens.Records
 	if incremental {
