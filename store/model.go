@@ -175,11 +175,10 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 	if narrowed && inOrder && limit > 0 && len(pos) > sortedCandidatesMax {
 		// Many candidates and a few wanted in a kept order: walk the
 		// order, testing only candidates, rather than sort them all.
-		is := make([]bool, len(c.recs))
-		for _, p := range pos {
-			is[p] = true
-		}
-		return c.walkOrder(ordered, o, after, limit, func(p int32) bool { return is[p] && pass(c.recs[p]) })
+		return c.walkOrder(ordered, o, after, limit, func(p int32) bool {
+			_, is := slices.BinarySearch(pos, p)
+			return is && pass(c.recs[p])
+		})
 	}
 	switch {
 	case narrowed:

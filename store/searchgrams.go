@@ -41,8 +41,9 @@ func grams(text string) []string {
 func Indexable(query string) bool { return len(Fold(query)) >= gramLen }
 
 // gramCandidates are the positions of the records whose text holds every
-// run of q, ascending; false where q has no run and every record must be
-// tested.
+// run of q (or, for a common word, some more), ascending, not to be
+// changed (they may be the index's own); false where q has no run and
+// every record must be tested.
 func (c *snapColl) gramCandidates(q string) ([]int32, bool) {
 	gs := grams(q)
 	m := c.index[searchGrams]
@@ -58,9 +59,15 @@ func (c *snapColl) gramCandidates(q string) ([]int32, bool) {
 		}
 	}
 	slices.SortFunc(lists, func(a, b []int32) int { return len(a) - len(b) })
-	out := slices.Clone(lists[0])
-	for _, l := range lists[1:] {
-		out = intersect(out, l)
+	out := lists[0]
+	if len(out) > sortedCandidatesMax && len(out) > len(c.recs)/denseShare {
+		// A common run in many of the records: find walks the order
+		// testing each candidate, and finds its few soon; intersecting
+		// lists this long would cost more than it saves.
+		return out, true
+	}
+	for i, l := range lists[1:] {
+		out = intersect(out, l, i > 0)
 		if len(out) == 0 {
 			break
 		}
@@ -68,11 +75,18 @@ func (c *snapColl) gramCandidates(q string) ([]int32, bool) {
 	return out, true
 }
 
-// intersect keeps of a (ascending, owned) the positions b (ascending)
-// holds: by a walk of both, or, where b is far the longer (a common run
-// of three), by a binary search of what is left of b for each of a.
-func intersect(a, b []int32) []int32 {
+// denseShare: a run held by more than one record in denseShare is common.
+const denseShare = 64
+
+// intersect is the positions of a that b holds, both ascending, written
+// over a where owned (else a new slice): by a walk of both, or, where b is
+// far the longer (a common run of three), by a binary search of what is
+// left of b for each of a.
+func intersect(a, b []int32, owned bool) []int32 {
 	out := a[:0]
+	if !owned {
+		out = make([]int32, 0, min(len(a), len(b)))
+	}
 	if len(b) > 16*len(a) {
 		for _, p := range a {
 			i, found := slices.BinarySearch(b, p)
