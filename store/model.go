@@ -20,7 +20,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strings"
 	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -99,7 +98,7 @@ func (c *snapColl) mapRecords() {
 	c.sortPositions(c.ordered, c.k.orderCompare())
 	if c.k.keepsIDOrder() {
 		c.idOrdered = slices.Clone(c.ordered)
-		c.sortPositions(c.idOrdered, compareIDs)
+		c.sortPositions(c.idOrdered, c.k.compare(byID))
 	}
 }
 
@@ -107,10 +106,6 @@ func (c *snapColl) mapRecords() {
 // beside its Order: where that is another, for search, which lists each
 // kind's records by ID.
 func (k *Kind) keepsIDOrder() bool { return k.Searchable() && !slices.Equal(k.Order, byID) }
-
-// compareIDs orders records by ID, as byID does: IDs are unique strings,
-// so no field is read by name.
-func compareIDs(a, b Doc) int { return strings.Compare(a.Base().ID, b.Base().ID) }
 
 // decodeRecord decodes a stored record of kind k as it is stored.
 func decodeRecord(k *Kind, raw bson.Raw) (Doc, error) {
@@ -198,10 +193,7 @@ func (c *snapColl) find(l Level, w where, o Order, after []string, limit int) []
 	default:
 		return c.walkOrder(ordered, o, after, limit, func(p int32) bool { return pass(c.recs[p]) })
 	}
-	switch {
-	case slices.Equal(o, byID):
-		slices.SortFunc(out, compareIDs)
-	case o != nil:
+	if o != nil {
 		slices.SortStableFunc(out, k.compare(o))
 	}
 	if limit > 0 && len(out) > limit {

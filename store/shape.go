@@ -239,6 +239,9 @@ func inParallel(ctx context.Context, n, parallel int, f func(ctx context.Context
 // compare orders records of kind k by o as the server sorts: ascending on
 // each field in turn, a missing value first.
 func (k *Kind) compare(o Order) func(a, b Doc) int {
+	if slices.Equal(o, byID) {
+		return compareIDs
+	}
 	key := strings.Join(o, ",")
 	if f, ok := k.compares.Load(key); ok {
 		return f.(func(a, b Doc) int)
@@ -246,6 +249,10 @@ func (k *Kind) compare(o Order) func(a, b Doc) int {
 	f, _ := k.compares.LoadOrStore(key, k.newCompare(o))
 	return f.(func(a, b Doc) int)
 }
+
+// compareIDs is compare(byID): IDs are unique strings, so their order needs
+// no field read by name.
+func compareIDs(a, b Doc) int { return strings.Compare(a.Base().ID, b.Base().ID) }
 
 func (k *Kind) newCompare(o Order) func(a, b Doc) int {
 	idx := make([][]int, len(o))

@@ -338,7 +338,7 @@ func (c *snapColl) withWrites(ids []string, found map[string]sized) *snapColl {
 	}
 	n.ordered = n.reordered(c.ordered, moved, k.orderCompare())
 	if c.idOrdered != nil {
-		n.idOrdered = n.reordered(c.idOrdered, moved, compareIDs)
+		n.idOrdered = n.reordered(c.idOrdered, moved, k.compare(byID))
 	}
 	return n
 }
