@@ -175,10 +175,10 @@ func (s *Store) behindFor(ctx context.Context, sn *snapshot) *snapshot {
 			return nil
 		case <-done:
 		}
-		if cur := s.heldSnapshot(); cur != nil && cur.gen >= seen {
+		switch cur := s.heldSnapshot(); {
+		case cur != nil && cur.gen >= seen:
 			return cur
-		}
-		if cur := s.heldSnapshot(); cur != nil && cur.gen > sn.gen {
+		case cur != nil && cur.gen > sn.gen:
 			sn = cur
 		}
 		// A session began meanwhile and put the build off, or wrote again
