@@ -47,12 +47,13 @@ import (
 // reserved and marked under one lock of the process (reserving), so that
 // no other Writer of it takes and settles later numbers in between.
 // Writers in two processes at once are not ordered so: one may settle its
-// numbers while another's earlier ones are reserved and not yet marked. A call that fails, or a process that is stopped, leaves pending
-// blocks behind; RecoverChanges (which every
-// import runs before it writes) settles each against what the database now
-// holds: an upsert of a record that exists, or a deletion of one that is
-// gone, is kept with the record's current level, the others dropped (their
-// ID emptied in place, so that the numbers of the rest stay as they were).
+// numbers while another's earlier ones are reserved and not yet marked.
+// A call that fails, or a process that is stopped, leaves pending blocks
+// behind; RecoverChanges (which every import runs before it writes)
+// settles each against what the database now holds: an upsert of a record
+// that exists, or a deletion of one that is gone, is kept with the
+// record's current level, the others dropped (their ID emptied in place,
+// so that the numbers of the rest stay as they were).
 // So rerunning an interrupted import completes both the records and their
 // entries, and the log holds a change at least once, never one that did not
 // happen.
