@@ -24,10 +24,7 @@ import (
 // nesting, _id anywhere.
 func TestStoredDocumentsAreFerretDBs(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
-		t.Skip("not on an embedded store of this process")
-	}
+	s := embeddedStore(t)
 	if err := fillStocktonAndMarked(ctx, s); err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +168,7 @@ func TestStoredTextsFerretDBRefusesAreRefused(t *testing.T) {
 // write (no block: read by the server) and after imports of many blocks.
 func TestLastChangeFromTheFileIsTheFinds(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
-		t.Skip("not on an embedded store of this process")
-	}
+	s := embeddedStore(t)
 	stored, ok, found, err := store.LastChanges(ctx, s)
 	if err != nil || ok || found != 0 {
 		t.Fatalf("an empty log: %d from the file (%v), %d found, %v; want none from the file, 0 found", stored, ok, found, err)
@@ -219,10 +213,7 @@ func TestLastChangeFromTheFileIsTheFinds(t *testing.T) {
 // every record, and answers as the database does.
 func TestModelReadsThroughFerretDBWhatItCannotReadItself(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.New(t, nil)
-	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); !ok {
-		t.Skip("not on an embedded store of this process")
-	}
+	s := embeddedStore(t)
 	if err := s.Put(ctx, now, people(3)...); err != nil {
 		t.Fatal(err)
 	}
@@ -261,4 +252,16 @@ func TestModelReadsThroughFerretDBWhatItCannotReadItself(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the model's people differ from the database's (-want +got):\n%s", diff)
 	}
+}
+
+// embeddedStore is storetest.New's store, for a test of the reads from the
+// embedded store's file; the test is skipped where the store is on another
+// server (TEST_MONGODB_URI), which has no file to read.
+func embeddedStore(t *testing.T) *store.Store {
+	t.Helper()
+	s := storetest.New(t, nil)
+	if _, ok, _ := store.StoredDocuments(context.Background(), s, "people"); !ok {
+		t.Skip("not on an embedded store of this process")
+	}
+	return s
 }
