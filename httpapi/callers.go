@@ -188,8 +188,12 @@ func (l *rateLimiter) allow(key string, anonymous bool) (delay time.Duration, re
 	}
 	lim, ok := l.buckets.Get(key)
 	if !ok {
+		// A caller's first requests may arrive together: the first
+		// bucket added is the one they all spend from.
 		lim = rate.NewLimiter(limit, max(1, int(float64(limit)*2)))
-		l.buckets.Add(key, lim)
+		if first, found, _ := l.buckets.PeekOrAdd(key, lim); found {
+			lim = first
+		}
 	}
 	now := l.now()
 	res := lim.ReserveN(now, 1)

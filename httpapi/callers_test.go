@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -211,5 +213,34 @@ func TestStreamPlacesKeepAShareForKeys(t *testing.T) {
 	}
 	if _, ok := l.acquire("client:9", false); ok {
 		t.Error("a 9th place of 8 was given")
+	}
+}
+
+// TestRateLimiterOneBucketPerCaller: a caller's first requests, arriving
+// together, share one bucket; none of them gets a bucket of its own to
+// spend.
+func TestRateLimiterOneBucketPerCaller(t *testing.T) {
+	t.Parallel()
+	l := newRateLimiter(0.5, 0.5, addressOnly) // a burst of one
+	frozen := time.Now()
+	l.now = func() time.Time { return frozen }
+	for i := range 300 {
+		key := fmt.Sprintf("addr:%d", i)
+		var served atomic.Int32
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				<-start
+				if _, refusal := l.allow(key, true); refusal == nil {
+					served.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := served.Load(); n != 1 {
+			t.Fatalf("%s's first eight requests together: %d served, want 1", key, n)
+		}
 	}
 }
