@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -214,6 +215,19 @@ func unknownFields(file, id string, n *yaml.Node, t reflect.Type, prefix string)
 // yamlFields maps each YAML field name of struct t (inline structs
 // included) to its Go type.
 func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldsOf.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f := structFields(t)
+	fieldsOf.Store(t, f)
+	return f
+}
+
+// fieldsOf holds yamlFields' answer for each type it was asked of: a data
+// set asks the same few types once for every record.
+var fieldsOf sync.Map // reflect.Type → map[string]reflect.Type
+
+func structFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)

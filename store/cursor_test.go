@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -59,12 +61,35 @@ func TestRank(t *testing.T) {
 func TestFold(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"Cllr  Anne McCoy": "cllr anne mccoy",
-		"Zoë Brontë":       "zoe bronte",
-		" CAB 86/22 ":      "cab 86/22",
+		"Cllr  Anne McCoy":  "cllr anne mccoy",
+		"Zoë Brontë":        "zoe bronte",
+		" CAB 86/22 ":       "cab 86/22",
+		"  Renée   Dupont ": "renee dupont",
+		"ÉCOLE":             "ecole",
+		"cllr anne mccoy":   "cllr anne mccoy",
+		"\tA\r\nB\v":         "a b",
+		"":                  "",
 	} {
 		if got := Fold(in); got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFoldIsItsDefinition: the one-pass fold of ASCII text answers as the
+// full definition does, for every mix of case and space.
+func TestFoldIsItsDefinition(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "Z", "m", "Q", "0", "/", "-", " ", "  ", "\t", "\n", "\v", "\f", "\r", "é", "E\u0301", "\u00a0", "\u0085", "\u2003", "ß", "İ"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20_000 {
+		var b strings.Builder
+		for range r.IntN(9) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		in := b.String()
+		if got, want := Fold(in), foldUnicode(in); got != want {
+			t.Fatalf("Fold(%q) = %q, its definition %q", in, got, want)
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/runes"
@@ -13,14 +15,84 @@ import (
 )
 
 // Fold lowercases s, strips its accents and collapses runs of space, so that
-// "Cllr Anne McCoy" and "cllr  anne mccoy" compare equal.
+// "Cllr Anne McCoy" and "cllr  anne mccoy" compare equal. Every record's
+// names are folded as it is written, so text that is all ASCII (most of
+// it) is folded in one pass, and s itself is returned when it is folded
+// already.
 func Fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return foldUnicode(s)
+		}
+	}
+	return foldASCII(s)
+}
+
+// foldUnicode is Fold's full definition: decompose, drop the combining
+// marks, recompose, lowercase, collapse space.
+func foldUnicode(s string) string {
+	t := accents.Get().(transform.Transformer)
+	defer accents.Put(t)
+	t.Reset()
 	out, _, err := transform.String(t, s)
 	if err != nil {
 		out = s
 	}
 	return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+}
+
+// accents holds the transformers foldUnicode strips accents with: each
+// keeps buffers of its own, too costly to make for every name.
+var accents = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
+
+// foldASCII is Fold of ASCII text: lowercase, and single spaces between
+// the words (ASCII's spaces are those strings.Fields splits at).
+func foldASCII(s string) string {
+	folded, space := true, true // space: at the start, or after a space
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case asciiSpace(c):
+			if space || c != ' ' {
+				folded = false
+			}
+			space = true
+		case 'A' <= c && c <= 'Z':
+			folded, space = false, false
+		default:
+			space = false
+		}
+		if !folded {
+			break
+		}
+	}
+	if folded && (s == "" || s[len(s)-1] != ' ') {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := range len(s) {
+		c := s[i]
+		if asciiSpace(c) {
+			if len(b) > 0 && b[len(b)-1] != ' ' {
+				b = append(b, ' ')
+			}
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	if len(b) > 0 && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // Searchable is a record that search finds by its names and titles.

@@ -148,20 +148,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func TestFold(t *testing.T) {
-	t.Parallel()
-	tests := map[string]string{
-		"Cllr Anne McCoy":   "cllr anne mccoy",
-		"  Renée   Dupont ": "renee dupont",
-		"ÉCOLE":             "ecole",
-	}
-	for in, want := range tests {
-		if got := store.Fold(in); got != want {
-			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSearchIgnoresCaseAndAccents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
