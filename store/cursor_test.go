@@ -67,7 +67,7 @@ func TestFold(t *testing.T) {
 		"  Renée   Dupont ": "renee dupont",
 		"ÉCOLE":             "ecole",
 		"cllr anne mccoy":   "cllr anne mccoy",
-		"\tA\r\nB\v":         "a b",
+		"\tA\r\nB\v":        "a b",
 		"":                  "",
 	} {
 		if got := Fold(in); got != want {
