@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -125,4 +126,17 @@ func LogEntries(ctx context.Context, s *Store, since, upTo int64, types []string
 	}
 	byFind, err := s.foundEntriesAfter(ctx, since, upTo, types, n)
 	return show(fromFile), ok, show(byFind), err
+}
+
+// StoredByIDs reads the documents of collection coll with the given IDs
+// from the embedded store's file, as a write's or a model's read by ID
+// does; false where s is not on an embedded server of this process, or a
+// document is not as FerretDB stores it.
+func StoredByIDs(ctx context.Context, s *Store, coll string, ids []string) ([]bson.Raw, bool, error) {
+	var out []bson.Raw
+	ok, err := s.storedByIDs(ctx, coll, ids, func(d bson.Raw) error {
+		out = append(out, slices.Clone(d))
+		return nil
+	})
+	return out, ok, err
 }

@@ -465,8 +465,13 @@ func TestCountHeldFromTheSnapshot(t *testing.T) {
 	if err := s.Put(ctx, now, person("person:b/ben", "one", "")); err != nil {
 		t.Fatal(err)
 	}
-	// The one find is the snapshot's read of Ben by ID.
-	count("after a write", map[string][3]int{"council:a": {1, 2, 2}, "council:b": {1, 1, 2}}, 1)
+	// The snapshot reads Ben again by ID: from the embedded store's file
+	// where it has one, else by one find.
+	byID := int64(1)
+	if _, ok, _ := store.StoredDocuments(ctx, s, "people"); ok {
+		byID = 0
+	}
+	count("after a write", map[string][3]int{"council:a": {1, 2, 2}, "council:b": {1, 1, 2}}, byID)
 }
 
 // TestStampsOfIDsAndDataset: an import's stamps are those of the IDs it

@@ -24,8 +24,10 @@ package store
 // through FerretDB instead.
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -33,6 +35,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +98,67 @@ func storedTableOf(ctx context.Context, db *sql.DB, coll string) (string, error)
 		return "", fmt.Errorf("read the embedded store's tables: %w", err)
 	}
 	return table, nil
+}
+
+// Records by ID, read from the file.
+//
+// FerretDB's SQLite backend sends SQLite a find whose filter is exactly
+// one _id, and scans for any other: a write that names a thousand
+// records, or a model taking them in, asked a thousand finds. The store
+// asks SQLite for them itself, a thousand IDs a statement, by the same
+// expression and the same JSON of each ID as FerretDB's lookup (and so by
+// the index the store made for it).
+
+// storedIDsAStatement is the most IDs one statement asks for, far below
+// SQLite's limit on a statement's parameters.
+const storedIDsAStatement = 1000
+
+// storedByIDs calls fn with each stored document of collection coll whose
+// _id is one of ids (strings, as records' are), as FerretDB's find by _id
+// would send it; false, with fn not called, where the store has no file
+// or a document read is not as FerretDB stores it. fn may keep the
+// document only by copying it.
+func (s *Store) storedByIDs(ctx context.Context, coll string, ids []string, fn func(bson.Raw) error) (bool, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return false, err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
+		return err == nil, err // no table: no records
+	}
+	var texts [][]byte
+	for start := 0; start < len(ids); start += storedIDsAStatement {
+		part := ids[start:min(start+storedIDsAStatement, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			b, err := json.Marshal(id)
+			if err != nil {
+				return false, err
+			}
+			args[i] = string(b)
+		}
+		q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->'$._id' IN (%s)`, table, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", "))
+		if err := eachRow(ctx, db, q, args, func(text []byte) error {
+			texts = append(texts, bytes.Clone(text))
+			return nil
+		}); err != nil {
+			return false, fmt.Errorf("find %s by _id: %w", coll, err)
+		}
+	}
+	docs := make([]bson.Raw, len(texts))
+	var cache schemaCache
+	for i, text := range texts {
+		if docs[i], err = appendSJSON(nil, text, &cache); err != nil {
+			return false, nil
+		}
+	}
+	for _, d := range docs {
+		if err := fn(d); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // The change log, read from the file.
@@ -193,24 +257,31 @@ func (s *Store) storedEntriesAfter(ctx context.Context, since, upTo int64, types
 // moment would read. fn may keep the text only by copying it; an error
 // from fn stops the read and is returned.
 func eachStoredText(ctx context.Context, db *sql.DB, table string, fn func([]byte) error) error {
-	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q`, table))
-	if err != nil {
+	if err := eachRow(ctx, db, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q`, table), nil, fn); err != nil {
 		return fmt.Errorf("read the embedded store's table %s: %w", table, err)
+	}
+	return nil
+}
+
+// eachRow calls fn with the one column of each row query q selects, given
+// args. fn may keep the text only by copying it; an error from fn stops
+// the read and is returned.
+func eachRow(ctx context.Context, db *sql.DB, q string, args []any, fn func([]byte) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	var text sql.RawBytes
 	for rows.Next() {
 		if err := rows.Scan(&text); err != nil {
-			return fmt.Errorf("read the embedded store's table %s: %w", table, err)
+			return err
 		}
 		if err := fn(text); err != nil {
 			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the embedded store's table %s: %w", table, err)
-	}
-	return nil
+	return rows.Err()
 }
 
 // storedBatch is a run of one kind's stored texts, in its table's order,

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -160,6 +161,74 @@ func TestStoredTextsFerretDBRefusesAreRefused(t *testing.T) {
 		if doc, err := store.StoredAsFerretDB([]byte(text)); err == nil {
 			t.Errorf("%s read as %s", text, doc)
 		}
+	}
+}
+
+// TestStoredByIDsAreTheFinds: records read by ID from the embedded
+// store's file are, byte for byte, those FerretDB's find by each _id
+// sends: in every collection, for IDs that JSON escapes, IDs of no record,
+// and more IDs than one statement asks for.
+func TestStoredByIDsAreTheFinds(t *testing.T) {
+	ctx := context.Background()
+	s := embeddedStore(t)
+	if err := fillStocktonAndMarked(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	raw := storetest.Raw(t, s)
+	var many []any
+	for i := range 2500 {
+		many = append(many, bson.D{{Key: "_id", Value: fmt.Sprintf("many:%04d", i)}, {Key: "n", Value: int32(i)}})
+	}
+	many = append(many,
+		bson.D{{Key: "_id", Value: "odd:quote\" back\\ <&> \u2028 ünï"}, {Key: "n", Value: int32(-1)}},
+		bson.D{{Key: "_id", Value: "odd:tab\t nl\n"}, {Key: "n", Value: int32(-2)}})
+	if _, err := raw.Collection("many").InsertMany(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+	colls := []string{"many", "none-such"}
+	for _, k := range store.Kinds() {
+		colls = append(colls, k.Collection)
+	}
+	compared := 0
+	for _, c := range colls {
+		var ids []string
+		byID := map[string]bson.Raw{}
+		for _, d := range found(t, raw.Collection(c)) {
+			id := d.Lookup("_id").StringValue()
+			ids = append(ids, id)
+			byID[id] = d
+		}
+		// Every other ID (all of "many"), and some of no record.
+		var asked []string
+		for i, id := range ids {
+			if i%2 == 0 || c == "many" {
+				asked = append(asked, id)
+			}
+		}
+		asked = append(asked, "none:such", "", "many:9999")
+		got, ok, err := store.StoredByIDs(ctx, s, c, asked)
+		if err != nil || !ok {
+			t.Fatalf("%s: %v, read from the file: %v", c, err, ok)
+		}
+		want := 0
+		for _, id := range asked {
+			if _, held := byID[id]; held {
+				want++
+			}
+		}
+		if len(got) != want {
+			t.Fatalf("%s: %d of %d asked read from the file, %d held", c, len(got), len(asked), want)
+		}
+		for _, d := range got {
+			id := d.Lookup("_id").StringValue()
+			if !bytes.Equal(d, byID[id]) {
+				t.Errorf("%s: %q read from the file\n%s\nFerretDB's\n%s", c, id, d, byID[id])
+			}
+		}
+		compared += len(got)
+	}
+	if compared < 1500 {
+		t.Errorf("only %d records compared", compared)
 	}
 }
 
