@@ -202,10 +202,10 @@ func (s *Store) idFinds(n int) bool {
 }
 
 // eachByID calls fn, one call at a time, with each stored document of c
-// whose _id is one of ids, projected by proj (nil: whole), read from the
-// embedded store's file where it can (whole documents only), else one
-// find per ID where idFinds says so and otherwise by $in. fn may keep the
-// document only by copying it.
+// whose _id is one of ids: read whole from the embedded store's file where
+// it can, else projected by proj (nil: whole), one find per ID where
+// idFinds says so and otherwise by $in. fn may keep the document only by
+// copying it.
 func (s *Store) eachByID(ctx context.Context, c *mongo.Collection, ids []string, proj bson.D, fn func(bson.Raw) error) error {
 	if len(ids) == 0 {
 		return nil
@@ -219,10 +219,8 @@ func (s *Store) eachByID(ctx context.Context, c *mongo.Collection, ids []string,
 			return fn(d)
 		})
 	}
-	if proj == nil {
-		if ok, err := s.storedByIDs(ctx, c.Name(), ids, fn); ok || err != nil {
-			return err
-		}
+	if ok, err := s.storedByIDs(ctx, c.Name(), ids, fn); ok || err != nil {
+		return err
 	}
 	if s.idFinds(len(ids)) {
 		return errors.Join(inParallel(ctx, len(ids), pushdownParallel, func(_ context.Context, i int) error {
