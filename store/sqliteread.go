@@ -102,9 +102,9 @@ func storedTableOf(ctx context.Context, db *sql.DB, coll string) (string, error)
 
 // Records by ID, read from the file.
 //
-// FerretDB's SQLite backend sends SQLite a find whose filter is exactly
-// one _id, and scans for any other: a write that names a thousand
-// records, or a model taking them in, asked a thousand finds. The store
+// FerretDB's SQLite backend passes SQLite a find's filter only where it
+// is exactly one _id, and scans for any other: a write that names a
+// thousand records, or a model taking them in, asked a thousand finds. The store
 // asks SQLite for them itself, a thousand IDs a statement, by the same
 // expression and the same JSON of each ID as FerretDB's lookup (and so by
 // the index the store made for it).
@@ -255,7 +255,7 @@ func (s *Store) storedEntriesAfter(ctx context.Context, since, upTo int64, types
 // eachStoredText calls fn with the stored text of each row of table, in
 // the table's order, from one statement: what one find begun at the same
 // moment would read. fn may keep the text only by copying it; an error
-// from fn stops the read and is returned.
+// from fn stops the read and is wrapped in the one returned.
 func eachStoredText(ctx context.Context, db *sql.DB, table string, fn func([]byte) error) error {
 	if err := eachRow(ctx, db, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q`, table), nil, fn); err != nil {
 		return fmt.Errorf("read the embedded store's table %s: %w", table, err)
