@@ -140,3 +140,17 @@ func StoredByIDs(ctx context.Context, s *Store, coll string, ids []string) ([]bs
 	})
 	return out, ok, err
 }
+
+// StampsBothWays is FindStamps read from the embedded store's file and by
+// FerretDB's find; ok false where s has no file to read.
+func StampsBothWays(ctx context.Context, s *Store, coll string, ids []string, dataset string) (fromFile, found map[string]Stamp, ok bool, err error) {
+	if fromFile, ok, err = s.storedStamps(ctx, coll, ids, dataset); !ok || err != nil {
+		return nil, nil, ok, err
+	}
+	c, err := s.collNamed(coll)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	found, err = foundStamps(ctx, c, ids, dataset)
+	return fromFile, found, true, err
+}

@@ -79,7 +79,7 @@ type levels struct {
 }
 
 // fewIDs is the most IDs levels looks up one by one before it reads a
-// kind's levels whole.
+// kind's levels whole (where the store cannot read its file by ID).
 const fewIDs = 50
 
 // of returns the level each of ids, records of kind k, passes on; one that
@@ -102,7 +102,7 @@ func (lv *levels) of(ctx context.Context, k *Kind, ids []string) (map[string]str
 		proj := bson.D{{Key: "visibility", Value: 1}, {Key: "exempt", Value: 1}}
 		var err error
 		switch {
-		case len(missing) <= fewIDs || lv.s.idFinds(len(missing)):
+		case len(missing) <= fewIDs || lv.s.idFinds(len(missing)) || lv.s.readsFile():
 			err = lv.s.eachByID(ctx, lv.s.coll(k), missing, proj, keep)
 		default:
 			lv.loaded[k] = true

@@ -161,6 +161,60 @@ func (s *Store) storedByIDs(ctx context.Context, coll string, ids []string, fn f
 	return true, nil
 }
 
+// readsFile reports whether the store reads records from its embedded
+// server's file: by ID, whatever their number, at the cost of the records
+// asked for.
+func (s *Store) readsFile() bool {
+	_, ok, err := s.sqliteFile()
+	return ok && err == nil
+}
+
+// storedStamps is FindStamps read from the file: the records of ids by
+// the _id index, and those of dataset by one statement SQLite answers
+// without FerretDB decoding every document of the collection; false where
+// the store has no file or a document read is not as FerretDB stores it.
+func (s *Store) storedStamps(ctx context.Context, coll string, ids []string, dataset string) (map[string]Stamp, bool, error) {
+	out := map[string]Stamp{}
+	keep := func(raw bson.Raw) error {
+		var st Stamp
+		if err := bson.Unmarshal(raw, &st); err != nil {
+			return fmt.Errorf("read the stamps of %s: %w", coll, err)
+		}
+		out[st.ID] = st
+		return nil
+	}
+	if ok, err := s.storedByIDs(ctx, coll, ids, keep); !ok || err != nil || dataset == "" {
+		return out, ok, err
+	}
+	db, _, err := s.sqliteFile()
+	if err != nil {
+		return nil, false, err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
+		return out, err == nil, err
+	}
+	var texts [][]byte
+	q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->>'$.dataset' = ?`, table)
+	if err := eachRow(ctx, db, q, []any{dataset}, func(text []byte) error {
+		texts = append(texts, bytes.Clone(text))
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("find %s of %s: %w", coll, dataset, err)
+	}
+	var cache schemaCache
+	for _, text := range texts {
+		raw, err := appendSJSON(nil, text, &cache)
+		if err != nil {
+			return nil, false, nil
+		}
+		if err := keep(raw); err != nil {
+			return nil, true, err
+		}
+	}
+	return out, true, nil
+}
+
 // The change log, read from the file.
 //
 // FerretDB's SQLite backend hands SQLite no filter but an _id, and sorts

@@ -232,6 +232,48 @@ func TestStoredByIDsAreTheFinds(t *testing.T) {
 	}
 }
 
+// TestStoredStampsAreTheFinds: an import's stamps read from the embedded
+// store's file are those FerretDB's find gives, by IDs, by data set and
+// by both, in every collection.
+func TestStoredStampsAreTheFinds(t *testing.T) {
+	ctx := context.Background()
+	s := embeddedStore(t)
+	if err := fillStocktonAndMarked(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	raw := storetest.Raw(t, s)
+	compared := 0
+	for _, k := range store.Kinds() {
+		var ids, datasets []string
+		for i, d := range found(t, raw.Collection(k.Collection)) {
+			if i%3 == 0 {
+				ids = append(ids, d.Lookup("_id").StringValue())
+			}
+			if ds, ok := d.Lookup("dataset").StringValueOK(); ok && !slices.Contains(datasets, ds) {
+				datasets = append(datasets, ds)
+			}
+		}
+		for _, dataset := range append(datasets, "", "no-such-set") {
+			for _, asked := range [][]string{nil, ids, append(slices.Clone(ids), "none:such")} {
+				if len(asked) == 0 && dataset == "" {
+					continue // FindStamps asks nothing
+				}
+				fromFile, byFind, ok, err := store.StampsBothWays(ctx, s, k.Collection, asked, dataset)
+				if err != nil || !ok {
+					t.Fatalf("%s: %v, read from the file: %v", k.Collection, err, ok)
+				}
+				if diff := cmp.Diff(byFind, fromFile); diff != "" {
+					t.Fatalf("%s, %d IDs, data set %q: the file's stamps differ from the find's (-find +file):\n%s", k.Collection, len(asked), dataset, diff)
+				}
+				compared += len(byFind)
+			}
+		}
+	}
+	if compared < 2000 {
+		t.Errorf("only %d stamps compared", compared)
+	}
+}
+
 // TestLastChangeFromTheFileIsTheFinds: the change log's last entry read
 // from the embedded store's file is the one FerretDB finds, before any
 // write (no block: read by the server) and after imports of many blocks.

@@ -50,8 +50,9 @@ func (s *Store) stampsModel(ctx context.Context, collection string) (*snapshot, 
 // IDs and of every record dataset holds ("" for none): what an import
 // checks and compares. They come from the snapshot when it holds every
 // write the database has counted (read from the database now), by its maps,
-// decoding only those records; otherwise from one find, which on FerretDB
-// scans the collection on the server beside the readers.
+// decoding only those records; otherwise from the embedded store's file
+// (sqliteread.go), or from one find, which on FerretDB scans the
+// collection on the server beside the readers.
 func (s *Store) FindStamps(ctx context.Context, collection string, ids []string, dataset string) (map[string]Stamp, error) {
 	c, err := s.collNamed(collection)
 	if err != nil {
@@ -80,6 +81,15 @@ func (s *Store) FindStamps(ctx context.Context, collection string, ids []string,
 		}
 		return out, nil
 	}
+	if out, ok, err := s.storedStamps(ctx, collection, ids, dataset); ok || err != nil {
+		return out, err
+	}
+	return foundStamps(ctx, c, ids, dataset)
+}
+
+// foundStamps is FindStamps read by one find.
+func foundStamps(ctx context.Context, c *mongo.Collection, ids []string, dataset string) (map[string]Stamp, error) {
+	out := map[string]Stamp{}
 	// A long list of IDs would make a long command: past maxStampIDs the
 	// whole collection is read, as FerretDB scans it either way.
 	filter := bson.D{}
