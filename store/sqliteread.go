@@ -104,54 +104,82 @@ func storedTableOf(ctx context.Context, db *sql.DB, coll string) (string, error)
 //
 // FerretDB's SQLite backend passes SQLite a find's filter only where it
 // is exactly one _id, and scans for any other: a write that names a
-// thousand records, or a model taking them in, asked a thousand finds. The store
-// asks SQLite for them itself, a thousand IDs a statement, by the same
-// expression and the same JSON of each ID as FerretDB's lookup (and so by
-// the index the store made for it).
+// thousand records, or a model taking them in, asked a thousand finds.
+// The store asks SQLite for them itself, a thousand IDs a statement, by
+// the same expression and the same JSON of each ID as FerretDB's lookup
+// (and so by the index the store made for it).
 
 // storedIDsAStatement is the most IDs one statement asks for, far below
 // SQLite's limit on a statement's parameters.
 const storedIDsAStatement = 1000
 
-// storedByIDs calls fn with each stored document of collection coll whose
-// _id is one of ids (strings, as records' are), as FerretDB's find by _id
-// would send it; false, with fn not called, where the store has no file
-// or a document read is not as FerretDB stores it. fn may keep the
-// document only by copying it.
-func (s *Store) storedByIDs(ctx context.Context, coll string, ids []string, fn func(bson.Raw) error) (bool, error) {
-	db, ok, err := s.sqliteFile()
-	if !ok || err != nil {
-		return false, err
-	}
-	table, err := storedTableOf(ctx, db, coll)
-	if table == "" || err != nil {
-		return err == nil, err // no table: no records
-	}
-	var texts [][]byte
+// storedCond is a condition on the rows of a collection's table, with its
+// arguments.
+type storedCond struct {
+	where string
+	args  []any
+}
+
+// byIDs is the conditions that select the records of ids (strings, as
+// records' are), a thousand a statement.
+func byIDs(ids []string) []storedCond {
+	var conds []storedCond
 	for start := 0; start < len(ids); start += storedIDsAStatement {
 		part := ids[start:min(start+storedIDsAStatement, len(ids))]
 		args := make([]any, len(part))
 		for i, id := range part {
-			b, err := json.Marshal(id)
-			if err != nil {
-				return false, err
-			}
+			b, _ := json.Marshal(id) // a string always marshals
 			args[i] = string(b)
 		}
-		q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->'$._id' IN (%s)`, table, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", "))
-		if err := eachRow(ctx, db, q, args, func(text []byte) error {
+		conds = append(conds, storedCond{
+			where: fmt.Sprintf(`_ferretdb_sjson->'$._id' IN (%s)`, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")),
+			args:  args,
+		})
+	}
+	return conds
+}
+
+// storedWhere reads the stored documents of collection coll that each of
+// conds selects, one statement each, as FerretDB's find would send them;
+// false, with none read, where the store has no file or a document read
+// is not as FerretDB stores it.
+func (s *Store) storedWhere(ctx context.Context, coll string, conds []storedCond) ([]bson.Raw, bool, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
+		return nil, err == nil, err // no table: no records
+	}
+	var texts [][]byte
+	for _, c := range conds {
+		q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE %s`, table, c.where)
+		if err := eachRow(ctx, db, q, c.args, func(text []byte) error {
 			texts = append(texts, bytes.Clone(text))
 			return nil
 		}); err != nil {
-			return false, fmt.Errorf("find %s by _id: %w", coll, err)
+			return nil, false, fmt.Errorf("find %s: %w", coll, err)
 		}
 	}
 	docs := make([]bson.Raw, len(texts))
 	var cache schemaCache
 	for i, text := range texts {
 		if docs[i], err = appendSJSON(nil, text, &cache); err != nil {
-			return false, nil
+			return nil, false, nil
 		}
+	}
+	return docs, true, nil
+}
+
+// storedByIDs calls fn with each stored document of collection coll whose
+// _id is one of ids, as FerretDB's find by _id would send it; false, with
+// fn not called, as storedWhere. fn may keep the document only by copying
+// it.
+func (s *Store) storedByIDs(ctx context.Context, coll string, ids []string, fn func(bson.Raw) error) (bool, error) {
+	docs, ok, err := s.storedWhere(ctx, coll, byIDs(ids))
+	if !ok || err != nil {
+		return ok, err
 	}
 	for _, d := range docs {
 		if err := fn(d); err != nil {
@@ -170,47 +198,25 @@ func (s *Store) readsFile() bool {
 }
 
 // storedStamps is FindStamps read from the file: the records of ids by
-// the _id index, and those of dataset by one statement SQLite answers
-// without FerretDB decoding every document of the collection; false where
-// the store has no file or a document read is not as FerretDB stores it.
+// the _id index, and those of dataset by a statement SQLite answers
+// without FerretDB decoding every document of the collection; false as
+// storedWhere.
 func (s *Store) storedStamps(ctx context.Context, coll string, ids []string, dataset string) (map[string]Stamp, bool, error) {
-	out := map[string]Stamp{}
-	keep := func(raw bson.Raw) error {
+	conds := byIDs(ids)
+	if dataset != "" {
+		conds = append(conds, storedCond{where: `_ferretdb_sjson->>'$.dataset' = ?`, args: []any{dataset}})
+	}
+	docs, ok, err := s.storedWhere(ctx, coll, conds)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	out := make(map[string]Stamp, len(docs))
+	for _, d := range docs {
 		var st Stamp
-		if err := bson.Unmarshal(raw, &st); err != nil {
-			return fmt.Errorf("read the stamps of %s: %w", coll, err)
+		if err := bson.Unmarshal(d, &st); err != nil {
+			return nil, true, fmt.Errorf("read the stamps of %s: %w", coll, err)
 		}
 		out[st.ID] = st
-		return nil
-	}
-	if ok, err := s.storedByIDs(ctx, coll, ids, keep); !ok || err != nil || dataset == "" {
-		return out, ok, err
-	}
-	db, _, err := s.sqliteFile()
-	if err != nil {
-		return nil, false, err
-	}
-	table, err := storedTableOf(ctx, db, coll)
-	if table == "" || err != nil {
-		return out, err == nil, err
-	}
-	var texts [][]byte
-	q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE _ferretdb_sjson->>'$.dataset' = ?`, table)
-	if err := eachRow(ctx, db, q, []any{dataset}, func(text []byte) error {
-		texts = append(texts, bytes.Clone(text))
-		return nil
-	}); err != nil {
-		return nil, false, fmt.Errorf("find %s of %s: %w", coll, dataset, err)
-	}
-	var cache schemaCache
-	for _, text := range texts {
-		raw, err := appendSJSON(nil, text, &cache)
-		if err != nil {
-			return nil, false, nil
-		}
-		if err := keep(raw); err != nil {
-			return nil, true, err
-		}
 	}
 	return out, true, nil
 }
