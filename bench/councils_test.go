@@ -220,12 +220,12 @@ func BenchmarkCouncilBesideAnImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		mark := retitle()
-		t1 = time.Now()
+		importStart := time.Now()
 		if _, err := importer.ImportFS(ctx, other, os.DirFS(dirs[0]), importer.Options{RequireManifest: true}); err != nil {
 			b.Fatal(err)
 		}
 		// An import command's store keeps no model.
-		fmt.Printf("%s's import by a store with no model (as an import command's) took %s\n", gen.CouncilID(a), time.Since(t1).Round(time.Millisecond))
+		fmt.Printf("%s's import by a store with no model (as an import command's) took %s\n", gen.CouncilID(a), time.Since(importStart).Round(time.Millisecond))
 		_ = other.Close(ctx)
 		t2 := time.Now()
 		if _, err := e.Store.Generation(ctx); err != nil {

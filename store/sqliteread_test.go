@@ -25,11 +25,7 @@ import (
 // nesting, _id anywhere.
 func TestStoredDocumentsAreFerretDBs(t *testing.T) {
 	ctx := context.Background()
-	s := embeddedStore(t)
-	if err := fillStocktonAndMarked(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	raw := storetest.Raw(t, s)
+	s, raw := filledEmbeddedStore(t)
 	oid := bson.NewObjectIDFromTimestamp(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	odd := []any{
 		bson.D{
@@ -170,11 +166,7 @@ func TestStoredTextsFerretDBRefusesAreRefused(t *testing.T) {
 // and more IDs than one statement asks for.
 func TestStoredByIDsAreTheFinds(t *testing.T) {
 	ctx := context.Background()
-	s := embeddedStore(t)
-	if err := fillStocktonAndMarked(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	raw := storetest.Raw(t, s)
+	s, raw := filledEmbeddedStore(t)
 	var many []any
 	for i := range 2500 {
 		many = append(many, bson.D{{Key: "_id", Value: fmt.Sprintf("many:%04d", i)}, {Key: "n", Value: int32(i)}})
@@ -237,11 +229,7 @@ func TestStoredByIDsAreTheFinds(t *testing.T) {
 // by both, in every collection.
 func TestStoredStampsAreTheFinds(t *testing.T) {
 	ctx := context.Background()
-	s := embeddedStore(t)
-	if err := fillStocktonAndMarked(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	raw := storetest.Raw(t, s)
+	s, raw := filledEmbeddedStore(t)
 	compared := 0
 	for _, k := range store.Kinds() {
 		var ids, datasets []string
@@ -363,6 +351,17 @@ func TestModelReadsThroughFerretDBWhatItCannotReadItself(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the model's people differ from the database's (-want +got):\n%s", diff)
 	}
+}
+
+// filledEmbeddedStore is embeddedStore holding the Stockton and marked
+// sets, and the store's database as the driver reads it.
+func filledEmbeddedStore(t *testing.T) (*store.Store, *mongo.Database) {
+	t.Helper()
+	s := embeddedStore(t)
+	if err := fillStocktonAndMarked(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s, storetest.Raw(t, s)
 }
 
 // embeddedStore is storetest.New's store, for a test of the reads from the
