@@ -282,10 +282,21 @@ func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, erro
 // CountHeld counts, per council and per level, the records a data set or
 // feed holds in the store: from the snapshot where one is kept, once it
 // holds this process's writes (an import's own, read again by ID in
-// milliseconds) and every other the database has counted; otherwise one
+// milliseconds) and every other the database has counted; otherwise from
+// the embedded store's file, by the data set's index; otherwise one
 // projected find per kind, of its records only, which on FerretDB scans
 // every collection.
 func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]int, error) {
+	sn, err := s.caughtUpSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.countHeld(ctx, sn, dataset, true)
+}
+
+// countHeld is CountHeld from sn where it is not nil, else from the file
+// where fromFile and the store has one, else by finds.
+func (s *Store) countHeld(ctx context.Context, sn *snapshot, dataset string, fromFile bool) (map[string][3]int, error) {
 	out := map[string][3]int{}
 	add := func(council, visibility string) {
 		if council == "" {
@@ -299,10 +310,6 @@ func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]in
 		}
 		out[council] = n
 	}
-	sn, err := s.caughtUpSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
 	opts := options.Find().SetProjection(bson.D{{Key: "councilId", Value: 1}, {Key: "visibility", Value: 1}}).SetBatchSize(oneReply)
 	for _, k := range kinds {
 		if k.Shared {
@@ -315,6 +322,15 @@ func (s *Store) CountHeld(ctx context.Context, dataset string) (map[string][3]in
 				add(b.CouncilID, b.Effective)
 			}
 			continue
+		}
+		if fromFile {
+			ok, err := s.storedHeld(ctx, k.Collection, dataset, add)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				continue
+			}
 		}
 		found, err := findUnscoped[struct {
 			CouncilID  string `bson:"councilId"`

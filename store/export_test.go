@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -154,3 +155,51 @@ func StampsBothWays(ctx context.Context, s *Store, coll string, ids []string, da
 	found, err = foundStamps(ctx, c, ids, dataset)
 	return fromFile, found, true, err
 }
+
+// HeldBothWays is CountHeld, with no model, read from the embedded store's
+// file and by FerretDB's finds; ok false where s has no file to read.
+func HeldBothWays(ctx context.Context, s *Store, dataset string) (fromFile, found map[string][3]int, ok bool, err error) {
+	if !s.readsFile() {
+		return nil, nil, false, nil
+	}
+	if fromFile, err = s.countHeld(ctx, nil, dataset, true); err != nil {
+		return nil, nil, true, err
+	}
+	found, err = s.countHeld(ctx, nil, dataset, false)
+	return fromFile, found, true, err
+}
+
+// StoredPlan is how SQLite would read the rows of collection coll that
+// where selects from the embedded store's file: its EXPLAIN QUERY PLAN's
+// details, one a line.
+func StoredPlan(ctx context.Context, s *Store, coll, where string, args ...any) (string, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return "", fmt.Errorf("no file to read (%v)", err)
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
+		return "", fmt.Errorf("no table of %s (%v)", coll, err)
+	}
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM %q WHERE %s`, table, where), args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "\n"), rows.Err()
+}
+
+// ByDatasetWhere and ByIDsWhere are the conditions the store's reads from
+// the file select a data set's records and records by ID with.
+const ByDatasetWhere = byDatasetWhere
+
+func ByIDsWhere(ids []string) (string, []any) { c := byIDs(ids)[0]; return c.where, c.args }

@@ -24,9 +24,10 @@ import (
 // an index on the expression the statements use (13 µs a lookup, measured
 // in the same table). FerretDB neither lists nor drops it, except with its
 // table. A store opened on an embedded server of this process does this
-// once it has made its collections, and indexes its change log by the
-// number of each block's last entry; a collection made later (a small one,
-// as the webhooks') is indexed when a store next opens.
+// once it has made its collections; it also indexes each record table by
+// the data set holding a record, and its change log by the number of each
+// block's last entry. A collection made later (a small one, as the
+// webhooks') is indexed when a store next opens.
 
 // embeddedDirs maps the URI of each embedded server this process runs to
 // its directory.
@@ -50,7 +51,7 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 	if err != nil {
 		return fmt.Errorf("index the embedded store's IDs: %w", err)
 	}
-	var tables []string
+	var tables, recordTables []string
 	logTable := ""
 	for rows.Next() {
 		var name, t string
@@ -62,6 +63,9 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 		if name == changeLogCollection {
 			logTable = t
 		}
+		if kindIndex(name) >= 0 {
+			recordTables = append(recordTables, t)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -71,6 +75,12 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, idIndexPrefix+t, t)
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("index the embedded store's IDs in %s: %w", t, err)
+		}
+	}
+	for _, t := range recordTables {
+		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->>'$.dataset')`, datasetIndexPrefix+t, t)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("index the embedded store's data sets in %s: %w", t, err)
 		}
 	}
 	if logTable != "" {
@@ -87,3 +97,8 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 // from its file (sqliteread.go): FerretDB hands SQLite no filter but an
 // _id, so each of its reads of the log decoded every block.
 const logIndexPrefix = "_log_last_"
+
+// datasetIndexPrefix names each record table's index on the data set that
+// holds a record, by which an import reads its own records from the file
+// (sqliteread.go) at the cost of their number, not the table's.
+const datasetIndexPrefix = "_dataset_"

@@ -197,14 +197,17 @@ func (s *Store) readsFile() bool {
 	return ok && err == nil
 }
 
+// byDatasetWhere selects the records of the data set its one argument
+// names, by the index on the same expression (sqliteids.go).
+const byDatasetWhere = `_ferretdb_sjson->>'$.dataset' = ?`
+
 // storedStamps is FindStamps read from the file: the records of ids by
-// the _id index, and those of dataset by a statement SQLite answers
-// without FerretDB decoding every document of the collection; false as
-// storedWhere.
+// the _id index, and those of dataset by the data set's (sqliteids.go);
+// false as storedWhere.
 func (s *Store) storedStamps(ctx context.Context, coll string, ids []string, dataset string) (map[string]Stamp, bool, error) {
 	conds := byIDs(ids)
 	if dataset != "" {
-		conds = append(conds, storedCond{where: `_ferretdb_sjson->>'$.dataset' = ?`, args: []any{dataset}})
+		conds = append(conds, storedCond{where: byDatasetWhere, args: []any{dataset}})
 	}
 	docs, ok, err := s.storedWhere(ctx, coll, conds)
 	if !ok || err != nil {
@@ -219,6 +222,40 @@ func (s *Store) storedStamps(ctx context.Context, coll string, ids []string, dat
 		out[st.ID] = st
 	}
 	return out, true, nil
+}
+
+// storedHeld calls fn with the council and visibility of each record of
+// collection coll that dataset holds, read by the data set's index: what
+// CountHeld's find of them projects, without FerretDB decoding every
+// document of the collection. False, with fn not called, where the store
+// has no file.
+func (s *Store) storedHeld(ctx context.Context, coll, dataset string, fn func(council, visibility string)) (bool, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return false, err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	if table == "" || err != nil {
+		return err == nil, err
+	}
+	q := fmt.Sprintf(`SELECT coalesce(_ferretdb_sjson->>'$.councilId', ''), coalesce(_ferretdb_sjson->>'$.visibility', '')
+		FROM %q WHERE %s`, table, byDatasetWhere)
+	rows, err := db.QueryContext(ctx, q, dataset)
+	if err != nil {
+		return false, fmt.Errorf("count %s: %w", coll, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var council, visibility string
+		if err := rows.Scan(&council, &visibility); err != nil {
+			return false, fmt.Errorf("count %s: %w", coll, err)
+		}
+		fn(council, visibility)
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("count %s: %w", coll, err)
+	}
+	return true, nil
 }
 
 // The change log, read from the file.

@@ -262,6 +262,69 @@ func TestStoredStampsAreTheFinds(t *testing.T) {
 	}
 }
 
+// TestHeldFromTheFileIsTheFinds: the counts an import reports of the
+// records a data set holds, read from the embedded store's file by the
+// data set's index, are those of FerretDB's finds, for every data set
+// stored and one that holds nothing.
+func TestHeldFromTheFileIsTheFinds(t *testing.T) {
+	ctx := context.Background()
+	s, raw := filledEmbeddedStore(t)
+	var datasets []string
+	for _, k := range store.Kinds() {
+		for _, d := range found(t, raw.Collection(k.Collection)) {
+			if ds, ok := d.Lookup("dataset").StringValueOK(); ok && !slices.Contains(datasets, ds) {
+				datasets = append(datasets, ds)
+			}
+		}
+	}
+	if len(datasets) < 2 {
+		t.Fatalf("data sets stored: %q", datasets)
+	}
+	counted := 0
+	for _, dataset := range append(datasets, "no-such-set") {
+		fromFile, byFind, ok, err := store.HeldBothWays(ctx, s, dataset)
+		if err != nil || !ok {
+			t.Fatalf("%s: %v, read from the file: %v", dataset, err, ok)
+		}
+		if diff := cmp.Diff(byFind, fromFile); diff != "" {
+			t.Errorf("data set %q: the file's counts differ from the finds' (-find +file):\n%s", dataset, diff)
+		}
+		for _, n := range byFind {
+			counted += n[store.Officer]
+		}
+	}
+	if counted < 1000 {
+		t.Errorf("only %d records counted", counted)
+	}
+}
+
+// TestFileReadsUseTheirIndexes: SQLite reads a data set's records, and
+// records by ID, by the indexes the store makes for them, not by scanning
+// the table: the expressions of the reads and of the indexes are one.
+func TestFileReadsUseTheirIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := filledEmbeddedStore(t)
+	for _, k := range store.Kinds() {
+		if k.Shared {
+			continue
+		}
+		plan, err := store.StoredPlan(ctx, s, k.Collection, store.ByDatasetWhere, "stockton")
+		if err != nil {
+			t.Fatalf("%s: %v", k.Collection, err)
+		}
+		if !strings.Contains(plan, "USING INDEX _dataset_") {
+			t.Errorf("%s: a data set's records are read by\n%s", k.Collection, plan)
+		}
+		where, args := store.ByIDsWhere([]string{"a", "b"})
+		if plan, err = store.StoredPlan(ctx, s, k.Collection, where, args...); err != nil {
+			t.Fatalf("%s: %v", k.Collection, err)
+		}
+		if !strings.Contains(plan, "USING INDEX _id_lookup_") {
+			t.Errorf("%s: records by ID are read by\n%s", k.Collection, plan)
+		}
+	}
+}
+
 // TestLastChangeFromTheFileIsTheFinds: the change log's last entry read
 // from the embedded store's file is the one FerretDB finds, before any
 // write (no block: read by the server) and after imports of many blocks.
