@@ -118,10 +118,12 @@ func openForCommand(ctx context.Context, c *dbConfig, stderr io.Writer) (*store.
 //
 // With share, a data directory already served by a running councilgraph is
 // reached through that process's store rather than opened twice; import and
-// keys use this so they work while the service runs.
+// keys use this so they work while the service runs. The store still reads
+// records from that server's file, as the process serving it does.
 func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (s *store.Store, embedded bool, close func(), err error) {
 	uri := c.URI
 	var emb *store.Embedded
+	var otherDir string
 	if uri == "" {
 		// FerretDB logs routine conditions (such as commands it does not
 		// implement) as warnings; only its errors are worth a reader's time.
@@ -131,7 +133,7 @@ func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (
 		switch {
 		case share && errors.As(err, &inUse) && inUse.URI != "":
 			log.Info("using the store of the councilgraph already serving this data dir", "data_dir", c.DataDir)
-			uri = inUse.URI
+			uri, otherDir = inUse.URI, inUse.Dir
 		case err != nil:
 			return nil, false, nil, err
 		default:
@@ -139,7 +141,7 @@ func openStore(ctx context.Context, c *dbConfig, log *slog.Logger, share bool) (
 			log.Info("using the embedded store (FerretDB on SQLite); set MONGODB_URI to use a MongoDB server instead", "data_dir", c.DataDir)
 		}
 	}
-	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor, ConnectTimeout: c.ConnectTimeout})
+	s, err = store.Open(ctx, store.Options{URI: uri, Database: c.Database, Monitor: c.Monitor, ConnectTimeout: c.ConnectTimeout, EmbeddedDir: otherDir})
 	if err != nil {
 		if emb != nil {
 			emb.Stop()

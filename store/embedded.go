@@ -152,6 +152,9 @@ func chmodSocket(path string) error { return os.Chmod(path, 0o600) }
 // URI is the connection string of the embedded server.
 func (e *Embedded) URI() string { return e.srv.URI() + "?maxPoolSize=" + strconv.Itoa(embeddedPool) }
 
+// Dir is the directory of the server's files.
+func (e *Embedded) Dir() string { return e.dir }
+
 // embeddedPool is the most connections a client keeps to the embedded
 // store. Each command FerretDB serves holds one SQLite connection, each
 // with its own page cache (2 MiB) outside Go's heap, and FerretDB keeps up

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +14,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"councilgraph/httpapi/visibilitytest"
+	"councilgraph/importer"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -322,6 +326,68 @@ func TestFileReadsUseTheirIndexes(t *testing.T) {
 		if !strings.Contains(plan, "USING INDEX _id_lookup_") {
 			t.Errorf("%s: records by ID are read by\n%s", k.Collection, plan)
 		}
+	}
+}
+
+// TestAStoreBesideAnotherProcesssServerReadsItsFile: a store on an
+// embedded server this process does not run (reached here by a URI of
+// its own, as an import command beside a running service reaches that
+// service's) reads records from the server's file when told its
+// directory, as the server's own store does, and not otherwise.
+func TestAStoreBesideAnotherProcesssServerReadsItsFile(t *testing.T) {
+	if os.Getenv("TEST_MONGODB_URI") != "" {
+		t.Skip("reads of an embedded store's file")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	e, err := store.StartEmbedded(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+	open := func(uri, embeddedDir string) *store.Store {
+		s, err := store.Open(ctx, store.Options{URI: uri, Database: "beside", EmbeddedDir: embeddedDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(ctx) })
+		return s
+	}
+	own := open(e.URI(), "")
+	if _, err := importer.ImportFS(ctx, own, os.DirFS(visibilitytest.Protected()), importer.Options{Dataset: "protected"}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	client, err := mongo.Connect(options.Client().ApplyURI(e.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	for _, d := range found(t, client.Database("beside").Collection("people")) {
+		ids = append(ids, d.Lookup("_id").StringValue())
+	}
+	want, ok, err := store.StoredByIDs(ctx, own, "people", ids)
+	if err != nil || !ok || len(want) != len(ids) || len(ids) == 0 {
+		t.Fatalf("the server's own store read %d of %d people from its file (%v, %v)", len(want), len(ids), ok, err)
+	}
+	elsewhere := e.URI() + "&appName=import"
+	beside := open(elsewhere, e.Dir())
+	got, ok, err := store.StoredByIDs(ctx, beside, "people", ids)
+	if err != nil || !ok {
+		t.Fatalf("a store told the server's directory read from its file: %v, %v", ok, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("its people differ from the server's own store's (-own +beside):\n%s", diff)
+	}
+	fromFile, byFind, ok, err := store.HeldBothWays(ctx, beside, "protected")
+	if err != nil || !ok || len(byFind) == 0 {
+		t.Fatalf("its counts of the data set: %v from the file (%v), %v found", fromFile, ok, byFind)
+	}
+	if diff := cmp.Diff(byFind, fromFile); diff != "" {
+		t.Errorf("its counts from the file differ from the finds' (-find +file):\n%s", diff)
+	}
+	if _, ok, err := store.StoredByIDs(ctx, open(elsewhere, ""), "people", ids); ok || err != nil {
+		t.Errorf("a store not told the directory read from the file (%v, %v)", ok, err)
 	}
 }
 

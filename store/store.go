@@ -65,6 +65,11 @@ type Options struct {
 	Monitor *event.CommandMonitor
 	// ConnectTimeout bounds how long Open waits for the server to answer.
 	ConnectTimeout time.Duration
+	// EmbeddedDir is the directory of the embedded server at URI where
+	// another process runs it (InUseError.Dir): the store reads records
+	// from its file, as a store of this process's embedded server does,
+	// and leaves its indexes to that process.
+	EmbeddedDir string
 }
 
 // Open connects to the database, waits until it answers a ping (at most
@@ -103,6 +108,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 		s.idIndexed = true
 		s.sqliteDir = dir.(string)
+	} else if o.EmbeddedDir != "" {
+		s.sqliteDir = o.EmbeddedDir
 	}
 	return s, nil
 }
