@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -241,8 +242,15 @@ type Referrer struct {
 
 // Referrers returns every stored record, at every level, that refers to
 // one of ids (records of kind to) through a reference field: what a delete
-// of them would leave dangling.
+// of them would leave dangling. They are read from the embedded store's
+// file where it has one (SQLite compares the fields; FerretDB would
+// decode every record of each referring kind), else found.
 func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referrer, error) {
+	return s.referrers(ctx, to, ids, true)
+}
+
+// referrers is Referrers, from the file only where fromFile.
+func (s *Store) referrers(ctx context.Context, to *Kind, ids []string, fromFile bool) ([]Referrer, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -256,7 +264,7 @@ func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referr
 			if r.To != to.Name {
 				continue
 			}
-			docs, err := s.recordsOf(WithLevel(FromDatabase(ctx), Officer), k, where{oneOf(r.Field, ids)}, nil, nil, 0)
+			docs, err := s.referring(ctx, k, r.Field, ids, fromFile)
 			if err != nil {
 				return nil, err
 			}
@@ -272,11 +280,33 @@ func (s *Store) Referrers(ctx context.Context, to *Kind, ids []string) ([]Referr
 	return out, nil
 }
 
+// referring is the stored records of kind k whose reference field names
+// one of ids, whole and at every level: from the embedded store's file
+// where fromFile and the store has one, else found.
+func (s *Store) referring(ctx context.Context, k *Kind, field string, ids []string, fromFile bool) ([]Doc, error) {
+	if fromFile {
+		if docs, ok, err := s.storedReferring(ctx, k, field, ids); ok || err != nil {
+			return docs, err
+		}
+	}
+	return findKey(WithLevel(ctx, Officer), s.coll(k), k, where{oneOf(field, ids)}.bson(), false)
+}
+
 // FindOwn returns the stored records of kind k with the given IDs, whole
-// and at every level, as the database holds them: what an import compares
-// and amends.
+// and at every level, as the database holds them, in the order of their
+// IDs: what an import compares and amends.
 func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, error) {
-	return s.recordsOf(WithLevel(FromDatabase(ctx), Officer), k, where{oneOf("_id", ids)}, nil, nil, 0)
+	var out []Doc
+	err := s.eachByID(ctx, s.coll(k), ids, nil, func(raw bson.Raw) error {
+		d := k.New()
+		if err := bson.Unmarshal(raw, d); err != nil {
+			return dbError("find "+k.Collection, err)
+		}
+		out = append(out, d)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Doc) int { return strings.Compare(a.Base().ID, b.Base().ID) })
+	return out, err
 }
 
 // CountHeld counts, per council and per level, the records a data set or

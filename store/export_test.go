@@ -203,3 +203,27 @@ func StoredPlan(ctx context.Context, s *Store, coll, where string, args ...any) 
 const ByDatasetWhere = byDatasetWhere
 
 func ByIDsWhere(ids []string) (string, []any) { c := byIDs(ids)[0]; return c.where, c.args }
+
+func ByRefsWhere(field string, ids []string) (string, []any) {
+	c := byRefs(field, ids)[0]
+	return c.where, c.args
+}
+
+// ReferrersBothWays is Referrers read from the embedded store's file and
+// by FerretDB's finds, each sorted; ok false where s has no file to read.
+func ReferrersBothWays(ctx context.Context, s *Store, to *Kind, ids []string) (fromFile, found []Referrer, ok bool, err error) {
+	if !s.readsFile() {
+		return nil, nil, false, nil
+	}
+	sorted := func(rs []Referrer) []Referrer {
+		slices.SortFunc(rs, func(a, b Referrer) int {
+			return strings.Compare(a.ID+"\x00"+a.Field+"\x00"+a.To, b.ID+"\x00"+b.Field+"\x00"+b.To)
+		})
+		return slices.Compact(rs)
+	}
+	if fromFile, err = s.referrers(ctx, to, ids, true); err != nil {
+		return nil, nil, true, err
+	}
+	found, err = s.referrers(ctx, to, ids, false)
+	return sorted(fromFile), sorted(found), true, err
+}

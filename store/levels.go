@@ -185,7 +185,7 @@ func (lv *levels) propagate(ctx context.Context, k *Kind, ids []string) error {
 			if !r.Carries || r.To != k.Name {
 				continue
 			}
-			deps, err := findKey(WithLevel(ctx, Officer), lv.s.coll(dk), dk, where{oneOf(r.Field, ids)}.bson(), false)
+			deps, err := lv.s.referring(ctx, dk, r.Field, ids, true)
 			if err != nil {
 				return err
 			}
@@ -210,8 +210,7 @@ func (lv *levels) propagate(ctx context.Context, k *Kind, ids []string) error {
 						return err
 					}
 				}
-				_, err := lv.s.coll(dk).UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: changedIDs}}}},
-					bson.D{{Key: "$set", Value: bson.D{{Key: "visibility", Value: level}}}})
+				err := lv.s.byEachID(ctx, lv.s.coll(dk), changedIDs, bson.D{{Key: "$set", Value: bson.D{{Key: "visibility", Value: level}}}})
 				if err != nil {
 					return dbError("update visibility of "+dk.Collection, err)
 				}

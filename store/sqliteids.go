@@ -25,8 +25,8 @@ import (
 // in the same table). FerretDB neither lists nor drops it, except with its
 // table. A store opened on an embedded server of this process does this
 // once it has made its collections; it also indexes each record table by
-// the data set holding a record, and its change log by the number of each
-// block's last entry. A collection made later (a small one, as the
+// the data set holding a record and by each reference field of one ID,
+// and its change log by the number of each block's last entry. A collection made later (a small one, as the
 // webhooks') is indexed when a store next opens.
 
 // embeddedDirs maps the URI of each embedded server this process runs to
@@ -51,7 +51,8 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 	if err != nil {
 		return fmt.Errorf("index the embedded store's IDs: %w", err)
 	}
-	var tables, recordTables []string
+	var tables []string
+	recordTables := map[string]*Kind{}
 	logTable := ""
 	for rows.Next() {
 		var name, t string
@@ -63,8 +64,8 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 		if name == changeLogCollection {
 			logTable = t
 		}
-		if kindIndex(name) >= 0 {
-			recordTables = append(recordTables, t)
+		if i := kindIndex(name); i >= 0 {
+			recordTables[t] = kinds[i]
 		}
 	}
 	rows.Close()
@@ -77,10 +78,19 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 			return fmt.Errorf("index the embedded store's IDs in %s: %w", t, err)
 		}
 	}
-	for _, t := range recordTables {
+	for t, k := range recordTables {
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->>'$.dataset')`, datasetIndexPrefix+t, t)
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("index the embedded store's data sets in %s: %w", t, err)
+		}
+		for _, r := range k.Refs {
+			if r.Many() || !plainField.MatchString(r.Field) {
+				continue
+			}
+			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, refIndexPrefix+r.Field+"_"+t, t, refExpr(r.Field))
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("index the embedded store's references in %s: %w", t, err)
+			}
 		}
 	}
 	if logTable != "" {
@@ -97,6 +107,11 @@ func indexSQLiteIDs(ctx context.Context, dir, db string) error {
 // from its file (sqliteread.go): FerretDB hands SQLite no filter but an
 // _id, so each of its reads of the log decoded every block.
 const logIndexPrefix = "_log_last_"
+
+// refIndexPrefix names each record table's index on a reference field of
+// one ID, by which an import finds what refers to the records it deletes
+// or moves between levels (sqliteread.go) without reading every row.
+const refIndexPrefix = "_ref_"
 
 // datasetIndexPrefix names each record table's index on the data set that
 // holds a record, by which an import reads its own records from the file

@@ -33,6 +33,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -257,6 +258,63 @@ func (s *Store) storedHeld(ctx context.Context, coll, dataset string, fn func(co
 	}
 	return true, nil
 }
+
+// storedReferring is the stored records of kind k whose reference field
+// (one ID or a list) names one of ids, whole, each once, read from the
+// file by statements SQLite answers itself (byRefs); false, with none
+// read, where the store has no file, field is not a plain name or a
+// document is not as FerretDB stores it.
+func (s *Store) storedReferring(ctx context.Context, k *Kind, field string, ids []string) ([]Doc, bool, error) {
+	if !plainField.MatchString(field) {
+		return nil, false, nil
+	}
+	raws, ok, err := s.storedWhere(ctx, k.Collection, byRefs(field, ids))
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	seen := make(map[string]bool, len(raws))
+	out := make([]Doc, 0, len(raws))
+	for _, raw := range raws {
+		d := k.New()
+		if err := bson.Unmarshal(raw, d); err != nil {
+			return nil, true, dbError("find "+k.Collection, err)
+		}
+		if id := d.Base().ID; !seen[id] {
+			seen[id] = true
+			out = append(out, d)
+		}
+	}
+	return out, true, nil
+}
+
+// byRefs is the conditions that select the records whose reference field
+// names one of ids, a thousand a statement: a field of one ID by its
+// index (sqliteids.go), a list by its items (json_each), reading every
+// row of the table, as lists are held only by kinds of few records.
+func byRefs(field string, ids []string) []storedCond {
+	var conds []storedCond
+	for start := 0; start < len(ids); start += storedIDsAStatement {
+		part := ids[start:min(start+storedIDsAStatement, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
+		where := fmt.Sprintf(`%s IN (%s)`, refExpr(field), in)
+		if (Ref{Field: field}).Many() {
+			where = fmt.Sprintf(`EXISTS (SELECT 1 FROM json_each(_ferretdb_sjson, '$.%s') WHERE value IN (%s))`, field, in)
+		}
+		conds = append(conds, storedCond{where: where, args: args})
+	}
+	return conds
+}
+
+// refExpr is the expression of reference field, one ID, that its index
+// and the statements reading by it share.
+func refExpr(field string) string { return fmt.Sprintf(`_ferretdb_sjson->>'$.%s'`, field) }
+
+// plainField is a stored field's name a statement may hold as it is.
+var plainField = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 
 // The change log, read from the file.
 //

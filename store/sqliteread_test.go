@@ -302,9 +302,45 @@ func TestHeldFromTheFileIsTheFinds(t *testing.T) {
 	}
 }
 
-// TestFileReadsUseTheirIndexes: SQLite reads a data set's records, and
-// records by ID, by the indexes the store makes for them, not by scanning
-// the table: the expressions of the reads and of the indexes are one.
+// TestReferrersFromTheFileAreTheFinds: the records an import's delete
+// would leave dangling, read from the embedded store's file, are those
+// FerretDB's finds return, through reference fields of one ID and of
+// lists, for every kind referred to.
+func TestReferrersFromTheFileAreTheFinds(t *testing.T) {
+	ctx := context.Background()
+	s, raw := filledEmbeddedStore(t)
+	compared, throughLists := 0, 0
+	for _, to := range store.Kinds() {
+		var ids []string
+		for i, d := range found(t, raw.Collection(to.Collection)) {
+			if i%2 == 0 {
+				ids = append(ids, d.Lookup("_id").StringValue())
+			}
+		}
+		ids = append(ids, "none:such", `quote"d`)
+		fromFile, byFind, ok, err := store.ReferrersBothWays(ctx, s, to, ids)
+		if err != nil || !ok {
+			t.Fatalf("%s: %v, read from the file: %v", to.Name, err, ok)
+		}
+		if diff := cmp.Diff(byFind, fromFile); diff != "" {
+			t.Errorf("referrers of %d %s: the file's differ from the finds' (-find +file):\n%s", len(ids), to.Collection, diff)
+		}
+		compared += len(byFind)
+		for _, r := range byFind {
+			if strings.HasSuffix(r.Field, "Ids") {
+				throughLists++
+			}
+		}
+	}
+	if compared < 1000 || throughLists < 50 {
+		t.Errorf("only %d referrers compared, %d through lists", compared, throughLists)
+	}
+}
+
+// TestFileReadsUseTheirIndexes: SQLite reads a data set's records,
+// records by ID and records by a reference of one ID by the indexes the
+// store makes for them, not by scanning the table: the expressions of the
+// reads and of the indexes are one.
 func TestFileReadsUseTheirIndexes(t *testing.T) {
 	ctx := context.Background()
 	s, _ := filledEmbeddedStore(t)
@@ -325,6 +361,16 @@ func TestFileReadsUseTheirIndexes(t *testing.T) {
 		}
 		if !strings.Contains(plan, "USING INDEX _id_lookup_") {
 			t.Errorf("%s: records by ID are read by\n%s", k.Collection, plan)
+		}
+		for _, r := range k.Refs {
+			where, args := store.ByRefsWhere(r.Field, []string{"a", "b"})
+			if plan, err = store.StoredPlan(ctx, s, k.Collection, where, args...); err != nil {
+				t.Fatalf("%s.%s: %v", k.Collection, r.Field, err)
+			}
+			// A list is read by its items, row by row.
+			if indexed := strings.Contains(plan, "USING INDEX _ref_"+r.Field+"_"); indexed == r.Many() {
+				t.Errorf("%s: records by their %s are read by\n%s", k.Collection, r.Field, plan)
+			}
 		}
 	}
 }

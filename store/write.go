@@ -326,6 +326,40 @@ func (w *Writer) Replace(ctx context.Context, collection string, docs []Doc) (er
 // writers and every reader.
 const maxReplacesPerCommand = 16
 
+// byEachID sets the fields of update (bson.D of a $set) on the records of
+// c with the given IDs, or deletes them where update is nil: by $in on
+// MongoDB, and elsewhere by one statement an ID, maxReplacesPerCommand a
+// command, since FerretDB hands its backend no filter but one _id and
+// scans the collection for any other.
+func (s *Store) byEachID(ctx context.Context, c *mongo.Collection, ids []string, update bson.D) error {
+	if s.shape == ShapeIn {
+		filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+		var err error
+		if update == nil {
+			_, err = c.DeleteMany(ctx, filter)
+		} else {
+			_, err = c.UpdateMany(ctx, filter, update)
+		}
+		return err
+	}
+	for start := 0; start < len(ids); start += maxReplacesPerCommand {
+		batch := ids[start:min(start+maxReplacesPerCommand, len(ids))]
+		models := make([]mongo.WriteModel, len(batch))
+		for i, id := range batch {
+			filter := bson.D{{Key: "_id", Value: id}}
+			if update == nil {
+				models[i] = mongo.NewDeleteOneModel().SetFilter(filter)
+			} else {
+				models[i] = mongo.NewUpdateOneModel().SetFilter(filter).SetUpdate(update)
+			}
+		}
+		if _, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Delete deletes the records of a collection with the given IDs; what
 // carried a reference to them is then shown to officers only.
 func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (err error) {
@@ -350,7 +384,7 @@ func (w *Writer) Delete(ctx context.Context, collection string, ids []string) (e
 	if err := w.logDeletes(ctx, k, ids, stored); err != nil {
 		return w.done(ctx, err)
 	}
-	if _, err := c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+	if err := w.s.byEachID(ctx, c, ids, nil); err != nil {
 		return w.done(ctx, dbError("delete "+collection, err))
 	}
 	var changed []string
