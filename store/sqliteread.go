@@ -77,11 +77,13 @@ func (s *Store) sqliteFile() (*sql.DB, bool, error) {
 	return db, true, nil
 }
 
-// closeSQLiteFile closes the file sqliteFile opened, if any, for good.
-func (s *Store) closeSQLiteFile() {
+// closeSQLiteFile closes the file sqliteFile opened, if any: for good, or
+// to be opened again when next asked for (a dropped database's file is
+// removed, and one made anew).
+func (s *Store) closeSQLiteFile(forGood bool) {
 	s.sqliteMu.Lock()
 	defer s.sqliteMu.Unlock()
-	s.sqliteClosed = true
+	s.sqliteClosed = s.sqliteClosed || forGood
 	if s.sqlite != nil {
 		_ = s.sqlite.Close()
 		s.sqlite = nil

@@ -25,11 +25,13 @@ import (
 type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
-	// idIndexed says the server looks an _id up by index: the embedded
-	// store, once Open has indexed it (sqliteids.go).
+	// idIndexed says the server looks an _id up by index: an embedded
+	// server of this process, whose tables EnsureIndexes indexes
+	// (sqliteids.go).
 	idIndexed bool
 	// sqliteDir is the directory of the embedded server's files, where
-	// the store is on one of this process's (sqliteread.go); "" otherwise.
+	// the store is on one of this process's or was told it
+	// (sqliteread.go); "" otherwise.
 	sqliteDir string
 	// sqlite is that directory's file of the store's database, opened for
 	// reading when first needed; sqliteClosed says Close closed it.
@@ -93,6 +95,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("database at %s did not answer within %s: %w", redactURI(o.URI), o.ConnectTimeout, err)
 	}
 	s := New(client, o.Database)
+	if dir, ok := embeddedDirs.Load(o.URI); ok {
+		s.sqliteDir, s.idIndexed = dir.(string), true
+	} else if o.EmbeddedDir != "" {
+		s.sqliteDir = o.EmbeddedDir
+	}
 	if err := s.EnsureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
@@ -100,16 +107,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if s.shape, err = detectShape(ctx, s.db, s.clients.Name()); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("open %s: %w", redactURI(o.URI), err)
-	}
-	if dir, ok := embeddedDirs.Load(o.URI); ok {
-		if err := indexSQLiteIDs(ctx, dir.(string), o.Database); err != nil {
-			_ = client.Disconnect(context.Background())
-			return nil, err
-		}
-		s.idIndexed = true
-		s.sqliteDir = dir.(string)
-	} else if o.EmbeddedDir != "" {
-		s.sqliteDir = o.EmbeddedDir
 	}
 	return s, nil
 }
@@ -155,14 +152,16 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Drop deletes the whole database; tests use it to clean up.
 func (s *Store) Drop(ctx context.Context) error {
-	return s.db.Drop(ctx)
+	err := s.db.Drop(ctx)
+	s.closeSQLiteFile(false)
+	return err
 }
 
 // Close disconnects from the database.
 func (s *Store) Close(ctx context.Context) error {
 	s.snap.close()
 	s.gen.close()
-	s.closeSQLiteFile()
+	s.closeSQLiteFile(true)
 	return s.client.Disconnect(ctx)
 }
 
@@ -177,7 +176,9 @@ func keys(fields ...string) bson.D {
 // EnsureIndexes creates every index that is missing; existing ones are left
 // as they are, so it is safe at every start. (It lists the indexes first and
 // creates only the missing ones: FerretDB fails a createIndexes command that
-// names an index it already has.)
+// names an index it already has.) On an embedded server of this process
+// it then adds the indexes FerretDB does not make (sqliteids.go) to every
+// table, those it has just made included.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	var errs []error
 	// The moved IDs' table is read by the IDs entries point to (PutMoves)
@@ -208,7 +209,10 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, s.ensureChangeIndexes(ctx))
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil || !s.idIndexed {
+		return err
+	}
+	return indexSQLiteIDs(ctx, s.sqliteDir, s.db.Name())
 }
 
 // IndexNames lists the names of the indexes of a kind's collection.
