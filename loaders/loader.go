@@ -58,7 +58,7 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
 func (l *Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
 	var r *result[V]
 	if l.now(ctx) {
-		r = l.loadNow(ctx, []K{key})[0]
+		r = l.loadOneNow(ctx, key)
 	} else {
 		r = l.add(ctx, key)
 	}
@@ -153,6 +153,29 @@ func (l *Loader[K, V]) loadNow(ctx context.Context, keys []K) []*result[V] {
 		out[i] = r
 	}
 	return out
+}
+
+// loadOneNow is loadNow of one key, LoadThunk's (each list element asks
+// for its own), without the map that keeps several keys apart: gqlgen runs
+// each element on a goroutine of its own, whose young stack the runtime
+// grows, and copies, each time a call goes deeper than it has been.
+func (l *Loader[K, V]) loadOneNow(ctx context.Context, key K) *result[V] {
+	l.mu.Lock()
+	r, ok := l.cache[key]
+	l.mu.Unlock()
+	if ok {
+		return r
+	}
+	vs, errs := l.safeFetch(context.WithValue(ctx, inMemoryKey{}, true), []K{key})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.cache[key]; ok {
+		return r
+	}
+	r = &result[V]{signal: ready}
+	r.v, r.err = answer(vs, errs, 0, 1)
+	l.cache[key] = r
+	return r
 }
 
 // safeFetch is fetch, a panic in it an error of every key (a fetch runs

@@ -100,6 +100,14 @@ func (s *Store) recordsOf(ctx context.Context, k *Kind, w where, o Order, after 
 		}
 		return out, nil
 	}
+	return s.recordsFound(ctx, k, w, o, after, limit)
+}
+
+// recordsFound is recordsOf answered by the database. It is a function of
+// its own so that a read of the model, on a goroutine gqlgen has just
+// started for one list element, does not carry its frame: a deeper stack
+// is one the runtime grows, and copies, more often.
+func (s *Store) recordsFound(ctx context.Context, k *Kind, w where, o Order, after []string, limit int) ([]Doc, error) {
 	if err := spend(ctx, 1); err != nil {
 		return nil, err
 	}

@@ -122,32 +122,37 @@ func (s *Store) findDocs(ctx context.Context, k *Kind, field string, keys []stri
 	var err error
 	bareIDs := s.shape == ShapeSQLite && field == "_id" && len(keys) <= sqliteMaxIDs
 	perKey := s.shape == ShapePushdown && len(keys) > 1 && len(keys) <= pushdownMaxKeys
-	switch {
-	case !(bareIDs || perKey) || s.modelFor(ctx, k, w) != nil:
+	if !(bareIDs || perKey) || s.modelFor(ctx, k, w) != nil {
 		// One read; asking whether the model answers only where the
 		// database would be sent a find per key (recordsOf asks again).
 		out, err = s.recordsOf(ctx, k, w, o, nil, 0)
-	default:
-		noteWhere(ctx, k, w)
-		if err := spend(ctx, 1); err != nil {
-			return nil, err
-		}
-		c := s.coll(k)
-		if bareIDs {
-			out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-				return findKey(ctx, c, k, bson.D{{Key: "_id", Value: key}}, true)
-			})
-			break
-		}
-		out, err = findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
-			return findKey(ctx, c, k, scoped(ctx, bson.D{{Key: field, Value: key}}), false, options.Find().SetBatchSize(oneKeyReply))
-		})
-		if err == nil && o != nil {
-			slices.SortStableFunc(out, k.compare(o))
-		}
+	} else {
+		out, err = s.findEachKey(ctx, k, w, field, keys, o, bareIDs)
 	}
 	if err == nil && k.Sort != nil {
 		slices.SortStableFunc(out, k.Sort)
+	}
+	return out, err
+}
+
+// findEachKey is findDocs answered by one find per key, by _id alone
+// where bareIDs; a function of its own, as recordsFound is.
+func (s *Store) findEachKey(ctx context.Context, k *Kind, w where, field string, keys []string, o Order, bareIDs bool) ([]Doc, error) {
+	noteWhere(ctx, k, w)
+	if err := spend(ctx, 1); err != nil {
+		return nil, err
+	}
+	c := s.coll(k)
+	if bareIDs {
+		return findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
+			return findKey(ctx, c, k, bson.D{{Key: "_id", Value: key}}, true)
+		})
+	}
+	out, err := findEach(ctx, keys, pushdownParallel, func(ctx context.Context, key string) ([]Doc, error) {
+		return findKey(ctx, c, k, scoped(ctx, bson.D{{Key: field, Value: key}}), false, options.Find().SetBatchSize(oneKeyReply))
+	})
+	if err == nil && o != nil {
+		slices.SortStableFunc(out, k.compare(o))
 	}
 	return out, err
 }

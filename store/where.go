@@ -138,15 +138,15 @@ func (c cond) bson() bson.E {
 
 // test reports whether d, a record of kind k, passes w.
 func (w where) test(k *Kind, d Doc) bool {
-	for _, c := range w {
-		if !c.test(k, d) {
+	for i := range w {
+		if !w[i].test(k, d) {
 			return false
 		}
 	}
 	return true
 }
 
-func (c cond) test(k *Kind, d Doc) bool {
+func (c *cond) test(k *Kind, d Doc) bool {
 	switch {
 	case c.or != nil:
 		return slices.ContainsFunc(c.or, func(w where) bool { return w.test(k, d) })
