@@ -18,6 +18,7 @@ import (
 
 	"councilgraph/httpapi/visibilitytest"
 	"councilgraph/importer"
+	"councilgraph/importer/importertest"
 	"councilgraph/store"
 	"councilgraph/store/storetest"
 )
@@ -233,7 +234,8 @@ func TestStoredByIDsAreTheFinds(t *testing.T) {
 // by both, in every collection.
 func TestStoredStampsAreTheFinds(t *testing.T) {
 	ctx := context.Background()
-	s, raw := filledEmbeddedStore(t)
+	t.Parallel()
+	s, raw := sharedEmbeddedStore(t)
 	compared := 0
 	for _, k := range store.Kinds() {
 		var ids, datasets []string
@@ -272,7 +274,8 @@ func TestStoredStampsAreTheFinds(t *testing.T) {
 // stored and one that holds nothing.
 func TestHeldFromTheFileIsTheFinds(t *testing.T) {
 	ctx := context.Background()
-	s, raw := filledEmbeddedStore(t)
+	t.Parallel()
+	s, raw := sharedEmbeddedStore(t)
 	var datasets []string
 	for _, k := range store.Kinds() {
 		for _, d := range found(t, raw.Collection(k.Collection)) {
@@ -308,7 +311,8 @@ func TestHeldFromTheFileIsTheFinds(t *testing.T) {
 // lists, for every kind referred to.
 func TestReferrersFromTheFileAreTheFinds(t *testing.T) {
 	ctx := context.Background()
-	s, raw := filledEmbeddedStore(t)
+	t.Parallel()
+	s, raw := sharedEmbeddedStore(t)
 	compared, throughLists := 0, 0
 	for _, to := range store.Kinds() {
 		var ids []string
@@ -345,15 +349,13 @@ func TestReferrersFromTheFileAreTheFinds(t *testing.T) {
 // benchmarks make theirs).
 func TestFileReadsUseTheirIndexes(t *testing.T) {
 	ctx := context.Background()
-	opened, _ := filledEmbeddedStore(t)
+	t.Parallel()
+	opened, _ := sharedEmbeddedStore(t)
 	remade := embeddedStore(t)
 	if err := remade.Drop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := remade.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := fillStocktonAndMarked(ctx, remade); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []*store.Store{opened, remade} {
@@ -546,6 +548,19 @@ func TestModelReadsThroughFerretDBWhatItCannotReadItself(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the model's people differ from the database's (-want +got):\n%s", diff)
 	}
+}
+
+// sharedEmbeddedStore is a store on the database of the Stockton and
+// marked sets this test binary shares among the tests that only read it
+// (importertest.Shared), and that database as the driver reads it; the
+// test is skipped where the store is on another server, as embeddedStore.
+func sharedEmbeddedStore(t *testing.T) (*store.Store, *mongo.Database) {
+	t.Helper()
+	s := importertest.Shared(t, "stockton and marked", fillStocktonAndMarked, nil)
+	if _, ok, _ := store.StoredDocuments(context.Background(), s, "people"); !ok {
+		t.Skip("not on an embedded store of this process")
+	}
+	return s, storetest.Raw(t, s)
 }
 
 // filledEmbeddedStore is embeddedStore holding the Stockton and marked
