@@ -146,16 +146,20 @@ func (w *Writer) Close() {
 // behindFor returns, for a read of kind k with w whose councils were
 // written since the model in hand (sn), the model that answers it: sn
 // itself while a session of this process has writes outstanding (the
-// read is then behind its generation, and noted so), the next model when
-// every write since is this process's and published (waiting for its
-// build, a moment), or nil for the database.
+// read is then behind its generation, and noted so), else the next model
+// (waiting for its build, a moment: a write of this process is in it once
+// published, another process's once its generation is seen, from the
+// change log), or nil for the database where no build can be made.
+// Another process's write once went to the database until the build was
+// done; a read of a large store there takes seconds, and every read that
+// came meanwhile took them.
 func (s *Store) behindFor(ctx context.Context, sn *snapshot) *snapshot {
 	for {
 		seen := s.SeenRecordsGeneration()
 		if !s.snap.ownWrites(sn.gen, seen) {
-			return nil
-		}
-		if _, writing := s.snap.writeEpoch(); writing || s.snap.held(sn.gen, seen) {
+			// Another process's: its generation moves once what it wrote
+			// is stored, so the next build holds it whole.
+		} else if _, writing := s.snap.writeEpoch(); writing || s.snap.held(sn.gen, seen) {
 			// A session of this process is writing: the database holds
 			// it half written, and the build waits for it to end.
 			if r := readsOf(ctx); r != nil {
