@@ -208,21 +208,36 @@ const byDatasetWhere = `_ferretdb_sjson->>'$.dataset' = ?`
 // the _id index, and those of dataset by the data set's (sqliteids.go);
 // false as storedWhere.
 func (s *Store) storedStamps(ctx context.Context, coll string, ids []string, dataset string) (map[string]Stamp, bool, error) {
-	conds := byIDs(ids)
-	if dataset != "" {
-		conds = append(conds, storedCond{where: byDatasetWhere, args: []any{dataset}})
-	}
-	docs, ok, err := s.storedWhere(ctx, coll, conds)
-	if !ok || err != nil {
-		return nil, ok, err
-	}
-	out := make(map[string]Stamp, len(docs))
-	for _, d := range docs {
-		var st Stamp
-		if err := bson.Unmarshal(d, &st); err != nil {
-			return nil, true, fmt.Errorf("read the stamps of %s: %w", coll, err)
+	out := map[string]Stamp{}
+	add := func(conds []storedCond) (bool, error) {
+		docs, ok, err := s.storedWhere(ctx, coll, conds)
+		if !ok || err != nil {
+			return ok, err
 		}
-		out[st.ID] = st
+		for _, d := range docs {
+			var st Stamp
+			if err := bson.Unmarshal(d, &st); err != nil {
+				return true, fmt.Errorf("read the stamps of %s: %w", coll, err)
+			}
+			out[st.ID] = st
+		}
+		return true, nil
+	}
+	// The data set's records first, then only the IDs they leave: most of
+	// an import's IDs are its own records, read once, not twice.
+	if dataset != "" {
+		if ok, err := add([]storedCond{{where: byDatasetWhere, args: []any{dataset}}}); !ok || err != nil {
+			return nil, ok, err
+		}
+	}
+	rest := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			rest = append(rest, id)
+		}
+	}
+	if ok, err := add(byIDs(rest)); !ok || err != nil {
+		return nil, ok, err
 	}
 	return out, true, nil
 }
