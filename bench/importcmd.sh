@@ -66,6 +66,7 @@ serving=
 
 for run in 1 2 3; do
 	rm -rf "$tmp/pruning" && cp -r "$store" "$tmp/pruning"
+	sync # the copy written out, not beside the import (2 GB at L)
 	timed "--prune of one meeting and the $(($(cat "$set"/*.yaml | grep -c '^- id: ') - $(cat "$tmp"/pruned/*.yaml | grep -c '^- id: ') - 1)) records naming it" \
 		"$bin" import --prune --data-dir "$tmp/pruning" "$tmp/pruned"
 done
