@@ -19,9 +19,10 @@ package store
 //
 // Sessions of this process that overlap are published together, when the
 // last of them ends. A write by another process is known only by its
-// generations: reads that depend on what it wrote go to the database until
-// the model has read it, as before, and may see that process's session
-// half written.
+// generations, each raised once what it counts is stored: reads that
+// depend on what it wrote wait for the model of the generation they see,
+// built from the change log, and may see that process's session half
+// written, as the database would show it.
 
 import (
 	"context"

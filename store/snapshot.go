@@ -29,8 +29,9 @@ package store
 // through this Store raises the generation at once, and another process's
 // within the poll, so a read never sees an older generation than its cache
 // would. It is built in the background, one build at a time, when a read
-// finds none for the current generation; until it is ready, reads go to the
-// server. A data set whose documents exceed the size given to KeepSnapshot
+// finds none for the current generation; until the first is ready, reads
+// go to the server, and after a write those that depend on what it wrote
+// wait for the next (session.go). A data set whose documents exceed the size given to KeepSnapshot
 // is not kept (reads go to the server as before), and the build stops as
 // soon as it passes that size.
 
