@@ -298,12 +298,11 @@ func (s *Store) referring(ctx context.Context, k *Kind, field string, ids []stri
 func (s *Store) FindOwn(ctx context.Context, k *Kind, ids []string) ([]Doc, error) {
 	var out []Doc
 	err := s.eachByID(ctx, s.coll(k), ids, nil, func(raw bson.Raw) error {
-		d := k.New()
-		if err := bson.Unmarshal(raw, d); err != nil {
-			return dbError("find "+k.Collection, err)
+		d, err := decodeAs(k, raw)
+		if err == nil {
+			out = append(out, d)
 		}
-		out = append(out, d)
-		return nil
+		return err
 	})
 	slices.SortFunc(out, func(a, b Doc) int { return strings.Compare(a.Base().ID, b.Base().ID) })
 	return out, err

@@ -171,12 +171,22 @@ func eachFound(ctx context.Context, c *mongo.Collection, filter, proj bson.D, fn
 // decodeStored decodes a stored record of kind k (whole or projected),
 // its effective level PUBLIC where the document has none.
 func decodeStored(k *Kind, raw bson.Raw) (Doc, error) {
-	d := k.New()
-	if err := bson.Unmarshal(raw, d); err != nil {
-		return nil, dbError("decode "+k.Collection, err)
+	d, err := decodeAs(k, raw)
+	if err != nil {
+		return nil, err
 	}
 	if d.Base().Effective == "" {
 		d.Base().Effective = VisibilityPublic
+	}
+	return d, nil
+}
+
+// decodeAs is stored document raw as a record of kind k, as the database
+// holds it.
+func decodeAs(k *Kind, raw bson.Raw) (Doc, error) {
+	d := k.New()
+	if err := bson.Unmarshal(raw, d); err != nil {
+		return nil, dbError("decode "+k.Collection, err)
 	}
 	return d, nil
 }

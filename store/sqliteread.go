@@ -90,6 +90,17 @@ func (s *Store) closeSQLiteFile(forGood bool) {
 	}
 }
 
+// storedTable is the store's file and collection coll's table in it: a
+// nil file where the store has none, "" where coll has no table.
+func (s *Store) storedTable(ctx context.Context, coll string) (*sql.DB, string, error) {
+	db, ok, err := s.sqliteFile()
+	if !ok || err != nil {
+		return nil, "", err
+	}
+	table, err := storedTableOf(ctx, db, coll)
+	return db, table, err
+}
+
 // storedTableOf is the table of collection coll; "" where it has none.
 func storedTableOf(ctx context.Context, db *sql.DB, coll string) (string, error) {
 	var table string
@@ -126,18 +137,24 @@ type storedCond struct {
 // byIDs is the conditions that select the records of ids (strings, as
 // records' are), a thousand a statement.
 func byIDs(ids []string) []storedCond {
+	return inStatements(ids, func(id string) any {
+		b, _ := json.Marshal(id) // a string always marshals
+		return string(b)
+	}, func(in string) string { return fmt.Sprintf(`_ferretdb_sjson->'$._id' IN (%s)`, in) })
+}
+
+// inStatements is the conditions that select what matches one of ids, a
+// thousand a statement: where of each statement's list of placeholders
+// ("?, ?"), arg of each ID.
+func inStatements(ids []string, arg func(string) any, where func(in string) string) []storedCond {
 	var conds []storedCond
 	for start := 0; start < len(ids); start += storedIDsAStatement {
 		part := ids[start:min(start+storedIDsAStatement, len(ids))]
 		args := make([]any, len(part))
 		for i, id := range part {
-			b, _ := json.Marshal(id) // a string always marshals
-			args[i] = string(b)
+			args[i] = arg(id)
 		}
-		conds = append(conds, storedCond{
-			where: fmt.Sprintf(`_ferretdb_sjson->'$._id' IN (%s)`, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")),
-			args:  args,
-		})
+		conds = append(conds, storedCond{where: where(strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")), args: args})
 	}
 	return conds
 }
@@ -147,13 +164,9 @@ func byIDs(ids []string) []storedCond {
 // false, with none read, where the store has no file or a document read
 // is not as FerretDB stores it.
 func (s *Store) storedWhere(ctx context.Context, coll string, conds []storedCond) ([]bson.Raw, bool, error) {
-	db, ok, err := s.sqliteFile()
-	if !ok || err != nil {
-		return nil, false, err
-	}
-	table, err := storedTableOf(ctx, db, coll)
+	db, table, err := s.storedTable(ctx, coll)
 	if table == "" || err != nil {
-		return nil, err == nil, err // no table: no records
+		return nil, db != nil && err == nil, err // no table: no records
 	}
 	var texts [][]byte
 	for _, c := range conds {
@@ -248,13 +261,9 @@ func (s *Store) storedStamps(ctx context.Context, coll string, ids []string, dat
 // document of the collection. False, with fn not called, where the store
 // has no file.
 func (s *Store) storedHeld(ctx context.Context, coll, dataset string, fn func(council, visibility string)) (bool, error) {
-	db, ok, err := s.sqliteFile()
-	if !ok || err != nil {
-		return false, err
-	}
-	table, err := storedTableOf(ctx, db, coll)
+	db, table, err := s.storedTable(ctx, coll)
 	if table == "" || err != nil {
-		return err == nil, err
+		return db != nil && err == nil, err // no table: no records
 	}
 	q := fmt.Sprintf(`SELECT coalesce(_ferretdb_sjson->>'$.councilId', ''), coalesce(_ferretdb_sjson->>'$.visibility', '')
 		FROM %q WHERE %s`, table, byDatasetWhere)
@@ -292,9 +301,9 @@ func (s *Store) storedReferring(ctx context.Context, k *Kind, field string, ids 
 	seen := make(map[string]bool, len(raws))
 	out := make([]Doc, 0, len(raws))
 	for _, raw := range raws {
-		d := k.New()
-		if err := bson.Unmarshal(raw, d); err != nil {
-			return nil, true, dbError("find "+k.Collection, err)
+		d, err := decodeAs(k, raw)
+		if err != nil {
+			return nil, true, err
 		}
 		if id := d.Base().ID; !seen[id] {
 			seen[id] = true
@@ -309,21 +318,13 @@ func (s *Store) storedReferring(ctx context.Context, k *Kind, field string, ids 
 // index (sqliteids.go), a list by its items (json_each), reading every
 // row of the table, as lists are held only by kinds of few records.
 func byRefs(field string, ids []string) []storedCond {
-	var conds []storedCond
-	for start := 0; start < len(ids); start += storedIDsAStatement {
-		part := ids[start:min(start+storedIDsAStatement, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
+	where := func(in string) string { return fmt.Sprintf(`%s IN (%s)`, refExpr(field), in) }
+	if (Ref{Field: field}).Many() {
+		where = func(in string) string {
+			return fmt.Sprintf(`EXISTS (SELECT 1 FROM json_each(_ferretdb_sjson, '$.%s') WHERE value IN (%s))`, field, in)
 		}
-		in := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
-		where := fmt.Sprintf(`%s IN (%s)`, refExpr(field), in)
-		if (Ref{Field: field}).Many() {
-			where = fmt.Sprintf(`EXISTS (SELECT 1 FROM json_each(_ferretdb_sjson, '$.%s') WHERE value IN (%s))`, field, in)
-		}
-		conds = append(conds, storedCond{where: where, args: args})
 	}
-	return conds
+	return inStatements(ids, func(id string) any { return id }, where)
 }
 
 // refExpr is the expression of reference field, one ID, that its index
@@ -345,15 +346,9 @@ var plainField = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 // integers, ordered as numbers. A block not as the log writes it stops
 // the read, and the find answers instead.
 
-// storedLog is the change log's table in the store's file; "" where the
-// store has no file or the log no table.
+// storedLog is the change log's table in the store's file (storedTable).
 func (s *Store) storedLog(ctx context.Context) (*sql.DB, string, error) {
-	db, ok, err := s.sqliteFile()
-	if !ok || err != nil {
-		return nil, "", err
-	}
-	table, err := storedTableOf(ctx, db, s.changes().Name())
-	return db, table, err
+	return s.storedTable(ctx, s.changes().Name())
 }
 
 // storedLastChange is the last entry of the change log's block with the
