@@ -156,17 +156,19 @@ func (w *Writer) Close() {
 // came meanwhile took them.
 func (s *Store) behindFor(ctx context.Context, sn *snapshot) *snapshot {
 	for {
+		// Another process's write raises its generation once what it
+		// wrote is stored, so the next build holds it whole; this
+		// process's is held back while a session of it is writing.
 		seen := s.SeenRecordsGeneration()
-		if !s.snap.ownWrites(sn.gen, seen) {
-			// Another process's: its generation moves once what it wrote
-			// is stored, so the next build holds it whole.
-		} else if _, writing := s.snap.writeEpoch(); writing || s.snap.held(sn.gen, seen) {
-			// A session of this process is writing: the database holds
-			// it half written, and the build waits for it to end.
-			if r := readsOf(ctx); r != nil {
-				r.noteBehind()
+		if s.snap.ownWrites(sn.gen, seen) {
+			if _, writing := s.snap.writeEpoch(); writing || s.snap.held(sn.gen, seen) {
+				// The database holds the session half written, and the
+				// build waits for it to end.
+				if r := readsOf(ctx); r != nil {
+					r.noteBehind()
+				}
+				return sn
 			}
-			return sn
 		}
 		done := s.snap.builtSignal()
 		if cur := s.heldSnapshot(); cur != nil && cur.gen >= seen {

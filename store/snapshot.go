@@ -31,9 +31,9 @@ package store
 // would. It is built in the background, one build at a time, when a read
 // finds none for the current generation; until the first is ready, reads
 // go to the server, and after a write those that depend on what it wrote
-// wait for the next (session.go). A data set whose documents exceed the size given to KeepSnapshot
-// is not kept (reads go to the server as before), and the build stops as
-// soon as it passes that size.
+// wait for the next (session.go). A data set whose documents exceed the
+// size given to KeepSnapshot is not kept (reads go to the server as
+// before), and the build stops as soon as it passes that size.
 
 import (
 	"context"

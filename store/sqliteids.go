@@ -26,8 +26,9 @@ import (
 // table. A store opened on an embedded server of this process does this
 // once it has made its collections; it also indexes each record table by
 // the data set holding a record and by each reference field of one ID,
-// and its change log by the number of each block's last entry. A collection made later (a small one, as the
-// webhooks') is indexed when a store next opens.
+// and its change log by the number of each block's last entry. A
+// collection made later (a small one, as the webhooks') is indexed when a
+// store next opens.
 
 // embeddedDirs maps the URI of each embedded server this process runs to
 // its directory.
